@@ -1,0 +1,196 @@
+// The parsed, validated and defaulted form of gantry.yaml (DESIGN §4).
+// Durations are milliseconds, rates are fractions (1% → 0.01), sizes are bytes.
+// The zod schema in schema.ts must produce exactly these types (checked by a type assertion there).
+
+export type Duration = number;
+export type Rate = number;
+
+export interface ProbeConfig {
+  path: string;
+  /** 'http' (default) or 'tcp' (port accepts connections). */
+  type: 'http' | 'tcp';
+  interval: Duration;
+  timeout: Duration;
+  failure_threshold: number;
+  success_threshold: number;
+  /** Extra request headers sent with every probe. */
+  headers: Record<string, string>;
+}
+
+export interface HealthConfig {
+  liveness?: ProbeConfig;
+  readiness?: ProbeConfig;
+  /** Time an instance has to become ready (first readiness pass) after start. */
+  startup_timeout: Duration;
+}
+
+export interface RunConfig {
+  command?: string;
+  image?: string;
+  port_env: string;
+  env: Record<string, string>;
+  /** Grace period between SIGTERM and SIGKILL when stopping an instance. */
+  stop_timeout: Duration;
+  /** Time the proxy waits for in-flight requests of a removed instance before stopping it. */
+  drain_timeout: Duration;
+}
+
+export interface TrackConfig {
+  branch?: string | string[];
+  tag?: string | string[];
+}
+
+export interface CanaryStep {
+  weight: number;
+  pause?: Duration;
+  checks: string[];
+}
+
+export interface CanaryAnalysis {
+  interval: Duration;
+  min_requests: number;
+  max_error_rate?: Rate;
+  max_p99_latency?: Duration;
+  compare?: 'baseline' | 'none';
+  /** What happens when a step stays inconclusive past its deadline. */
+  on_inconclusive: 'fail' | 'pass';
+  step_deadline?: Duration;
+}
+
+export interface CanaryStrategy {
+  steps: CanaryStep[];
+  analysis: CanaryAnalysis;
+  sticky?: { cookie?: string; header?: string };
+}
+
+export type StrategyConfig =
+  | { type: 'rolling'; max_surge: number }
+  | { type: 'canary'; canary: CanaryStrategy };
+
+export interface WindowConfig {
+  days: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+  from: string; // HH:MM
+  to: string; // HH:MM
+  tz: string; // IANA zone
+}
+
+export interface FreezeConfig {
+  from: string; // YYYY-MM-DD
+  to: string; // YYYY-MM-DD
+  reason?: string;
+}
+
+export interface ScanPolicy {
+  fail_on: 'critical' | 'high' | 'medium' | 'low' | 'none';
+  allow: Array<{ id: string; until?: string; reason?: string }>;
+}
+
+export interface TlsConfig {
+  cert: string;
+  key: string;
+  redirect_http?: string;
+}
+
+export interface RateLimitConfig {
+  /** requests per second per client */
+  per_client: number;
+  burst: number;
+}
+
+export interface EnvironmentConfig {
+  name: string;
+  listen: string; // host:port
+  instances: number;
+  track?: TrackConfig;
+  requires?: { passed: string };
+  strategy: StrategyConfig;
+  env: Record<string, string>;
+  secrets: string[];
+  windows: WindowConfig[];
+  freezes: FreezeConfig[];
+  scan?: ScanPolicy;
+  tls?: TlsConfig;
+  rate_limit?: RateLimitConfig;
+}
+
+export interface HttpCheck {
+  method: string;
+  path: string;
+  expect_status: number;
+  max_latency?: Duration;
+  headers: Record<string, string>;
+}
+
+export type CheckConfig =
+  | { name: string; http: HttpCheck[]; command?: undefined; timeout: Duration }
+  | { name: string; command: string; http?: undefined; timeout: Duration };
+
+export interface AlarmConfig {
+  name: string;
+  environment: string;
+  metric: string;
+  above?: number;
+  below?: number;
+  period: Duration;
+  evaluation_periods: number;
+  datapoints_to_alarm: number;
+  treat_missing_data: 'missing' | 'breaching' | 'not_breaching' | 'ignore';
+  severity: 'P1' | 'P2' | 'P3' | 'P4';
+  notify: string[];
+  runbook?: string;
+  description?: string;
+}
+
+export interface SyntheticConfig {
+  name: string;
+  environment: string;
+  every: Duration;
+  http?: HttpCheck;
+  command?: string;
+  timeout: Duration;
+}
+
+export interface LogsConfig {
+  retention: { age: Duration; size: number };
+  patterns: Array<{ name: string; environment?: string; match: string; regex: boolean }>;
+}
+
+export type NotifyChannel =
+  | { type: 'email'; to: string | string[] }
+  | { type: 'slack'; webhook_url: string; channel?: string }
+  | { type: 'pagerduty'; routing_key: string }
+  | { type: 'webhook'; url: string; secret?: string; headers: Record<string, string> }
+  | { type: 'sns'; topic_arn: string; region?: string };
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  starttls: boolean;
+  user?: string;
+  password?: string;
+  from: string;
+}
+
+export interface GantryConfig {
+  service: string;
+  run: RunConfig;
+  health: HealthConfig;
+  environments: Record<string, EnvironmentConfig>;
+  checks: Record<string, CheckConfig>;
+  alarms: AlarmConfig[];
+  synthetics: SyntheticConfig[];
+  logs: LogsConfig;
+  triggers: { github?: { secret: string } };
+  smtp?: SmtpConfig;
+  notify: Record<string, NotifyChannel[]>;
+  incidents: { open_at: 'P1' | 'P2' | 'P3' | 'P4' };
+}
+
+/** A config as loaded from a file: the parsed value plus where it came from. */
+export interface LoadedConfig {
+  file: string;
+  /** Directory of the file; relative paths in the config resolve against it. */
+  dir: string;
+  config: GantryConfig;
+}

@@ -1,0 +1,66 @@
+// One catalogue of user-facing errors: a stable code, an HTTP status and a hint that says what to do next.
+
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, hint: 'Check the request against /api/v1/openapi.json.' },
+  UNAUTHORIZED: { status: 401, hint: 'Pass a token in the Authorization header (GANTRY_TOKEN for the CLI).' },
+  NOT_FOUND: { status: 404, hint: '' },
+  UNKNOWN_ENVIRONMENT: { status: 404, hint: 'Run `gantry status` to list the environments of gantry.yaml.' },
+  UNKNOWN_VERSION: {
+    status: 404,
+    hint: 'Upload the version first (`gantry deploy --artifact …` does it for you).',
+  },
+  VERSION_EXISTS: {
+    status: 409,
+    hint: 'Versions are immutable: upload the new build under a new version name.',
+  },
+  RELEASE_IN_PROGRESS: {
+    status: 409,
+    hint: 'Wait for it (`gantry watch ID`) or abort it, then try again.',
+  },
+  NO_TRACK_MATCH: { status: 422, hint: 'Add a `track` rule for this ref to an environment in gantry.yaml.' },
+  REQUIREMENT_NOT_MET: { status: 422, hint: 'Release the version to the required environment first.' },
+  NOTHING_TO_ROLL_BACK: { status: 422, hint: 'Pass --to VERSION to choose a version explicitly.' },
+  BAD_ARTIFACT: {
+    status: 422,
+    hint: 'Upload a .tar.gz of the artifact directory (no absolute paths, no links outside it).',
+  },
+  ARTIFACT_TOO_LARGE: { status: 413, hint: 'Raise the server limit or make the artifact smaller.' },
+  CONFIG_INVALID: {
+    status: 422,
+    hint: 'Run `gantry validate` to see every problem with its line and column.',
+  },
+  INTERNAL: { status: 500, hint: "See the server's log." },
+} as const satisfies Record<string, { status: number; hint: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class GantryError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly hint: string;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; details?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+    this.name = 'GantryError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.hint = opts.hint ?? ERRORS[code].hint;
+    this.details = opts.details;
+  }
+
+  toJSON(): { error: { code: string; message: string; hint?: string; details?: Record<string, unknown> } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.hint ? { hint: this.hint } : {}),
+        ...(this.details ? { details: this.details } : {}),
+      },
+    };
+  }
+}

@@ -1,0 +1,215 @@
+// Records and repository interfaces of the store (DESIGN §8). Callers depend on these only;
+// the SQLite and PostgreSQL dialects implement them.
+
+export type ReleaseState =
+  | 'pending' // recorded, nothing started yet
+  | 'starting' // new instances being started
+  | 'verifying' // waiting for new instances to become ready
+  | 'switching' // traffic moving to the new version (environment's current version already recorded as new)
+  | 'draining' // old instances draining and stopping
+  | 'succeeded'
+  | 'failed' // new version never served; old version untouched
+  | 'aborted'
+  | 'rolled_back';
+
+export const ACTIVE_RELEASE_STATES: readonly ReleaseState[] = [
+  'pending',
+  'starting',
+  'verifying',
+  'switching',
+  'draining',
+];
+
+export type ReleaseKind = 'deploy' | 'release' | 'promote' | 'rollback' | 'restart';
+
+export interface ServiceRecord {
+  name: string;
+  createdAt: string; // ISO-8601
+}
+
+export interface EnvironmentRecord {
+  service: string;
+  name: string;
+  currentVersion: string | null;
+  currentReleaseId: string | null;
+  updatedAt: string;
+}
+
+export interface VersionRecord {
+  service: string;
+  version: string;
+  /** 'dir': an unpacked artifact directory under the data dir; 'image': a container image reference. */
+  artifactKind: 'dir' | 'image';
+  /** Directory path (relative to the data dir) or image reference. */
+  artifactRef: string;
+  sha256: string | null;
+  sizeBytes: number | null;
+  /** Git ref and commit this version was built from, when known. */
+  gitRef: string | null;
+  gitCommit: string | null;
+  createdAt: string;
+}
+
+export interface ReleaseRecord {
+  id: string; // e.g. rel_01J...
+  service: string;
+  environment: string;
+  kind: ReleaseKind;
+  version: string;
+  previousVersion: string | null;
+  strategy: 'rolling' | 'canary';
+  state: ReleaseState;
+  /** Machine reason for the last transition (e.g. 'NotReady', 'Interrupted'). */
+  reason: string | null;
+  /** Human message for the last transition, with numbers. */
+  message: string | null;
+  /** Durable plan/progress of the state machine: instance ids started, stopped, current step… */
+  plan: ReleasePlan;
+  ref: string | null;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface ReleasePlan {
+  newInstanceIds: string[];
+  oldInstanceIds: string[];
+  step?: number;
+  weight?: number;
+  [key: string]: unknown;
+}
+
+export interface ReleaseEventRecord {
+  releaseId: string;
+  seq: number; // 1, 2, 3… per release
+  at: string;
+  type: string; // e.g. 'state', 'instance.started', 'instance.ready', 'log', 'verdict'
+  state: ReleaseState | null;
+  message: string;
+  data: Record<string, unknown> | null;
+}
+
+export type InstanceState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
+
+export interface InstanceRecord {
+  id: string; // e.g. production-v2-3f9a
+  service: string;
+  environment: string;
+  version: string;
+  releaseId: string | null;
+  runtime: 'process' | 'docker' | 'kubernetes';
+  state: InstanceState;
+  pid: number | null;
+  /** Process start time (clock ticks since boot, /proc/<pid>/stat field 22) so a reused pid is not adopted. */
+  pidStartTime: string | null;
+  port: number | null;
+  restarts: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewRelease {
+  id: string;
+  service: string;
+  environment: string;
+  kind: ReleaseKind;
+  version: string;
+  previousVersion: string | null;
+  strategy: 'rolling' | 'canary';
+  ref: string | null;
+  createdBy: string | null;
+  plan: ReleasePlan;
+}
+
+/** Thrown by releases.create when the environment already has an active release. */
+export class ReleaseConflictError extends Error {
+  readonly activeReleaseId: string;
+  constructor(activeReleaseId: string, environment: string) {
+    super(`environment ${environment} already has release ${activeReleaseId} in progress`);
+    this.name = 'ReleaseConflictError';
+    this.activeReleaseId = activeReleaseId;
+  }
+}
+
+export interface ServiceRepo {
+  upsert(name: string): Promise<void>;
+  list(): Promise<ServiceRecord[]>;
+}
+
+export interface EnvironmentRepo {
+  /** Creates the row if missing (current version null); never overwrites an existing current version. */
+  ensure(service: string, name: string): Promise<void>;
+  get(service: string, name: string): Promise<EnvironmentRecord | undefined>;
+  list(service: string): Promise<EnvironmentRecord[]>;
+}
+
+export interface VersionRepo {
+  /** Inserts; throws if (service, version) exists. */
+  create(v: Omit<VersionRecord, 'createdAt'>): Promise<VersionRecord>;
+  get(service: string, version: string): Promise<VersionRecord | undefined>;
+  list(service: string, limit?: number): Promise<VersionRecord[]>;
+}
+
+export interface ReleaseRepo {
+  /**
+   * Inserts a release in state 'pending' and its first event, atomically refusing a second active
+   * release for the same (service, environment) with ReleaseConflictError.
+   */
+  create(r: NewRelease): Promise<ReleaseRecord>;
+  get(id: string): Promise<ReleaseRecord | undefined>;
+  /**
+   * Writes a state transition and its event in one transaction. When `setCurrentVersion` is given,
+   * the environment's current version and release are set in the same transaction.
+   */
+  transition(
+    id: string,
+    t: {
+      state: ReleaseState;
+      reason?: string | null;
+      message: string;
+      plan?: ReleasePlan;
+      data?: Record<string, unknown>;
+      setCurrentVersion?: string;
+    },
+  ): Promise<ReleaseRecord>;
+  /** Updates the plan only (progress that is not a state change), with an event. */
+  savePlan(
+    id: string,
+    plan: ReleasePlan,
+    event?: { type: string; message: string; data?: Record<string, unknown> },
+  ): Promise<void>;
+  appendEvent(
+    id: string,
+    e: { type: string; message: string; data?: Record<string, unknown> },
+  ): Promise<ReleaseEventRecord>;
+  events(id: string, afterSeq?: number): Promise<ReleaseEventRecord[]>;
+  list(q: {
+    service: string;
+    environment?: string;
+    limit?: number;
+    before?: string;
+  }): Promise<ReleaseRecord[]>;
+  listActive(service?: string): Promise<ReleaseRecord[]>;
+  /** Versions that reached 'succeeded' in an environment, newest first. */
+  succeededVersions(service: string, environment: string, limit?: number): Promise<string[]>;
+}
+
+export interface InstanceRepo {
+  upsert(i: Omit<InstanceRecord, 'createdAt' | 'updatedAt'>): Promise<void>;
+  get(id: string): Promise<InstanceRecord | undefined>;
+  list(q?: { service?: string; environment?: string }): Promise<InstanceRecord[]>;
+  remove(id: string): Promise<void>;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  services: ServiceRepo;
+  environments: EnvironmentRepo;
+  versions: VersionRepo;
+  releases: ReleaseRepo;
+  instances: InstanceRepo;
+  /** Cheap round trip used by /readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
