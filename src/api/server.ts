@@ -1,0 +1,238 @@
+// The HTTP API (DESIGN §6): thin handlers over the control plane, validated with the route
+// table's zod schemas, errors mapped through the one catalogue in lib/errors.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import Fastify, { type FastifyReply } from 'fastify';
+import { ZodError, type z } from 'zod';
+import type { ArtifactStore } from '../artifacts/index.ts';
+import type { LoadedConfig } from '../config/types.ts';
+import { GantryError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { DataPlane } from '../proxy/types.ts';
+import type { ControlPlane } from '../rollout/control.ts';
+import type { ReleaseEventBus } from '../rollout/events.ts';
+import type { Fleet } from '../rollout/fleet.ts';
+import type { Store } from '../store/types.ts';
+import { openApiDocument, schemas } from './route-table.ts';
+import { streamReleaseEvents } from './sse.ts';
+import type { HealthBody, StatusBody } from './types.ts';
+import { environmentViews, instanceView, versionView } from './views.ts';
+
+export interface ApiDeps {
+  config: () => LoadedConfig;
+  store: Store;
+  fleet: Fleet;
+  bus: ReleaseEventBus;
+  control: ControlPlane;
+  artifacts: ArtifactStore;
+  dataPlane: DataPlane;
+  logger: Logger;
+  server: { version: string; startedAt: string; dataDir: string };
+  maxArtifactBytes: number;
+}
+
+const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
+
+export function buildApi(deps: ApiDeps) {
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'api' }), disableRequestLogging: true });
+  const service = () => deps.config().config.service;
+
+  app.addContentTypeParser(
+    ['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/x-tar'],
+    (_req, payload, done) => done(null, payload),
+  );
+
+  app.setErrorHandler((err, _req, reply) => sendError(reply, err, deps.logger));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new GantryError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'See /api/v1/openapi.json.' }), deps.logger),
+  );
+
+  app.get('/health', async (_req, reply) => {
+    const body: HealthBody = { status: 'pass', version: deps.server.version, checks: {} };
+    return reply.type('application/health+json').send(body);
+  });
+
+  app.get('/readiness', async (_req, reply) => {
+    const time = new Date().toISOString();
+    const store = await deps.store.ping().then(
+      () => ({ status: 'pass' as const, time }),
+      (err: Error) => ({ status: 'fail' as const, output: err.message, time }),
+    );
+    const listeners = deps.dataPlane.addresses().size;
+    const plane = { status: listeners > 0 ? ('pass' as const) : ('fail' as const), output: `${listeners} listener(s)`, time };
+    const ok = store.status === 'pass' && plane.status === 'pass';
+    const body: HealthBody = {
+      status: ok ? 'pass' : 'fail',
+      version: deps.server.version,
+      checks: { 'store:reachable': [store], 'dataplane:listeners': [plane] },
+    };
+    return reply.code(ok ? 200 : 503).type('application/health+json').send(body);
+  });
+
+  app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
+
+  app.get('/api/v1/status', async (req) => {
+    const q = parse(schemas.status, req.query);
+    const body: StatusBody = {
+      service: service(),
+      server: deps.server,
+      environments: await environmentViews(viewDeps(deps), q.environment),
+    };
+    return body;
+  });
+
+  app.get('/api/v1/services', async () => ({
+    services: [{ name: service(), environments: Object.keys(deps.config().config.environments) }],
+  }));
+
+  app.get('/api/v1/environments', async () => ({ environments: await environmentViews(viewDeps(deps)) }));
+
+  app.get<{ Params: { name: string } }>('/api/v1/environments/:name', async (req) => {
+    const [env] = await environmentViews(viewDeps(deps), req.params.name);
+    if (!env) throw new GantryError('UNKNOWN_ENVIRONMENT', `no environment ${req.params.name}`);
+    return { environment: env };
+  });
+
+  app.get('/api/v1/versions', async () => ({
+    versions: (await deps.store.versions.list(service(), 200)).map(versionView),
+  }));
+
+  app.post<{ Params: { version: string } }>('/api/v1/versions/:version/artifact', async (req, reply) => {
+    const { version } = parse(schemas.versionParam, req.params);
+    const q = parse(schemas.upload, req.query);
+    const body = req.body as Readable | undefined;
+    if (!body || typeof (body as Readable).pipe !== 'function') {
+      throw new GantryError('BAD_ARTIFACT', 'send the artifact as the request body with Content-Type application/gzip');
+    }
+    const existing = await deps.store.versions.get(service(), version);
+    if (existing) {
+      const sha256 = await hashStream(body, deps.maxArtifactBytes);
+      if (sha256 !== existing.sha256) {
+        throw new GantryError('VERSION_EXISTS', `version ${version} already exists with different content (sha256 ${existing.sha256})`);
+      }
+      return reply.code(200).send({ version: versionView(existing), created: false });
+    }
+    const imported = await deps.artifacts.importTarball(body, {
+      service: service(),
+      version,
+      maxBytes: deps.maxArtifactBytes,
+    });
+    try {
+      const rec = await deps.store.versions.create({
+        service: service(),
+        version,
+        artifactKind: 'dir',
+        artifactRef: imported.dir,
+        sha256: imported.sha256,
+        sizeBytes: imported.sizeBytes,
+        gitRef: q.ref ?? null,
+        gitCommit: q.commit ?? null,
+      });
+      deps.logger.info({ version, sha256: imported.sha256, bytes: imported.sizeBytes, files: imported.files }, 'version uploaded');
+      return reply.code(201).send({ version: versionView(rec), created: true });
+    } catch (err) {
+      await deps.artifacts.remove(service(), version).catch(() => {});
+      throw err;
+    }
+  });
+
+  app.post('/api/v1/releases', async (req, reply) => {
+    const b = parse(schemas.createRelease, req.body);
+    const res = await deps.control.release({
+      version: b.version,
+      ...(b.environment !== undefined ? { environment: b.environment } : {}),
+      ...(b.ref !== undefined ? { ref: b.ref } : {}),
+    });
+    return reply.code(201).send(res);
+  });
+
+  app.post('/api/v1/promote', async (req, reply) => {
+    const b = parse(schemas.promote, req.body);
+    const release = await deps.control.promote({ from: b.from, to: b.to, ...(b.version ? { version: b.version } : {}) });
+    return reply.code(201).send({ release });
+  });
+
+  app.post('/api/v1/rollback', async (req, reply) => {
+    const b = parse(schemas.rollback, req.body);
+    const release = await deps.control.rollback({ environment: b.environment, ...(b.to ? { to: b.to } : {}) });
+    return reply.code(201).send({ release });
+  });
+
+  app.get('/api/v1/releases', async (req) => {
+    const q = parse(schemas.listReleases, req.query);
+    return {
+      releases: await deps.store.releases.list({
+        service: service(),
+        limit: q.limit,
+        ...(q.environment ? { environment: q.environment } : {}),
+      }),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/releases/:id', async (req) => {
+    const release = await findRelease(deps.store, req.params.id);
+    return { release, events: await deps.store.releases.events(release.id) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/releases/:id/events', async (req, reply) => {
+    const q = parse(schemas.events, req.query);
+    const release = await findRelease(deps.store, req.params.id);
+    if (String(req.headers.accept ?? '').includes('text/event-stream')) {
+      return streamReleaseEvents(req, reply, deps, release, q.after);
+    }
+    return { events: await deps.store.releases.events(release.id, q.after) };
+  });
+
+  app.get('/api/v1/instances', async (req) => {
+    const q = parse(schemas.status, req.query);
+    return { instances: deps.fleet.list(q.environment).map(instanceView) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/instances/:id/logs', async (req) => {
+    const q = parse(schemas.logs, req.query);
+    if (!deps.fleet.get(req.params.id)) throw new GantryError('NOT_FOUND', `no running instance ${req.params.id}`);
+    return {
+      instance: req.params.id,
+      lines: deps.fleet.recentLogs(req.params.id, q.limit).map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
+    };
+  });
+
+  return app;
+}
+
+function viewDeps(deps: ApiDeps) {
+  return { config: deps.config(), store: deps.store, fleet: deps.fleet, dataPlane: deps.dataPlane };
+}
+
+async function findRelease(store: Store, id: string) {
+  const release = await store.releases.get(id);
+  if (!release) throw new GantryError('NOT_FOUND', `no release ${id}`, { hint: 'List releases with `gantry history --env ENV`.' });
+  return release;
+}
+
+async function hashStream(stream: Readable, maxBytes: number): Promise<string> {
+  const hash = createHash('sha256');
+  let n = 0;
+  for await (const chunk of stream) {
+    n += (chunk as Buffer).length;
+    if (n > maxBytes) throw new GantryError('ARTIFACT_TOO_LARGE', `artifact is larger than ${maxBytes} bytes`);
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+function sendError(reply: FastifyReply, err: unknown, logger: Logger): FastifyReply {
+  if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
+  if (err instanceof ZodError) {
+    const issues = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+    return reply.code(400).send(
+      new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, { details: { issues } }).toJSON(),
+    );
+  }
+  const e = err as { statusCode?: number; message?: string; code?: string };
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return reply.code(e.statusCode).send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message ?? 'bad request' } });
+  }
+  logger.error({ err }, 'unhandled API error');
+  return reply.code(500).send(new GantryError('INTERNAL', 'internal error').toJSON());
+}

@@ -1,0 +1,149 @@
+// Request and response bodies of the HTTP API (DESIGN §6), shared with the CLI's typed client.
+// Everything here is JSON; timestamps are ISO-8601 strings.
+
+import type {
+  InstanceState,
+  ReleaseEventRecord,
+  ReleaseKind,
+  ReleaseRecord,
+  ReleaseState,
+} from '../store/types.ts';
+
+export type { ReleaseEventRecord, ReleaseKind, ReleaseRecord, ReleaseState };
+
+/** Every 4xx/5xx body. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; hint?: string; details?: Record<string, unknown> };
+}
+
+export interface HealthBody {
+  status: 'pass' | 'warn' | 'fail';
+  version: string;
+  releaseId?: string;
+  checks: Record<string, Array<{ status: 'pass' | 'warn' | 'fail'; output?: string; time: string }>>;
+}
+
+export interface InstanceView {
+  id: string;
+  environment: string;
+  version: string;
+  state: InstanceState;
+  /** Passing readiness and receiving traffic. */
+  ready: boolean;
+  pid: number | null;
+  port: number | null;
+  restarts: number;
+  startedAt: string | null;
+  lastExit: { code: number | null; signal: string | null; at: string } | null;
+  lastProbe: { ok: boolean; detail: string; at: string } | null;
+}
+
+export interface EnvironmentView {
+  service: string;
+  name: string;
+  /** Public address of the environment's proxy listener, e.g. http://127.0.0.1:8080 */
+  url: string;
+  listen: string;
+  currentVersion: string | null;
+  currentReleaseId: string | null;
+  strategy: 'rolling' | 'canary';
+  desiredInstances: number;
+  readyInstances: number;
+  instances: InstanceView[];
+  activeRelease: ReleaseRecord | null;
+  track: { branch?: string[]; tag?: string[] } | null;
+  requires: { passed: string } | null;
+}
+
+/** GET /api/v1/status[?environment=] */
+export interface StatusBody {
+  service: string;
+  server: { version: string; startedAt: string; dataDir: string };
+  environments: EnvironmentView[];
+}
+
+/** GET /api/v1/versions */
+export interface VersionView {
+  service: string;
+  version: string;
+  artifactKind: 'dir' | 'image';
+  sha256: string | null;
+  sizeBytes: number | null;
+  gitRef: string | null;
+  gitCommit: string | null;
+  createdAt: string;
+}
+
+/**
+ * POST /api/v1/versions/:version/artifact — body: the .tar.gz (Content-Type application/gzip or
+ * application/octet-stream). Query: ref?, commit?. 201 on create; 200 when the same bytes
+ * (same sha256) were already uploaded; 409 VERSION_EXISTS when the version exists with other bytes.
+ */
+export interface UploadArtifactResponse {
+  version: VersionView;
+  created: boolean;
+}
+
+/** POST /api/v1/releases — exactly one of environment / ref. */
+export interface CreateReleaseRequest {
+  environment?: string;
+  /** Git ref (refs/heads/main, refs/tags/v1.2.3): the environment is chosen by the `track` rules. */
+  ref?: string;
+  version: string;
+}
+
+/** POST /api/v1/promote */
+export interface PromoteRequest {
+  from: string;
+  to: string;
+  /** Defaults to the version currently serving in `from`. */
+  version?: string;
+}
+
+/** POST /api/v1/rollback */
+export interface RollbackRequest {
+  environment: string;
+  /** Defaults to the newest version that succeeded in the environment before the current one. */
+  to?: string;
+}
+
+/** 201 body of releases, promote and rollback. */
+export interface ReleaseResponse {
+  release: ReleaseRecord;
+  /** How the environment was chosen, e.g. "ref refs/tags/v2 matches production track.tag v*". */
+  chosenBy?: string;
+}
+
+/** GET /api/v1/releases?environment=&limit= */
+export interface ReleaseListResponse {
+  releases: ReleaseRecord[];
+}
+
+/** GET /api/v1/releases/:id */
+export interface ReleaseDetailResponse {
+  release: ReleaseRecord;
+  events: ReleaseEventRecord[];
+}
+
+/**
+ * GET /api/v1/releases/:id/events?after=SEQ — JSON list; with `Accept: text/event-stream` an SSE
+ * stream: each event `event: release-event`, `id: <seq>`, `data: <ReleaseEventRecord JSON>`; after
+ * the release reaches a terminal state, one final `event: end` with `data: <ReleaseRecord JSON>`
+ * and the stream closes. Honors `Last-Event-ID`.
+ */
+export interface ReleaseEventsResponse {
+  events: ReleaseEventRecord[];
+}
+
+/** GET /api/v1/instances?environment= */
+export interface InstanceListResponse {
+  instances: InstanceView[];
+}
+
+/** GET /api/v1/instances/:id/logs?limit= — the instance's recent output (bounded buffer). */
+export interface InstanceLogsResponse {
+  instance: string;
+  lines: Array<{ at: string; stream: 'stdout' | 'stderr'; line: string }>;
+}
+
+export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = ['succeeded', 'failed', 'aborted', 'rolled_back'];

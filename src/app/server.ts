@@ -1,0 +1,135 @@
+// The composition root: builds every part of a Gantry server, wires them, recovers what a
+// previous run left behind, and takes everything down again in the right order.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { buildApi } from '../api/server.ts';
+import { createArtifactStore } from '../artifacts/index.ts';
+import { loadConfigFile } from '../config/index.ts';
+import type { LoadedConfig } from '../config/types.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { createMemorySink } from '../metrics/memory-sink.ts';
+import { createDataPlane } from '../proxy/index.ts';
+import type { DataPlane } from '../proxy/types.ts';
+import { ControlPlane } from '../rollout/control.ts';
+import { ReleaseEngine } from '../rollout/engine.ts';
+import { ReleaseEventBus } from '../rollout/events.ts';
+import { Fleet } from '../rollout/fleet.ts';
+import { recoverFleet } from '../rollout/recover.ts';
+import { createProcessDriver } from '../runtime/index.ts';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/types.ts';
+import { bootstrapInitialVersion } from './bootstrap.ts';
+import { GANTRY_VERSION } from './version.ts';
+
+export interface ServerOptions {
+  config: string;
+  dataDir: string;
+  /** host:port of the API; port 0 picks a free one. */
+  listen: string;
+  initialVersion?: string;
+  initialArtifact?: string;
+  logLevel?: string;
+  logger?: Logger;
+  maxArtifactBytes?: number;
+}
+
+export interface GantryServer {
+  /** Base URL of the API, e.g. http://127.0.0.1:7070 */
+  url: string;
+  dataDir: string;
+  config: LoadedConfig;
+  store: Store;
+  dataPlane: DataPlane;
+  engine: ReleaseEngine;
+  fleet: Fleet;
+  /** Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances. */
+  close(opts?: { stopInstances?: boolean }): Promise<void>;
+}
+
+const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
+
+export async function startServer(opts: ServerOptions): Promise<GantryServer> {
+  const logger = opts.logger ?? createLogger(opts.logLevel ? { level: opts.logLevel } : {});
+  const loaded = await loadConfigFile(opts.config);
+  const config = () => loaded;
+  const dataDir = path.resolve(opts.dataDir);
+  await mkdir(dataDir, { recursive: true });
+
+  const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'gantry.db') });
+  await store.services.upsert(loaded.config.service);
+  for (const name of Object.keys(loaded.config.environments)) await store.environments.ensure(loaded.config.service, name);
+
+  const artifacts = createArtifactStore(dataDir);
+  const driver = createProcessDriver({ dataDir, logger: logger.child({ component: 'runtime' }) });
+  const sink = createMemorySink();
+  const dataPlane = createDataPlane({ sink, logger: logger.child({ component: 'proxy' }) });
+  const bus = new ReleaseEventBus();
+  const fleet = new Fleet({ config, driver, dataPlane, store, dataDir, logger: logger.child({ component: 'fleet' }) });
+  const engine = new ReleaseEngine({ config, store, fleet, bus, logger: logger.child({ component: 'releases' }) });
+  const control = new ControlPlane({ config, store, engine });
+
+  // Listeners first (answering 503 until instances are ready), then instances come back.
+  await dataPlane.apply(fleet.desiredState());
+  await recoverFleet({ config: loaded, store, fleet, engine, logger });
+
+  const startedAt = new Date().toISOString();
+  const api = buildApi({
+    config,
+    store,
+    fleet,
+    bus,
+    control,
+    artifacts,
+    dataPlane,
+    logger,
+    server: { version: GANTRY_VERSION, startedAt, dataDir },
+    maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+  });
+  const { host, port } = splitHostPort(opts.listen);
+  await api.listen({ host, port });
+  const addr = api.server.address();
+  const url = typeof addr === 'object' && addr ? `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}` : `http://${opts.listen}`;
+  logger.info({ url, dataDir, service: loaded.config.service }, 'gantry server ready');
+
+  let closing: Promise<void> | undefined;
+  const server: GantryServer = {
+    url,
+    dataDir,
+    config: loaded,
+    store,
+    dataPlane,
+    engine,
+    fleet,
+    close: (o = {}) => {
+      closing ??= (async () => {
+        await api.close();
+        await engine.close();
+        await fleet.close({ stopInstances: o.stopInstances ?? false });
+        await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
+        await dataPlane.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+
+  if (opts.initialVersion && opts.initialArtifact) {
+    await bootstrapInitialVersion({
+      config: loaded,
+      store,
+      artifacts,
+      control,
+      engine,
+      logger,
+      version: opts.initialVersion,
+      artifactDir: opts.initialArtifact,
+    });
+  }
+  return server;
+}
+
+export function splitHostPort(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen);
+  if (!m) throw new Error(`listen address ${listen} is not host:port`);
+  return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+}

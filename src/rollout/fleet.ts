@@ -1,0 +1,395 @@
+// The fleet: every instance this server supervises, its probes and its readiness, and the routing
+// table derived from them. Releases tell it which instances should serve an environment; the
+// fleet puts only ready ones in front of traffic and keeps the data plane in step.
+import path from 'node:path';
+import type { EnvironmentConfig, LoadedConfig } from '../config/types.ts';
+import { shortId } from '../lib/ids.ts';
+import type { Logger } from '../lib/log.ts';
+import { createInstanceProber, type InstanceProber, type ProbeEvent, type ProbeResult } from '../probes/index.ts';
+import type { DataPlane, DesiredState, Pool } from '../proxy/types.ts';
+import type { InstanceInfo, LogLine, RuntimeEvent, WorkloadDriver } from '../runtime/driver.ts';
+import type { InstanceRecord, Store } from '../store/types.ts';
+
+export interface ManagedInstance {
+  id: string;
+  environment: string;
+  version: string;
+  releaseId: string | null;
+  info: InstanceInfo;
+  prober: InstanceProber | null;
+  ready: boolean;
+  /** Exits seen before the instance first became ready. */
+  exitsBeforeReady: number;
+  everReady: boolean;
+  lastProbe: ProbeResult | null;
+  stopping: boolean;
+}
+
+export interface ServingPool {
+  version: string;
+  weight: number;
+  instanceIds: string[];
+}
+
+export type ReadyOutcome = { ok: true } | { ok: false; instanceId: string; reason: string };
+
+const EXITS_BEFORE_READY_LIMIT = 3;
+
+export class Fleet {
+  readonly #cfg: () => LoadedConfig;
+  readonly #driver: WorkloadDriver;
+  readonly #plane: DataPlane;
+  readonly #store: Store;
+  readonly #dataDir: string;
+  readonly #log: Logger;
+  readonly #instances = new Map<string, ManagedInstance>();
+  readonly #serving = new Map<string, ServingPool[]>();
+  readonly #waiters = new Set<() => void>();
+  #applyChain: Promise<void> = Promise.resolve();
+  #unsubscribe: () => void;
+
+  constructor(opts: {
+    config: () => LoadedConfig;
+    driver: WorkloadDriver;
+    dataPlane: DataPlane;
+    store: Store;
+    dataDir: string;
+    logger: Logger;
+  }) {
+    this.#cfg = opts.config;
+    this.#driver = opts.driver;
+    this.#plane = opts.dataPlane;
+    this.#store = opts.store;
+    this.#dataDir = opts.dataDir;
+    this.#log = opts.logger;
+    this.#unsubscribe = this.#driver.subscribe((e) => this.#onRuntimeEvent(e));
+  }
+
+  get(id: string): ManagedInstance | undefined {
+    return this.#instances.get(id);
+  }
+
+  list(environment?: string): ManagedInstance[] {
+    return [...this.#instances.values()].filter((i) => !environment || i.environment === environment);
+  }
+
+  serving(environment: string): ServingPool[] {
+    return this.#serving.get(environment) ?? [];
+  }
+
+  recentLogs(id: string, limit?: number): LogLine[] {
+    return this.#driver.recentLogs(id, limit);
+  }
+
+  newInstanceId(environment: string, version: string): string {
+    const v = version.replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 40);
+    return `${environment}-${v}-${shortId()}`;
+  }
+
+  /** Starts one instance of a version. The instance record is written before the process is spawned. */
+  async start(id: string, environment: string, version: string, releaseId: string | null): Promise<ManagedInstance> {
+    const { config } = this.#cfg();
+    const env = this.#env(environment);
+    const ver = await this.#store.versions.get(config.service, version);
+    if (!ver) throw new Error(`version ${version} of ${config.service} is not uploaded`);
+    if (!config.run.command) throw new Error('run.command is required by the process runtime');
+    await this.#store.instances.upsert({
+      id,
+      service: config.service,
+      environment,
+      version,
+      releaseId,
+      runtime: 'process',
+      state: 'starting',
+      pid: null,
+      pidStartTime: null,
+      port: null,
+      restarts: 0,
+    });
+    const info = await this.#driver.start({
+      id,
+      service: config.service,
+      environment,
+      version,
+      workDir: path.join(this.#dataDir, ver.artifactRef),
+      command: config.run.command,
+      env: { ...config.run.env, ...env.env },
+      portEnv: config.run.port_env,
+    });
+    return this.#track(info, releaseId);
+  }
+
+  /** Takes over an instance left running by a previous server; returns undefined if it is gone. */
+  async adopt(rec: InstanceRecord): Promise<ManagedInstance | undefined> {
+    const { config } = this.#cfg();
+    if (rec.pid == null || rec.pidStartTime == null || rec.port == null) return undefined;
+    const ver = await this.#store.versions.get(config.service, rec.version);
+    if (!ver || !config.run.command || !config.environments[rec.environment]) {
+      await this.#driver.reap(rec.pid, rec.pidStartTime, config.run.stop_timeout);
+      return undefined;
+    }
+    const env = this.#env(rec.environment);
+    const info = await this.#driver.adopt({
+      spec: {
+        id: rec.id,
+        service: config.service,
+        environment: rec.environment,
+        version: rec.version,
+        workDir: path.join(this.#dataDir, ver.artifactRef),
+        command: config.run.command,
+        env: { ...config.run.env, ...env.env },
+        portEnv: config.run.port_env,
+        port: rec.port,
+      },
+      pid: rec.pid,
+      pidStartTime: rec.pidStartTime,
+      port: rec.port,
+      restarts: rec.restarts,
+    });
+    if (!info) return undefined;
+    const m = this.#track(info, rec.releaseId);
+    m.everReady = true; // it served before; liveness counts from now on
+    return m;
+  }
+
+  /**
+   * Waits until every instance is ready. Fails as soon as one cannot get there: it exited
+   * repeatedly before its first ready, or the startup timeout passed.
+   */
+  async waitReady(ids: string[], timeoutMs: number, signal?: AbortSignal): Promise<ReadyOutcome> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (signal?.aborted) return { ok: false, instanceId: ids[0] ?? '', reason: 'release was aborted' };
+      let allReady = true;
+      for (const id of ids) {
+        const m = this.#instances.get(id);
+        if (!m) return { ok: false, instanceId: id, reason: `instance ${id} is gone` };
+        if (m.exitsBeforeReady >= EXITS_BEFORE_READY_LIMIT) {
+          return { ok: false, instanceId: id, reason: this.#describeFailure(m, 'crashed') };
+        }
+        if (!m.ready) allReady = false;
+      }
+      if (allReady) return { ok: true };
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const stuck = ids.map((id) => this.#instances.get(id)).find((m) => m && !m.ready);
+        return {
+          ok: false,
+          instanceId: stuck?.id ?? '',
+          reason: stuck
+            ? this.#describeFailure(stuck, `not ready after ${Math.round(timeoutMs / 1000)} s`)
+            : 'timed out',
+        };
+      }
+      await this.#changed(Math.min(left, 1000), signal);
+    }
+  }
+
+  /** Sets which instances serve an environment; only the ready ones receive traffic. */
+  async setServing(environment: string, pools: ServingPool[]): Promise<void> {
+    this.#serving.set(environment, pools);
+    await this.#apply();
+  }
+
+  /** Takes instances out of traffic, waits for their in-flight requests, then stops them for good. */
+  async stop(ids: string[], opts: { drain: boolean }): Promise<void> {
+    const { config } = this.#cfg();
+    const present = ids.filter((id) => this.#instances.has(id));
+    for (const id of present) {
+      const m = this.#instances.get(id);
+      if (m) m.stopping = true;
+    }
+    for (const [env, pools] of this.#serving) {
+      this.#serving.set(
+        env,
+        pools.map((p) => ({ ...p, instanceIds: p.instanceIds.filter((i) => !present.includes(i)) })),
+      );
+    }
+    await this.#apply();
+    if (opts.drain && present.length > 0) {
+      const left = await this.#plane.drain(present, config.run.drain_timeout);
+      if (left > 0) this.#log.warn({ instances: present, inFlight: left }, 'drain timed out; stopping anyway');
+    }
+    await Promise.all(
+      present.map(async (id) => {
+        const m = this.#instances.get(id);
+        m?.prober?.stop();
+        await this.#driver.stop(id, { graceMs: config.run.stop_timeout });
+        this.#instances.delete(id);
+        await this.#store.instances.remove(id);
+      }),
+    );
+    this.#notify();
+  }
+
+  /** Stops supervising; leaves instances running (for adoption) unless stopInstances. */
+  async close(opts: { stopInstances: boolean }): Promise<void> {
+    this.#unsubscribe();
+    for (const m of this.#instances.values()) m.prober?.stop();
+    if (opts.stopInstances) {
+      await this.stop([...this.#instances.keys()], { drain: true });
+    }
+  }
+
+  /** The data plane's desired state: one route per configured environment, ready backends only. */
+  desiredState(): DesiredState {
+    const { config } = this.#cfg();
+    return {
+      environments: Object.values(config.environments).map((env) => ({
+        environment: env.name,
+        listen: env.listen,
+        pools: this.#pools(env),
+      })),
+    };
+  }
+
+  #pools(env: EnvironmentConfig): Pool[] {
+    return this.serving(env.name).map((p) => ({
+      version: p.version,
+      weight: p.weight,
+      backends: p.instanceIds
+        .map((id) => this.#instances.get(id))
+        .filter((m): m is ManagedInstance => !!m && m.ready && !m.stopping)
+        .map((m) => ({ id: m.id, version: m.version, url: `http://${m.info.host}:${m.info.port}` })),
+    }));
+  }
+
+  #apply(): Promise<void> {
+    // Serialised so that a slower, older apply never overwrites a newer table.
+    const next = this.#applyChain.then(() => this.#plane.apply(this.desiredState()));
+    this.#applyChain = next.catch((err) => this.#log.error({ err }, 'data plane apply failed'));
+    return next;
+  }
+
+  #track(info: InstanceInfo, releaseId: string | null): ManagedInstance {
+    const m: ManagedInstance = {
+      id: info.id,
+      environment: info.spec.environment,
+      version: info.spec.version,
+      releaseId,
+      info,
+      prober: null,
+      ready: false,
+      exitsBeforeReady: 0,
+      everReady: false,
+      lastProbe: null,
+      stopping: false,
+    };
+    this.#instances.set(info.id, m);
+    this.#startProber(m);
+    void this.#persist(m);
+    return m;
+  }
+
+  #startProber(m: ManagedInstance): void {
+    m.prober?.stop();
+    const prober = createInstanceProber({
+      target: { host: m.info.host, port: m.info.port },
+      health: this.#cfg().config.health,
+      logger: this.#log,
+    });
+    m.prober = prober;
+    prober.onChange((e) => this.#onProbe(m, prober, e));
+    prober.start();
+  }
+
+  #onProbe(m: ManagedInstance, prober: InstanceProber, e: ProbeEvent): void {
+    if (m.prober !== prober || m.stopping) return;
+    m.lastProbe = e.result;
+    if (e.type === 'ready' || e.type === 'unready') {
+      const ready = e.type === 'ready';
+      if (ready) m.everReady = true;
+      if (m.ready !== ready) {
+        m.ready = ready;
+        this.#log.info({ instance: m.id, environment: m.environment, ready, detail: e.result.detail }, 'readiness changed');
+        void this.#apply();
+      }
+    } else if (e.type === 'liveness_failed') {
+      this.#log.warn({ instance: m.id, failures: e.failures, detail: e.result.detail }, 'liveness failed; restarting');
+      m.ready = false;
+      void this.#apply();
+      void this.#driver.restart(m.id, `liveness failed ${e.failures} times: ${e.result.detail}`);
+    }
+    this.#notify();
+  }
+
+  #onRuntimeEvent(e: RuntimeEvent): void {
+    if (e.type === 'log') return;
+    const m = this.#instances.get(e.instance.id);
+    if (!m) return;
+    m.info = e.instance;
+    if (e.type === 'exited') {
+      if (!m.everReady) m.exitsBeforeReady++;
+      m.prober?.stop();
+      m.prober = null;
+      if (m.ready) {
+        m.ready = false;
+        void this.#apply();
+      }
+      this.#log.warn(
+        { instance: m.id, code: e.exit.code, signal: e.exit.signal, restartInMs: e.restartInMs },
+        'instance exited',
+      );
+    } else if (e.type === 'started' && !m.stopping) {
+      this.#startProber(m);
+    }
+    void this.#persist(m);
+    this.#notify();
+  }
+
+  async #persist(m: ManagedInstance): Promise<void> {
+    if (m.stopping && m.info.status === 'stopped') return;
+    try {
+      await this.#store.instances.upsert({
+        id: m.id,
+        service: m.info.spec.service,
+        environment: m.environment,
+        version: m.version,
+        releaseId: m.releaseId,
+        runtime: 'process',
+        state: m.info.status,
+        pid: m.info.pid,
+        pidStartTime: m.info.pidStartTime,
+        port: m.info.port,
+        restarts: m.info.restarts,
+      });
+    } catch (err) {
+      this.#log.error({ err, instance: m.id }, 'could not record instance');
+    }
+  }
+
+  #describeFailure(m: ManagedInstance, what: string): string {
+    const parts = [`instance ${m.id} (${m.version}) ${what}`];
+    const exit = m.info.lastExit;
+    if (exit) parts.push(`last exit: ${exit.code != null ? `code ${exit.code}` : `signal ${exit.signal}`}`);
+    if (m.exitsBeforeReady > 0) parts.push(`${m.exitsBeforeReady} exit(s) before ready`);
+    if (m.lastProbe) parts.push(`last probe: ${m.lastProbe.detail}`);
+    const lines = this.#driver.recentLogs(m.id, 5).map((l) => l.line.slice(0, 200));
+    if (lines.length > 0) parts.push(`last output: ${lines.join(' | ')}`);
+    return parts.join('; ');
+  }
+
+  #env(name: string): EnvironmentConfig {
+    const env = this.#cfg().config.environments[name];
+    if (!env) throw new Error(`unknown environment ${name}`);
+    return env;
+  }
+
+  #notify(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  #changed(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.#waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}

@@ -1,0 +1,93 @@
+// Start-up after a crash or a clean stop: take over the instances still running, make every
+// environment serve its current version again, and resolve the releases found in flight.
+import { readdir, readFile } from 'node:fs/promises';
+import type { LoadedConfig } from '../config/types.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Store } from '../store/types.ts';
+import type { ReleaseEngine } from './engine.ts';
+import type { Fleet } from './fleet.ts';
+
+export async function recoverFleet(opts: {
+  config: LoadedConfig;
+  store: Store;
+  fleet: Fleet;
+  engine: ReleaseEngine;
+  logger: Logger;
+}): Promise<void> {
+  const { config, store, fleet, engine, logger } = opts;
+  const service = config.config.service;
+  const records = await store.instances.list({ service });
+
+  for (const rec of records) {
+    const adopted = rec.pid != null ? await fleet.adopt(rec) : undefined;
+    if (adopted) {
+      logger.info({ instance: rec.id, pid: rec.pid, version: rec.version }, 'adopted running instance');
+      continue;
+    }
+    // The server may have died between writing the record and learning the pid: find the process by its id.
+    if (rec.pid == null) await killByInstanceId(rec.id, logger);
+    await store.instances.remove(rec.id);
+  }
+
+  const active = await store.releases.listActive(service);
+  const preSwitch = new Set(
+    active.filter((r) => r.state !== 'switching' && r.state !== 'draining').flatMap((r) => r.plan.newInstanceIds),
+  );
+  const inFlight = new Set(active.flatMap((r) => [...r.plan.newInstanceIds, ...r.plan.oldInstanceIds]));
+
+  for (const env of Object.values(config.config.environments)) {
+    const rec = await store.environments.get(service, env.name);
+    const current = rec?.currentVersion;
+    if (!current) continue;
+    const serving = fleet
+      .list(env.name)
+      .filter((m) => m.version === current && !preSwitch.has(m.id))
+      .slice(0, env.instances)
+      .map((m) => m.id);
+    const missing = env.instances - serving.length;
+    for (let i = 0; i < missing; i++) {
+      const id = fleet.newInstanceId(env.name, current);
+      try {
+        await fleet.start(id, env.name, current, rec.currentReleaseId);
+        serving.push(id);
+      } catch (err) {
+        logger.error({ err, environment: env.name, version: current }, 'could not start instance of current version');
+      }
+    }
+    logger.info(
+      { environment: env.name, version: current, adopted: env.instances - missing, started: missing },
+      'environment restored',
+    );
+    await fleet.setServing(env.name, [{ version: current, weight: 100, instanceIds: serving }]);
+    const strays = fleet
+      .list(env.name)
+      .filter((m) => !serving.includes(m.id) && !inFlight.has(m.id))
+      .map((m) => m.id);
+    if (strays.length > 0) await fleet.stop(strays, { drain: true });
+  }
+
+  await engine.recover();
+}
+
+/** Kills the process group of a leftover instance process found by its GANTRY_INSTANCE_ID. */
+async function killByInstanceId(id: string, logger: Logger): Promise<void> {
+  const needle = `GANTRY_INSTANCE_ID=${id}\0`;
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+    if (!environ.includes(needle)) continue;
+    logger.warn({ instance: id, pid: Number(pid) }, 'killing leftover instance process with no record');
+    try {
+      process.kill(-Number(pid), 'SIGKILL');
+    } catch {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {}
+    }
+  }
+}
