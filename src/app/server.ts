@@ -60,7 +60,11 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   for (const name of Object.keys(loaded.config.environments)) await store.environments.ensure(loaded.config.service, name);
 
   const artifacts = createArtifactStore(dataDir);
-  const driver = createProcessDriver({ dataDir, logger: logger.child({ component: 'runtime' }) });
+  const driver = createProcessDriver({
+    dataDir,
+    logger: logger.child({ component: 'runtime' }),
+    restartGraceMs: loaded.config.run.stop_timeout,
+  });
   const sink = createMemorySink();
   const dataPlane = createDataPlane({ sink, logger: logger.child({ component: 'proxy' }) });
   const bus = new ReleaseEventBus();

@@ -308,7 +308,9 @@ export class Fleet {
       this.#log.warn({ instance: m.id, failures: e.failures, detail: e.result.detail }, 'liveness failed; restarting');
       m.ready = false;
       void this.#apply();
-      void this.#driver.restart(m.id, `liveness failed ${e.failures} times: ${e.result.detail}`);
+      this.#driver
+        .restart(m.id, `liveness failed ${e.failures} times: ${e.result.detail}`)
+        .catch((err: unknown) => this.#log.error({ err, instance: m.id }, 'restart after liveness failure failed'));
     }
     this.#notify();
   }

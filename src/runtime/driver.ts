@@ -9,7 +9,7 @@ export interface InstanceSpec {
   workDir: string;
   /** Shell command line, run by /bin/sh -c in workDir. */
   command: string;
-  /** Environment variables on top of a minimal inherited set (PATH, HOME, LANG, TZ). */
+  /** Environment variables on top of a minimal inherited set (PATH, HOME, LANG, TZ, TMPDIR). */
   env: Record<string, string>;
   /** Name of the variable that receives the port (e.g. PORT). */
   portEnv: string;

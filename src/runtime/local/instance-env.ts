@@ -1,0 +1,24 @@
+// The environment of an instance: a minimal inherited set, so nothing of the server's own
+// configuration or secrets leaks into services, then the spec's variables, then Gantry's own.
+import type { InstanceSpec } from '../driver.ts';
+
+const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'] as const;
+
+export function buildInstanceEnv(
+  spec: InstanceSpec,
+  port: number,
+  parent: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  Object.assign(env, spec.env);
+  env[spec.portEnv] = String(port);
+  env.GANTRY_INSTANCE_ID = spec.id;
+  env.GANTRY_SERVICE = spec.service;
+  env.GANTRY_ENVIRONMENT = spec.environment;
+  env.GANTRY_VERSION = spec.version;
+  return env;
+}

@@ -1,0 +1,29 @@
+// The store's entry point: open a database, bring its schema up to date, hand back the repositories.
+import type { Clock } from '../lib/clock.ts';
+import { KyselyStore } from './kysely-store.ts';
+import { applyMigrations } from './migrate.ts';
+import { openSqliteDatabase } from './sqlite/open.ts';
+import type { Store } from './types.ts';
+
+export * from './types.ts';
+
+export interface SqliteStoreOptions {
+  kind: 'sqlite';
+  /** Database file (its directory is created when missing), or ':memory:'. */
+  path: string;
+  /** Source of the records' timestamps; the system clock by default. */
+  clock?: Pick<Clock, 'now'>;
+}
+
+export type StoreOptions = SqliteStoreOptions;
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const db = await openSqliteDatabase(opts.path);
+  try {
+    await applyMigrations(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return new KyselyStore(db, 'sqlite', opts.clock);
+}

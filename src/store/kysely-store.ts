@@ -1,0 +1,43 @@
+// A Store over any Kysely<Database> whose schema is migrated: the dialect-independent half of every
+// store. A dialect contributes only its Kysely instance (driver, pragmas) and its name.
+import { type Kysely, sql } from 'kysely';
+import { type Clock, systemClock } from '../lib/clock.ts';
+import type { Database } from './database.ts';
+import { KyselyEnvironmentRepo } from './repos/environments.ts';
+import { KyselyInstanceRepo } from './repos/instances.ts';
+import { KyselyReleaseRepo } from './repos/releases.ts';
+import { KyselyServiceRepo } from './repos/services.ts';
+import { KyselyVersionRepo } from './repos/versions.ts';
+import { createTimestamper } from './timestamps.ts';
+import type { EnvironmentRepo, InstanceRepo, ReleaseRepo, ServiceRepo, Store, VersionRepo } from './types.ts';
+
+export class KyselyStore implements Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly services: ServiceRepo;
+  readonly environments: EnvironmentRepo;
+  readonly versions: VersionRepo;
+  readonly releases: ReleaseRepo;
+  readonly instances: InstanceRepo;
+  readonly #db: Kysely<Database>;
+  #closing: Promise<void> | undefined;
+
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', clock: Pick<Clock, 'now'> = systemClock) {
+    const now = createTimestamper(clock);
+    this.dialect = dialect;
+    this.#db = db;
+    this.services = new KyselyServiceRepo(db, now);
+    this.environments = new KyselyEnvironmentRepo(db, now);
+    this.versions = new KyselyVersionRepo(db, now);
+    this.releases = new KyselyReleaseRepo(db, now);
+    this.instances = new KyselyInstanceRepo(db, now);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#db.destroy();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,8 @@
+// Every migration in order. Forward-only: a migration, once released, is never edited or removed;
+// a change to the schema is a new file with the next number.
+import type { Migration } from 'kysely/migration';
+import * as core from './001-core.ts';
+
+export const migrations: Record<string, Migration> = {
+  '001-core': core,
+};

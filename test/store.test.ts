@@ -1,0 +1,193 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GantryError } from '../src/lib/errors.ts';
+import { type NewRelease, openStore, type Store } from '../src/store/index.ts';
+import { migrations } from '../src/store/migrations/index.ts';
+
+let dir: string;
+const opened: Store[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'gantry-store-'));
+});
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function open(file = ':memory:'): Promise<Store> {
+  const store = await openStore({ kind: 'sqlite', path: file });
+  opened.push(store);
+  return store;
+}
+function release(id: string, overrides: Partial<NewRelease> = {}): NewRelease {
+  return {
+    id,
+    service: 'shop',
+    environment: 'staging',
+    kind: 'deploy',
+    version: 'v1',
+    previousVersion: null,
+    strategy: 'rolling',
+    ref: 'refs/heads/main',
+    createdBy: 'ci',
+    plan: { newInstanceIds: [], oldInstanceIds: [] },
+    ...overrides,
+  };
+}
+/** Reads the database file with a separate raw connection, as another process would. */
+function readRaw<T>(file: string, fn: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(file);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+describe('schema', () => {
+  it('applies migrations once, in WAL mode, across close and reopen of a file', async () => {
+    const file = path.join(dir, 'nested', 'gantry.db');
+    const first = await open(file);
+    await first.services.upsert('shop');
+    await first.close();
+
+    const second = await open(file);
+    await second.ping();
+    expect(await second.services.list()).toEqual([{ name: 'shop', createdAt: expect.any(String) }]);
+    await second.close();
+
+    readRaw(file, (db) => {
+      expect(db.prepare('pragma journal_mode').get()).toEqual({ journal_mode: 'wal' });
+      const applied = db.prepare('select name from kysely_migration order by name').all();
+      expect(applied.map((r) => r.name)).toEqual(Object.keys(migrations).sort());
+    });
+  });
+
+  it('refuses a database migrated by a newer Gantry, changing nothing', async () => {
+    const file = path.join(dir, 'gantry.db');
+    await (await open(file)).close();
+    readRaw(file, (db) =>
+      db.exec(
+        `insert into kysely_migration (name, timestamp) values ('999-future', '2030-01-01T00:00:00.000Z')`,
+      ),
+    );
+    await expect(openStore({ kind: 'sqlite', path: file })).rejects.toThrow(
+      /could not update the database schema .*newer Gantry/,
+    );
+    readRaw(file, (db) => {
+      expect(db.prepare('select count(*) as n from kysely_migration').get()).toEqual({ n: 2 });
+    });
+  });
+
+  it('says which database could not be opened', async () => {
+    const blocker = path.join(dir, 'not-a-dir');
+    await writeFile(blocker, 'x');
+    await expect(openStore({ kind: 'sqlite', path: path.join(blocker, 'gantry.db') })).rejects.toThrow(
+      /could not open the SQLite database .*not-a-dir.*writable/,
+    );
+  });
+});
+describe('services, environments and versions', () => {
+  it('ensures environments without touching their current version', async () => {
+    const store = await open();
+    await store.environments.ensure('shop', 'staging');
+    await store.releases.create(release('rel_a'));
+    await store.releases.transition('rel_a', { state: 'succeeded', message: 'ok', setCurrentVersion: 'v1' });
+    await store.environments.ensure('shop', 'staging');
+    await store.environments.ensure('shop', 'production');
+
+    const envs = await store.environments.list('shop');
+    expect(envs.map((e) => [e.name, e.currentVersion, e.currentReleaseId])).toEqual([
+      ['production', null, null],
+      ['staging', 'v1', 'rel_a'],
+    ]);
+    expect(await store.environments.get('shop', 'nope')).toBeUndefined();
+    expect((await store.services.list()).map((s) => s.name)).toEqual(['shop']);
+  });
+
+  it('keeps versions immutable', async () => {
+    const store = await open();
+    const v = {
+      service: 'shop',
+      version: 'v1',
+      artifactKind: 'dir' as const,
+      artifactRef: 'artifacts/shop/v1',
+      sha256: 'a'.repeat(64),
+      sizeBytes: 1234,
+      gitRef: 'refs/tags/v1',
+      gitCommit: 'abc123',
+    };
+    const created = await store.versions.create(v);
+    expect(created).toEqual({
+      ...v,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+
+    const again = store.versions.create({ ...v, artifactRef: 'artifacts/shop/other' });
+    await expect(again).rejects.toBeInstanceOf(GantryError);
+    await expect(again).rejects.toMatchObject({ code: 'VERSION_EXISTS' });
+    expect(await store.versions.get('shop', 'v1')).toEqual(created);
+
+    await store.versions.create({ ...v, version: 'v2' });
+    expect((await store.versions.list('shop')).map((x) => x.version)).toEqual(['v2', 'v1']);
+    expect((await store.versions.list('shop', 1)).map((x) => x.version)).toEqual(['v2']);
+  });
+});
+describe('instances', () => {
+  it('upserts, lists and removes instances', async () => {
+    const store = await open();
+    const base = {
+      service: 'shop',
+      environment: 'staging',
+      version: 'v1',
+      releaseId: null,
+      runtime: 'process' as const,
+      state: 'starting' as const,
+      pid: null,
+      pidStartTime: null,
+      port: null,
+      restarts: 0,
+    };
+    await store.instances.upsert({ ...base, id: 'staging-v1-aaaa' });
+    await store.instances.upsert({ ...base, id: 'production-v1-bbbb', environment: 'production' });
+    const first = await store.instances.get('staging-v1-aaaa');
+
+    await store.instances.upsert({
+      ...base,
+      id: 'staging-v1-aaaa',
+      state: 'running',
+      pid: 4242,
+      pidStartTime: '123456',
+      port: 41234,
+      restarts: 1,
+    });
+    const updated = await store.instances.get('staging-v1-aaaa');
+    expect(updated).toMatchObject({
+      state: 'running',
+      pid: 4242,
+      pidStartTime: '123456',
+      port: 41234,
+      restarts: 1,
+    });
+    expect(updated?.createdAt).toBe(first?.createdAt);
+    expect(updated && first && updated.updatedAt > first.updatedAt).toBe(true);
+
+    expect((await store.instances.list()).map((i) => i.id)).toEqual([
+      'staging-v1-aaaa',
+      'production-v1-bbbb',
+    ]);
+    expect((await store.instances.list({ environment: 'production' })).map((i) => i.id)).toEqual([
+      'production-v1-bbbb',
+    ]);
+    expect(await store.instances.list({ service: 'other' })).toEqual([]);
+
+    await store.instances.remove('staging-v1-aaaa');
+    await store.instances.remove('staging-v1-aaaa');
+    expect(await store.instances.get('staging-v1-aaaa')).toBeUndefined();
+    expect(await store.instances.list()).toHaveLength(1);
+  });
+});
