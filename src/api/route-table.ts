@@ -19,7 +19,12 @@ const envName = z.string().min(1).max(64);
 
 export const schemas = {
   createRelease: z
-    .object({ environment: envName.optional(), ref: z.string().min(1).max(256).optional(), version: versionName })
+    .object({
+      environment: envName.optional(),
+      ref: z.string().min(1).max(256).optional(),
+      version: versionName,
+      image: z.string().min(1).max(512).optional(),
+    })
     .strict()
     .refine((b) => (b.environment === undefined) !== (b.ref === undefined), {
       message: 'give exactly one of environment or ref',

@@ -34,7 +34,8 @@ export interface ApiDeps {
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
 
 export function buildApi(deps: ApiDeps) {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'api' }), disableRequestLogging: true });
+  // Fastify's own request logging stays off: errors are logged by sendError with Gantry's logger.
+  const app = Fastify({ logger: false });
   const service = () => deps.config().config.service;
 
   app.addContentTypeParser(
@@ -138,6 +139,9 @@ export function buildApi(deps: ApiDeps) {
 
   app.post('/api/v1/releases', async (req, reply) => {
     const b = parse(schemas.createRelease, req.body);
+    if (b.image !== undefined) {
+      throw new GantryError('RUNTIME_UNAVAILABLE', `cannot release image ${b.image}: this server runs services as local processes`);
+    }
     const res = await deps.control.release({
       version: b.version,
       ...(b.environment !== undefined ? { environment: b.environment } : {}),

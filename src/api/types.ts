@@ -74,6 +74,11 @@ export interface VersionView {
   createdAt: string;
 }
 
+/** GET /api/v1/versions */
+export interface VersionListResponse {
+  versions: VersionView[];
+}
+
 /**
  * POST /api/v1/versions/:version/artifact — body: the .tar.gz (Content-Type application/gzip or
  * application/octet-stream). Query: ref?, commit?. 201 on create; 200 when the same bytes
@@ -90,6 +95,8 @@ export interface CreateReleaseRequest {
   /** Git ref (refs/heads/main, refs/tags/v1.2.3): the environment is chosen by the `track` rules. */
   ref?: string;
   version: string;
+  /** Container image of the version (needs the container runtime, not available yet: answered 422 RUNTIME_UNAVAILABLE). */
+  image?: string;
 }
 
 /** POST /api/v1/promote */

@@ -60,6 +60,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   for (const name of Object.keys(loaded.config.environments)) await store.environments.ensure(loaded.config.service, name);
 
   const artifacts = createArtifactStore(dataDir);
+  await artifacts.sweepIncoming(); // uploads cut off by a previous crash
   const driver = createProcessDriver({
     dataDir,
     logger: logger.child({ component: 'runtime' }),

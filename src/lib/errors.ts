@@ -25,6 +25,10 @@ export const ERRORS = {
     hint: 'Upload a .tar.gz of the artifact directory (no absolute paths, no links outside it).',
   },
   ARTIFACT_TOO_LARGE: { status: 413, hint: 'Raise the server limit or make the artifact smaller.' },
+  RUNTIME_UNAVAILABLE: {
+    status: 422,
+    hint: 'Container images need the docker or kubernetes runtime, which is not available yet: deploy with --artifact DIR.',
+  },
   CONFIG_INVALID: {
     status: 422,
     hint: 'Run `gantry validate` to see every problem with its line and column.',

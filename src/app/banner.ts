@@ -1,0 +1,33 @@
+// What `gantry server` tells a person once it is up: where the API is and what each environment serves.
+import { environmentViews } from '../api/views.ts';
+import type { GantryServer } from './server.ts';
+
+export async function printBanner(server: GantryServer, json: boolean): Promise<void> {
+  const envs = await environmentViews({
+    config: server.config,
+    store: server.store,
+    fleet: server.fleet,
+    dataPlane: server.dataPlane,
+  });
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        url: server.url,
+        dataDir: server.dataDir,
+        environments: envs.map((e) => ({ name: e.name, url: e.url, version: e.currentVersion })),
+      })}\n`,
+    );
+    return;
+  }
+  const width = Math.max(...envs.map((e) => e.name.length), 3) + 2;
+  const lines = [
+    `Gantry is serving ${server.config.config.service} (${server.config.file})`,
+    `  ${'api'.padEnd(width)}${server.url}   (try: npx gantry status)`,
+    ...envs.map(
+      (e) =>
+        `  ${e.name.padEnd(width)}${e.url}   ${e.currentVersion ?? 'no version yet'} (${e.readyInstances}/${e.desiredInstances} ready)`,
+    ),
+    'Stop with Ctrl-C.',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

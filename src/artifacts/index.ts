@@ -1,0 +1,11 @@
+export { assertServiceName, assertVersionName } from './names.ts';
+export { packDirectory } from './pack-directory.ts';
+export { isSkippedPath } from './skip.ts';
+export {
+  type ArtifactStore,
+  createArtifactStore,
+  DEFAULT_MAX_ENTRIES,
+  type ImportedArtifact,
+  type ImportOptions,
+  UNPACKED_SIZE_FACTOR,
+} from './store.ts';

@@ -1,0 +1,209 @@
+// Typed client of Gantry's HTTP API (DESIGN §6); the CLI's only way to reach the server.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type {
+  ApiErrorBody,
+  CreateReleaseRequest,
+  InstanceLogsResponse,
+  PromoteRequest,
+  ReleaseDetailResponse,
+  ReleaseListResponse,
+  ReleaseResponse,
+  RollbackRequest,
+  StatusBody,
+  UploadArtifactResponse,
+  VersionListResponse,
+} from '../api/types.ts';
+import { ApiError, ConnectionError, describeFetchFailure, UsageError } from './errors.ts';
+import { DEFAULT_URL, dataDirFrom } from './io.ts';
+
+export interface ClientConfig {
+  baseUrl: string;
+  token: string | undefined;
+  fetch: typeof fetch;
+}
+
+/** `--image` releases name the image here; the server says whether its runtime can run it. */
+export type CreateReleaseBody = CreateReleaseRequest;
+
+interface RequestOptions {
+  query?: Record<string, string | number | undefined>;
+  json?: unknown;
+  body?: AsyncIterable<Uint8Array>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** Base URL from GANTRY_URL; token from GANTRY_TOKEN, else `<data-dir>/admin-token` when that file exists. */
+export async function resolveClientConfig(
+  env: Record<string, string | undefined>,
+  fetchImpl: typeof fetch,
+  dataDir?: string,
+): Promise<ClientConfig> {
+  return {
+    baseUrl: parseBaseUrl(env.GANTRY_URL || DEFAULT_URL),
+    token: await findToken(env, dataDir),
+    fetch: fetchImpl,
+  };
+}
+
+function parseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`GANTRY_URL is not a URL: ${raw}`, 'Set it like http://127.0.0.1:7070');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`GANTRY_URL must be an http:// or https:// URL, not ${url.protocol}`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+async function findToken(
+  env: Record<string, string | undefined>,
+  dataDir?: string,
+): Promise<string | undefined> {
+  const fromEnv = env.GANTRY_TOKEN?.trim();
+  if (fromEnv) return fromEnv;
+  const file = path.join(dataDirFrom(env, dataDir), 'admin-token');
+  try {
+    return (await readFile(file, 'utf8')).trim() || undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UsageError(
+      `cannot read the token file ${file}: ${(err as Error).message}`,
+      'Set GANTRY_TOKEN instead.',
+    );
+  }
+}
+
+export class GantryClient {
+  readonly baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(config: ClientConfig) {
+    this.baseUrl = config.baseUrl;
+    this.#token = config.token;
+    this.#fetch = config.fetch;
+  }
+
+  /** 201 created, 200 when the same bytes were already uploaded; 409 VERSION_EXISTS for other bytes. */
+  async uploadArtifact(
+    version: string,
+    body: AsyncIterable<Uint8Array>,
+    q: { ref?: string; commit?: string } = {},
+  ): Promise<{ status: number; body: UploadArtifactResponse }> {
+    const res = await this.#send('POST', `/versions/${encodeURIComponent(version)}/artifact`, {
+      query: q,
+      body,
+      headers: { 'content-type': 'application/gzip' },
+    });
+    return { status: res.status, body: (await res.json()) as UploadArtifactResponse };
+  }
+
+  listVersions(): Promise<VersionListResponse> {
+    return this.#json('GET', '/versions');
+  }
+
+  createRelease(req: CreateReleaseBody): Promise<ReleaseResponse> {
+    return this.#json('POST', '/releases', { json: req });
+  }
+
+  promote(req: PromoteRequest): Promise<ReleaseResponse> {
+    return this.#json('POST', '/promote', { json: req });
+  }
+
+  rollback(req: RollbackRequest): Promise<ReleaseResponse> {
+    return this.#json('POST', '/rollback', { json: req });
+  }
+
+  listReleases(q: { environment?: string; limit?: number } = {}): Promise<ReleaseListResponse> {
+    return this.#json('GET', '/releases', { query: q });
+  }
+
+  getRelease(id: string): Promise<ReleaseDetailResponse> {
+    return this.#json('GET', `/releases/${encodeURIComponent(id)}`);
+  }
+
+  status(environment?: string): Promise<StatusBody> {
+    return this.#json('GET', '/status', { query: { environment } });
+  }
+
+  instanceLogs(id: string, limit?: number): Promise<InstanceLogsResponse> {
+    return this.#json('GET', `/instances/${encodeURIComponent(id)}/logs`, { query: { limit } });
+  }
+
+  /** Opens the release's Server-Sent Events stream, resuming after `lastEventId` when given. */
+  async openReleaseEvents(
+    id: string,
+    lastEventId?: number,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
+    const res = await this.#send('GET', `/releases/${encodeURIComponent(id)}/events`, {
+      headers,
+      ...(signal ? { signal } : {}),
+    });
+    const type = res.headers.get('content-type') ?? '';
+    if (!type.startsWith('text/event-stream') || !res.body) {
+      await res.body?.cancel();
+      throw new ApiError(res.status, 'BAD_RESPONSE', `expected an event stream, got ${type || 'no body'}`);
+    }
+    return res.body;
+  }
+
+  async #json<T>(method: string, route: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.#send(method, route, opts);
+    return (await res.json()) as T;
+  }
+
+  async #send(method: string, route: string, opts: RequestOptions): Promise<Response> {
+    const url = new URL(`${this.baseUrl}/api/v1${route}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    let body: RequestInit['body'];
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    } else if (opts.body) {
+      body = opts.body;
+    }
+    let res: Response;
+    try {
+      res = await this.#fetch(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body, duplex: 'half' as const } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      throw new ConnectionError(this.baseUrl, describeFetchFailure(err));
+    }
+    if (!res.ok) throw await readApiError(res);
+    return res;
+  }
+}
+
+async function readApiError(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as Partial<ApiErrorBody>;
+    if (body.error && typeof body.error.message === 'string') {
+      return new ApiError(res.status, body.error.code ?? 'ERROR', body.error.message, body.error.hint);
+    }
+  } catch {
+    // not JSON: fall through to a message built from the status line
+  }
+  return new ApiError(
+    res.status,
+    `HTTP_${res.status}`,
+    `server answered ${res.status} ${res.statusText}`.trim(),
+  );
+}

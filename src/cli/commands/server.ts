@@ -1,0 +1,100 @@
+// gantry server: parses its options and hands them to the server (src/app), injected through CliDeps.
+import { type Command, Option } from 'commander';
+import { type CliContext, perform } from '../context.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, UsageError } from '../errors.ts';
+import { DEFAULT_DATA_DIR, dataDirFrom } from '../io.ts';
+import { addExamples, addJsonOption, parseListen } from '../options.ts';
+
+export const DEFAULT_CONFIG_FILE = 'gantry.yaml';
+export const DEFAULT_LISTEN = '127.0.0.1:7070';
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface ServerOptions {
+  config: string;
+  dataDir: string;
+  /** host:port of the API and dashboard. */
+  listen: string;
+  /** Version to release to every environment with no current version, from initialArtifact. */
+  initialVersion?: string;
+  initialArtifact?: string;
+  /** Undefined: GANTRY_LOG_LEVEL, else info. */
+  logLevel?: (typeof LOG_LEVELS)[number];
+  /** Print start-up information (address, token file) as JSON. */
+  json: boolean;
+}
+
+interface ParsedServerOptions {
+  config: string;
+  dataDir?: string;
+  listen: string;
+  initialVersion?: string;
+  initialArtifact?: string;
+  logLevel?: ServerOptions['logLevel'];
+}
+
+export function registerServer(program: Command, ctx: CliContext): Command {
+  const cmd = program
+    .command('server')
+    .description('run the Gantry server: API, dashboard, releases, proxies and the services themselves')
+    .option('--config <file>', 'service description', DEFAULT_CONFIG_FILE)
+    .option('--data-dir <dir>', `state directory (default: $GANTRY_DATA_DIR or ${DEFAULT_DATA_DIR})`)
+    .option('--listen <host:port>', 'address of the API and dashboard', parseListen, DEFAULT_LISTEN)
+    .option(
+      '--initial-version <version>',
+      'version to start environments that have none yet (with --initial-artifact)',
+    )
+    .option('--initial-artifact <dir>', 'artifact directory of --initial-version')
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        "Gantry's own log level (default: $GANTRY_LOG_LEVEL or info)",
+      ).choices(LOG_LEVELS),
+    );
+  addJsonOption(cmd);
+  addExamples(
+    cmd,
+    [
+      'gantry server --config gantry.yaml',
+      'gantry server --config examples/hello/gantry.yaml --data-dir /var/lib/gantry --listen 0.0.0.0:7070',
+      'gantry server --initial-version v1 --initial-artifact ./dist',
+    ],
+    false,
+  );
+  return cmd.action((opts: ParsedServerOptions, command: Command) =>
+    perform(ctx, command, async (json) => {
+      if (Boolean(opts.initialVersion) !== Boolean(opts.initialArtifact)) {
+        throw new UsageError(
+          '--initial-version and --initial-artifact go together',
+          'Pass both, or neither.',
+        );
+      }
+      const start = ctx.deps.startServer;
+      if (!start)
+        throw new Error('this build of gantry cannot run the server (no server module is wired in)');
+      const serverOpts: ServerOptions = {
+        config: opts.config,
+        dataDir: dataDirFrom(ctx.io.env, opts.dataDir),
+        listen: opts.listen,
+        json,
+        ...(opts.initialVersion ? { initialVersion: opts.initialVersion } : {}),
+        ...(opts.initialArtifact ? { initialArtifact: opts.initialArtifact } : {}),
+        ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      };
+      try {
+        await start(serverOpts);
+      } catch (err) {
+        reportError(ctx.io, err, json);
+        return startFailureCode(err);
+      }
+      return EXIT_OK;
+    }),
+  );
+}
+
+/** An invalid config or a busy address is bad input (2); anything else is a failure (1). */
+function startFailureCode(err: unknown): number {
+  const e = err as { exitCode?: unknown; status?: unknown };
+  if (typeof e?.exitCode === 'number') return e.exitCode;
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return EXIT_USAGE;
+  return EXIT_FAILED;
+}

@@ -1,0 +1,80 @@
+// gantry status [--env ENV]: every environment's version, instances and active release.
+import type { Command } from 'commander';
+import type { EnvironmentView, InstanceView, StatusBody } from '../../api/types.ts';
+import { type CliContext, createClient, perform } from '../context.ts';
+import { EXIT_OK } from '../errors.ts';
+import { formatTable } from '../format.ts';
+import { writeJson, writeLine } from '../io.ts';
+import { addClientOptions, addExamples } from '../options.ts';
+
+interface StatusOptions {
+  env?: string;
+  dataDir?: string;
+}
+
+export function registerStatus(program: Command, ctx: CliContext): Command {
+  const cmd = program
+    .command('status')
+    .description('show what runs where: versions, instances and releases in progress')
+    .option('--env <environment>', 'only this environment');
+  addClientOptions(cmd);
+  addExamples(cmd, ['gantry status', 'gantry status --env production --json']);
+  return cmd.action((opts: StatusOptions, command: Command) =>
+    perform(ctx, command, async (json) => {
+      const client = await createClient(ctx, opts.dataDir);
+      const body = await client.status(opts.env);
+      if (json) writeJson(ctx.io.stdout, body);
+      else for (const line of renderStatus(body)) writeLine(ctx.io.stdout, line);
+      return EXIT_OK;
+    }),
+  );
+}
+
+export function renderStatus(body: StatusBody): string[] {
+  const lines = [`service ${body.service}`, ''];
+  if (body.environments.length === 0) return [...lines, 'no environments'];
+  lines.push(
+    ...formatTable(
+      ['ENVIRONMENT', 'URL', 'VERSION', 'INSTANCES', 'ACTIVE RELEASE'],
+      body.environments.map((env) => [
+        env.name,
+        env.url,
+        env.currentVersion ?? '(none)',
+        `${env.readyInstances}/${env.desiredInstances} ready`,
+        describeActive(env),
+      ]),
+    ),
+  );
+  for (const env of body.environments) {
+    lines.push('', `${env.name} instances`);
+    if (env.instances.length === 0) lines.push('  (none running)');
+    else lines.push(...formatTable(INSTANCE_HEADERS, env.instances.map(instanceRow), '  '));
+  }
+  return lines;
+}
+
+const INSTANCE_HEADERS = ['ID', 'VERSION', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'LAST EXIT'];
+
+function instanceRow(i: InstanceView): string[] {
+  return [
+    i.id,
+    i.version,
+    i.state,
+    i.ready ? 'yes' : 'no',
+    i.pid === null ? '-' : String(i.pid),
+    i.port === null ? '-' : String(i.port),
+    String(i.restarts),
+    describeExit(i),
+  ];
+}
+
+function describeActive(env: EnvironmentView): string {
+  const r = env.activeRelease;
+  if (!r) return '-';
+  return `${r.id} ${r.kind} → ${r.version} (${r.state})`;
+}
+
+function describeExit(i: InstanceView): string {
+  if (!i.lastExit) return '-';
+  return i.lastExit.signal ? `signal ${i.lastExit.signal}` : `code ${i.lastExit.code}`;
+}

@@ -1,0 +1,82 @@
+// The part deploy, release, promote and rollback share: ship the artifact, start the release, report or follow it.
+import { type Command, Option } from 'commander';
+import type { ReleaseResponse } from '../api/types.ts';
+import type { GantryClient } from './client.ts';
+import type { CliContext } from './context.ts';
+import { EXIT_OK, UsageError } from './errors.ts';
+import { formatBytes, formatStarted } from './format.ts';
+import { writeJson, writeLine } from './io.ts';
+import { uploadArtifact } from './upload.ts';
+import { waitForRelease } from './wait.ts';
+
+export interface ArtifactOptions {
+  version: string;
+  artifact?: string;
+  image?: string;
+  commit?: string;
+}
+
+export function addArtifactOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--version <version>', 'version name, e.g. v1.4.2 or a commit SHA')
+    .addOption(
+      new Option('--artifact <path>', 'build directory (packed for you) or a .tar.gz of it').conflicts(
+        'image',
+      ),
+    )
+    .addOption(new Option('--image <ref>', 'container image reference (needs the container runtime)'))
+    .option('--commit <sha>', 'git commit the version was built from (default: $GITHUB_SHA when set)');
+}
+
+/** Uploads the artifact unless the version is an image; returns the image reference for the release request. */
+export async function shipVersion(
+  ctx: CliContext,
+  client: GantryClient,
+  opts: ArtifactOptions,
+  json: boolean,
+  ref?: string,
+): Promise<{ image?: string }> {
+  if (opts.image) return { image: opts.image };
+  if (!opts.artifact) {
+    throw new UsageError('pass --artifact DIR|FILE.tar.gz or --image REF', 'See --help for an example.');
+  }
+  const commit = opts.commit ?? (ctx.io.env.GITHUB_SHA || undefined);
+  const { created, response } = await uploadArtifact(ctx, client, {
+    version: opts.version,
+    artifact: opts.artifact,
+    ...(ref ? { ref } : {}),
+    ...(commit ? { commit } : {}),
+  });
+  if (!json) {
+    const v = response.version;
+    const sum = v.sha256 ? `sha256 ${v.sha256.slice(0, 12)}` : 'no checksum';
+    const size = v.sizeBytes !== null ? `${formatBytes(v.sizeBytes)}, ` : '';
+    writeLine(
+      ctx.io.stdout,
+      created
+        ? `uploaded ${v.version} (${size}${sum})`
+        : `version ${v.version} already uploaded with the same checksum (${sum}); reusing it`,
+    );
+  }
+  return {};
+}
+
+/** Prints the started release (or its JSON body); with --wait follows it and returns its outcome. */
+export async function reportRelease(
+  ctx: CliContext,
+  client: GantryClient,
+  res: ReleaseResponse,
+  opts: { json: boolean; wait: boolean },
+): Promise<number> {
+  const { release } = res;
+  if (opts.json && !opts.wait) {
+    writeJson(ctx.io.stdout, res);
+    return EXIT_OK;
+  }
+  if (!opts.json) {
+    writeLine(ctx.io.stdout, formatStarted(release));
+    if (res.chosenBy) writeLine(ctx.io.stdout, `environment ${release.environment} chosen: ${res.chosenBy}`);
+    if (!opts.wait) writeLine(ctx.io.stdout, `follow it with: gantry watch ${release.id}`);
+  }
+  return opts.wait ? waitForRelease(ctx.io, client, release.id, opts.json) : EXIT_OK;
+}

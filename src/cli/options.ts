@@ -1,0 +1,43 @@
+// Option parsers and the options every client command shares.
+import { type Command, InvalidArgumentError } from 'commander';
+
+export function parsePositiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return Number(value);
+}
+
+/** host:port with a port from 0 to 65535 ("[::1]:7070" for IPv6). */
+export function parseListen(value: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535) throw new InvalidArgumentError('expected host:port, e.g. 127.0.0.1:7070.');
+  return value;
+}
+
+export function addJsonOption(cmd: Command): Command {
+  return cmd.option('--json', 'print machine-readable JSON instead of text');
+}
+
+/** --json, plus where to find the admin token when GANTRY_TOKEN is not set. */
+export function addClientOptions(cmd: Command): Command {
+  return addJsonOption(cmd).option(
+    '--data-dir <dir>',
+    'data directory holding admin-token, used when GANTRY_TOKEN is not set (default: $GANTRY_DATA_DIR or .gantry)',
+  );
+}
+
+export function addWaitOption(cmd: Command): Command {
+  return cmd.option('--wait', 'follow the release live and exit with its outcome (0 succeeded, 1 otherwise)');
+}
+
+export const CLIENT_ENV_HELP = `
+Environment:
+  GANTRY_URL    server address (default http://127.0.0.1:7070)
+  GANTRY_TOKEN  API token (default: the admin-token file in the data directory)
+`;
+
+/** Help text that ends every command's --help: examples, then the environment it reads. */
+export function addExamples(cmd: Command, examples: string[], client = true): Command {
+  const text = `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n${client ? CLIENT_ENV_HELP : ''}`;
+  return cmd.addHelpText('after', text);
+}

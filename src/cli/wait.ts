@@ -1,0 +1,38 @@
+// `--wait` and `watch`: follow a release to its end, show it live (or as JSON lines), exit with its outcome.
+import type { ReleaseEventRecord } from '../api/types.ts';
+import type { GantryClient } from './client.ts';
+import { followRelease } from './follow.ts';
+import { exitCodeForRelease, formatOutcome } from './format.ts';
+import { type ResolvedIo, writeJson, writeLine } from './io.ts';
+import { ReleaseProgress } from './progress.ts';
+
+/** Returns the exit code: 0 when the release succeeded, 1 when it failed, was aborted or rolled back. */
+export async function waitForRelease(
+  io: ResolvedIo,
+  client: GantryClient,
+  id: string,
+  json: boolean,
+): Promise<number> {
+  if (json) {
+    const release = await followRelease(client, id, {
+      onEvent: (event: ReleaseEventRecord) => writeJson(io.stdout, event),
+    });
+    writeJson(io.stdout, release);
+    return exitCodeForRelease(release);
+  }
+  const progress = new ReleaseProgress(io.stdout, id);
+  let release: Awaited<ReturnType<typeof followRelease>>;
+  try {
+    release = await followRelease(client, id, {
+      onEvent: (event) => progress.event(event),
+      onReconnect: (attempt, reason) => {
+        if (attempt > 1)
+          progress.line(`… lost the event stream (${reason}); reconnecting (attempt ${attempt})`);
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  writeLine(io.stdout, formatOutcome(release));
+  return exitCodeForRelease(release);
+}

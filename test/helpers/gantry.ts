@@ -1,0 +1,265 @@
+// End-to-end helpers: a real Gantry server (in this process or as a child process that can be
+// SIGKILLed), real example services, real HTTP load.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { packDirectory } from '../../src/artifacts/index.ts';
+import type { ReleaseDetailResponse, ReleaseRecord, StatusBody } from '../../src/api/types.ts';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const helloApp = path.join(repoRoot, 'examples/hello/app');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function tempDir(prefix = 'gantry-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface TestEnvPorts {
+  staging: number;
+  production: number;
+}
+
+/** A gantry.yaml for the hello example with fast probes, on free ports. */
+export async function writeHelloConfig(
+  dir: string,
+  opts: { ports?: TestEnvPorts; startupTimeout?: string; stagingInstances?: number; productionInstances?: number; extra?: string } = {},
+): Promise<{ file: string; ports: TestEnvPorts }> {
+  const ports = opts.ports ?? { staging: await freePort(), production: await freePort() };
+  const file = path.join(dir, 'gantry.yaml');
+  await writeFile(
+    file,
+    `service: hello
+run:
+  command: node server.js
+  env: { PATH: "${path.dirname(process.execPath)}:/usr/bin:/bin" }
+  stop_timeout: 3s
+  drain_timeout: 10s
+health:
+  liveness: { path: /health, interval: 200ms, timeout: 1s, failure_threshold: 3 }
+  readiness: { path: /readiness, interval: 100ms, timeout: 1s, failure_threshold: 2 }
+  startup_timeout: ${opts.startupTimeout ?? '20s'}
+environments:
+  staging:
+    listen: 127.0.0.1:${ports.staging}
+    instances: ${opts.stagingInstances ?? 1}
+    track: { branch: main }
+  production:
+    listen: 127.0.0.1:${ports.production}
+    instances: ${opts.productionInstances ?? 2}
+    track: { tag: "v*" }
+    requires: { passed: staging }
+${opts.extra ?? ''}`,
+  );
+  return { file, ports };
+}
+
+/** A copy of the hello app with knobs in hello.json (a "build" of a given behaviour). */
+export async function helloBuild(dir: string, name: string, knobs: Record<string, unknown> = {}): Promise<string> {
+  const out = path.join(dir, 'builds', name);
+  await cp(helloApp, out, { recursive: true });
+  if (Object.keys(knobs).length > 0) await writeFile(path.join(out, 'hello.json'), JSON.stringify(knobs));
+  return out;
+}
+
+export class ApiClient {
+  readonly base: string;
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  async call<T = unknown>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.base + p, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async upload(version: string, dir: string): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${this.base}/api/v1/versions/${version}/artifact`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/gzip' },
+      body: Readable.toWeb(packDirectory(dir)) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    return { status: res.status, body: await res.json() };
+  }
+
+  async deploy(environment: string, version: string): Promise<ReleaseRecord> {
+    const r = await this.call<{ release: ReleaseRecord }>('POST', '/api/v1/releases', { environment, version });
+    if (r.status !== 201) throw new Error(`deploy ${environment} ${version}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.release;
+  }
+
+  async waitRelease(id: string, timeoutMs = 60_000): Promise<ReleaseDetailResponse> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.call<ReleaseDetailResponse>('GET', `/api/v1/releases/${id}`);
+      if (r.body.release.finishedAt) return r.body;
+      if (Date.now() > deadline) throw new Error(`release ${id} still ${r.body.release.state} after ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
+  async releaseState(id: string): Promise<string> {
+    return (await this.call<{ release: ReleaseRecord }>('GET', `/api/v1/releases/${id}`)).body.release.state;
+  }
+
+  async status(): Promise<StatusBody> {
+    return (await this.call<StatusBody>('GET', '/api/v1/status')).body;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(100);
+  }
+}
+
+/** GET the hello service through an environment's proxy; returns status and the version that answered. */
+export async function hit(port: number, p = '/'): Promise<{ status: number; version?: string; body: string }> {
+  const res = await request(`http://127.0.0.1:${port}${p}`, { dispatcher: oneShot });
+  const body = await res.body.text();
+  let version: string | undefined;
+  try {
+    version = (JSON.parse(body) as { version?: string }).version;
+  } catch {}
+  return { status: res.statusCode, ...(version ? { version } : {}), body };
+}
+const oneShot = new Agent({ pipelining: 0 });
+
+export interface LoadResult {
+  total: number;
+  failures: Array<{ at: number; error: string }>;
+  byVersion: Map<string, number>;
+  /** [startedAt, version] of each successful response, in completion order. */
+  responses: Array<{ start: number; end: number; version: string }>;
+}
+
+/** Continuous concurrent GETs with keep-alive until stop() is called. */
+export function startLoad(port: number, concurrency = 8): { result: LoadResult; stop: () => Promise<LoadResult> } {
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
+  const result: LoadResult = { total: 0, failures: [], byVersion: new Map(), responses: [] };
+  let running = true;
+  const worker = async () => {
+    while (running) {
+      const start = Date.now();
+      try {
+        const res = await request(`http://127.0.0.1:${port}/`, { dispatcher: agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
+        const text = await res.body.text();
+        result.total++;
+        if (res.statusCode !== 200) {
+          result.failures.push({ at: start, error: `status ${res.statusCode}: ${text.slice(0, 200)}` });
+          continue;
+        }
+        const version = (JSON.parse(text) as { version: string }).version;
+        result.byVersion.set(version, (result.byVersion.get(version) ?? 0) + 1);
+        result.responses.push({ start, end: Date.now(), version });
+      } catch (err) {
+        result.total++;
+        result.failures.push({ at: start, error: String(err) });
+      }
+    }
+  };
+  const workers = Array.from({ length: concurrency }, worker);
+  return {
+    result,
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+      await agent.close();
+      return result;
+    },
+  };
+}
+
+/** A Gantry server in a child process, so that it can be killed with SIGKILL. */
+export class ChildServer {
+  proc: ChildProcess | undefined;
+  url = '';
+  output = '';
+  readonly args: string[];
+
+  constructor(opts: { config: string; dataDir: string }) {
+    this.args = ['server', '--config', opts.config, '--data-dir', opts.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'info'];
+  }
+
+  async start(): Promise<string> {
+    this.output = '';
+    const proc = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GANTRY_LOG_LEVEL: 'info' },
+    });
+    this.proc = proc;
+    this.url = await new Promise<string>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        this.output += chunk.toString();
+        const m = /"url":"(http:\/\/[^"]+)"[^\n]*gantry server ready|gantry server ready[^\n]*"url":"(http:\/\/[^"]+)"/.exec(this.output);
+        if (m) resolve((m[1] ?? m[2]) as string);
+      };
+      proc.stdout?.on('data', onData);
+      proc.stderr?.on('data', onData);
+      proc.once('exit', (code) => reject(new Error(`gantry server exited with ${code}:\n${this.output}`)));
+      setTimeout(() => reject(new Error(`gantry server did not start in 60 s:\n${this.output}`)), 60_000);
+    });
+    return this.url;
+  }
+
+  kill9(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  }
+
+  stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+      setTimeout(() => proc.kill('SIGKILL'), 15_000).unref();
+    });
+  }
+}
+
+/** Is a process alive? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
