@@ -286,7 +286,7 @@ export class Fleet {
     const prober = createInstanceProber({
       target: { host: m.info.host, port: m.info.port },
       health: this.#cfg().config.health,
-      logger: this.#log,
+      logger: this.#log.child({ instance: m.id, environment: m.environment }),
     });
     m.prober = prober;
     prober.onChange((e) => this.#onProbe(m, prober, e));
@@ -301,7 +301,6 @@ export class Fleet {
       if (ready) m.everReady = true;
       if (m.ready !== ready) {
         m.ready = ready;
-        this.#log.info({ instance: m.id, environment: m.environment, ready, detail: e.result.detail }, 'readiness changed');
         void this.#apply();
       }
     } else if (e.type === 'liveness_failed') {
