@@ -65,6 +65,7 @@ export function registerValidate(program: Command, ctx: CliContext): Command {
 
 /** `gantry.yaml:12:7 environments.production.instances: expected a whole number ≥ 1` */
 export function formatIssue(issue: ConfigIssue): string {
-  const where = `${issue.file}:${issue.line}:${issue.column}`;
+  // line 0: the problem is with the file itself (e.g. it does not exist), not a place in it.
+  const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.column}` : `${issue.file}:`;
   return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where} ${issue.message}`;
 }

@@ -1,0 +1,61 @@
+// Every default of gantry.yaml in one place (DESIGN §4). Durations are milliseconds, sizes bytes.
+// The schema applies them; other modules may reuse them as flag defaults.
+import type { StrategyConfig } from './types.ts';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const DAY = 24 * 60 * MINUTE;
+
+export const DEFAULT_PORT_ENV = 'PORT';
+export const DEFAULT_STOP_TIMEOUT = 10 * SECOND;
+export const DEFAULT_DRAIN_TIMEOUT = 30 * SECOND;
+export const DEFAULT_STARTUP_TIMEOUT = 60 * SECOND;
+
+export const DEFAULT_LIVENESS = {
+  interval: 5 * SECOND,
+  timeout: 2 * SECOND,
+  failure_threshold: 3,
+  success_threshold: 1,
+} as const;
+
+export const DEFAULT_READINESS = {
+  interval: 2 * SECOND,
+  timeout: 1 * SECOND,
+  failure_threshold: 2,
+  success_threshold: 1,
+} as const;
+
+export const DEFAULT_INSTANCES = 1;
+export const DEFAULT_MAX_SURGE = 1;
+export const DEFAULT_STRATEGY: StrategyConfig = { type: 'rolling', max_surge: DEFAULT_MAX_SURGE };
+
+export const DEFAULT_ANALYSIS_INTERVAL = 10 * SECOND;
+export const DEFAULT_MIN_REQUESTS = 50;
+export const DEFAULT_ON_INCONCLUSIVE = 'fail';
+
+/** A window without `days` is open every day; without `tz` it is in UTC. */
+export const ALL_DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export const DEFAULT_WINDOW_TZ = 'UTC';
+
+export const DEFAULT_SCAN_FAIL_ON = 'high';
+
+export const DEFAULT_HTTP_METHOD = 'GET';
+export const DEFAULT_EXPECT_STATUS = 200;
+export const DEFAULT_HTTP_CHECK_TIMEOUT = 10 * SECOND;
+export const DEFAULT_COMMAND_CHECK_TIMEOUT = 5 * MINUTE;
+export const DEFAULT_SYNTHETIC_TIMEOUT = 10 * SECOND;
+
+export const DEFAULT_ALARM_PERIOD = 60 * SECOND;
+export const DEFAULT_EVALUATION_PERIODS = 1;
+// datapoints_to_alarm defaults to the alarm's own evaluation_periods (CloudWatch's rule).
+export const DEFAULT_TREAT_MISSING_DATA = 'missing';
+export const DEFAULT_SEVERITY = 'P3';
+
+export const DEFAULT_LOG_RETENTION_AGE = 14 * DAY;
+export const DEFAULT_LOG_RETENTION_SIZE = 2 * 1024 ** 3;
+
+export const DEFAULT_SMTP_PORT = 587;
+/** Port 465 speaks TLS from the first byte; any other port upgrades with STARTTLS by default. */
+export const SMTP_IMPLICIT_TLS_PORT = 465;
+
+export const DEFAULT_INCIDENT_OPEN_AT = 'P2';

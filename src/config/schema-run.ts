@@ -1,0 +1,105 @@
+// `run:` (how to start one instance of a version) and `health:` (its probes).
+import {
+  DEFAULT_DRAIN_TIMEOUT,
+  DEFAULT_LIVENESS,
+  DEFAULT_PORT_ENV,
+  DEFAULT_READINESS,
+  DEFAULT_STARTUP_TIMEOUT,
+  DEFAULT_STOP_TIMEOUT,
+} from './defaults.ts';
+import {
+  bool,
+  duration,
+  envMap,
+  envVarName,
+  headerMap,
+  httpPath,
+  intIn,
+  keyIssue,
+  mapping,
+  text,
+  whenFieldsValid,
+} from './fields.ts';
+import type { ProbeConfig } from './types.ts';
+import { formatDuration } from './units.ts';
+
+export const runSchema = mapping({
+  command: text('a shell command').optional().meta({
+    description:
+      "Process runtime: the command line run by /bin/sh -c in the version's artifact directory (like a Procfile line), so $PORT expands.",
+  }),
+  image: text('an image reference')
+    .optional()
+    .meta({ description: 'Container runtime: the image, run as image:<version>.' }),
+  port_env: envVarName()
+    .default(DEFAULT_PORT_ENV)
+    .meta({ description: 'Variable that receives the port Gantry picked for the instance.' }),
+  env: envMap().default({}).meta({ description: 'Environment variables of every instance (no secrets).' }),
+  stop_timeout: duration({ zero: true })
+    .prefault(formatDuration(DEFAULT_STOP_TIMEOUT))
+    .meta({ description: 'Grace period between SIGTERM and SIGKILL.' }),
+  drain_timeout: duration({ zero: true })
+    .prefault(formatDuration(DEFAULT_DRAIN_TIMEOUT))
+    .meta({ description: 'How long a removed instance may finish its in-flight requests.' }),
+})
+  .superRefine((run, ctx) => {
+    if (run.command === undefined && run.image === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'set `command` (to run a process) or `image` (to run a container)',
+      });
+    } else if (run.command !== undefined && run.image !== undefined) {
+      ctx.addIssue(keyIssue(['image'], 'set only one of `command` or `image`, not both'));
+    }
+  }, whenFieldsValid)
+  .meta({ description: 'How to run one instance of a version.' });
+
+type ProbeDefaults = typeof DEFAULT_LIVENESS | typeof DEFAULT_READINESS;
+
+function probe(defaults: ProbeDefaults, description: string) {
+  return mapping({
+    path: httpPath().optional().meta({ description: 'HTTP probe: GET this path, any 2xx passes (application/health+json bodies are read).' }),
+    tcp: bool().optional().meta({ description: 'TCP probe: passes when the port accepts a connection.' }),
+    interval: duration().prefault(formatDuration(defaults.interval)),
+    timeout: duration().prefault(formatDuration(defaults.timeout)),
+    failure_threshold: intIn(1, 100).default(defaults.failure_threshold),
+    success_threshold: intIn(1, 100).default(defaults.success_threshold),
+    headers: headerMap().default({}),
+  })
+    .superRefine((p, ctx) => {
+      if (p.tcp === true && p.path !== undefined) {
+        ctx.addIssue(keyIssue(['tcp'], 'a probe is either HTTP (`path`) or TCP (`tcp: true`), not both'));
+      } else if (p.tcp !== true && p.path === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'set `path` for an HTTP probe, or `tcp: true` for a TCP probe',
+        });
+      }
+    }, whenFieldsValid)
+    .transform(
+      (p): ProbeConfig => ({
+        path: p.path ?? '',
+        type: p.tcp === true ? 'tcp' : 'http',
+        interval: p.interval,
+        timeout: p.timeout,
+        failure_threshold: p.failure_threshold,
+        success_threshold: p.success_threshold,
+        headers: p.headers,
+      }),
+    )
+    .meta({ description });
+}
+
+export const healthSchema = mapping({
+  liveness: probe(
+    DEFAULT_LIVENESS,
+    'Restart the instance when this fails failure_threshold times in a row.',
+  ).optional(),
+  readiness: probe(
+    DEFAULT_READINESS,
+    'Send traffic only while this passes; without it, an instance is ready once its port accepts connections.',
+  ).optional(),
+  startup_timeout: duration()
+    .prefault(formatDuration(DEFAULT_STARTUP_TIMEOUT))
+    .meta({ description: 'Time a new instance has to become ready.' }),
+}).meta({ description: 'Health probes of every instance.' });
