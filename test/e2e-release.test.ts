@@ -193,6 +193,35 @@ describe('rolling releases', () => {
     expect((await hit(ports.production)).status).toBe(200);
   });
 
+  it('takes an instance that fails readiness out of traffic, and puts it back when it passes again', async () => {
+    const env = (await api.status()).environments.find((e) => e.name === 'production');
+    const [a, b] = env?.instances ?? [];
+    expect(a && b).toBeTruthy();
+    const toggle = (port: number, ready: boolean) =>
+      fetch(`http://127.0.0.1:${port}/admin/readiness?ready=${ready}`, { method: 'POST' });
+    await toggle(a?.port as number, false);
+    await waitFor('instance unready', async () => {
+      const e = (await api.status()).environments.find((x) => x.name === 'production');
+      return e?.instances.find((i) => i.id === a?.id)?.ready === false;
+    });
+    const load = startLoad(ports.production, 4);
+    await waitFor('300 requests', async () => load.result.total >= 300);
+    const result = await load.stop();
+    expect(result.failures).toEqual([]);
+    // Every response came from the ready instance; the unready one is still running.
+    const seen = new Set(result.responses.map((r) => r.version));
+    expect(seen).toEqual(new Set(['v2']));
+    const instances = await Promise.all(
+      Array.from({ length: 20 }, async () => (JSON.parse((await hit(ports.production)).body) as { instance: string }).instance),
+    );
+    expect(new Set(instances)).toEqual(new Set([b?.id]));
+    await toggle(a?.port as number, true);
+    await waitFor('instance ready again', async () => {
+      const e = (await api.status()).environments.find((x) => x.name === 'production');
+      return e?.instances.every((i) => i.ready);
+    });
+  });
+
   it('restarts an instance whose liveness probe fails', async () => {
     const done = await api.waitRelease((await api.deploy('staging', 'v4-liveness')).id);
     expect(done.release.state).toBe('succeeded');

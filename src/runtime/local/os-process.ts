@@ -31,6 +31,17 @@ export interface SpawnOptions {
   stderrPath: string;
 }
 
+/**
+ * Debian's /bin/sh (dash) stays as the parent of a `-c` command instead of replacing itself, so
+ * the recorded pid and exit would be the shell's. For a simple command (no operators, no leading
+ * assignment) `exec` makes the service itself the process we watch; anything else runs as given.
+ */
+export function execIfSimple(command: string): string {
+  const cmd = command.trim();
+  const simple = /^[A-Za-z0-9_./-][^;&|()<>`\n]*$/.test(cmd) && !/^[^\s]*=/.test(cmd);
+  return simple ? `exec ${cmd}` : command;
+}
+
 /** Runs `/bin/sh -c command` in its own process group, its output appended to the two files. */
 export async function spawnProcess(opts: SpawnOptions): Promise<RunningProcess> {
   const dir = await stat(opts.cwd).catch(() => undefined);
@@ -44,7 +55,7 @@ export async function spawnProcess(opts: SpawnOptions): Promise<RunningProcess> 
   const err = openSync(opts.stderrPath, 'a');
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn('/bin/sh', ['-c', opts.command], {
+    child = spawn('/bin/sh', ['-c', execIfSimple(opts.command)], {
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
