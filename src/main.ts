@@ -1,8 +1,9 @@
 // `gantry`: the CLI, wired to the server and the config validator.
-import { ConfigError, formatIssues, loadConfigFile } from './config/index.ts';
-import { runCli } from './cli/program.ts';
+
 import type { ServerOptions as CliServerOptions } from './cli/commands/server.ts';
 import type { ValidateResult } from './cli/commands/validate.ts';
+import { runCli } from './cli/program.ts';
+import { ConfigError, formatIssues, loadConfigFile } from './config/index.ts';
 import { GantryError } from './lib/errors.ts';
 
 async function validateConfig(file: string): Promise<ValidateResult> {

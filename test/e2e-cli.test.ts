@@ -7,7 +7,10 @@ import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
 import { helloBuild, hit, repoRoot, tempDir, writeHelloConfig } from './helpers/gantry.ts';
 
-function gantry(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function gantry(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...args], {
       env: { ...process.env, ...env },
@@ -37,7 +40,12 @@ describe('gantry CLI against a real server', () => {
     const cfg = await writeHelloConfig(tmp.dir, { startupTimeout: '5s' });
     ports = cfg.ports;
     configFile = cfg.file;
-    server = await startServer({ config: cfg.file, dataDir: `${tmp.dir}/data`, listen: '127.0.0.1:0', logger: silentLogger });
+    server = await startServer({
+      config: cfg.file,
+      dataDir: `${tmp.dir}/data`,
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
     env = { GANTRY_URL: server.url, GANTRY_DATA_DIR: `${tmp.dir}/data` };
   });
 
@@ -48,7 +56,10 @@ describe('gantry CLI against a real server', () => {
 
   it('deploy --wait uploads the directory, follows the release and exits 0', async () => {
     const dir = await helloBuild(tmp.dir, 'v1');
-    const r = await gantry(['deploy', '--env', 'staging', '--version', 'v1', '--artifact', dir, '--wait'], env);
+    const r = await gantry(
+      ['deploy', '--env', 'staging', '--version', 'v1', '--artifact', dir, '--wait'],
+      env,
+    );
     expect(r.stderr + r.stdout).toMatch(/staging/);
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/v1/);
@@ -57,7 +68,10 @@ describe('gantry CLI against a real server', () => {
 
   it('a failing deploy --wait exits 1 and says why in one line; v1 keeps serving', async () => {
     const dir = await helloBuild(tmp.dir, 'v2-bad', { crash_on_start: true });
-    const r = await gantry(['deploy', '--env', 'staging', '--version', 'v2-bad', '--artifact', dir, '--wait'], env);
+    const r = await gantry(
+      ['deploy', '--env', 'staging', '--version', 'v2-bad', '--artifact', dir, '--wait'],
+      env,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/never became ready.*exit/);
     expect((await hit(ports.staging)).version).toBe('v1');
@@ -65,7 +79,10 @@ describe('gantry CLI against a real server', () => {
 
   it('release --ref with no matching track rule exits 2', async () => {
     const dir = await helloBuild(tmp.dir, 'v3');
-    const r = await gantry(['release', '--ref', 'refs/heads/topic', '--version', 'v3', '--artifact', dir], env);
+    const r = await gantry(
+      ['release', '--ref', 'refs/heads/topic', '--version', 'v3', '--artifact', dir],
+      env,
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/matches no environment/);
   });
@@ -85,7 +102,10 @@ describe('gantry CLI against a real server', () => {
     const ok = await gantry(['validate', '--config', configFile]);
     expect(ok.code).toBe(0);
     const bad = path.join(tmp.dir, 'bad.yaml');
-    await writeFile(bad, 'service: x\nrun: { command: "node s.js" }\nenvironments:\n  staging: { listn: 127.0.0.1:1 }\n');
+    await writeFile(
+      bad,
+      'service: x\nrun: { command: "node s.js" }\nenvironments:\n  staging: { listn: 127.0.0.1:1 }\n',
+    );
     const r = await gantry(['validate', '--config', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad\.yaml:4:\d+ environments\.staging/);

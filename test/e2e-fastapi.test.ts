@@ -8,8 +8,13 @@ import { silentLogger } from '../src/lib/log.ts';
 import { ApiClient, freePort, repoRoot, startLoad, tempDir, waitFor } from './helpers/gantry.ts';
 import { canImportPython, hasExecutable, requirePeer } from './helpers/peers.ts';
 
-const available = hasExecutable('/usr/bin/gunicorn') && canImportPython('/usr/bin/python3', ['fastapi', 'uvicorn']);
-const mode = requirePeer('gunicorn + FastAPI + Uvicorn (Debian packages)', available, 'apt-get install python3-fastapi gunicorn python3-uvicorn');
+const available =
+  hasExecutable('/usr/bin/gunicorn') && canImportPython('/usr/bin/python3', ['fastapi', 'uvicorn']);
+const mode = requirePeer(
+  'gunicorn + FastAPI + Uvicorn (Debian packages)',
+  available,
+  'apt-get install python3-fastapi gunicorn python3-uvicorn',
+);
 
 describe.skipIf(mode === 'skip')('FastAPI under Gunicorn, deployed by Gantry', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -26,7 +31,12 @@ describe.skipIf(mode === 'skip')('FastAPI under Gunicorn, deployed by Gantry', (
       .replace('127.0.0.1:8090', `127.0.0.1:${await freePort()}`);
     const file = path.join(tmp.dir, 'gantry.yaml');
     await writeFile(file, text);
-    server = await startServer({ config: file, dataDir: `${tmp.dir}/data`, listen: '127.0.0.1:0', logger: silentLogger });
+    server = await startServer({
+      config: file,
+      dataDir: `${tmp.dir}/data`,
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
     api = new ApiClient(server.url);
   });
 

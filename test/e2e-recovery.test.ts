@@ -2,7 +2,16 @@
 // environment serves, every release is resolved, history is consistent.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReleaseRecord } from '../src/api/types.ts';
-import { ApiClient, alive, ChildServer, helloBuild, hit, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
+import {
+  ApiClient,
+  alive,
+  ChildServer,
+  helloBuild,
+  hit,
+  tempDir,
+  waitFor,
+  writeHelloConfig,
+} from './helpers/gantry.ts';
 
 describe('SIGKILL and restart', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -16,7 +25,9 @@ describe('SIGKILL and restart', () => {
     server = new ChildServer({ config: cfg.file, dataDir: `${tmp.dir}/data` });
     const api = new ApiClient(await server.start());
     expect((await api.upload('v1', await helloBuild(tmp.dir, 'v1'))).status).toBe(201);
-    expect((await api.upload('v2', await helloBuild(tmp.dir, 'v2', { startup_delay_ms: 2500 }))).status).toBe(201);
+    expect((await api.upload('v2', await helloBuild(tmp.dir, 'v2', { startup_delay_ms: 2500 }))).status).toBe(
+      201,
+    );
     expect((await api.waitRelease((await api.deploy('staging', 'v1')).id)).release.state).toBe('succeeded');
   });
 
@@ -45,7 +56,10 @@ describe('SIGKILL and restart', () => {
       const s = (await api.status()).environments.find((e) => e.name === 'staging');
       return s?.instances.length === 2 && s.instances.every((i) => i.version === version);
     });
-    const history = await api.call<{ releases: ReleaseRecord[] }>('GET', '/api/v1/releases?environment=staging');
+    const history = await api.call<{ releases: ReleaseRecord[] }>(
+      'GET',
+      '/api/v1/releases?environment=staging',
+    );
     expect(history.body.releases.every((r) => r.finishedAt !== null)).toBe(true);
   }
 
@@ -58,7 +72,10 @@ describe('SIGKILL and restart', () => {
     await expectConsistent(api, 'v1');
     const after = (await api.status()).environments.find((e) => e.name === 'staging')?.instances ?? [];
     expect(after.map((i) => i.pid).sort()).toEqual(before.map((i) => i.pid).sort());
-    const releases = await api.call<{ releases: ReleaseRecord[] }>('GET', '/api/v1/releases?environment=staging');
+    const releases = await api.call<{ releases: ReleaseRecord[] }>(
+      'GET',
+      '/api/v1/releases?environment=staging',
+    );
     expect(releases.body.releases).toHaveLength(1);
   });
 
@@ -101,4 +118,3 @@ describe('SIGKILL and restart', () => {
     expect(done.events.some((e) => e.message.includes('server restarted during'))).toBe(true);
   });
 });
-

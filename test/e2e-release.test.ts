@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import { ApiClient, helloBuild, hit, startLoad, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
+import {
+  ApiClient,
+  helloBuild,
+  hit,
+  startLoad,
+  tempDir,
+  waitFor,
+  writeHelloConfig,
+} from './helpers/gantry.ts';
 
 describe('rolling releases', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -15,7 +23,12 @@ describe('rolling releases', () => {
     tmp = await tempDir();
     const cfg = await writeHelloConfig(tmp.dir, { startupTimeout: '6s' });
     ports = cfg.ports;
-    server = await startServer({ config: cfg.file, dataDir: `${tmp.dir}/data`, listen: '127.0.0.1:0', logger: silentLogger });
+    server = await startServer({
+      config: cfg.file,
+      dataDir: `${tmp.dir}/data`,
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
     api = new ApiClient(server.url);
     for (const [v, knobs] of [
       ['v1', {}],
@@ -137,10 +150,14 @@ describe('rolling releases', () => {
     expect(noMatch.status).toBe(422);
     expect(noMatch.body.error.code).toBe('NO_TRACK_MATCH');
 
-    const notPassed = await api.call<{ error: { code: string; message: string } }>('POST', '/api/v1/releases', {
-      ref: 'refs/tags/v4',
-      version: 'v4-liveness',
-    });
+    const notPassed = await api.call<{ error: { code: string; message: string } }>(
+      'POST',
+      '/api/v1/releases',
+      {
+        ref: 'refs/tags/v4',
+        version: 'v4-liveness',
+      },
+    );
     expect(notPassed.status).toBe(422);
     expect(notPassed.body.error.code).toBe('REQUIREMENT_NOT_MET');
 
@@ -212,7 +229,10 @@ describe('rolling releases', () => {
     const seen = new Set(result.responses.map((r) => r.version));
     expect(seen).toEqual(new Set(['v2']));
     const instances = await Promise.all(
-      Array.from({ length: 20 }, async () => (JSON.parse((await hit(ports.production)).body) as { instance: string }).instance),
+      Array.from(
+        { length: 20 },
+        async () => (JSON.parse((await hit(ports.production)).body) as { instance: string }).instance,
+      ),
     );
     expect(new Set(instances)).toEqual(new Set([b?.id]));
     await toggle(a?.port as number, true);
@@ -255,7 +275,10 @@ describe('rolling releases', () => {
     expect(unknownVersion.body.error.code).toBe('UNKNOWN_VERSION');
     const dup = await api.upload('v1', await helloBuild(tmp.dir, 'v1-other', { latency_ms: 1 }));
     expect(dup.status).toBe(409);
-    const doc = await api.call<{ openapi: string; paths: Record<string, unknown> }>('GET', '/api/v1/openapi.json');
+    const doc = await api.call<{ openapi: string; paths: Record<string, unknown> }>(
+      'GET',
+      '/api/v1/openapi.json',
+    );
     expect(doc.body.openapi).toBe('3.1.0');
     expect(Object.keys(doc.body.paths)).toContain('/api/v1/releases/{id}/events');
     const health = await fetch(`${server.url}/health`);

@@ -42,7 +42,13 @@ export const schemas = {
 };
 
 export const routes: RouteDoc[] = [
-  { method: 'GET', path: '/health', summary: "Gantry's own liveness (application/health+json)", tag: 'health', responses: { 200: 'pass' } },
+  {
+    method: 'GET',
+    path: '/health',
+    summary: "Gantry's own liveness (application/health+json)",
+    tag: 'health',
+    responses: { 200: 'pass' },
+  },
   {
     method: 'GET',
     path: '/readiness',
@@ -50,7 +56,13 @@ export const routes: RouteDoc[] = [
     tag: 'health',
     responses: { 200: 'pass', 503: 'fail' },
   },
-  { method: 'GET', path: '/api/v1/openapi.json', summary: 'This document', tag: 'meta', responses: { 200: 'OpenAPI 3.1' } },
+  {
+    method: 'GET',
+    path: '/api/v1/openapi.json',
+    summary: 'This document',
+    tag: 'meta',
+    responses: { 200: 'OpenAPI 3.1' },
+  },
   {
     method: 'GET',
     path: '/api/v1/status',
@@ -59,8 +71,20 @@ export const routes: RouteDoc[] = [
     query: schemas.status,
     responses: { 200: 'StatusBody' },
   },
-  { method: 'GET', path: '/api/v1/services', summary: 'Services and their environments', tag: 'environments', responses: { 200: 'list' } },
-  { method: 'GET', path: '/api/v1/environments', summary: 'Environments', tag: 'environments', responses: { 200: 'EnvironmentView[]' } },
+  {
+    method: 'GET',
+    path: '/api/v1/services',
+    summary: 'Services and their environments',
+    tag: 'environments',
+    responses: { 200: 'list' },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/environments',
+    summary: 'Environments',
+    tag: 'environments',
+    responses: { 200: 'EnvironmentView[]' },
+  },
   {
     method: 'GET',
     path: '/api/v1/environments/:name',
@@ -68,7 +92,13 @@ export const routes: RouteDoc[] = [
     tag: 'environments',
     responses: { 200: 'EnvironmentView', 404: 'unknown environment' },
   },
-  { method: 'GET', path: '/api/v1/versions', summary: 'Uploaded versions, newest first', tag: 'versions', responses: { 200: 'VersionView[]' } },
+  {
+    method: 'GET',
+    path: '/api/v1/versions',
+    summary: 'Uploaded versions, newest first',
+    tag: 'versions',
+    responses: { 200: 'VersionView[]' },
+  },
   {
     method: 'POST',
     path: '/api/v1/versions/:version/artifact',
@@ -90,12 +120,18 @@ export const routes: RouteDoc[] = [
     summary: 'Start a release to an environment, or to the one whose track rules match a git ref',
     tag: 'releases',
     body: schemas.createRelease,
-    responses: { 201: 'ReleaseResponse', 404: 'unknown environment or version', 409: 'release in progress', 422: 'no track rule matches / requirement not met' },
+    responses: {
+      201: 'ReleaseResponse',
+      404: 'unknown environment or version',
+      409: 'release in progress',
+      422: 'no track rule matches / requirement not met',
+    },
   },
   {
     method: 'POST',
     path: '/api/v1/promote',
-    summary: "Release the version serving in one environment (or a given one) to another, honouring requires.passed",
+    summary:
+      'Release the version serving in one environment (or a given one) to another, honouring requires.passed',
     tag: 'releases',
     body: schemas.promote,
     responses: { 201: 'ReleaseResponse', 409: 'release in progress', 422: 'requirement not met' },
@@ -116,7 +152,13 @@ export const routes: RouteDoc[] = [
     query: schemas.listReleases,
     responses: { 200: 'ReleaseListResponse' },
   },
-  { method: 'GET', path: '/api/v1/releases/:id', summary: 'A release and its events', tag: 'releases', responses: { 200: 'ReleaseDetailResponse', 404: 'not found' } },
+  {
+    method: 'GET',
+    path: '/api/v1/releases/:id',
+    summary: 'A release and its events',
+    tag: 'releases',
+    responses: { 200: 'ReleaseDetailResponse', 404: 'not found' },
+  },
   {
     method: 'GET',
     path: '/api/v1/releases/:id/events',
@@ -126,7 +168,14 @@ export const routes: RouteDoc[] = [
     sse: true,
     responses: { 200: 'ReleaseEventsResponse or text/event-stream', 404: 'not found' },
   },
-  { method: 'GET', path: '/api/v1/instances', summary: 'Running instances', tag: 'instances', query: schemas.status, responses: { 200: 'InstanceListResponse' } },
+  {
+    method: 'GET',
+    path: '/api/v1/instances',
+    summary: 'Running instances',
+    tag: 'instances',
+    query: schemas.status,
+    responses: { 200: 'InstanceListResponse' },
+  },
   {
     method: 'GET',
     path: '/api/v1/instances/:id/logs',
@@ -141,30 +190,50 @@ export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const p = r.path.replace(/:(\w+)/g, '{$1}');
-    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     const query = r.query ? queryParams(r.query) : [];
     const op: Record<string, unknown> = {
       summary: r.summary,
       tags: [r.tag],
       parameters: [...params, ...query],
-      responses: Object.fromEntries(Object.entries(r.responses).map(([code, d]) => [code, { description: d }])),
+      responses: Object.fromEntries(
+        Object.entries(r.responses).map(([code, d]) => [code, { description: d }]),
+      ),
     };
     if (r.body) {
-      op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input' }) } } };
+      op.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input' }) } },
+      };
     } else if (r.bodyContentType) {
-      op.requestBody = { required: true, content: { [r.bodyContentType]: { schema: { type: 'string', format: 'binary' } } } };
+      op.requestBody = {
+        required: true,
+        content: { [r.bodyContentType]: { schema: { type: 'string', format: 'binary' } } },
+      };
     }
     paths[p] = { ...(paths[p] ?? {}), [r.method.toLowerCase()]: op };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Gantry API', version, description: 'Releases, environments, versions and instances of a Gantry server.' },
+    info: {
+      title: 'Gantry API',
+      version,
+      description: 'Releases, environments, versions and instances of a Gantry server.',
+    },
     paths,
   };
 }
 
 function queryParams(schema: z.ZodType): Array<Record<string, unknown>> {
-  const js = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, unknown>; required?: string[] };
+  const js = z.toJSONSchema(schema, { io: 'input' }) as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
   return Object.entries(js.properties ?? {}).map(([name, s]) => ({
     name,
     in: 'query',

@@ -45,7 +45,13 @@ export function buildApi(deps: ApiDeps) {
 
   app.setErrorHandler((err, _req, reply) => sendError(reply, err, deps.logger));
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, new GantryError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'See /api/v1/openapi.json.' }), deps.logger),
+    sendError(
+      reply,
+      new GantryError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, {
+        hint: 'See /api/v1/openapi.json.',
+      }),
+      deps.logger,
+    ),
   );
 
   app.get('/health', async (_req, reply) => {
@@ -60,14 +66,21 @@ export function buildApi(deps: ApiDeps) {
       (err: Error) => ({ status: 'fail' as const, output: err.message, time }),
     );
     const listeners = deps.dataPlane.addresses().size;
-    const plane = { status: listeners > 0 ? ('pass' as const) : ('fail' as const), output: `${listeners} listener(s)`, time };
+    const plane = {
+      status: listeners > 0 ? ('pass' as const) : ('fail' as const),
+      output: `${listeners} listener(s)`,
+      time,
+    };
     const ok = store.status === 'pass' && plane.status === 'pass';
     const body: HealthBody = {
       status: ok ? 'pass' : 'fail',
       version: deps.server.version,
       checks: { 'store:reachable': [store], 'dataplane:listeners': [plane] },
     };
-    return reply.code(ok ? 200 : 503).type('application/health+json').send(body);
+    return reply
+      .code(ok ? 200 : 503)
+      .type('application/health+json')
+      .send(body);
   });
 
   app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
@@ -103,13 +116,19 @@ export function buildApi(deps: ApiDeps) {
     const q = parse(schemas.upload, req.query);
     const body = req.body as Readable | undefined;
     if (!body || typeof (body as Readable).pipe !== 'function') {
-      throw new GantryError('BAD_ARTIFACT', 'send the artifact as the request body with Content-Type application/gzip');
+      throw new GantryError(
+        'BAD_ARTIFACT',
+        'send the artifact as the request body with Content-Type application/gzip',
+      );
     }
     const existing = await deps.store.versions.get(service(), version);
     if (existing) {
       const sha256 = await hashStream(body, deps.maxArtifactBytes);
       if (sha256 !== existing.sha256) {
-        throw new GantryError('VERSION_EXISTS', `version ${version} already exists with different content (sha256 ${existing.sha256})`);
+        throw new GantryError(
+          'VERSION_EXISTS',
+          `version ${version} already exists with different content (sha256 ${existing.sha256})`,
+        );
       }
       return reply.code(200).send({ version: versionView(existing), created: false });
     }
@@ -129,7 +148,10 @@ export function buildApi(deps: ApiDeps) {
         gitRef: q.ref ?? null,
         gitCommit: q.commit ?? null,
       });
-      deps.logger.info({ version, sha256: imported.sha256, bytes: imported.sizeBytes, files: imported.files }, 'version uploaded');
+      deps.logger.info(
+        { version, sha256: imported.sha256, bytes: imported.sizeBytes, files: imported.files },
+        'version uploaded',
+      );
       return reply.code(201).send({ version: versionView(rec), created: true });
     } catch (err) {
       await deps.artifacts.remove(service(), version).catch(() => {});
@@ -140,7 +162,10 @@ export function buildApi(deps: ApiDeps) {
   app.post('/api/v1/releases', async (req, reply) => {
     const b = parse(schemas.createRelease, req.body);
     if (b.image !== undefined) {
-      throw new GantryError('RUNTIME_UNAVAILABLE', `cannot release image ${b.image}: this server runs services as local processes`);
+      throw new GantryError(
+        'RUNTIME_UNAVAILABLE',
+        `cannot release image ${b.image}: this server runs services as local processes`,
+      );
     }
     const res = await deps.control.release({
       version: b.version,
@@ -152,13 +177,20 @@ export function buildApi(deps: ApiDeps) {
 
   app.post('/api/v1/promote', async (req, reply) => {
     const b = parse(schemas.promote, req.body);
-    const release = await deps.control.promote({ from: b.from, to: b.to, ...(b.version ? { version: b.version } : {}) });
+    const release = await deps.control.promote({
+      from: b.from,
+      to: b.to,
+      ...(b.version ? { version: b.version } : {}),
+    });
     return reply.code(201).send({ release });
   });
 
   app.post('/api/v1/rollback', async (req, reply) => {
     const b = parse(schemas.rollback, req.body);
-    const release = await deps.control.rollback({ environment: b.environment, ...(b.to ? { to: b.to } : {}) });
+    const release = await deps.control.rollback({
+      environment: b.environment,
+      ...(b.to ? { to: b.to } : {}),
+    });
     return reply.code(201).send({ release });
   });
 
@@ -194,10 +226,13 @@ export function buildApi(deps: ApiDeps) {
 
   app.get<{ Params: { id: string } }>('/api/v1/instances/:id/logs', async (req) => {
     const q = parse(schemas.logs, req.query);
-    if (!deps.fleet.get(req.params.id)) throw new GantryError('NOT_FOUND', `no running instance ${req.params.id}`);
+    if (!deps.fleet.get(req.params.id))
+      throw new GantryError('NOT_FOUND', `no running instance ${req.params.id}`);
     return {
       instance: req.params.id,
-      lines: deps.fleet.recentLogs(req.params.id, q.limit).map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
+      lines: deps.fleet
+        .recentLogs(req.params.id, q.limit)
+        .map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
     };
   });
 
@@ -210,7 +245,10 @@ function viewDeps(deps: ApiDeps) {
 
 async function findRelease(store: Store, id: string) {
   const release = await store.releases.get(id);
-  if (!release) throw new GantryError('NOT_FOUND', `no release ${id}`, { hint: 'List releases with `gantry history --env ENV`.' });
+  if (!release)
+    throw new GantryError('NOT_FOUND', `no release ${id}`, {
+      hint: 'List releases with `gantry history --env ENV`.',
+    });
   return release;
 }
 
@@ -219,7 +257,8 @@ async function hashStream(stream: Readable, maxBytes: number): Promise<string> {
   let n = 0;
   for await (const chunk of stream) {
     n += (chunk as Buffer).length;
-    if (n > maxBytes) throw new GantryError('ARTIFACT_TOO_LARGE', `artifact is larger than ${maxBytes} bytes`);
+    if (n > maxBytes)
+      throw new GantryError('ARTIFACT_TOO_LARGE', `artifact is larger than ${maxBytes} bytes`);
     hash.update(chunk as Buffer);
   }
   return hash.digest('hex');
@@ -230,12 +269,16 @@ function sendError(reply: FastifyReply, err: unknown, logger: Logger): FastifyRe
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
     return reply.code(400).send(
-      new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, { details: { issues } }).toJSON(),
+      new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, {
+        details: { issues },
+      }).toJSON(),
     );
   }
   const e = err as { statusCode?: number; message?: string; code?: string };
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-    return reply.code(e.statusCode).send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message ?? 'bad request' } });
+    return reply
+      .code(e.statusCode)
+      .send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message ?? 'bad request' } });
   }
   logger.error({ err }, 'unhandled API error');
   return reply.code(500).send(new GantryError('INTERNAL', 'internal error').toJSON());

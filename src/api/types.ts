@@ -153,4 +153,9 @@ export interface InstanceLogsResponse {
   lines: Array<{ at: string; stream: 'stdout' | 'stderr'; line: string }>;
 }
 
-export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = ['succeeded', 'failed', 'aborted', 'rolled_back'];
+export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = [
+  'succeeded',
+  'failed',
+  'aborted',
+  'rolled_back',
+];

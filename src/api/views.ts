@@ -19,7 +19,11 @@ export function instanceView(m: ManagedInstance): InstanceView {
     restarts: m.info.restarts,
     startedAt: iso(m.info.startedAt),
     lastExit: m.info.lastExit
-      ? { code: m.info.lastExit.code, signal: m.info.lastExit.signal, at: new Date(m.info.lastExit.at).toISOString() }
+      ? {
+          code: m.info.lastExit.code,
+          signal: m.info.lastExit.signal,
+          at: new Date(m.info.lastExit.at).toISOString(),
+        }
       : null,
     lastProbe: m.lastProbe
       ? { ok: m.lastProbe.ok, detail: m.lastProbe.detail, at: new Date(m.lastProbe.at).toISOString() }
@@ -40,7 +44,8 @@ export function versionView(v: VersionRecord): VersionView {
   };
 }
 
-const asList = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+const asList = (v: string | string[] | undefined) =>
+  v === undefined ? undefined : Array.isArray(v) ? v : [v];
 
 export async function environmentViews(
   deps: { config: LoadedConfig; store: Store; fleet: Fleet; dataPlane: DataPlane },
@@ -64,7 +69,9 @@ export async function environmentViews(
     views.push({
       service: config.service,
       name: env.name,
-      url: addr ? `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}` : `http://${env.listen}`,
+      url: addr
+        ? `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`
+        : `http://${env.listen}`,
       listen: env.listen,
       currentVersion: rec?.currentVersion ?? null,
       currentReleaseId: rec?.currentReleaseId ?? null,

@@ -21,7 +21,11 @@ export async function bootstrapInitialVersion(opts: {
   const { config, store, artifacts, control, engine, logger, version } = opts;
   const service = config.config.service;
   if (!(await store.versions.get(service, version))) {
-    const imported = await artifacts.importDirectory(opts.artifactDir, { service, version, maxBytes: Number.MAX_SAFE_INTEGER });
+    const imported = await artifacts.importDirectory(opts.artifactDir, {
+      service,
+      version,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    });
     await store.versions.create({
       service,
       version,

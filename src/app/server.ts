@@ -57,7 +57,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
 
   const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'gantry.db') });
   await store.services.upsert(loaded.config.service);
-  for (const name of Object.keys(loaded.config.environments)) await store.environments.ensure(loaded.config.service, name);
+  for (const name of Object.keys(loaded.config.environments))
+    await store.environments.ensure(loaded.config.service, name);
 
   const artifacts = createArtifactStore(dataDir);
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
@@ -69,8 +70,21 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const sink = createMemorySink();
   const dataPlane = createDataPlane({ sink, logger: logger.child({ component: 'proxy' }) });
   const bus = new ReleaseEventBus();
-  const fleet = new Fleet({ config, driver, dataPlane, store, dataDir, logger: logger.child({ component: 'fleet' }) });
-  const engine = new ReleaseEngine({ config, store, fleet, bus, logger: logger.child({ component: 'releases' }) });
+  const fleet = new Fleet({
+    config,
+    driver,
+    dataPlane,
+    store,
+    dataDir,
+    logger: logger.child({ component: 'fleet' }),
+  });
+  const engine = new ReleaseEngine({
+    config,
+    store,
+    fleet,
+    bus,
+    logger: logger.child({ component: 'releases' }),
+  });
   const control = new ControlPlane({ config, store, engine });
 
   // Listeners first (answering 503 until instances are ready), then instances come back.
@@ -93,7 +107,10 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const { host, port } = splitHostPort(opts.listen);
   await api.listen({ host, port });
   const addr = api.server.address();
-  const url = typeof addr === 'object' && addr ? `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}` : `http://${opts.listen}`;
+  const url =
+    typeof addr === 'object' && addr
+      ? `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`
+      : `http://${opts.listen}`;
   logger.info({ url, dataDir, service: loaded.config.service }, 'gantry server ready');
 
   let closing: Promise<void> | undefined;

@@ -58,7 +58,9 @@ type ProbeDefaults = typeof DEFAULT_LIVENESS | typeof DEFAULT_READINESS;
 
 function probe(defaults: ProbeDefaults, description: string) {
   return mapping({
-    path: httpPath().optional().meta({ description: 'HTTP probe: GET this path, any 2xx passes (application/health+json bodies are read).' }),
+    path: httpPath().optional().meta({
+      description: 'HTTP probe: GET this path, any 2xx passes (application/health+json bodies are read).',
+    }),
     tcp: bool().optional().meta({ description: 'TCP probe: passes when the port accepts a connection.' }),
     interval: duration().prefault(formatDuration(defaults.interval)),
     timeout: duration().prefault(formatDuration(defaults.timeout)),

@@ -33,6 +33,16 @@ export const ERRORS = {
     status: 422,
     hint: 'Run `gantry validate` to see every problem with its line and column.',
   },
+  // Answered by the proxy on an environment's listener, not by the API.
+  NO_READY_INSTANCE: {
+    status: 503,
+    hint: 'Check `gantry status --env ENV`: instances may be starting or failing readiness.',
+  },
+  BAD_GATEWAY: {
+    status: 502,
+    hint: "The instance reset or broke the connection; see the instance's output.",
+  },
+  GATEWAY_TIMEOUT: { status: 504, hint: 'The instance did not answer in time.' },
   INTERNAL: { status: 500, hint: "See the server's log." },
 } as const satisfies Record<string, { status: number; hint: string }>;
 

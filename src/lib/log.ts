@@ -14,7 +14,14 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
 /** A logger that drops everything, for tests and library use. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 /** `12:03:04 INFO  msg key=value …` for people reading a terminal. */
 function humanLines(out: NodeJS.WritableStream): Writable {
@@ -28,7 +35,9 @@ function humanLines(out: NodeJS.WritableStream): Writable {
             .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
             .join(' ');
           const error = err ? ` ${(err as { message?: string }).message ?? ''}` : '';
-          out.write(`${String(time).slice(11, 19)} ${LEVELS[level as number] ?? level} ${msg}${error} ${fields}\n`);
+          out.write(
+            `${String(time).slice(11, 19)} ${LEVELS[level as number] ?? level} ${msg}${error} ${fields}\n`,
+          );
         } catch {
           out.write(`${line}\n`);
         }

@@ -38,7 +38,11 @@ export interface RequestRecord {
   /** Time from request received to response finished, in milliseconds (fractional). */
   latencyMs: number;
   at: number; // epoch ms when the request was received
-  /** Set when the proxy itself produced the response: 'no_backend' | 'upstream_connect' | 'upstream_timeout' | 'upstream_reset'. */
+  /**
+   * Set when the proxy itself produced the response ('no_backend' | 'upstream_connect' |
+   * 'upstream_timeout' | 'upstream_reset'), or 'client_abort' when the client left first (status 499
+   * if no response header had been sent yet).
+   */
   error?: string;
 }
 

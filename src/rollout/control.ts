@@ -53,27 +53,42 @@ export class ControlPlane {
   }
 
   /** Moves the version serving in `from` (or the given one) to `to`; honours `to`'s requires.passed. */
-  async promote(req: { from: string; to: string; version?: string; createdBy?: string | null }): Promise<ReleaseRecord> {
+  async promote(req: {
+    from: string;
+    to: string;
+    version?: string;
+    createdBy?: string | null;
+  }): Promise<ReleaseRecord> {
     const { config } = this.#cfg();
     this.#envConfig(req.from);
     let version = req.version;
     if (!version) {
       const from = await this.#store.environments.get(config.service, req.from);
       if (!from?.currentVersion) {
-        throw new GantryError('REQUIREMENT_NOT_MET', `${req.from} serves no version yet, so there is nothing to promote`);
+        throw new GantryError(
+          'REQUIREMENT_NOT_MET',
+          `${req.from} serves no version yet, so there is nothing to promote`,
+        );
       }
       version = from.currentVersion;
     } else {
       const passed = await this.#store.releases.succeededVersions(config.service, req.from, 1000);
       if (!passed.includes(version)) {
-        throw new GantryError('REQUIREMENT_NOT_MET', `${version} has never been released successfully to ${req.from}`);
+        throw new GantryError(
+          'REQUIREMENT_NOT_MET',
+          `${version} has never been released successfully to ${req.from}`,
+        );
       }
     }
     return this.#startChecked(req.to, version, 'promote', req);
   }
 
   /** Back to the newest version that succeeded before the current one, or to `to`. */
-  async rollback(req: { environment: string; to?: string; createdBy?: string | null }): Promise<ReleaseRecord> {
+  async rollback(req: {
+    environment: string;
+    to?: string;
+    createdBy?: string | null;
+  }): Promise<ReleaseRecord> {
     const { config } = this.#cfg();
     this.#envConfig(req.environment);
     const env = await this.#store.environments.get(config.service, req.environment);
@@ -100,15 +115,24 @@ export class ControlPlane {
     const { config } = this.#cfg();
     const envCfg = this.#envConfig(environment);
     if (!(await this.#store.versions.get(config.service, version))) {
-      throw new GantryError('UNKNOWN_VERSION', `version ${version} of ${config.service} has not been uploaded`);
+      throw new GantryError(
+        'UNKNOWN_VERSION',
+        `version ${version} of ${config.service} has not been uploaded`,
+      );
     }
     if (envCfg.requires && !req.skipRequires) {
-      const passed = await this.#store.releases.succeededVersions(config.service, envCfg.requires.passed, 1000);
+      const passed = await this.#store.releases.succeededVersions(
+        config.service,
+        envCfg.requires.passed,
+        1000,
+      );
       if (!passed.includes(version)) {
         throw new GantryError(
           'REQUIREMENT_NOT_MET',
           `${environment} requires a version that passed ${envCfg.requires.passed}, and ${version} has not`,
-          { hint: `Release ${version} to ${envCfg.requires.passed} first (gantry deploy --env ${envCfg.requires.passed} --version ${version}).` },
+          {
+            hint: `Release ${version} to ${envCfg.requires.passed} first (gantry deploy --env ${envCfg.requires.passed} --version ${version}).`,
+          },
         );
       }
     }

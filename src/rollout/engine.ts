@@ -111,7 +111,9 @@ export class ReleaseEngine {
       .catch(async (err: unknown) => {
         if (abort.signal.aborted) return;
         this.#log.error({ err, release: release.id }, 'release crashed');
-        await this.#fail(release.id, 'InternalError', `internal error: ${(err as Error).message}`).catch(() => {});
+        await this.#fail(release.id, 'InternalError', `internal error: ${(err as Error).message}`).catch(
+          () => {},
+        );
       })
       .finally(() => this.#running.delete(release.id));
     this.#running.set(release.id, { promise, abort });
@@ -121,7 +123,11 @@ export class ReleaseEngine {
     const { config } = this.#cfg();
     const envCfg = config.environments[release.environment];
     if (!envCfg) {
-      await this.#fail(release.id, 'UnknownEnvironment', `environment ${release.environment} is not in gantry.yaml`);
+      await this.#fail(
+        release.id,
+        'UnknownEnvironment',
+        `environment ${release.environment} is not in gantry.yaml`,
+      );
       return;
     }
     let plan = release.plan;
@@ -145,11 +151,16 @@ export class ReleaseEngine {
       for (const id of plan.newInstanceIds) {
         if (signal.aborted) return;
         const m = await this.#fleet.start(id, release.environment, release.version, release.id);
-        await this.#event(release.id, 'instance.started', `instance ${id} started (pid ${m.info.pid}, port ${m.info.port})`, {
-          instance: id,
-          pid: m.info.pid,
-          port: m.info.port,
-        });
+        await this.#event(
+          release.id,
+          'instance.started',
+          `instance ${id} started (pid ${m.info.pid}, port ${m.info.port})`,
+          {
+            instance: id,
+            pid: m.info.pid,
+            port: m.info.port,
+          },
+        );
       }
       const timeout = config.health.startup_timeout;
       await this.#transition(release.id, 'verifying', {
@@ -166,9 +177,14 @@ export class ReleaseEngine {
         );
         return;
       }
-      await this.#event(release.id, 'instances.ready', `${plan.newInstanceIds.length}/${plan.newInstanceIds.length} instances ready`, {
-        ready: plan.newInstanceIds.length,
-      });
+      await this.#event(
+        release.id,
+        'instances.ready',
+        `${plan.newInstanceIds.length}/${plan.newInstanceIds.length} instances ready`,
+        {
+          ready: plan.newInstanceIds.length,
+        },
+      );
       await this.#transition(release.id, 'switching', {
         message: `moving traffic from ${release.previousVersion ?? 'nothing'} to ${release.version}`,
         setCurrentVersion: release.version,

@@ -5,7 +5,12 @@ import path from 'node:path';
 import type { EnvironmentConfig, LoadedConfig } from '../config/types.ts';
 import { shortId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
-import { createInstanceProber, type InstanceProber, type ProbeEvent, type ProbeResult } from '../probes/index.ts';
+import {
+  createInstanceProber,
+  type InstanceProber,
+  type ProbeEvent,
+  type ProbeResult,
+} from '../probes/index.ts';
 import type { DataPlane, DesiredState, Pool } from '../proxy/types.ts';
 import type { InstanceInfo, LogLine, RuntimeEvent, WorkloadDriver } from '../runtime/driver.ts';
 import type { InstanceRecord, Store } from '../store/types.ts';
@@ -87,7 +92,12 @@ export class Fleet {
   }
 
   /** Starts one instance of a version. The instance record is written before the process is spawned. */
-  async start(id: string, environment: string, version: string, releaseId: string | null): Promise<ManagedInstance> {
+  async start(
+    id: string,
+    environment: string,
+    version: string,
+    releaseId: string | null,
+  ): Promise<ManagedInstance> {
     const { config } = this.#cfg();
     const env = this.#env(environment);
     const ver = await this.#store.versions.get(config.service, version);
@@ -208,7 +218,8 @@ export class Fleet {
     await this.#apply();
     if (opts.drain && present.length > 0) {
       const left = await this.#plane.drain(present, config.run.drain_timeout);
-      if (left > 0) this.#log.warn({ instances: present, inFlight: left }, 'drain timed out; stopping anyway');
+      if (left > 0)
+        this.#log.warn({ instances: present, inFlight: left }, 'drain timed out; stopping anyway');
     }
     await Promise.all(
       present.map(async (id) => {
@@ -304,12 +315,17 @@ export class Fleet {
         void this.#apply();
       }
     } else if (e.type === 'liveness_failed') {
-      this.#log.warn({ instance: m.id, failures: e.failures, detail: e.result.detail }, 'liveness failed; restarting');
+      this.#log.warn(
+        { instance: m.id, failures: e.failures, detail: e.result.detail },
+        'liveness failed; restarting',
+      );
       m.ready = false;
       void this.#apply();
       this.#driver
         .restart(m.id, `liveness failed ${e.failures} times: ${e.result.detail}`)
-        .catch((err: unknown) => this.#log.error({ err, instance: m.id }, 'restart after liveness failure failed'));
+        .catch((err: unknown) =>
+          this.#log.error({ err, instance: m.id }, 'restart after liveness failure failed'),
+        );
     }
     this.#notify();
   }

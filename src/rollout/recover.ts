@@ -31,7 +31,9 @@ export async function recoverFleet(opts: {
 
   const active = await store.releases.listActive(service);
   const preSwitch = new Set(
-    active.filter((r) => r.state !== 'switching' && r.state !== 'draining').flatMap((r) => r.plan.newInstanceIds),
+    active
+      .filter((r) => r.state !== 'switching' && r.state !== 'draining')
+      .flatMap((r) => r.plan.newInstanceIds),
   );
   const inFlight = new Set(active.flatMap((r) => [...r.plan.newInstanceIds, ...r.plan.oldInstanceIds]));
 
@@ -51,7 +53,10 @@ export async function recoverFleet(opts: {
         await fleet.start(id, env.name, current, rec.currentReleaseId);
         serving.push(id);
       } catch (err) {
-        logger.error({ err, environment: env.name, version: current }, 'could not start instance of current version');
+        logger.error(
+          { err, environment: env.name, version: current },
+          'could not start instance of current version',
+        );
       }
     }
     logger.info(

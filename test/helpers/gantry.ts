@@ -8,8 +8,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { packDirectory } from '../../src/artifacts/index.ts';
 import type { ReleaseDetailResponse, ReleaseRecord, StatusBody } from '../../src/api/types.ts';
+import { packDirectory } from '../../src/artifacts/index.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const helloApp = path.join(repoRoot, 'examples/hello/app');
@@ -25,7 +25,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function tempDir(prefix = 'gantry-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = 'gantry-test-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -38,7 +40,13 @@ export interface TestEnvPorts {
 /** A gantry.yaml for the hello example with fast probes, on free ports. */
 export async function writeHelloConfig(
   dir: string,
-  opts: { ports?: TestEnvPorts; startupTimeout?: string; stagingInstances?: number; productionInstances?: number; extra?: string } = {},
+  opts: {
+    ports?: TestEnvPorts;
+    startupTimeout?: string;
+    stagingInstances?: number;
+    productionInstances?: number;
+    extra?: string;
+  } = {},
 ): Promise<{ file: string; ports: TestEnvPorts }> {
   const ports = opts.ports ?? { staging: await freePort(), production: await freePort() };
   const file = path.join(dir, 'gantry.yaml');
@@ -70,7 +78,11 @@ ${opts.extra ?? ''}`,
 }
 
 /** A copy of the hello app with knobs in hello.json (a "build" of a given behaviour). */
-export async function helloBuild(dir: string, name: string, knobs: Record<string, unknown> = {}): Promise<string> {
+export async function helloBuild(
+  dir: string,
+  name: string,
+  knobs: Record<string, unknown> = {},
+): Promise<string> {
   const out = path.join(dir, 'builds', name);
   await cp(helloApp, out, { recursive: true });
   if (Object.keys(knobs).length > 0) await writeFile(path.join(out, 'hello.json'), JSON.stringify(knobs));
@@ -104,8 +116,12 @@ export class ApiClient {
   }
 
   async deploy(environment: string, version: string): Promise<ReleaseRecord> {
-    const r = await this.call<{ release: ReleaseRecord }>('POST', '/api/v1/releases', { environment, version });
-    if (r.status !== 201) throw new Error(`deploy ${environment} ${version}: ${r.status} ${JSON.stringify(r.body)}`);
+    const r = await this.call<{ release: ReleaseRecord }>('POST', '/api/v1/releases', {
+      environment,
+      version,
+    });
+    if (r.status !== 201)
+      throw new Error(`deploy ${environment} ${version}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.release;
   }
 
@@ -114,7 +130,8 @@ export class ApiClient {
     for (;;) {
       const r = await this.call<ReleaseDetailResponse>('GET', `/api/v1/releases/${id}`);
       if (r.body.release.finishedAt) return r.body;
-      if (Date.now() > deadline) throw new Error(`release ${id} still ${r.body.release.state} after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`release ${id} still ${r.body.release.state} after ${timeoutMs} ms`);
       await sleep(100);
     }
   }
@@ -130,7 +147,11 @@ export class ApiClient {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -140,13 +161,17 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await sleep(100);
   }
 }
 
 /** GET the hello service through an environment's proxy; returns status and the version that answered. */
-export async function hit(port: number, p = '/'): Promise<{ status: number; version?: string; body: string }> {
+export async function hit(
+  port: number,
+  p = '/',
+): Promise<{ status: number; version?: string; body: string }> {
   const res = await request(`http://127.0.0.1:${port}${p}`, { dispatcher: oneShot });
   const body = await res.body.text();
   let version: string | undefined;
@@ -166,7 +191,10 @@ export interface LoadResult {
 }
 
 /** Continuous concurrent GETs with keep-alive until stop() is called. */
-export function startLoad(port: number, concurrency = 8): { result: LoadResult; stop: () => Promise<LoadResult> } {
+export function startLoad(
+  port: number,
+  concurrency = 8,
+): { result: LoadResult; stop: () => Promise<LoadResult> } {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
   const result: LoadResult = { total: 0, failures: [], byVersion: new Map(), responses: [] };
   let running = true;
@@ -174,7 +202,11 @@ export function startLoad(port: number, concurrency = 8): { result: LoadResult; 
     while (running) {
       const start = Date.now();
       try {
-        const res = await request(`http://127.0.0.1:${port}/`, { dispatcher: agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
+        const res = await request(`http://127.0.0.1:${port}/`, {
+          dispatcher: agent,
+          headersTimeout: 10_000,
+          bodyTimeout: 10_000,
+        });
         const text = await res.body.text();
         result.total++;
         if (res.statusCode !== 200) {
@@ -210,7 +242,17 @@ export class ChildServer {
   readonly args: string[];
 
   constructor(opts: { config: string; dataDir: string }) {
-    this.args = ['server', '--config', opts.config, '--data-dir', opts.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'info'];
+    this.args = [
+      'server',
+      '--config',
+      opts.config,
+      '--data-dir',
+      opts.dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'info',
+    ];
   }
 
   async start(): Promise<string> {
@@ -223,7 +265,10 @@ export class ChildServer {
     this.url = await new Promise<string>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         this.output += chunk.toString();
-        const m = /"url":"(http:\/\/[^"]+)"[^\n]*gantry server ready|gantry server ready[^\n]*"url":"(http:\/\/[^"]+)"/.exec(this.output);
+        const m =
+          /"url":"(http:\/\/[^"]+)"[^\n]*gantry server ready|gantry server ready[^\n]*"url":"(http:\/\/[^"]+)"/.exec(
+            this.output,
+          );
         if (m) resolve((m[1] ?? m[2]) as string);
       };
       proc.stdout?.on('data', onData);

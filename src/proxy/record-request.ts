@@ -1,0 +1,31 @@
+// The one place a RequestRecord is built and handed to the sink (exactly once per request).
+import type { BackendState } from './backend-registry.ts';
+import type { MetricsSink, RequestRecord } from './types.ts';
+
+/** `start` is a performance.now() reading taken when the request arrived; `at` is Date.now() then. */
+export function recordRequest(
+  sink: MetricsSink,
+  environment: string,
+  backend: BackendState | undefined,
+  method: string,
+  status: number,
+  start: number,
+  at: number,
+  error: string | undefined,
+): void {
+  const r: RequestRecord = {
+    environment,
+    version: backend ? backend.version : '',
+    instance: backend ? backend.id : '',
+    method,
+    status,
+    latencyMs: performance.now() - start,
+    at,
+    error,
+  };
+  try {
+    sink.record(r);
+  } catch {
+    // A failing metrics consumer must not break proxying; it reports its own errors.
+  }
+}
