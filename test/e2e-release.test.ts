@@ -208,6 +208,13 @@ describe('rolling releases', () => {
     });
     expect(after.lastExit?.signal).toBe('SIGKILL');
     expect((await hit(ports.production)).status).toBe(200);
+    // The crash is recorded as a durable event of the environment.
+    const events = await api.call<{
+      events: Array<{ type: string; instance: string; message: string; data: { restartInMs: number } }>;
+    }>('GET', `/api/v1/events?environment=production&instance=${victim?.id}`);
+    const crash = events.body.events.find((e) => e.type === 'instance.exited');
+    expect(crash?.message).toMatch(/exited by signal SIGKILL; restarting in \d+ ms/);
+    expect(crash?.data.restartInMs).toBeGreaterThan(0);
   });
 
   it('takes an instance that fails readiness out of traffic, and puts it back when it passes again', async () => {
@@ -254,6 +261,11 @@ describe('rolling releases', () => {
       30_000,
     );
     expect(inst.version).toBe('v4-liveness');
+    const events = await api.call<{ events: Array<{ type: string }> }>(
+      'GET',
+      `/api/v1/events?instance=${inst.id}`,
+    );
+    expect(events.body.events.map((e) => e.type)).toContain('instance.restarted');
   });
 
   it('validates requests with clear 4xx bodies and serves an OpenAPI document', async () => {

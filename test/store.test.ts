@@ -7,6 +7,8 @@ import { GantryError } from '../src/lib/errors.ts';
 import { type NewRelease, openStore, type Store } from '../src/store/index.ts';
 import { migrations } from '../src/store/migrations/index.ts';
 
+const migrationCount = Object.keys(migrations).length;
+
 let dir: string;
 const opened: Store[] = [];
 
@@ -79,7 +81,9 @@ describe('schema', () => {
       /could not update the database schema .*newer Gantry/,
     );
     readRaw(file, (db) => {
-      expect(db.prepare('select count(*) as n from kysely_migration').get()).toEqual({ n: 2 });
+      expect(db.prepare('select count(*) as n from kysely_migration').get()).toEqual({
+        n: migrationCount + 1,
+      });
     });
   });
 
@@ -189,5 +193,49 @@ describe('instances', () => {
     await store.instances.remove('staging-v1-aaaa');
     expect(await store.instances.get('staging-v1-aaaa')).toBeUndefined();
     expect(await store.instances.list()).toHaveLength(1);
+  });
+});
+
+describe('environment events', () => {
+  it('appends, lists newest first with filters, and prunes by age', async () => {
+    const store = await open();
+    const base = { service: 'shop', version: 'v1', data: null };
+    await store.events.append({
+      ...base,
+      environment: 'staging',
+      instance: 'a',
+      type: 'instance.exited',
+      message: 'one',
+    });
+    await store.events.append({
+      ...base,
+      environment: 'staging',
+      instance: 'b',
+      type: 'instance.restarted',
+      message: 'two',
+      data: { failures: 3 },
+    });
+    const third = await store.events.append({
+      ...base,
+      environment: 'production',
+      instance: 'c',
+      type: 'x',
+      message: 'three',
+    });
+
+    expect((await store.events.list({ service: 'shop' })).map((e) => e.message)).toEqual([
+      'three',
+      'two',
+      'one',
+    ]);
+    expect(
+      (await store.events.list({ service: 'shop', environment: 'staging' })).map((e) => e.message),
+    ).toEqual(['two', 'one']);
+    const [b] = await store.events.list({ service: 'shop', instance: 'b' });
+    expect(b?.data).toEqual({ failures: 3 });
+    expect(await store.events.list({ service: 'shop', limit: 1 })).toHaveLength(1);
+
+    expect(await store.events.prune(third.at)).toBe(2);
+    expect((await store.events.list({ service: 'shop' })).map((e) => e.message)).toEqual(['three']);
   });
 });

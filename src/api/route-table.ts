@@ -37,6 +37,13 @@ export const schemas = {
   events: z.object({ after: z.coerce.number().int().min(0).default(0) }).strict(),
   status: z.object({ environment: envName.optional() }).strict(),
   upload: z.object({ ref: z.string().max(256).optional(), commit: z.string().max(64).optional() }).strict(),
+  events_list: z
+    .object({
+      environment: envName.optional(),
+      instance: z.string().max(200).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    })
+    .strict(),
   logs: z.object({ limit: z.coerce.number().int().min(1).max(5000).default(200) }).strict(),
   versionParam: z.object({ version: versionName }),
 };

@@ -219,6 +219,18 @@ export function buildApi(deps: ApiDeps) {
     return { events: await deps.store.releases.events(release.id, q.after) };
   });
 
+  app.get('/api/v1/events', async (req) => {
+    const q = parse(schemas.events_list, req.query);
+    return {
+      events: await deps.store.events.list({
+        service: service(),
+        limit: q.limit,
+        ...(q.environment ? { environment: q.environment } : {}),
+        ...(q.instance ? { instance: q.instance } : {}),
+      }),
+    };
+  });
+
   app.get('/api/v1/instances', async (req) => {
     const q = parse(schemas.status, req.query);
     return { instances: deps.fleet.list(q.environment).map(instanceView) };

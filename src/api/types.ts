@@ -2,6 +2,7 @@
 // Everything here is JSON; timestamps are ISO-8601 strings.
 
 import type {
+  EnvironmentEventRecord,
   InstanceState,
   ReleaseEventRecord,
   ReleaseKind,
@@ -9,7 +10,7 @@ import type {
   ReleaseState,
 } from '../store/types.ts';
 
-export type { ReleaseEventRecord, ReleaseKind, ReleaseRecord, ReleaseState };
+export type { EnvironmentEventRecord, ReleaseEventRecord, ReleaseKind, ReleaseRecord, ReleaseState };
 
 /** Every 4xx/5xx body. */
 export interface ApiErrorBody {
@@ -140,6 +141,11 @@ export interface ReleaseDetailResponse {
  */
 export interface ReleaseEventsResponse {
   events: ReleaseEventRecord[];
+}
+
+/** GET /api/v1/events?environment=&instance=&limit= — newest first. */
+export interface EnvironmentEventsResponse {
+  events: EnvironmentEventRecord[];
 }
 
 /** GET /api/v1/instances?environment= */

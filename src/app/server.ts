@@ -47,6 +47,8 @@ export interface GantryServer {
 }
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
+/** Environment events (crashes, restarts) older than this are dropped at start. */
+const EVENT_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const logger = opts.logger ?? createLogger(opts.logLevel ? { level: opts.logLevel } : {});

@@ -309,12 +309,30 @@ export class Fleet {
     m.lastProbe = e.result;
     if (e.type === 'ready' || e.type === 'unready') {
       const ready = e.type === 'ready';
+      const wasServing = m.everReady;
       if (ready) m.everReady = true;
       if (m.ready !== ready) {
         m.ready = ready;
         void this.#apply();
+        // The first ready of a new instance is part of its release; later flips are news.
+        if (wasServing) {
+          const verb = ready ? 'passes readiness again' : 'fails readiness: out of traffic';
+          this.#record(
+            m,
+            ready ? 'instance.ready' : 'instance.unready',
+            `instance ${m.id} ${verb} (${e.result.detail})`,
+          );
+        }
       }
     } else if (e.type === 'liveness_failed') {
+      this.#record(
+        m,
+        'instance.restarted',
+        `instance ${m.id} failed liveness ${e.failures} times (${e.result.detail}); restarting it`,
+        {
+          failures: e.failures,
+        },
+      );
       this.#log.warn(
         { instance: m.id, failures: e.failures, detail: e.result.detail },
         'liveness failed; restarting',
@@ -347,6 +365,15 @@ export class Fleet {
         { instance: m.id, code: e.exit.code, signal: e.exit.signal, restartInMs: e.restartInMs },
         'instance exited',
       );
+      const how = e.exit.code != null ? `with code ${e.exit.code}` : `by signal ${e.exit.signal}`;
+      const next = e.restartInMs != null ? `; restarting in ${e.restartInMs} ms` : '';
+      this.#record(m, 'instance.exited', `instance ${m.id} (${m.version}) exited ${how}${next}`, {
+        code: e.exit.code,
+        signal: e.exit.signal,
+        restartInMs: e.restartInMs,
+        restarts: e.instance.restarts,
+        lastOutput: this.#driver.recentLogs(m.id, 5).map((l) => l.line.slice(0, 200)),
+      });
     } else if (e.type === 'started' && !m.stopping) {
       this.#startProber(m);
     }
@@ -373,6 +400,21 @@ export class Fleet {
     } catch (err) {
       this.#log.error({ err, instance: m.id }, 'could not record instance');
     }
+  }
+
+  /** A durable event of the environment (crash, restart, readiness), for history and incident timelines. */
+  #record(m: ManagedInstance, type: string, message: string, data?: Record<string, unknown>): void {
+    this.#store.events
+      .append({
+        service: m.info.spec.service,
+        environment: m.environment,
+        instance: m.id,
+        version: m.version,
+        type,
+        message,
+        data: data ?? null,
+      })
+      .catch((err: unknown) => this.#log.error({ err, instance: m.id }, 'could not record event'));
   }
 
   #describeFailure(m: ManagedInstance, what: string): string {

@@ -77,6 +77,19 @@ export interface InstancesTable {
   updated_at: string;
 }
 
+export interface EnvironmentEventsTable {
+  id: string;
+  service: string;
+  environment: string;
+  instance: string | null;
+  version: string | null;
+  type: string;
+  message: string;
+  /** JSON object or null. */
+  data: string | null;
+  at: string;
+}
+
 export interface Database {
   services: ServicesTable;
   environments: EnvironmentsTable;
@@ -84,4 +97,5 @@ export interface Database {
   releases: ReleasesTable;
   release_events: ReleaseEventsTable;
   instances: InstancesTable;
+  environment_events: EnvironmentEventsTable;
 }

@@ -3,13 +3,22 @@
 import { type Kysely, sql } from 'kysely';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { Database } from './database.ts';
+import { KyselyEnvironmentEventRepo } from './repos/environment-events.ts';
 import { KyselyEnvironmentRepo } from './repos/environments.ts';
 import { KyselyInstanceRepo } from './repos/instances.ts';
 import { KyselyReleaseRepo } from './repos/releases.ts';
 import { KyselyServiceRepo } from './repos/services.ts';
 import { KyselyVersionRepo } from './repos/versions.ts';
 import { createTimestamper } from './timestamps.ts';
-import type { EnvironmentRepo, InstanceRepo, ReleaseRepo, ServiceRepo, Store, VersionRepo } from './types.ts';
+import type {
+  EnvironmentEventRepo,
+  EnvironmentRepo,
+  InstanceRepo,
+  ReleaseRepo,
+  ServiceRepo,
+  Store,
+  VersionRepo,
+} from './types.ts';
 
 export class KyselyStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -18,6 +27,7 @@ export class KyselyStore implements Store {
   readonly versions: VersionRepo;
   readonly releases: ReleaseRepo;
   readonly instances: InstanceRepo;
+  readonly events: EnvironmentEventRepo;
   readonly #db: Kysely<Database>;
   #closing: Promise<void> | undefined;
 
@@ -30,6 +40,7 @@ export class KyselyStore implements Store {
     this.versions = new KyselyVersionRepo(db, now);
     this.releases = new KyselyReleaseRepo(db, now);
     this.instances = new KyselyInstanceRepo(db, now);
+    this.events = new KyselyEnvironmentEventRepo(db, now);
   }
 
   async ping(): Promise<void> {

@@ -202,6 +202,32 @@ export interface InstanceRepo {
   remove(id: string): Promise<void>;
 }
 
+/** Something that happened in an environment outside a release (a crash, a restart, a probe). */
+export interface EnvironmentEventRecord {
+  id: string;
+  service: string;
+  environment: string;
+  instance: string | null;
+  version: string | null;
+  type: string; // 'instance.exited' | 'instance.restarted' | 'instance.ready' | 'instance.unready' | …
+  message: string;
+  data: Record<string, unknown> | null;
+  at: string;
+}
+
+export interface EnvironmentEventRepo {
+  append(e: Omit<EnvironmentEventRecord, 'id' | 'at'>): Promise<EnvironmentEventRecord>;
+  /** Newest first. */
+  list(q: {
+    service: string;
+    environment?: string;
+    instance?: string;
+    limit?: number;
+  }): Promise<EnvironmentEventRecord[]>;
+  /** Deletes events older than `before` (ISO-8601); returns how many. */
+  prune(before: string): Promise<number>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   services: ServiceRepo;
@@ -209,6 +235,7 @@ export interface Store {
   versions: VersionRepo;
   releases: ReleaseRepo;
   instances: InstanceRepo;
+  events: EnvironmentEventRepo;
   /** Cheap round trip used by /readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,9 @@
 // a change to the schema is a new file with the next number.
 import type { Migration } from 'kysely/migration';
 import * as core from './001-core.ts';
+import * as environmentEvents from './002-environment-events.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
+  '002-environment-events': environmentEvents,
 };
