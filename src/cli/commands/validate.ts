@@ -1,20 +1,13 @@
 // gantry validate [--config gantry.yaml]: checks a config file without a server.
 import type { Command } from 'commander';
+import { type ConfigIssue, formatIssue } from '../../config/issues.ts';
 import { type CliContext, perform } from '../context.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError } from '../errors.ts';
 import { writeJson, writeLine } from '../io.ts';
 import { addExamples, addJsonOption } from '../options.ts';
 import { DEFAULT_CONFIG_FILE } from './server.ts';
 
-/** One problem in a config file, located by line, column and key path. */
-export interface ConfigIssue {
-  file: string;
-  line: number;
-  column: number;
-  /** e.g. environments.production.strategy.canary.steps[1].weight; '' for the document itself. */
-  path: string;
-  message: string;
-}
+export type { ConfigIssue };
 
 export type ValidateResult =
   | { ok: true; summary: { service: string; environments: string[] } }
@@ -63,9 +56,3 @@ export function registerValidate(program: Command, ctx: CliContext): Command {
   );
 }
 
-/** `gantry.yaml:12:7 environments.production.instances: expected a whole number ≥ 1` */
-export function formatIssue(issue: ConfigIssue): string {
-  // line 0: the problem is with the file itself (e.g. it does not exist), not a place in it.
-  const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.column}` : `${issue.file}:`;
-  return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where} ${issue.message}`;
-}
