@@ -165,3 +165,94 @@ export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = [
   'aborted',
   'rolled_back',
 ];
+
+// ---- Canary releases -------------------------------------------------------------------------
+
+/**
+ * POST /api/v1/releases/:id/{abort|pause|resume|promote} → 200 ReleaseActionResponse.
+ * abort: roll back now; pause: hold at the current weight (analysis keeps running, a fail still
+ * rolls back); resume: continue; promote: skip the remaining steps and promote now.
+ * 409 INVALID_RELEASE_STATE when the release is finished or the action does not apply.
+ */
+export type ReleaseAction = 'abort' | 'pause' | 'resume' | 'promote';
+
+export interface ReleaseActionRequest {
+  /** Why, recorded with the action in the release's events. */
+  reason?: string;
+}
+
+export interface ReleaseActionResponse {
+  release: ReleaseRecord;
+}
+
+/** One side of a verdict. Latencies in ms. */
+export interface VerdictSide {
+  version: string;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  p50: number | null;
+  p99: number | null;
+}
+
+/** `data` of a release event of type 'canary.step': the canary moved to a step. */
+export interface CanaryStepEventData {
+  step: number; // 1-based
+  steps: number;
+  weight: number; // % of traffic on the canary
+  pauseMs: number | null;
+  /** When the step's pause ends (analysis may hold it longer while inconclusive). */
+  stepEndsAt: string | null;
+  checks: string[];
+}
+
+/** `data` of a release event of type 'verdict': one analysis of the canary against the stable version. */
+export interface VerdictEventData {
+  step: number;
+  steps: number;
+  weight: number;
+  phase: 'pass' | 'inconclusive' | 'fail';
+  summary: string;
+  canary: VerdictSide;
+  baseline: VerdictSide | null;
+  checks: Array<{
+    name: string;
+    phase: 'pass' | 'inconclusive' | 'fail';
+    message: string;
+    data: Record<string, number | string | null>;
+  }>;
+  window: { from: string; to: string };
+  stepEndsAt: string | null;
+  /** True for the verdict that decided the step (or the release). */
+  decisive: boolean;
+}
+
+/** `data` of a release event of type 'check': a step's configured check ran against the canary. */
+export interface CheckEventData {
+  step: number;
+  check: string;
+  ok: boolean;
+  message: string;
+}
+
+/** `data` of a release event of type 'control': an operator acted on the release. */
+export interface ControlEventData {
+  action: ReleaseAction;
+  reason: string | null;
+  by: string | null;
+}
+
+// ---- Metrics ---------------------------------------------------------------------------------
+
+/**
+ * GET /api/v1/metrics?environment=&version=&metric=&from=&to=&step= — from/to as ISO-8601 or
+ * relative (`-1h`, `now`), step as a duration (`10s`). One series per version when version is absent.
+ */
+export interface MetricsQueryResponse {
+  series: Array<{
+    environment: string;
+    version: string;
+    metric: string;
+    points: Array<[number, number | null]>;
+  }>;
+}

@@ -17,6 +17,10 @@ export const ERRORS = {
     status: 409,
     hint: 'Wait for it (`gantry watch ID`) or abort it, then try again.',
   },
+  INVALID_RELEASE_STATE: {
+    status: 409,
+    hint: 'See the release with `gantry watch ID`: the action does not apply to its current state.',
+  },
   NO_TRACK_MATCH: { status: 422, hint: 'Add a `track` rule for this ref to an environment in gantry.yaml.' },
   REQUIREMENT_NOT_MET: { status: 422, hint: 'Release the version to the required environment first.' },
   NOTHING_TO_ROLL_BACK: { status: 422, hint: 'Pass --to VERSION to choose a version explicitly.' },

@@ -7,6 +7,10 @@ export type ReleaseState =
   | 'verifying' // waiting for new instances to become ready
   | 'switching' // traffic moving to the new version (environment's current version already recorded as new)
   | 'draining' // old instances draining and stopping
+  | 'progressing' // canary: stepping through its traffic weights under analysis
+  | 'paused' // canary: held by an operator at its current weight
+  | 'promoting' // canary: scaling the new version to full size before switching
+  | 'rolling_back' // canary: traffic back on stable, canary instances draining
   | 'succeeded'
   | 'failed' // new version never served; old version untouched
   | 'aborted'
@@ -18,6 +22,10 @@ export const ACTIVE_RELEASE_STATES: readonly ReleaseState[] = [
   'verifying',
   'switching',
   'draining',
+  'progressing',
+  'paused',
+  'promoting',
+  'rolling_back',
 ];
 
 export type ReleaseKind = 'deploy' | 'release' | 'promote' | 'rollback' | 'restart';

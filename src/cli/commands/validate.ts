@@ -55,4 +55,3 @@ export function registerValidate(program: Command, ctx: CliContext): Command {
     }),
   );
 }
-

@@ -1,6 +1,5 @@
 // Services, environments, versions, releases with their events, and instances.
 import { type Kysely, sql } from 'kysely';
-import { ACTIVE_RELEASE_STATES } from '../types.ts';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -69,7 +68,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('releases')
     .columns(['service', 'environment'])
     .unique()
-    .where(sql.ref('state'), 'in', ACTIVE_RELEASE_STATES)
+    // The active states as of this migration; 003 widens the list (migrations never change).
+    .where(sql.ref('state'), 'in', ['pending', 'starting', 'verifying', 'switching', 'draining'])
     .execute();
 
   await db.schema
