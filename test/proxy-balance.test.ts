@@ -1,32 +1,8 @@
 // Traffic split: pools by weight, sticky assignment, round robin in a pool, atomic pool swaps.
-import { Agent } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  backend,
-  pool,
-  route,
-  send,
-  startDataPlane,
-  startUpstream,
-  type TestUpstream,
-} from './helpers/proxy.ts';
+import { describe, expect, it } from 'vitest';
+import { backend, pool, route, send, type TestUpstream, useProxyFixture } from './helpers/proxy.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function upstreams(...names: string[]): Promise<TestUpstream[]> {
-  const ups = await Promise.all(names.map((n) => startUpstream(n)));
-  for (const u of ups) cleanups.push(() => u.close());
-  return ups;
-}
-
-function keepAliveAgent(maxSockets: number): Agent {
-  const agent = new Agent({ keepAlive: true, maxSockets });
-  cleanups.push(async () => agent.destroy());
-  return agent;
-}
+const { upstreams, plane, keepAliveAgent } = useProxyFixture();
 
 /** Sends `total` requests, `concurrency` at a time, and counts answers per upstream name. */
 async function spread(
@@ -53,8 +29,7 @@ async function spread(
 describe('traffic split', () => {
   it('splits by pool weight (10 % canary over 2,000 requests, ±3 %)', async () => {
     const [stable, canary] = await upstreams('stable', 'canary');
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
+    const p = plane();
     await p.plane.apply({
       environments: [
         route('production', [
@@ -72,8 +47,7 @@ describe('traffic split', () => {
 
   it('keeps one client on one pool with a sticky cookie, and splits clients by weight', async () => {
     const [stable, canary] = await upstreams('stable', 'canary');
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
+    const p = plane();
     const pools = [
       pool('v1', 75, [backend('s1', 'v1', (stable as TestUpstream).url)]),
       pool('v2', 25, [backend('c1', 'v2', (canary as TestUpstream).url)]),
@@ -97,8 +71,7 @@ describe('traffic split', () => {
 
   it('keeps sticky clients of the canary on it when its weight grows', async () => {
     const [stable, canary] = await upstreams('stable', 'canary');
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
+    const p = plane();
     const at = (w: number) =>
       route(
         'production',
@@ -127,8 +100,7 @@ describe('traffic split', () => {
 
   it('alternates between the backends of a pool', async () => {
     const [a, b] = await upstreams('a', 'b');
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
+    const p = plane();
     await p.plane.apply({
       environments: [
         route('staging', [
@@ -147,8 +119,7 @@ describe('traffic split', () => {
 
   it('swaps pools atomically under load: no failure, and every request sent after the swap reaches the new pool', async () => {
     const [old, fresh] = await upstreams('old', 'new');
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
+    const p = plane();
     const on = (u: TestUpstream, v: string) => ({
       environments: [route('production', [pool(v, 100, [backend(`${u.name}-1`, v, u.url)])])],
     });

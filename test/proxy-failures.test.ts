@@ -1,47 +1,48 @@
 // Upstream failures and draining: retries of connection failures, 502/504, resets, client aborts.
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { DataPlaneOptions } from '../src/proxy/data-plane.ts';
 import {
   backend,
   pool,
   refusedPort,
   route,
   send,
-  startDataPlane,
-  startUpstream,
-  type TestPlane,
+  useProxyFixture,
   waitFor,
   within,
 } from './helpers/proxy.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { upstream, plane } = useProxyFixture();
 
-function plane(opts: Parameters<typeof startDataPlane>[0] = {}): TestPlane {
-  const p = startDataPlane(opts);
-  cleanups.push(() => p.close());
-  return p;
-}
-
-/** An upstream that holds each request until release() is called. */
-async function slowUpstream() {
+/** A data plane whose staging environment has one backend, `instance` of v1, on an upstream that
+ * holds each request until release() is called. */
+async function slowBackend(instance: string, opts: Partial<DataPlaneOptions> = {}) {
   const held: Array<() => void> = [];
-  const up = await startUpstream('slow', (_req, res) => {
+  const up = await upstream('slow', (_req, res) => {
     held.push(() => res.end('done'));
   });
-  cleanups.push(() => up.close());
+  const p = plane(opts);
+  await p.plane.apply({
+    environments: [route('staging', [pool('v1', 100, [backend(instance, 'v1', up.url)])])],
+  });
   const release = () => {
     for (const f of held.splice(0)) f();
   };
-  return { up, held, release };
+  return { p, held, release };
+}
+
+/** A GET to a slowBackend of instance `old`, once it is held there. */
+async function heldRequest() {
+  const slow = await slowBackend('old');
+  const pending = send(slow.p.port('staging'));
+  await waitFor(() => slow.held.length === 1, 'the request to reach the backend');
+  return { ...slow, pending };
 }
 
 describe('retries', () => {
   it('retries a GET on another backend when the first refuses connections', async () => {
-    const good = await startUpstream('good');
-    cleanups.push(() => good.close());
+    const good = await upstream('good');
     const dead = `http://127.0.0.1:${await refusedPort()}`;
     const p = plane();
     await p.plane.apply({
@@ -80,8 +81,7 @@ describe('retries', () => {
   });
 
   it('does not retry a POST: 502 BAD_GATEWAY without internal addresses', async () => {
-    const good = await startUpstream('good');
-    cleanups.push(() => good.close());
+    const good = await upstream('good');
     const deadPort = await refusedPort();
     const p = plane();
     await p.plane.apply({
@@ -100,14 +100,12 @@ describe('retries', () => {
   });
 
   it('does not retry when the backend resets mid-response: the client sees the error', async () => {
-    const second = await startUpstream('second');
-    cleanups.push(() => second.close());
-    const breaking = await startUpstream('breaking', (_req, res) => {
+    const second = await upstream('second');
+    const breaking = await upstream('breaking', (_req, res) => {
       res.writeHead(200, { 'content-length': '1000' });
       res.write('partial');
       setTimeout(() => res.socket?.destroy(), 20);
     });
-    cleanups.push(() => breaking.close());
     const p = plane();
     await p.plane.apply({
       environments: [
@@ -141,11 +139,7 @@ describe('retries', () => {
   });
 
   it('answers 504 GATEWAY_TIMEOUT when the backend does not answer in time', async () => {
-    const { up, release } = await slowUpstream();
-    const p = plane({ upstream: { headersTimeoutMs: 300 } });
-    await p.plane.apply({
-      environments: [route('staging', [pool('v1', 100, [backend('s', 'v1', up.url)])])],
-    });
+    const { p, release } = await slowBackend('s', { upstream: { headersTimeoutMs: 300 } });
     const res = await send(p.port('staging'));
     release();
     expect(res.status).toBe(504);
@@ -156,13 +150,7 @@ describe('retries', () => {
 
 describe('drain and in-flight counting', () => {
   it('waits for a slow in-flight request and returns 0', async () => {
-    const { up, held, release } = await slowUpstream();
-    const p = plane();
-    await p.plane.apply({
-      environments: [route('staging', [pool('v1', 100, [backend('old', 'v1', up.url)])])],
-    });
-    const pending = send(p.port('staging'));
-    await waitFor(() => held.length === 1, 'the request to reach the backend');
+    const { p, pending, release } = await heldRequest();
     expect(p.plane.inFlight().get('old')).toBe(1);
     await p.plane.apply({ environments: [route('staging', [pool('v2', 100, [])])] });
     let drained: number | undefined;
@@ -179,13 +167,7 @@ describe('drain and in-flight counting', () => {
   });
 
   it('gives up after the timeout and returns how many are still in flight', async () => {
-    const { up, held, release } = await slowUpstream();
-    const p = plane();
-    await p.plane.apply({
-      environments: [route('staging', [pool('v1', 100, [backend('old', 'v1', up.url)])])],
-    });
-    const pending = send(p.port('staging'));
-    await waitFor(() => held.length === 1, 'the request to reach the backend');
+    const { p, pending, release } = await heldRequest();
     expect(await p.plane.drain(['old'], 100)).toBe(1);
     release();
     await pending;
@@ -193,11 +175,7 @@ describe('drain and in-flight counting', () => {
   });
 
   it('counts a request the client abandons exactly once, as client_abort', async () => {
-    const { up, held, release } = await slowUpstream();
-    const p = plane();
-    await p.plane.apply({
-      environments: [route('staging', [pool('v1', 100, [backend('s', 'v1', up.url)])])],
-    });
+    const { p, held, release } = await slowBackend('s');
     const req = request({ host: '127.0.0.1', port: p.port('staging'), path: '/', agent: false });
     req.on('error', () => {});
     req.end();

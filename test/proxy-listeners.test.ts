@@ -1,31 +1,15 @@
 // Listeners follow the desired state: opened, moved, closed, and refused with a clear error.
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApplyError } from '../src/proxy/index.ts';
-import {
-  backend,
-  pool,
-  route,
-  send,
-  startDataPlane,
-  startUpstream,
-  type TestPlane,
-  type TestUpstream,
-  waitFor,
-} from './helpers/proxy.ts';
+import { backend, pool, route, send, useProxyFixture, waitFor } from './helpers/proxy.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const fx = useProxyFixture();
 
-async function setUp(): Promise<{ up: TestUpstream; p: TestPlane }> {
-  const up = await startUpstream('a');
-  cleanups.push(() => up.close());
-  const p = startDataPlane({ closeGraceMs: 2_000 });
-  cleanups.push(() => p.close());
-  return { up, p };
+async function setUp() {
+  const up = await fx.upstream('a');
+  return { up, p: fx.plane({ closeGraceMs: 2_000 }) };
 }
 
 function refuses(port: number): Promise<boolean> {
@@ -42,7 +26,7 @@ function refuses(port: number): Promise<boolean> {
 async function occupiedPort(): Promise<{ port: number; server: Server }> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  fx.defer(() => new Promise<void>((r) => server.close(() => r())));
   return { port: (server.address() as { port: number }).port, server };
 }
 
@@ -65,15 +49,10 @@ describe('listeners', () => {
 
   it('lets a request in flight finish on a listener being closed', async () => {
     let release: (() => void) | undefined;
-    const up = await startUpstream('slow', (_req, res) => {
+    const up = await fx.upstream('slow', (_req, res) => {
       release = () => res.end('late');
     });
-    cleanups.push(() => up.close());
-    const p = startDataPlane({ closeGraceMs: 20_000 });
-    cleanups.push(() => p.close());
-    await p.plane.apply({
-      environments: [route('staging', [pool('v1', 100, [backend('i1', 'v1', up.url)])])],
-    });
+    const p = await fx.planeTo(up.url, { closeGraceMs: 20_000 });
     const port = p.port('staging');
     const pending = send(port);
     await waitFor(() => release !== undefined, 'the request to reach the backend');
@@ -104,14 +83,9 @@ describe('listeners', () => {
   });
 
   it('keeps the previous listener and pools of an environment whose new address is taken', async () => {
-    const a = await startUpstream('a');
-    const b = await startUpstream('b');
-    cleanups.push(
-      () => a.close(),
-      () => b.close(),
-    );
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
+    const a = await fx.upstream('a');
+    const b = await fx.upstream('b');
+    const p = fx.plane();
     await p.plane.apply({
       environments: [route('production', [pool('v1', 100, [backend('a', 'v1', a.url)])])],
     });

@@ -1,45 +1,24 @@
 // Bodies stream both ways without buffering; WebSocket upgrades pass through.
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import {
-  backend,
-  pool,
-  route,
-  send,
-  startDataPlane,
-  startUpstream,
-  type TestPlane,
-  waitFor,
-  within,
-} from './helpers/proxy.ts';
+import { route, send, useProxyFixture, waitFor, within } from './helpers/proxy.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function planeTo(url: string): Promise<TestPlane> {
-  const p = startDataPlane();
-  cleanups.push(() => p.close());
-  await p.plane.apply({ environments: [route('staging', [pool('v1', 100, [backend('i1', 'v1', url)])])] });
-  return p;
-}
+const fx = useProxyFixture();
 
 describe('streaming bodies', () => {
   it('streams a request body: the backend reads the first chunk before the client sends the rest', async () => {
     let received = 0;
     const hash = createHash('sha256');
-    const up = await startUpstream('sink', (req, res) => {
+    const up = await fx.upstream('sink', (req, res) => {
       req.on('data', (c: Buffer) => {
         received += c.length;
         hash.update(c);
       });
       req.on('end', () => res.end(JSON.stringify({ received, sha: hash.digest('hex') })));
     });
-    cleanups.push(() => up.close());
-    const p = await planeTo(up.url);
+    const p = await fx.planeTo(up.url);
     const chunk = Buffer.alloc(64 * 1024, 7);
     const expected = createHash('sha256');
     const answer = new Promise<string>((resolve, reject) => {
@@ -73,7 +52,7 @@ describe('streaming bodies', () => {
   it('streams a response body: the client reads the first chunk before the backend sends the rest', async () => {
     let clientGotFirst = false;
     const chunk = Buffer.alloc(64 * 1024, 3);
-    const up = await startUpstream('source', (_req, res) => {
+    const up = await fx.upstream('source', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.write(chunk);
       waitFor(() => clientGotFirst, 'the first chunk at the client').then(async () => {
@@ -83,8 +62,7 @@ describe('streaming bodies', () => {
         res.end();
       });
     });
-    cleanups.push(() => up.close());
-    const p = await planeTo(up.url);
+    const p = await fx.planeTo(up.url);
     const total = await within(
       new Promise<number>((resolve, reject) => {
         const req = request({ host: '127.0.0.1', port: p.port('staging'), agent: false }, (res) => {
@@ -108,8 +86,7 @@ describe('streaming bodies', () => {
 
 describe('upgrade passthrough', () => {
   it('echoes WebSocket messages through the proxy and counts the socket as in flight until closed', async () => {
-    const up = await startUpstream('ws', (_req, res) => res.end('plain'));
-    cleanups.push(() => up.close());
+    const up = await fx.upstream('ws', (_req, res) => res.end('plain'));
     const wss = new WebSocketServer({ noServer: true });
     let forwardedFor: string | undefined;
     up.server.on('upgrade', (req, socket, head) => {
@@ -118,8 +95,8 @@ describe('upgrade passthrough', () => {
         ws.on('message', (m, isBinary) => ws.send(m, { binary: isBinary })),
       );
     });
-    cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
-    const p = await planeTo(up.url);
+    fx.defer(() => new Promise<void>((r) => wss.close(() => r())));
+    const p = await fx.planeTo(up.url);
     const ws = new WebSocket(`ws://127.0.0.1:${p.port('staging')}/socket`);
     await within(
       new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)),
@@ -141,8 +118,7 @@ describe('upgrade passthrough', () => {
   });
 
   it('answers 503 to an upgrade when the environment has no backend', async () => {
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
+    const p = fx.plane();
     await p.plane.apply({ environments: [route('staging', [])] });
     const ws = new WebSocket(`ws://127.0.0.1:${p.port('staging')}/socket`);
     const status = await within(
@@ -158,9 +134,8 @@ describe('upgrade passthrough', () => {
   });
 
   it('still serves plain requests on the same listener', async () => {
-    const up = await startUpstream('plain');
-    cleanups.push(() => up.close());
-    const p = await planeTo(up.url);
+    const up = await fx.upstream('plain');
+    const p = await fx.planeTo(up.url);
     expect((await send(p.port('staging'))).status).toBe(200);
   });
 });

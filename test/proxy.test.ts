@@ -1,30 +1,12 @@
 // Data plane basics: routing, header rewriting, keep-alive, 503 without a backend, request records.
-import { Agent } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  backend,
-  pool,
-  route,
-  send,
-  startDataPlane,
-  startUpstream,
-  type TestPlane,
-  type TestUpstream,
-  waitFor,
-} from './helpers/proxy.ts';
+import { describe, expect, it } from 'vitest';
+import { pool, route, send, useProxyFixture, waitFor } from './helpers/proxy.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const fx = useProxyFixture();
 
-async function setUp(): Promise<{ up: TestUpstream; p: TestPlane }> {
-  const up = await startUpstream('a');
-  cleanups.push(() => up.close());
-  const p = startDataPlane();
-  cleanups.push(() => p.close());
-  await p.plane.apply({ environments: [route('staging', [pool('v1', 100, [backend('i1', 'v1', up.url)])])] });
-  return { up, p };
+async function setUp() {
+  const up = await fx.upstream('a');
+  return { up, p: await fx.planeTo(up.url) };
 }
 
 describe('data plane routing', () => {
@@ -55,18 +37,13 @@ describe('data plane routing', () => {
   });
 
   it('removes hop-by-hop headers in both directions', async () => {
-    const up = await startUpstream('hop', (_req, res) => {
+    const up = await fx.upstream('hop', (_req, res) => {
       res.setHeader('connection', 'x-upstream-hop');
       res.setHeader('x-upstream-hop', 'secret');
       res.setHeader('x-kept', 'yes');
       res.end(JSON.stringify(_req.headers));
     });
-    cleanups.push(() => up.close());
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
-    await p.plane.apply({
-      environments: [route('staging', [pool('v1', 100, [backend('i1', 'v1', up.url)])])],
-    });
+    const p = await fx.planeTo(up.url);
     const res = await send(p.port('staging'), {
       headers: {
         connection: 'keep-alive, x-client-hop',
@@ -85,8 +62,7 @@ describe('data plane routing', () => {
 
   it('reuses keep-alive connections to the client and to the backend', async () => {
     const { up, p } = await setUp();
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    cleanups.push(async () => agent.destroy());
+    const agent = fx.keepAliveAgent(1);
     const ports = new Set<number>();
     for (let i = 0; i < 20; i++) {
       const res = await send(p.port('staging'), { agent });
@@ -100,8 +76,7 @@ describe('data plane routing', () => {
   });
 
   it('answers 503 with Retry-After and a JSON hint when the environment has no backend', async () => {
-    const p = startDataPlane({ retryAfterSeconds: 3 });
-    cleanups.push(() => p.close());
+    const p = fx.plane({ retryAfterSeconds: 3 });
     await p.plane.apply({ environments: [route('production', [pool('v1', 100, [])])] });
     const res = await send(p.port('production'));
     expect(res.status).toBe(503);
@@ -141,16 +116,11 @@ describe('data plane routing', () => {
   });
 
   it('passes the backend status and body through unchanged', async () => {
-    const up = await startUpstream('teapot', (_req, res) => {
+    const up = await fx.upstream('teapot', (_req, res) => {
       res.writeHead(418, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
       res.end('short and stout');
     });
-    cleanups.push(() => up.close());
-    const p = startDataPlane();
-    cleanups.push(() => p.close());
-    await p.plane.apply({
-      environments: [route('staging', [pool('v1', 100, [backend('i1', 'v1', up.url)])])],
-    });
+    const p = await fx.planeTo(up.url);
     const res = await send(p.port('staging'));
     expect(res.status).toBe(418);
     expect(res.body).toBe('short and stout');

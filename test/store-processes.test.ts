@@ -1,48 +1,17 @@
 // The store as several processes see it: durability of a commit, and locking between writers.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type NewRelease, openStore, type Store } from '../src/store/index.ts';
+import { describe, expect, it } from 'vitest';
+import { release, useStoreFixture } from './helpers/store.ts';
 
 const CHILD_TIMEOUT_MS = 30_000;
 
-let dir: string;
-const opened: Store[] = [];
+const { dir, open } = useStoreFixture();
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'gantry-store-'));
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function open(file = ':memory:'): Promise<Store> {
-  const store = await openStore({ kind: 'sqlite', path: file });
-  opened.push(store);
-  return store;
-}
-function release(id: string, overrides: Partial<NewRelease> = {}): NewRelease {
-  return {
-    id,
-    service: 'shop',
-    environment: 'staging',
-    kind: 'deploy',
-    version: 'v1',
-    previousVersion: null,
-    strategy: 'rolling',
-    ref: 'refs/heads/main',
-    createdBy: 'ci',
-    plan: { newInstanceIds: [], oldInstanceIds: [] },
-    ...overrides,
-  };
-}
 describe('across processes', () => {
   it('keeps a committed transition written by a process that was then killed', async () => {
-    const file = path.join(dir, 'data', 'gantry.db');
+    const file = path.join(dir(), 'data', 'gantry.db');
     const writer = await writeChildScript(
       'writer.ts',
       `const store = await openStore({ kind: 'sqlite', path: ${JSON.stringify(file)} });
@@ -70,7 +39,7 @@ process.kill(process.pid, 'SIGKILL');`,
   });
 
   it('keeps event seq gapless when two processes append at once', async () => {
-    const file = path.join(dir, 'gantry.db');
+    const file = path.join(dir(), 'gantry.db');
     const store = await open(file);
     await store.releases.create(release('rel_a'));
     const appender = await writeChildScript(
@@ -101,7 +70,7 @@ process.stdin.once('data', async () => {
 /** Writes a module that has `openStore` in scope, for a child process to run. */
 async function writeChildScript(name: string, body: string): Promise<string> {
   const storeUrl = new URL('../src/store/index.ts', import.meta.url).href;
-  const file = path.join(dir, name);
+  const file = path.join(dir(), name);
   await writeFile(file, `import { openStore } from ${JSON.stringify(storeUrl)};\n${body}\n`);
   return file;
 }

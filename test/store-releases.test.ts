@@ -1,51 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type NewRelease, openStore, ReleaseConflictError, type Store } from '../src/store/index.ts';
+import { describe, expect, it } from 'vitest';
+import { ReleaseConflictError } from '../src/store/index.ts';
+import { readRaw, release, useStoreFixture } from './helpers/store.ts';
 
-let dir: string;
-const opened: Store[] = [];
+const { dir, open } = useStoreFixture();
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'gantry-store-'));
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function open(file = ':memory:'): Promise<Store> {
-  const store = await openStore({ kind: 'sqlite', path: file });
-  opened.push(store);
-  return store;
-}
-function release(id: string, overrides: Partial<NewRelease> = {}): NewRelease {
-  return {
-    id,
-    service: 'shop',
-    environment: 'staging',
-    kind: 'deploy',
-    version: 'v1',
-    previousVersion: null,
-    strategy: 'rolling',
-    ref: 'refs/heads/main',
-    createdBy: 'ci',
-    plan: { newInstanceIds: [], oldInstanceIds: [] },
-    ...overrides,
-  };
-}
-/** Reads the database file with a separate raw connection, as another process would. */
-function readRaw<T>(file: string, fn: (db: DatabaseSync) => T): T {
-  const db = new DatabaseSync(file);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 describe('releases', () => {
   it('records a release, its transitions and its events in order', async () => {
     const store = await open();
@@ -121,7 +80,7 @@ describe('releases', () => {
   });
 
   it('sets the current version in the same transaction as the transition', async () => {
-    const file = path.join(dir, 'gantry.db');
+    const file = path.join(dir(), 'gantry.db');
     const store = await open(file);
     await store.releases.create(release('rel_a'));
     await store.releases.transition('rel_a', { state: 'switching', message: 'go', setCurrentVersion: 'v1' });
@@ -201,7 +160,7 @@ describe('releases', () => {
   });
 
   it('keeps event seq gapless when two connections append to one file', async () => {
-    const file = path.join(dir, 'gantry.db');
+    const file = path.join(dir(), 'gantry.db');
     const a = await open(file);
     const b = await open(file);
     await a.releases.create(release('rel_a'));

@@ -1,58 +1,18 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GantryError } from '../src/lib/errors.ts';
-import { type NewRelease, openStore, type Store } from '../src/store/index.ts';
+import { openStore } from '../src/store/index.ts';
 import { migrations } from '../src/store/migrations/index.ts';
+import { readRaw, release, useStoreFixture } from './helpers/store.ts';
 
 const migrationCount = Object.keys(migrations).length;
 
-let dir: string;
-const opened: Store[] = [];
+const { dir, open } = useStoreFixture();
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'gantry-store-'));
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function open(file = ':memory:'): Promise<Store> {
-  const store = await openStore({ kind: 'sqlite', path: file });
-  opened.push(store);
-  return store;
-}
-function release(id: string, overrides: Partial<NewRelease> = {}): NewRelease {
-  return {
-    id,
-    service: 'shop',
-    environment: 'staging',
-    kind: 'deploy',
-    version: 'v1',
-    previousVersion: null,
-    strategy: 'rolling',
-    ref: 'refs/heads/main',
-    createdBy: 'ci',
-    plan: { newInstanceIds: [], oldInstanceIds: [] },
-    ...overrides,
-  };
-}
-/** Reads the database file with a separate raw connection, as another process would. */
-function readRaw<T>(file: string, fn: (db: DatabaseSync) => T): T {
-  const db = new DatabaseSync(file);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 describe('schema', () => {
   it('applies migrations once, in WAL mode, across close and reopen of a file', async () => {
-    const file = path.join(dir, 'nested', 'gantry.db');
+    const file = path.join(dir(), 'nested', 'gantry.db');
     const first = await open(file);
     await first.services.upsert('shop');
     await first.close();
@@ -70,7 +30,7 @@ describe('schema', () => {
   });
 
   it('refuses a database migrated by a newer Gantry, changing nothing', async () => {
-    const file = path.join(dir, 'gantry.db');
+    const file = path.join(dir(), 'gantry.db');
     await (await open(file)).close();
     readRaw(file, (db) =>
       db.exec(
@@ -88,7 +48,7 @@ describe('schema', () => {
   });
 
   it('says which database could not be opened', async () => {
-    const blocker = path.join(dir, 'not-a-dir');
+    const blocker = path.join(dir(), 'not-a-dir');
     await writeFile(blocker, 'x');
     await expect(openStore({ kind: 'sqlite', path: path.join(blocker, 'gantry.db') })).rejects.toThrow(
       /could not open the SQLite database .*not-a-dir.*writable/,

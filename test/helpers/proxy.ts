@@ -1,7 +1,7 @@
 // Helpers for the data plane's tests (and anyone testing against it): real upstream servers on
 // loopback port 0, a data plane with an in-memory sink, a small HTTP client, bounded waits.
 import {
-  type Agent,
+  Agent,
   createServer,
   type IncomingMessage,
   request,
@@ -9,6 +9,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Socket } from 'node:net';
+import { afterEach } from 'vitest';
 import { createMemorySink, type MemorySink } from '../../src/metrics/memory-sink.ts';
 import { createDataPlane, type DataPlaneOptions } from '../../src/proxy/data-plane.ts';
 import type { Backend, DataPlane, EnvironmentRoute, Pool } from '../../src/proxy/types.ts';
@@ -177,4 +178,62 @@ export function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promi
     timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export interface ProxyFixture {
+  /** Runs each function after the test, in the reverse order of registration, one at a time. */
+  defer(...cleanups: Array<() => Promise<void>>): void;
+  /** startUpstream, closed after the test. */
+  upstream(name: string, handler?: Handler): Promise<TestUpstream>;
+  /** Default upstreams started together, one per name, closed after the test. */
+  upstreams(...names: string[]): Promise<TestUpstream[]>;
+  /** startDataPlane, closed after the test. */
+  plane(opts?: Partial<DataPlaneOptions>): TestPlane;
+  /** A data plane whose one environment, staging, has one pool v1 with one backend i1 at url. */
+  planeTo(url: string, opts?: Partial<DataPlaneOptions>): Promise<TestPlane>;
+  /** A keep-alive client agent, destroyed after the test. */
+  keepAliveAgent(maxSockets: number): Agent;
+}
+
+/** Registers an afterEach hook that undoes, last first, what the returned functions set up during
+ * the test. Call at the top level of a test file. */
+export function useProxyFixture(): ProxyFixture {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  const fixture: ProxyFixture = {
+    defer(...fns) {
+      cleanups.push(...fns);
+    },
+    async upstream(name, handler) {
+      const up = await startUpstream(name, handler);
+      cleanups.push(() => up.close());
+      return up;
+    },
+    async upstreams(...names) {
+      const ups = await Promise.all(names.map((n) => startUpstream(n)));
+      for (const u of ups) cleanups.push(() => u.close());
+      return ups;
+    },
+    plane(opts = {}) {
+      const p = startDataPlane(opts);
+      cleanups.push(() => p.close());
+      return p;
+    },
+    async planeTo(url, opts = {}) {
+      const p = fixture.plane(opts);
+      await p.plane.apply({
+        environments: [route('staging', [pool('v1', 100, [backend('i1', 'v1', url)])])],
+      });
+      return p;
+    },
+    keepAliveAgent(maxSockets) {
+      const agent = new Agent({ keepAlive: true, maxSockets });
+      cleanups.push(async () => agent.destroy());
+      return agent;
+    },
+  };
+  return fixture;
 }
