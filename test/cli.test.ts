@@ -140,7 +140,15 @@ function writeSse(res: ServerResponse, events: ReleaseEventRecord[], end?: Relea
   if (end) res.end(`event: end\ndata: ${JSON.stringify(end)}\n\n`);
 }
 
+/** `watch` fetches the release (for its header line) before following its events. */
+function serveRelease(server: FakeGantry, rel: ReleaseRecord = release()): void {
+  server.on('GET', '/api/v1/releases/rel_test1', (_req, res) =>
+    sendJson(res, 200, { release: rel, events: [] }),
+  );
+}
+
 function serveEvents(server: FakeGantry, events: ReleaseEventRecord[], end: ReleaseRecord): void {
+  serveRelease(server);
   server.on('GET', '/api/v1/releases/rel_test1/events', (_req, res) => {
     openSse(res);
     writeSse(res, events, end);
@@ -561,8 +569,8 @@ describe('--wait and watch', () => {
     serveEvents(server, EVENTS, SUCCEEDED);
     const r = await run(['deploy', '--env', 'staging', '--version', 'v2', '--artifact', appDir, '--wait']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\d\d:\d\d:\d\d verifying {2}waiting for v2 to become ready\n/);
-    expect(r.stdout).toMatch(/\d\d:\d\d:\d\d verifying {2}1\/1 instances ready \(v2\)\n/);
+    expect(r.stdout).toMatch(/\d\d:\d\d:\d\d verifying {4}waiting for v2 to become ready\n/);
+    expect(r.stdout).toMatch(/\d\d:\d\d:\d\d verifying {4}1\/1 instances ready \(v2\)\n/);
     expect(r.stdout).toContain('✔ staging now serves v2 (3.2 s)\n');
   });
 
@@ -587,6 +595,7 @@ describe('--wait and watch', () => {
   });
 
   it('reconnects with Last-Event-ID after the server drops the stream', async () => {
+    serveRelease(server);
     let connections = 0;
     server.on('GET', '/api/v1/releases/rel_test1/events', (_req, res) => {
       connections++;
@@ -634,7 +643,8 @@ describe('--wait and watch', () => {
     serveEvents(server, EVENTS, SUCCEEDED);
     const r = await run(['watch', 'rel_test1'], { tty: true });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('rel_test1');
+    expect(r.stdout).toContain('release rel_test1: staging v1 → v2 (rolling), pending\n');
+    expect(r.stdout).toMatch(/⠋ rel_test1 waiting · 0\.\d s/);
     expect(r.stdout).toContain('1/1 instances ready (v2)\n');
     expect(r.stdout.endsWith('✔ staging now serves v2 (3.2 s)\n')).toBe(true);
   });
@@ -642,7 +652,10 @@ describe('--wait and watch', () => {
   it('watch of an unknown release exits 2 with the server message', async () => {
     const r = await run(['watch', 'rel_nope']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error: no route /api/v1/releases/rel_nope/events');
+    expect(r.stderr).toContain('error: no route /api/v1/releases/rel_nope\n');
+    const j = await run(['watch', 'rel_nope', '--json']);
+    expect(j.code).toBe(2);
+    expect(j.stderr).toContain('error: no route /api/v1/releases/rel_nope/events');
   });
 });
 

@@ -37,6 +37,8 @@ export const schemas = {
   events: z.object({ after: z.coerce.number().int().min(0).default(0) }).strict(),
   status: z.object({ environment: envName.optional() }).strict(),
   upload: z.object({ ref: z.string().max(256).optional(), commit: z.string().max(64).optional() }).strict(),
+  releaseActionParams: z.object({ id: z.string(), action: z.enum(['abort', 'pause', 'resume', 'promote']) }),
+  releaseAction: z.object({ reason: z.string().max(500).optional() }).strict(),
   events_list: z
     .object({
       environment: envName.optional(),

@@ -10,6 +10,7 @@ import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import type { ControlPlane } from '../rollout/control.ts';
+import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { Fleet } from '../rollout/fleet.ts';
 import type { Store } from '../store/types.ts';
@@ -24,6 +25,7 @@ export interface ApiDeps {
   fleet: Fleet;
   bus: ReleaseEventBus;
   control: ControlPlane;
+  engine: ReleaseEngine;
   artifacts: ArtifactStore;
   dataPlane: DataPlane;
   logger: Logger;
@@ -217,6 +219,13 @@ export function buildApi(deps: ApiDeps) {
       return streamReleaseEvents(req, reply, deps, release, q.after);
     }
     return { events: await deps.store.releases.events(release.id, q.after) };
+  });
+
+  app.post<{ Params: { id: string; action: string } }>('/api/v1/releases/:id/:action', async (req) => {
+    const { action } = parse(schemas.releaseActionParams, req.params);
+    const b = parse(schemas.releaseAction, req.body);
+    const release = await deps.engine.control(req.params.id, action, b.reason ?? null, null);
+    return { release };
   });
 
   app.get('/api/v1/events', async (req) => {

@@ -7,7 +7,7 @@ import { createArtifactStore } from '../artifacts/index.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { createMemorySink } from '../metrics/memory-sink.ts';
+import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
 import { createDataPlane } from '../proxy/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import { ControlPlane } from '../rollout/control.ts';
@@ -42,6 +42,7 @@ export interface GantryServer {
   dataPlane: DataPlane;
   engine: ReleaseEngine;
   fleet: Fleet;
+  metrics: MetricsEngine;
   /** Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances. */
   close(opts?: { stopInstances?: boolean }): Promise<void>;
 }
@@ -61,6 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   await store.services.upsert(loaded.config.service);
   for (const name of Object.keys(loaded.config.environments))
     await store.environments.ensure(loaded.config.service, name);
+  await store.events.prune(new Date(Date.now() - EVENT_RETENTION_MS).toISOString());
 
   const artifacts = createArtifactStore(dataDir);
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
@@ -69,8 +71,13 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'runtime' }),
     restartGraceMs: loaded.config.run.stop_timeout,
   });
-  const sink = createMemorySink();
-  const dataPlane = createDataPlane({ sink, logger: logger.child({ component: 'proxy' }) });
+  const metrics = createMetricsEngine({
+    store,
+    service: loaded.config.service,
+    logger: logger.child({ component: 'metrics' }),
+  });
+  metrics.start();
+  const dataPlane = createDataPlane({ sink: metrics, logger: logger.child({ component: 'proxy' }) });
   const bus = new ReleaseEventBus();
   const fleet = new Fleet({
     config,
@@ -85,6 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     store,
     fleet,
     bus,
+    metrics,
     logger: logger.child({ component: 'releases' }),
   });
   const control = new ControlPlane({ config, store, engine });
@@ -100,6 +108,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     fleet,
     bus,
     control,
+    engine,
     artifacts,
     dataPlane,
     logger,
@@ -124,6 +133,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     dataPlane,
     engine,
     fleet,
+    metrics,
     close: (o = {}) => {
       closing ??= (async () => {
         await api.close();
@@ -131,6 +141,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         await fleet.close({ stopInstances: o.stopInstances ?? false });
         await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
         await dataPlane.close();
+        await metrics.stop();
         await store.close();
       })();
       return closing;

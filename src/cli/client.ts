@@ -5,7 +5,11 @@ import type {
   ApiErrorBody,
   CreateReleaseRequest,
   InstanceLogsResponse,
+  MetricsQueryResponse,
   PromoteRequest,
+  ReleaseAction,
+  ReleaseActionRequest,
+  ReleaseActionResponse,
   ReleaseDetailResponse,
   ReleaseListResponse,
   ReleaseResponse,
@@ -127,8 +131,29 @@ export class GantryClient {
     return this.#json('GET', `/releases/${encodeURIComponent(id)}`);
   }
 
+  /** abort, pause, resume or promote a release in progress; 409 INVALID_RELEASE_STATE when it does not apply. */
+  releaseAction(
+    id: string,
+    action: ReleaseAction,
+    req: ReleaseActionRequest = {},
+  ): Promise<ReleaseActionResponse> {
+    return this.#json('POST', `/releases/${encodeURIComponent(id)}/${action}`, { json: req });
+  }
+
   status(environment?: string): Promise<StatusBody> {
     return this.#json('GET', '/status', { query: { environment } });
+  }
+
+  /** from/to: ISO-8601 or relative (`-1h`, `now`); step: a duration (`10s`). */
+  queryMetrics(q: {
+    environment: string;
+    metric: string;
+    version?: string;
+    from?: string;
+    to?: string;
+    step?: string;
+  }): Promise<MetricsQueryResponse> {
+    return this.#json('GET', '/metrics', { query: q });
   }
 
   instanceLogs(id: string, limit?: number): Promise<InstanceLogsResponse> {

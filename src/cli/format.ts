@@ -1,8 +1,20 @@
 // Human formatting shared by commands: times, durations, sizes, release events and outcomes.
 import type { ReleaseEventRecord, ReleaseRecord } from '../api/types.ts';
+import { readCanaryStep, readCheck, readControl, readVerdict } from './canary-events.ts';
+import {
+  describePlanStep,
+  formatCanaryStep,
+  formatCheck,
+  formatControl,
+  formatSpan,
+  formatVerdict,
+  phaseName,
+  planSteps,
+} from './canary-format.ts';
 import { EXIT_FAILED, EXIT_OK } from './errors.ts';
 
-const STATE_COLUMN = 10;
+// Wide enough for "rolling back", the longest state a release shows while it runs.
+const STATE_COLUMN = 12;
 
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
@@ -44,10 +56,41 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** `12:03:04 verifying  2/2 instances ready (v2)`; events without a state show the release's last one. */
-export function formatEventLine(event: ReleaseEventRecord, lastState: string | null): string {
-  const column = event.state ?? lastState ?? event.type;
-  return `${formatClock(event.at)} ${column.padEnd(STATE_COLUMN)} ${event.message}`;
+/**
+ * `12:03:04 verifying    2/2 instances ready (v2)`; events without a state show the release's last one.
+ * `version` is the release's new version, named by canary step lines.
+ */
+export function formatEventLine(
+  event: ReleaseEventRecord,
+  lastState: string | null,
+  version?: string,
+): string {
+  const column = phaseName(event.state ?? lastState ?? event.type);
+  return `${formatClock(event.at)} ${column.padEnd(STATE_COLUMN)} ${describeEvent(event, version)}`;
+}
+
+/** Canary events are told from their data; any other event (or one with unreadable data) by its message. */
+export function describeEvent(event: ReleaseEventRecord, version?: string): string {
+  switch (event.type) {
+    case 'canary.step': {
+      const d = readCanaryStep(event);
+      return d ? formatCanaryStep(d, version) : event.message;
+    }
+    case 'verdict': {
+      const d = readVerdict(event);
+      return d ? formatVerdict(d, event.at) : event.message;
+    }
+    case 'check': {
+      const d = readCheck(event);
+      return d ? formatCheck(d) : event.message;
+    }
+    case 'control': {
+      const d = readControl(event);
+      return d ? formatControl(d) : event.message;
+    }
+    default:
+      return event.message;
+  }
 }
 
 export function releaseDurationMs(release: ReleaseRecord, now = Date.now()): number {
@@ -55,19 +98,30 @@ export function releaseDurationMs(release: ReleaseRecord, now = Date.now()): num
   return end - Date.parse(release.createdAt);
 }
 
-/** The one-line outcome: `✔ staging now serves v2 (3.2 s)` or `✘ release rel_… failed: <reason>`. */
-export function formatOutcome(release: ReleaseRecord): string {
-  const took = formatDuration(releaseDurationMs(release));
-  if (release.state === 'succeeded')
-    return `✔ ${release.environment} now serves ${release.version} (${took})`;
+/**
+ * The one-line outcome: `✔ staging now serves v2 (3.2 s)`, for a canary `✔ production now serves v2
+ * (4 steps, 12m 3s)`, or `✘ release rel_… rolled back: <reason>`. `steps` is the number of canary
+ * steps seen, used when the release's plan does not say.
+ */
+export function formatOutcome(release: ReleaseRecord, steps?: number): string {
+  if (release.state === 'succeeded') {
+    return `✔ ${release.environment} now serves ${release.version} (${describeTook(release, steps)})`;
+  }
   const why = release.message || release.reason || 'no reason given';
   const verb: Record<string, string> = {
     failed: 'failed',
-    aborted: 'was aborted',
-    rolled_back: 'was rolled back',
+    aborted: 'aborted',
+    rolled_back: 'rolled back',
   };
   const what = verb[release.state] ?? `ended in state ${release.state}`;
   return `✘ release ${release.id} ${what}: ${why}`;
+}
+
+function describeTook(release: ReleaseRecord, seenSteps?: number): string {
+  const ms = releaseDurationMs(release);
+  if (release.strategy !== 'canary') return formatDuration(ms);
+  const steps = planSteps(release) ?? seenSteps;
+  return steps ? `${steps} step${steps === 1 ? '' : 's'}, ${formatSpan(ms)}` : formatSpan(ms);
 }
 
 export function exitCodeForRelease(release: ReleaseRecord): number {
@@ -78,6 +132,14 @@ export function exitCodeForRelease(release: ReleaseRecord): number {
 export function formatStarted(release: ReleaseRecord): string {
   const noun = release.kind === 'rollback' ? 'rollback' : 'release';
   return `${noun} ${release.id} started: ${release.environment} → ${release.version} (${release.strategy})`;
+}
+
+/** `release rel_…: production v1 → v2 (canary), progressing at step 2/4 (25 %)` */
+export function formatWatching(release: ReleaseRecord): string {
+  const from = release.previousVersion ? `${release.previousVersion} → ` : '→ ';
+  const where = describePlanStep(release);
+  const now = `${phaseName(release.state)}${where && !release.finishedAt ? ` at ${where}` : ''}`;
+  return `release ${release.id}: ${release.environment} ${from}${release.version} (${release.strategy}), ${now}`;
 }
 
 /** Plain-text table: columns padded to their widest cell, no trailing spaces. */

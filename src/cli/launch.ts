@@ -78,5 +78,5 @@ export async function reportRelease(
     if (res.chosenBy) writeLine(ctx.io.stdout, `environment ${release.environment} chosen: ${res.chosenBy}`);
     if (!opts.wait) writeLine(ctx.io.stdout, `follow it with: gantry watch ${release.id}`);
   }
-  return opts.wait ? waitForRelease(ctx.io, client, release.id, opts.json) : EXIT_OK;
+  return opts.wait ? waitForRelease(ctx.io, client, release.id, opts.json, release) : EXIT_OK;
 }

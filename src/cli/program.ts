@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerDeploy } from './commands/deploy.ts';
 import { registerHistory } from './commands/history.ts';
+import { registerMetrics } from './commands/metrics.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRollback } from './commands/rollback.ts';
@@ -60,6 +61,7 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerRollback,
     registerStatus,
     registerHistory,
+    registerMetrics,
     registerWatch,
   ]) {
     register(program, ctx);

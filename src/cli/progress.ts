@@ -1,5 +1,8 @@
-// Live progress of a release: one line per event, and on a terminal a spinner with the elapsed time below them.
+// Live progress of a release: one line per event, and on a terminal a status line below them with a
+// spinner, the state, a canary's latest verdict and countdown, and the elapsed time.
 import type { ReleaseEventRecord } from '../api/types.ts';
+import { phaseName } from './canary-format.ts';
+import { CanaryStatus } from './canary-status.ts';
 import { formatDuration, formatEventLine } from './format.ts';
 import type { OutputStream } from './io.ts';
 
@@ -7,18 +10,29 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 const FRAME_MS = 100;
 const CLEAR_LINE = '\r\x1b[2K';
 
+export interface ProgressOptions {
+  /** The release's new version, named by canary step lines. */
+  version?: string;
+  now?: () => number;
+}
+
 export class ReleaseProgress {
   readonly #out: OutputStream;
   readonly #label: string;
+  readonly #version: string | undefined;
+  readonly #now: () => number;
   readonly #startedAt: number;
+  readonly #canary = new CanaryStatus();
   #state: string | null = null;
   #frame = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(out: OutputStream, label: string) {
+  constructor(out: OutputStream, label: string, opts: ProgressOptions = {}) {
     this.#out = out;
     this.#label = label;
-    this.#startedAt = Date.now();
+    this.#version = opts.version;
+    this.#now = opts.now ?? Date.now;
+    this.#startedAt = this.#now();
     if (out.isTTY) {
       this.#timer = setInterval(() => this.#draw(), FRAME_MS);
       this.#timer.unref();
@@ -27,11 +41,20 @@ export class ReleaseProgress {
   }
 
   event(event: ReleaseEventRecord): void {
-    this.line(formatEventLine(event, this.#state));
+    const worthALine = this.#canary.observe(event);
+    const text = formatEventLine(event, this.#state, this.#version);
     if (event.state) this.#state = event.state;
+    // A terminal keeps repeated verdicts in the status line; a log or a pipe gets every one.
+    if (worthALine || !this.#timer) this.line(text);
+    else this.#draw();
   }
 
-  /** Prints a line above the spinner (or plainly when not on a terminal). */
+  /** Number of canary steps seen, for the outcome line. */
+  get canarySteps(): number | undefined {
+    return this.#canary.steps;
+  }
+
+  /** Prints a line above the status line (or plainly when not on a terminal). */
   line(text: string): void {
     if (this.#timer) this.#out.write(CLEAR_LINE);
     this.#out.write(`${text}\n`);
@@ -46,8 +69,21 @@ export class ReleaseProgress {
   }
 
   #draw(): void {
+    const now = this.#now();
     const frame = FRAMES[this.#frame++ % FRAMES.length];
-    const elapsed = formatDuration(Date.now() - this.#startedAt);
-    this.#out.write(`${CLEAR_LINE}${frame} ${this.#label} ${this.#state ?? 'waiting'} · ${elapsed}`);
+    const canary = this.#canary.text(this.#state, now);
+    const parts = [
+      `${frame} ${this.#label} ${this.#state ? phaseName(this.#state) : 'waiting'}`,
+      ...(canary ? [canary] : []),
+      formatDuration(now - this.#startedAt),
+    ];
+    this.#out.write(`${CLEAR_LINE}${fitWidth(parts.join(' · '), this.#out.columns)}`);
   }
+}
+
+/** A status line that wraps can no longer be cleared with one carriage return. */
+function fitWidth(text: string, columns: number | undefined): string {
+  if (!columns || columns < 10) return text;
+  const chars = [...text];
+  return chars.length < columns ? text : `${chars.slice(0, columns - 2).join('')}…`;
 }

@@ -1,17 +1,25 @@
 // Releases as durable state machines (DESIGN §3): every transition is written before it is acted
 // on, so a server killed at any point can tell, after a restart, how far a release got.
 //
-//   pending → starting → verifying → switching → draining → succeeded
-//                 └──────────┴→ failed (new instances stopped; the old version never stopped serving)
+//   rolling: pending → starting → verifying → switching → draining → succeeded
+//   canary:  pending → starting → verifying → progressing ⇄ paused → promoting → switching → draining → succeeded
+//                                                  └→ rolling_back → rolled_back | aborted
+//   either:  starting/verifying → failed (new instances stopped; the old version never stopped serving)
 //
 // The environment's current version changes in the same transaction as the move to `switching`:
 // before it the old version is the one to keep serving, after it the new one.
 import type { LoadedConfig } from '../config/types.ts';
+import { type Clock, systemClock } from '../lib/clock.ts';
+import { GantryError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
+import type { MetricsReader } from '../metrics/types.ts';
 import type { NewRelease, ReleasePlan, ReleaseRecord, ReleaseState, Store } from '../store/types.ts';
+import { runCanary } from './canary.ts';
 import type { ReleaseEventBus } from './events.ts';
 import type { Fleet } from './fleet.ts';
+import { runRolling } from './rolling.ts';
+import { type ControlAction, ReleaseControl, RunContext, type RunDeps } from './run-context.ts';
 
 export interface StartReleaseInput {
   environment: string;
@@ -21,13 +29,25 @@ export interface StartReleaseInput {
   createdBy?: string | null;
 }
 
+/** Which actions apply in which states. */
+const ACTIONS: Record<ControlAction, readonly ReleaseState[]> = {
+  abort: ['pending', 'starting', 'verifying', 'progressing', 'paused', 'promoting'],
+  pause: ['progressing'],
+  resume: ['paused'],
+  promote: ['progressing', 'paused'],
+};
+
 export class ReleaseEngine {
   readonly #cfg: () => LoadedConfig;
   readonly #store: Store;
   readonly #fleet: Fleet;
   readonly #bus: ReleaseEventBus;
   readonly #log: Logger;
-  readonly #running = new Map<string, { promise: Promise<void>; abort: AbortController }>();
+  readonly #deps: RunDeps;
+  readonly #running = new Map<
+    string,
+    { promise: Promise<void>; abort: AbortController; control: ReleaseControl }
+  >();
   readonly #lastSeq = new Map<string, number>();
 
   constructor(opts: {
@@ -35,27 +55,51 @@ export class ReleaseEngine {
     store: Store;
     fleet: Fleet;
     bus: ReleaseEventBus;
+    metrics: MetricsReader;
     logger: Logger;
+    clock?: Clock;
   }) {
     this.#cfg = opts.config;
     this.#store = opts.store;
     this.#fleet = opts.fleet;
     this.#bus = opts.bus;
     this.#log = opts.logger;
+    this.#deps = {
+      config: opts.config,
+      store: opts.store,
+      fleet: opts.fleet,
+      metrics: opts.metrics,
+      clock: opts.clock ?? systemClock,
+      log: opts.logger,
+      transition: (id, state, t) => this.#transition(id, state, t),
+      event: (id, type, message, data) => this.#event(id, type, message, data),
+      savePlan: async (id, plan, event) => {
+        await this.#store.releases.savePlan(id, plan, event);
+        await this.#publishNew(id);
+      },
+    };
   }
 
   /** Records a release (refusing a second active one per environment) and runs it in the background. */
   async start(input: StartReleaseInput): Promise<ReleaseRecord> {
     const { config } = this.#cfg();
     const env = await this.#store.environments.get(config.service, input.environment);
+    const envCfg = config.environments[input.environment];
+    const previous = env?.currentVersion ?? null;
+    // A canary needs a stable version to compare with and to fall back to; a rollback is urgent.
+    const canary =
+      envCfg?.strategy.type === 'canary' &&
+      input.kind !== 'rollback' &&
+      previous !== null &&
+      previous !== input.version;
     const release = await this.#store.releases.create({
       id: newId('rel'),
       service: config.service,
       environment: input.environment,
       kind: input.kind,
       version: input.version,
-      previousVersion: env?.currentVersion ?? null,
-      strategy: 'rolling',
+      previousVersion: previous,
+      strategy: canary ? 'canary' : 'rolling',
       ref: input.ref ?? null,
       createdBy: input.createdBy ?? null,
       plan: { newInstanceIds: [], oldInstanceIds: [] },
@@ -63,6 +107,36 @@ export class ReleaseEngine {
     await this.#publishNew(release.id);
     this.#spawn(release);
     return release;
+  }
+
+  /** An operator's abort, pause, resume or promote, recorded as an event before it takes effect. */
+  async control(
+    id: string,
+    action: ControlAction,
+    reason: string | null,
+    by: string | null,
+  ): Promise<ReleaseRecord> {
+    const rel = await this.#store.releases.get(id);
+    if (!rel) throw new GantryError('NOT_FOUND', `no release ${id}`);
+    const running = this.#running.get(id);
+    if (
+      !ACTIONS[action].includes(rel.state) ||
+      !running ||
+      (action !== 'abort' && rel.strategy !== 'canary')
+    ) {
+      throw new GantryError(
+        'INVALID_RELEASE_STATE',
+        `cannot ${action} release ${id}: it is ${rel.state} (${rel.strategy})`,
+      );
+    }
+    const why = reason ?? 'no reason given';
+    await this.#event(id, 'control', `${action} by ${by ?? 'an operator'}: ${why}`, { action, reason, by });
+    if (action === 'pause')
+      await this.#transition(id, 'paused', { reason: 'Paused', message: `paused: ${why}` });
+    if (action === 'resume')
+      await this.#transition(id, 'progressing', { reason: 'Resumed', message: `resumed: ${why}` });
+    running.control.request(action, why);
+    return (await this.#store.releases.get(id)) as ReleaseRecord;
   }
 
   /** Waits for a release run by this server to finish (tests, bootstrap). */
@@ -78,145 +152,85 @@ export class ReleaseEngine {
   }
 
   /**
-   * After a restart: every release found in flight is either completed (traffic had already moved
-   * to the new version) or rolled back (it had not). Instances were adopted before this runs.
+   * After a restart: every release found in flight is resumed where its record says it was
+   * (traffic already moved, or a canary at a persisted step), or rolled back (new instances not
+   * yet serving). Instances were adopted before this runs.
    */
   async recover(): Promise<void> {
     const { config } = this.#cfg();
     for (const rel of await this.#store.releases.listActive(config.service)) {
-      if (rel.state === 'switching' || rel.state === 'draining') {
+      const resumable =
+        rel.state === 'switching' ||
+        rel.state === 'draining' ||
+        (rel.strategy === 'canary' &&
+          ['progressing', 'paused', 'promoting', 'rolling_back'].includes(rel.state));
+      if (resumable) {
         this.#log.info({ release: rel.id, state: rel.state }, 'resuming release after restart');
-        await this.#transition(rel.id, 'draining', {
-          reason: 'Resumed',
-          message: `server restarted during ${rel.state}; ${rel.environment} already serves ${rel.version}, finishing`,
+        await this.#event(rel.id, 'resumed', `server restarted during ${rel.state}; resuming`, {
+          state: rel.state,
         });
-        this.#spawn({ ...rel, state: 'draining' });
-      } else {
-        const ids = rel.plan.newInstanceIds;
-        this.#log.info({ release: rel.id, state: rel.state }, 'rolling back release after restart');
-        await this.#fleet.stop(ids, { drain: false });
-        await this.#transition(rel.id, 'failed', {
-          reason: 'Interrupted',
-          message:
-            `server restarted while the release was ${rel.state}, before traffic moved to ${rel.version}; ` +
-            `${rel.environment} stays on ${rel.previousVersion ?? 'no version'}. Start the release again.`,
-        });
+        this.#spawn(rel);
+        continue;
       }
+      this.#log.info({ release: rel.id, state: rel.state }, 'rolling back release after restart');
+      await this.#fleet.stop(rel.plan.newInstanceIds, { drain: false });
+      await this.#transition(rel.id, 'failed', {
+        reason: 'Interrupted',
+        message:
+          `server restarted while the release was ${rel.state}, before traffic moved to ${rel.version}; ` +
+          `${rel.environment} stays on ${rel.previousVersion ?? 'no version'}. Start the release again.`,
+      });
     }
   }
 
   #spawn(release: ReleaseRecord): void {
     const abort = new AbortController();
-    const promise = this.#run(release, abort.signal)
+    const control = new ReleaseControl();
+    const ctx = new RunContext(release, abort.signal, control, this.#deps);
+    const promise = this.#run(ctx)
       .catch(async (err: unknown) => {
         if (abort.signal.aborted) return;
         this.#log.error({ err, release: release.id }, 'release crashed');
-        await this.#fail(release.id, 'InternalError', `internal error: ${(err as Error).message}`).catch(
-          () => {},
-        );
+        await this.#transition(release.id, 'failed', {
+          reason: 'InternalError',
+          message: `internal error: ${(err as Error).message}`,
+        }).catch(() => {});
       })
       .finally(() => this.#running.delete(release.id));
-    this.#running.set(release.id, { promise, abort });
+    this.#running.set(release.id, { promise, abort, control });
   }
 
-  async #run(release: ReleaseRecord, signal: AbortSignal): Promise<void> {
-    const { config } = this.#cfg();
-    const envCfg = config.environments[release.environment];
+  async #run(ctx: RunContext): Promise<void> {
+    const envCfg = this.#cfg().config.environments[ctx.release.environment];
     if (!envCfg) {
-      await this.#fail(
-        release.id,
-        'UnknownEnvironment',
-        `environment ${release.environment} is not in gantry.yaml`,
-      );
+      await ctx.to('failed', {
+        reason: 'UnknownEnvironment',
+        message: `environment ${ctx.release.environment} is not in gantry.yaml`,
+      });
       return;
     }
-    let plan = release.plan;
-    if (release.state === 'pending') {
-      const serving = this.#fleet.serving(release.environment).flatMap((p) => p.instanceIds);
-      const leftovers = this.#fleet
-        .list(release.environment)
-        .filter((m) => !serving.includes(m.id))
-        .map((m) => m.id);
-      plan = {
-        ...plan,
-        oldInstanceIds: [...serving, ...leftovers],
-        newInstanceIds: Array.from({ length: envCfg.instances }, () =>
-          this.#fleet.newInstanceId(release.environment, release.version),
-        ),
-      };
-      await this.#transition(release.id, 'starting', {
-        message: `starting ${plan.newInstanceIds.length} instance(s) of ${release.version}`,
-        plan,
-      });
-      for (const id of plan.newInstanceIds) {
-        if (signal.aborted) return;
-        const m = await this.#fleet.start(id, release.environment, release.version, release.id);
-        await this.#event(
-          release.id,
-          'instance.started',
-          `instance ${id} started (pid ${m.info.pid}, port ${m.info.port})`,
-          {
-            instance: id,
-            pid: m.info.pid,
-            port: m.info.port,
-          },
-        );
-      }
-      const timeout = config.health.startup_timeout;
-      await this.#transition(release.id, 'verifying', {
-        message: `waiting up to ${Math.round(timeout / 1000)} s for ${plan.newInstanceIds.length} instance(s) to become ready`,
-      });
-      const outcome = await this.#fleet.waitReady(plan.newInstanceIds, timeout, signal);
-      if (signal.aborted) return;
-      if (!outcome.ok) {
-        await this.#fleet.stop(plan.newInstanceIds, { drain: false });
-        await this.#fail(
-          release.id,
-          'NotReady',
-          `${release.version} never became ready: ${outcome.reason}; ${release.environment} keeps serving ${release.previousVersion ?? 'nothing'}`,
-        );
-        return;
-      }
-      await this.#event(
-        release.id,
-        'instances.ready',
-        `${plan.newInstanceIds.length}/${plan.newInstanceIds.length} instances ready`,
-        {
-          ready: plan.newInstanceIds.length,
-        },
-      );
-      await this.#transition(release.id, 'switching', {
-        message: `moving traffic from ${release.previousVersion ?? 'nothing'} to ${release.version}`,
-        setCurrentVersion: release.version,
-      });
-      await this.#fleet.setServing(release.environment, [
-        { version: release.version, weight: 100, instanceIds: plan.newInstanceIds },
-      ]);
-      await this.#transition(release.id, 'draining', {
-        message: `draining and stopping ${plan.oldInstanceIds.length} old instance(s)`,
-      });
+    if (ctx.release.strategy === 'canary' && envCfg.strategy.type === 'canary') {
+      await runCanary(ctx, envCfg.strategy.canary);
+    } else {
+      await runRolling(ctx);
     }
-    // Resumed after a restart in switching/draining: recoverFleet already serves the new version.
-    const old = [...new Set(plan.oldInstanceIds)].filter((id) => !plan.newInstanceIds.includes(id));
-    await this.#fleet.stop(old, { drain: true });
-    await this.#transition(release.id, 'succeeded', {
-      reason: 'Succeeded',
-      message: `${release.environment} now serves ${release.version}`,
-    });
-  }
-
-  async #fail(id: string, reason: string, message: string): Promise<void> {
-    await this.#transition(id, 'failed', { reason, message });
   }
 
   async #transition(
     id: string,
     state: ReleaseState,
-    t: { reason?: string; message: string; plan?: ReleasePlan; setCurrentVersion?: string },
-  ): Promise<void> {
+    t: {
+      reason?: string;
+      message: string;
+      plan?: ReleasePlan;
+      setCurrentVersion?: string;
+      data?: Record<string, unknown>;
+    },
+  ): Promise<ReleaseRecord> {
     const rel = await this.#store.releases.transition(id, { state, ...t });
     this.#log.info({ release: id, environment: rel.environment, version: rel.version, state }, t.message);
     await this.#publishNew(id, rel);
+    return rel;
   }
 
   async #event(id: string, type: string, message: string, data?: Record<string, unknown>): Promise<void> {

@@ -246,11 +246,15 @@ export class Fleet {
   desiredState(): DesiredState {
     const { config } = this.#cfg();
     return {
-      environments: Object.values(config.environments).map((env) => ({
-        environment: env.name,
-        listen: env.listen,
-        pools: this.#pools(env),
-      })),
+      environments: Object.values(config.environments).map((env) => {
+        const sticky = env.strategy.type === 'canary' ? env.strategy.canary.sticky : undefined;
+        return {
+          environment: env.name,
+          listen: env.listen,
+          pools: this.#pools(env),
+          ...(sticky ? { sticky } : {}),
+        };
+      }),
     };
   }
 

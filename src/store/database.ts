@@ -90,6 +90,21 @@ export interface EnvironmentEventsTable {
   at: string;
 }
 
+export interface MetricRollupsTable {
+  service: string;
+  environment: string;
+  version: string;
+  minute: string;
+  requests: number;
+  c2xx: number;
+  c3xx: number;
+  c4xx: number;
+  c5xx: number;
+  client_aborts: number;
+  latency_sum_ms: number;
+  sketch: string;
+}
+
 export interface Database {
   services: ServicesTable;
   environments: EnvironmentsTable;
@@ -98,4 +113,5 @@ export interface Database {
   release_events: ReleaseEventsTable;
   instances: InstancesTable;
   environment_events: EnvironmentEventsTable;
+  metric_rollups: MetricRollupsTable;
 }

@@ -6,6 +6,7 @@ import type { Database } from './database.ts';
 import { KyselyEnvironmentEventRepo } from './repos/environment-events.ts';
 import { KyselyEnvironmentRepo } from './repos/environments.ts';
 import { KyselyInstanceRepo } from './repos/instances.ts';
+import { KyselyMetricRollupRepo } from './repos/metric-rollups.ts';
 import { KyselyReleaseRepo } from './repos/releases.ts';
 import { KyselyServiceRepo } from './repos/services.ts';
 import { KyselyVersionRepo } from './repos/versions.ts';
@@ -14,6 +15,7 @@ import type {
   EnvironmentEventRepo,
   EnvironmentRepo,
   InstanceRepo,
+  MetricRollupRepo,
   ReleaseRepo,
   ServiceRepo,
   Store,
@@ -28,6 +30,7 @@ export class KyselyStore implements Store {
   readonly releases: ReleaseRepo;
   readonly instances: InstanceRepo;
   readonly events: EnvironmentEventRepo;
+  readonly metrics: MetricRollupRepo;
   readonly #db: Kysely<Database>;
   #closing: Promise<void> | undefined;
 
@@ -41,6 +44,7 @@ export class KyselyStore implements Store {
     this.releases = new KyselyReleaseRepo(db, now);
     this.instances = new KyselyInstanceRepo(db, now);
     this.events = new KyselyEnvironmentEventRepo(db, now);
+    this.metrics = new KyselyMetricRollupRepo(db);
   }
 
   async ping(): Promise<void> {

@@ -83,8 +83,11 @@ export interface ReleaseRecord {
 export interface ReleasePlan {
   newInstanceIds: string[];
   oldInstanceIds: string[];
+  /** Canary: index of the current step (0-based), number of steps, weight on the canary, step start. */
   step?: number;
+  steps?: number;
   weight?: number;
+  stepStartedAt?: string;
   [key: string]: unknown;
 }
 
@@ -236,6 +239,45 @@ export interface EnvironmentEventRepo {
   prune(before: string): Promise<number>;
 }
 
+/** Request statistics of one (environment, version) over one minute (DESIGN §7). */
+export interface MetricRollupRecord {
+  service: string;
+  environment: string;
+  version: string;
+  /** Start of the minute, ISO-8601 UTC with milliseconds. */
+  minute: string;
+  requests: number;
+  c2xx: number;
+  c3xx: number;
+  c4xx: number;
+  c5xx: number;
+  clientAborts: number;
+  latencySumMs: number;
+  /** The minute's latency sketch, serialized by the metrics engine (opaque to the store). */
+  sketch: string;
+}
+
+export interface MetricRollupRepo {
+  /**
+   * Inserts each minute's row; when a row for the same (service, environment, version, minute)
+   * exists already (a minute flushed at stop, then continued), replaces it with `merge(existing, row)`.
+   */
+  add(
+    rows: MetricRollupRecord[],
+    merge: (existing: MetricRollupRecord, row: MetricRollupRecord) => MetricRollupRecord,
+  ): Promise<void>;
+  /** Rows with minute in [from, to) (ISO-8601), oldest first. */
+  list(q: {
+    service: string;
+    environment: string;
+    version?: string;
+    from: string;
+    to: string;
+  }): Promise<MetricRollupRecord[]>;
+  /** Deletes rows whose minute is before `before` (ISO-8601); returns how many. */
+  prune(before: string): Promise<number>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   services: ServiceRepo;
@@ -244,6 +286,7 @@ export interface Store {
   releases: ReleaseRepo;
   instances: InstanceRepo;
   events: EnvironmentEventRepo;
+  metrics: MetricRollupRepo;
   /** Cheap round trip used by /readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

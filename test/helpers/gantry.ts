@@ -45,6 +45,9 @@ export async function writeHelloConfig(
     startupTimeout?: string;
     stagingInstances?: number;
     productionInstances?: number;
+    /** More keys of the staging / production environment, as YAML indented by 4 spaces. */
+    staging?: string;
+    production?: string;
     extra?: string;
   } = {},
 ): Promise<{ file: string; ports: TestEnvPorts }> {
@@ -67,11 +70,13 @@ environments:
     listen: 127.0.0.1:${ports.staging}
     instances: ${opts.stagingInstances ?? 1}
     track: { branch: main }
+${opts.staging ?? ''}
   production:
     listen: 127.0.0.1:${ports.production}
     instances: ${opts.productionInstances ?? 2}
     track: { tag: "v*" }
     requires: { passed: staging }
+${opts.production ?? ''}
 ${opts.extra ?? ''}`,
   );
   return { file, ports };
@@ -307,4 +312,64 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+export interface PacedSample {
+  start: number;
+  end: number;
+  status: number;
+  version?: string;
+  error?: string;
+}
+
+/**
+ * Open-loop load at a fixed rate (requests leave on schedule whether or not earlier ones
+ * finished), as real traffic does. `headers(i)` may set per-request headers (e.g. a sticky cookie).
+ */
+export function startPacedLoad(
+  port: number,
+  rate: number,
+  opts: { headers?: (i: number) => Record<string, string> } = {},
+): { samples: PacedSample[]; stop: () => Promise<PacedSample[]> } {
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+  const samples: PacedSample[] = [];
+  const inflight = new Set<Promise<void>>();
+  const started = Date.now();
+  let sent = 0;
+  const fire = () => {
+    const i = sent++;
+    const start = Date.now();
+    const p = request(`http://127.0.0.1:${port}/`, {
+      dispatcher: agent,
+      headers: opts.headers?.(i) ?? {},
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    })
+      .then(async (res) => {
+        const text = await res.body.text();
+        let version: string | undefined;
+        try {
+          version = (JSON.parse(text) as { version?: string }).version;
+        } catch {}
+        samples.push({ start, end: Date.now(), status: res.statusCode, ...(version ? { version } : {}) });
+      })
+      .catch((err: unknown) => {
+        samples.push({ start, end: Date.now(), status: 0, error: String(err) });
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
+  const timer = setInterval(() => {
+    const due = Math.floor(((Date.now() - started) * rate) / 1000);
+    while (sent < due) fire();
+  }, 5);
+  return {
+    samples,
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all([...inflight]);
+      await agent.close();
+      return samples;
+    },
+  };
 }

@@ -1,8 +1,12 @@
 // gantry release --ref REF --version V (--artifact … | --image …) [--wait]: the track rules pick the environment.
+// gantry release abort|pause|resume|promote RELEASE_ID: subcommands (release-action.ts).
 import type { Command } from 'commander';
 import { type CliContext, createClient, perform } from '../context.ts';
 import { type ArtifactOptions, addArtifactOptions, reportRelease, shipVersion } from '../launch.ts';
 import { addClientOptions, addExamples, addWaitOption } from '../options.ts';
+import { registerReleaseActions } from './release-action.ts';
+
+const REQUIRED_FLAGS = ['--ref', '--version'];
 
 interface ReleaseOptions extends ArtifactOptions {
   ref: string;
@@ -14,21 +18,29 @@ export function registerRelease(program: Command, ctx: CliContext): Command {
   const cmd = program
     .command('release')
     .description(
-      'upload a version and release it to the environment whose `track` rule matches the git ref (exit 2 if none does)',
+      'upload a version and release it to the environment whose `track` rule matches the git ref (exit 2 if none does); or act on a release in progress',
     )
-    .requiredOption(
-      '--ref <ref>',
-      'git ref the version was built from, e.g. refs/heads/main or refs/tags/v1.2.3',
-    );
+    .usage(
+      '--ref <ref> --version <version> (--artifact <path> | --image <ref>) [options]\n' +
+        '       gantry release abort|pause|resume|promote <release-id> [--reason <text>] [options]',
+    )
+    .option('--ref <ref>', 'git ref the version was built from, e.g. refs/heads/main or refs/tags/v1.2.3');
   addArtifactOptions(cmd);
+  // Commander checks a command's required options for its subcommands too, so the ref form checks its own.
+  for (const option of cmd.options) option.makeOptionMandatory(false);
   addWaitOption(cmd);
   addClientOptions(cmd);
   addExamples(cmd, [
     'gantry release --ref refs/heads/main --version "$GITHUB_SHA" --artifact ./dist --wait',
     'gantry release --ref refs/tags/v1.2.3 --version v1.2.3 --artifact ./dist --json',
+    'gantry release pause rel_m9x2k3a1b2c3d4e5 --reason "watching the dashboards"',
   ]);
-  return cmd.action((opts: ReleaseOptions, command: Command) =>
-    perform(ctx, command, async (json) => {
+  registerReleaseActions(cmd, ctx);
+  // After the actions, which would otherwise inherit it: a stray word gets a message naming the actions.
+  cmd.allowExcessArguments();
+  return cmd.action((opts: ReleaseOptions, command: Command) => {
+    checkRefForm(command);
+    return perform(ctx, command, async (json) => {
       const client = await createClient(ctx, opts.dataDir);
       const { image } = await shipVersion(ctx, client, opts, json, opts.ref);
       const res = await client.createRelease({
@@ -37,6 +49,25 @@ export function registerRelease(program: Command, ctx: CliContext): Command {
         ...(image ? { image } : {}),
       });
       return reportRelease(ctx, client, res, { json, wait: Boolean(opts.wait) });
-    }),
-  );
+    });
+  });
+}
+
+/** Fails like commander's own checks (exit 2, usage hint) for a stray word or a missing --ref/--version. */
+function checkRefForm(command: Command): void {
+  const [word] = command.args;
+  if (word !== undefined) {
+    command.error(
+      `error: unknown release action '${word}': use abort, pause, resume or promote RELEASE_ID, or --ref REF to start a release`,
+      { code: 'commander.unknownCommand' },
+    );
+  }
+  for (const flag of REQUIRED_FLAGS) {
+    const option = command.options.find((o) => o.long === flag);
+    if (option && command.getOptionValue(option.attributeName()) === undefined) {
+      command.error(`error: required option '${option.flags}' not specified`, {
+        code: 'commander.missingMandatoryOptionValue',
+      });
+    }
+  }
 }

@@ -1,6 +1,7 @@
 // gantry status [--env ENV]: every environment's version, instances and active release.
 import type { Command } from 'commander';
 import type { EnvironmentView, InstanceView, StatusBody } from '../../api/types.ts';
+import { phaseName, readPlanStep } from '../canary-format.ts';
 import { type CliContext, createClient, perform } from '../context.ts';
 import { EXIT_OK } from '../errors.ts';
 import { formatTable } from '../format.ts';
@@ -68,10 +69,13 @@ function instanceRow(i: InstanceView): string[] {
   ];
 }
 
+/** `rel_… release → v2 (progressing, step 2/4, 25 %)`: a canary shows its step and weight. */
 function describeActive(env: EnvironmentView): string {
   const r = env.activeRelease;
   if (!r) return '-';
-  return `${r.id} ${r.kind} → ${r.version} (${r.state})`;
+  const at = readPlanStep(r);
+  const step = at ? `, step ${at.step}${at.steps ? `/${at.steps}` : ''}, ${at.weight} %` : '';
+  return `${r.id} ${r.kind} → ${r.version} (${phaseName(r.state)}${step})`;
 }
 
 function describeExit(i: InstanceView): string {

@@ -1,6 +1,8 @@
 // gantry watch RELEASE_ID: follow a release live (or replay a finished one) and exit with its outcome.
 import type { Command } from 'commander';
 import { type CliContext, createClient, perform } from '../context.ts';
+import { formatWatching } from '../format.ts';
+import { writeLine } from '../io.ts';
 import { addClientOptions, addExamples } from '../options.ts';
 import { waitForRelease } from '../wait.ts';
 
@@ -23,7 +25,11 @@ export function registerWatch(program: Command, ctx: CliContext): Command {
   return cmd.action((id: string, opts: WatchOptions, command: Command) =>
     perform(ctx, command, async (json) => {
       const client = await createClient(ctx, opts.dataDir);
-      return waitForRelease(ctx.io, client, id, json);
+      if (json) return waitForRelease(ctx.io, client, id, true);
+      // What is being watched, and the version the canary's step lines name.
+      const { release } = await client.getRelease(id);
+      writeLine(ctx.io.stdout, formatWatching(release));
+      return waitForRelease(ctx.io, client, id, false, release);
     }),
   );
 }

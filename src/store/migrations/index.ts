@@ -4,9 +4,11 @@ import type { Migration } from 'kysely/migration';
 import * as core from './001-core.ts';
 import * as environmentEvents from './002-environment-events.ts';
 import * as canaryStates from './003-canary-states.ts';
+import * as metricRollups from './004-metric-rollups.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
   '002-environment-events': environmentEvents,
   '003-canary-states': canaryStates,
+  '004-metric-rollups': metricRollups,
 };

@@ -1,0 +1,6 @@
+// Canary analysis: pure verdicts over request windows (DESIGN §7).
+export { analyze, worsePhase, worstCheck } from './analyze.ts';
+export * from './defaults.ts';
+export { conclusiveFailure } from './fast-fail.ts';
+export { type StepDecision, type StepDecisionInput, stepDecision } from './step-decision.ts';
+export type { AnalysisInput, CheckResult, Phase, SideSummary, Verdict } from './types.ts';

@@ -1,0 +1,81 @@
+// The absolute checks of a canary window: enough requests, 5xx rate and p99 under their limits.
+// A limit is only judged over enough requests; below that the check is inconclusive, never a pass.
+import type { CanaryAnalysis } from '../config/types.ts';
+import type { WindowStats } from '../metrics/types.ts';
+import { formatMs, formatPercent, plural } from './format.ts';
+import { errorCount, errorRate, p99Of } from './side-summary.ts';
+import type { CheckResult } from './types.ts';
+
+/** Requests a window needs to be judged; at least one whatever the config says. */
+export function requiredRequests(config: CanaryAnalysis): number {
+  return Math.max(1, config.min_requests);
+}
+
+export function checkMinRequests(canary: WindowStats, config: CanaryAnalysis): CheckResult {
+  const need = requiredRequests(config);
+  const data = { requests: canary.requests, min_requests: need };
+  if (canary.requests < need) {
+    return {
+      name: 'min_requests',
+      phase: 'inconclusive',
+      message: `only ${plural(canary.requests, 'canary request')}, need ${need}`,
+      data,
+    };
+  }
+  return {
+    name: 'min_requests',
+    phase: 'pass',
+    message: `${plural(canary.requests, 'canary request')} (need ${need})`,
+    data,
+  };
+}
+
+export function checkErrorRateLimit(canary: WindowStats, config: CanaryAnalysis): CheckResult | null {
+  const limit = config.max_error_rate;
+  if (limit === undefined) return null;
+  const rate = errorRate(canary);
+  const n = canary.requests;
+  const data = { error_rate: rate, errors: errorCount(canary), requests: n, limit };
+  const observed = `canary 5xx rate ${formatPercent(rate)}`;
+  const need = requiredRequests(config);
+  if (n < need) {
+    return {
+      name: 'max_error_rate',
+      phase: 'inconclusive',
+      message: `${observed} over only ${plural(n, 'request')}, need ${need}`,
+      data,
+    };
+  }
+  const fail = rate > limit;
+  return {
+    name: 'max_error_rate',
+    phase: fail ? 'fail' : 'pass',
+    message: `${observed} ${fail ? '>' : '≤'} limit ${formatPercent(limit)} (n=${n})`,
+    data,
+  };
+}
+
+export function checkP99Limit(canary: WindowStats, config: CanaryAnalysis): CheckResult | null {
+  const limit = config.max_p99_latency;
+  if (limit === undefined) return null;
+  const p99 = p99Of(canary);
+  const n = canary.requests;
+  const data = { p99, requests: n, limit };
+  const need = requiredRequests(config);
+  if (n < need || p99 === null) {
+    const why = p99 === null ? 'no latency data' : `only ${plural(n, 'request')}, need ${need}`;
+    return {
+      name: 'max_p99_latency',
+      phase: 'inconclusive',
+      message: `canary p99 ${formatMs(p99)}: ${why}`,
+      data,
+    };
+  }
+  const fail = p99 > limit;
+  return {
+    name: 'max_p99_latency',
+    phase: fail ? 'fail' : 'pass',
+    message: `canary p99 ${formatMs(p99)} ${fail ? '>' : '≤'} limit ${formatMs(limit)} (n=${n})`,
+    data,
+  };
+}

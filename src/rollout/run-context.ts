@@ -1,0 +1,180 @@
+// What a strategy (rolling, canary) works with while it runs one release: the durable record it
+// advances, the fleet, the metrics, operator control, and the write-then-act helpers.
+import type { EnvironmentConfig, LoadedConfig } from '../config/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import type { MetricsReader } from '../metrics/types.ts';
+import type { ReleasePlan, ReleaseRecord, ReleaseState, Store } from '../store/types.ts';
+import type { Fleet } from './fleet.ts';
+
+export type ControlAction = 'abort' | 'pause' | 'resume' | 'promote';
+
+/** Operator requests for a running release; strategies poll it and wait on it. */
+export class ReleaseControl {
+  paused = false;
+  promoteRequested = false;
+  abortRequested: { reason: string } | null = null;
+  /** Aborted when an operator aborts the release: cuts waits short. */
+  readonly abortSignal: AbortSignal;
+  readonly #abort = new AbortController();
+  #waiters = new Set<() => void>();
+
+  constructor() {
+    this.abortSignal = this.#abort.signal;
+  }
+
+  request(action: ControlAction, reason: string): void {
+    if (action === 'abort') {
+      this.abortRequested = { reason };
+      this.#abort.abort(new Error(`aborted: ${reason}`));
+    } else if (action === 'pause') this.paused = true;
+    else if (action === 'resume') this.paused = false;
+    else this.promoteRequested = true;
+    this.wake();
+  }
+
+  wake(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Resolves after ms, or earlier when an operator acts or the signal aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#waiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+export interface RunDeps {
+  config: () => LoadedConfig;
+  store: Store;
+  fleet: Fleet;
+  metrics: MetricsReader;
+  clock: Clock;
+  log: Logger;
+  transition(
+    id: string,
+    state: ReleaseState,
+    t: {
+      reason?: string;
+      message: string;
+      plan?: ReleasePlan;
+      setCurrentVersion?: string;
+      data?: Record<string, unknown>;
+    },
+  ): Promise<ReleaseRecord>;
+  event(id: string, type: string, message: string, data?: Record<string, unknown>): Promise<void>;
+  savePlan(
+    id: string,
+    plan: ReleasePlan,
+    event?: { type: string; message: string; data?: Record<string, unknown> },
+  ): Promise<void>;
+}
+
+export class RunContext {
+  release: ReleaseRecord;
+  readonly signal: AbortSignal;
+  readonly control: ReleaseControl;
+  readonly deps: RunDeps;
+
+  constructor(release: ReleaseRecord, signal: AbortSignal, control: ReleaseControl, deps: RunDeps) {
+    this.release = release;
+    this.signal = signal;
+    this.control = control;
+    this.deps = deps;
+  }
+
+  get env(): EnvironmentConfig {
+    const env = this.deps.config().config.environments[this.release.environment];
+    if (!env) throw new Error(`environment ${this.release.environment} is not in gantry.yaml`);
+    return env;
+  }
+
+  get plan(): ReleasePlan {
+    return this.release.plan;
+  }
+
+  async to(
+    state: ReleaseState,
+    t: {
+      reason?: string;
+      message: string;
+      plan?: ReleasePlan;
+      setCurrentVersion?: string;
+      data?: Record<string, unknown>;
+    },
+  ): Promise<void> {
+    this.release = await this.deps.transition(this.release.id, state, t);
+  }
+
+  async event(type: string, message: string, data?: Record<string, unknown>): Promise<void> {
+    await this.deps.event(this.release.id, type, message, data);
+  }
+
+  async savePlan(
+    plan: ReleasePlan,
+    event?: { type: string; message: string; data?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.deps.savePlan(this.release.id, plan, event);
+    this.release = { ...this.release, plan };
+  }
+
+  /** Starts `ids` as instances of the release's version (not waiting for them to be ready). */
+  async startInstances(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      if (this.signal.aborted) return;
+      const m = await this.deps.fleet.start(
+        id,
+        this.release.environment,
+        this.release.version,
+        this.release.id,
+      );
+      await this.event(
+        'instance.started',
+        `instance ${id} started (pid ${m.info.pid}, port ${m.info.port})`,
+        {
+          instance: id,
+          pid: m.info.pid,
+          port: m.info.port,
+        },
+      );
+    }
+  }
+
+  /** Waits until all are ready within the startup timeout; on failure stops them and says why. */
+  async verify(ids: string[]): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const { fleet, config } = this.deps;
+    if (this.signal.aborted) return { ok: false, reason: 'release was interrupted' };
+    const timeout = config().config.health.startup_timeout;
+    const outcome = await fleet.waitReady(
+      ids,
+      timeout,
+      AbortSignal.any([this.signal, this.control.abortSignal]),
+    );
+    if (outcome.ok) {
+      await this.event(
+        'instances.ready',
+        `${ids.length}/${ids.length} instances of ${this.release.version} ready`,
+        {
+          ready: ids.length,
+        },
+      );
+      return { ok: true };
+    }
+    await fleet.stop(ids, { drain: false });
+    return { ok: false, reason: outcome.reason };
+  }
+
+  async startAndVerify(ids: string[]): Promise<{ ok: true } | { ok: false; reason: string }> {
+    await this.startInstances(ids);
+    return this.verify(ids);
+  }
+}
