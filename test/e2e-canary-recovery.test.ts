@@ -2,10 +2,17 @@
 // its persisted step with the same traffic split, and can still be finished.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReleaseDetailResponse } from '../src/api/types.ts';
-import { ApiClient, ChildServer, helloBuild, startPacedLoad, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
+import {
+  ApiClient,
+  ChildServer,
+  helloBuild,
+  startPacedLoad,
+  tempDir,
+  waitFor,
+  writeHelloConfig,
+} from './helpers/gantry.ts';
 
-const CANARY = `    instances: 2
-    strategy:
+const CANARY = `    strategy:
       canary:
         steps:
           - { weight: 30, pause: 60s }
@@ -19,11 +26,12 @@ describe('SIGKILL during a canary step', () => {
 
   beforeEach(async () => {
     tmp = await tempDir();
-    const cfg = await writeHelloConfig(tmp.dir, { staging: CANARY });
+    const cfg = await writeHelloConfig(tmp.dir, { staging: CANARY, stagingInstances: 2 });
     port = cfg.ports.staging;
     server = new ChildServer({ config: cfg.file, dataDir: `${tmp.dir}/data` });
     const api = new ApiClient(await server.start());
-    for (const v of ['v1', 'v2']) expect((await api.upload(v, await helloBuild(tmp.dir, v))).status).toBe(201);
+    for (const v of ['v1', 'v2'])
+      expect((await api.upload(v, await helloBuild(tmp.dir, v))).status).toBe(201);
     expect((await api.waitRelease((await api.deploy('staging', 'v1')).id)).release.state).toBe('succeeded');
   });
 

@@ -4,10 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseDetailResponse, VerdictEventData } from '../src/api/types.ts';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import { ApiClient, helloBuild, sleep, startPacedLoad, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
+import {
+  ApiClient,
+  helloBuild,
+  sleep,
+  startPacedLoad,
+  tempDir,
+  waitFor,
+  writeHelloConfig,
+} from './helpers/gantry.ts';
 
-const CANARY = `    instances: 2
-    strategy:
+const CANARY = `    strategy:
       canary:
         steps:
           - { weight: 10, pause: 3s }
@@ -30,9 +37,14 @@ describe('canary releases', () => {
 
   beforeAll(async () => {
     tmp = await tempDir();
-    const cfg = await writeHelloConfig(tmp.dir, { staging: CANARY });
+    const cfg = await writeHelloConfig(tmp.dir, { staging: CANARY, stagingInstances: 2 });
     port = cfg.ports.staging;
-    server = await startServer({ config: cfg.file, dataDir: `${tmp.dir}/data`, listen: '127.0.0.1:0', logger: silentLogger });
+    server = await startServer({
+      config: cfg.file,
+      dataDir: `${tmp.dir}/data`,
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
     api = new ApiClient(server.url);
     for (const [v, knobs] of [
       ['v1', {}],
@@ -67,7 +79,9 @@ describe('canary releases', () => {
     await sleep(300);
     const samples = await load.stop();
     expect(done.release.state).toBe('succeeded');
-    const steps = done.events.filter((e) => e.type === 'canary.step').map((e) => (e.data as { weight: number }).weight);
+    const steps = done.events
+      .filter((e) => e.type === 'canary.step')
+      .map((e) => (e.data as { weight: number }).weight);
     expect(steps).toEqual([10, 50]);
     expect(verdicts(done).some((v) => v.phase === 'pass' && v.decisive)).toBe(true);
     expect(samples.filter((s) => s.status !== 200)).toEqual([]);
@@ -93,7 +107,9 @@ describe('canary releases', () => {
     expect(lastFailure - firstFailure).toBeLessThanOrEqual(3000);
     // …so at most weight × 3 s of traffic failed (10 % of 200 req/s × 3 s = 60).
     expect(failed.length).toBeLessThanOrEqual(60);
-    expect(samples.filter((s) => s.start > lastFailure + 100).every((s) => s.status === 200 && s.version === 'v2')).toBe(true);
+    expect(
+      samples.filter((s) => s.start > lastFailure + 100).every((s) => s.status === 200 && s.version === 'v2'),
+    ).toBe(true);
   });
 
   it('a canary with +300 ms latency and no errors fails on p99', async () => {
@@ -136,7 +152,11 @@ describe('canary releases', () => {
     // v3 is stable now; canary v2 again.
     const rel = await api.deploy('staging', 'v2');
     await waitFor('canary at step 1', async () => (await api.releaseState(rel.id)) === 'progressing');
-    const paused = await api.call<{ release: { state: string } }>('POST', `/api/v1/releases/${rel.id}/pause`, { reason: 'look closer' });
+    const paused = await api.call<{ release: { state: string } }>(
+      'POST',
+      `/api/v1/releases/${rel.id}/pause`,
+      { reason: 'look closer' },
+    );
     expect(paused.status).toBe(200);
     expect(paused.body.release.state).toBe('paused');
     // 100 clients at 10 %: the chance that none lands on the canary is 0.9^100 ≈ 3e-5.
@@ -159,11 +179,9 @@ describe('canary releases', () => {
     expect(promoted.status).toBe(200);
     const done = await api.waitRelease(rel.id, 60_000);
     expect(done.release.state).toBe('succeeded');
-    expect(done.events.filter((e) => e.type === 'control').map((e) => (e.data as { action: string }).action)).toEqual([
-      'pause',
-      'resume',
-      'promote',
-    ]);
+    expect(
+      done.events.filter((e) => e.type === 'control').map((e) => (e.data as { action: string }).action),
+    ).toEqual(['pause', 'resume', 'promote']);
     const again = await api.call<{ error: { code: string } }>('POST', `/api/v1/releases/${rel.id}/abort`, {});
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('INVALID_RELEASE_STATE');

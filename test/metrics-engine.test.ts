@@ -9,7 +9,13 @@ const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
 
 function manualClock(start: number): Clock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => now, sleep: async () => {}, advance: (ms) => void (now += ms) };
+  return {
+    now: () => now,
+    sleep: async () => {},
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 function req(at: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
@@ -65,7 +71,11 @@ describe('recording', () => {
     expect(w.errorRate).toBeCloseTo(0.4, 10);
     expect(w.latencies).toHaveLength(10);
     expect(engine.window('production', 'v2', T0, T0 + 1000).byClass['5xx']).toBe(1);
-    expect(engine.window('staging', 'v1', T0, T0 + 1000)).toMatchObject({ requests: 0, p99: null, latencies: [] });
+    expect(engine.window('staging', 'v1', T0, T0 + 1000)).toMatchObject({
+      requests: 0,
+      p99: null,
+      latencies: [],
+    });
 
     const v1 = engine.counters().find((c) => c.version === 'v1');
     const codes = Object.fromEntries(v1?.codes.map((c) => [c.codeClass, c.count]) ?? []);
@@ -228,11 +238,16 @@ describe('query from memory', () => {
     const p99 = await engine.query({ ...q, metric: 'http_latency_p99', version: 'v2' });
     expect(p99[0]?.points[0]?.[1]).toBeCloseTo(100, -0.5);
     expect(await engine.query({ ...q, metric: 'http_requests', version: 'v9' })).toEqual([
-      { environment: 'production', version: 'v9', metric: 'http_requests', points: [
-        [T0, null],
-        [T0 + 10_000, null],
-        [T0 + 20_000, null],
-      ] },
+      {
+        environment: 'production',
+        version: 'v9',
+        metric: 'http_requests',
+        points: [
+          [T0, null],
+          [T0 + 10_000, null],
+          [T0 + 20_000, null],
+        ],
+      },
     ]);
   });
 
@@ -255,7 +270,9 @@ describe('query from memory', () => {
     const base = { environment: 'production', from: T0, to: T0 + 60_000, step: 1000 };
     await expect(engine.query({ ...base, metric: 'cpu' })).rejects.toThrow(/unknown metric cpu/);
     await expect(engine.query({ ...base, metric: 'http_requests', step: 10 })).rejects.toThrow(/at least 1s/);
-    await expect(engine.query({ ...base, metric: 'http_requests', to: T0 })).rejects.toThrow(/range is empty/);
+    await expect(engine.query({ ...base, metric: 'http_requests', to: T0 })).rejects.toThrow(
+      /range is empty/,
+    );
     await expect(
       engine.query({ ...base, metric: 'http_requests', to: T0 + 30 * 24 * 3600_000 }),
     ).rejects.toThrow(/at most 11000/);

@@ -8,7 +8,11 @@ import { hasExecutable, requirePeer } from './helpers/peers.ts';
 import { backend, pool, refusedPort, route, send, useProxyFixture, waitFor } from './helpers/proxy.ts';
 
 const PROMTOOL = '/usr/bin/promtool';
-const promtool = requirePeer('promtool', hasExecutable(PROMTOOL), `${PROMTOOL} not found (apt-get install prometheus)`);
+const promtool = requirePeer(
+  'promtool',
+  hasExecutable(PROMTOOL),
+  `${PROMTOOL} not found (apt-get install prometheus)`,
+);
 
 const fixture = useProxyFixture();
 
@@ -31,9 +35,7 @@ async function engineWithTraffic() {
   const p = fixture.plane({ sink: engine, retryConnectFailures: false });
   await p.plane.apply({
     environments: [
-      route('production', [
-        pool('v1', 100, [backend('i1', 'v1', up.url)]),
-      ]),
+      route('production', [pool('v1', 100, [backend('i1', 'v1', up.url)])]),
       route('staging', [pool('v1', 100, [backend('s1', 'v1', `http://127.0.0.1:${dead}`)])]),
     ],
   });
@@ -45,7 +47,15 @@ async function engineWithTraffic() {
   const counted = () => engine.counters().reduce((n, c) => n + c.count, 0);
   await waitFor(() => counted() === 25, 'every request recorded');
   // Label values the text format must escape (the API refuses such version names, a store might not).
-  engine.record({ environment: 'production', version: 'v2 "odd"\\name', instance: 'x', method: 'GET', status: 200, latencyMs: 3, at: Date.now() });
+  engine.record({
+    environment: 'production',
+    version: 'v2 "odd"\\name',
+    instance: 'x',
+    method: 'GET',
+    status: 200,
+    latencyMs: 3,
+    at: Date.now(),
+  });
   return engine;
 }
 
@@ -64,17 +74,32 @@ describe.skipIf(promtool === 'skip')('Prometheus exposition', () => {
             { labels: { state: 'rolled_back' }, value: 1 },
           ],
         },
-        { name: 'gantry_notifications_sent_total', help: 'Notifications delivered.', type: 'counter', samples: [{ value: 7 }] },
+        {
+          name: 'gantry_notifications_sent_total',
+          help: 'Notifications delivered.',
+          type: 'counter',
+          samples: [{ value: 7 }],
+        },
       ],
     });
     const check = checkMetrics(text);
     expect(check, text).toEqual({ status: 0, output: '' });
-    expect(text).toContain('gantry_http_requests_total{environment="production",version="v1",code_class="2xx"} 21\n');
-    expect(text).toContain('gantry_http_requests_total{environment="production",version="v1",code_class="5xx"} 3\n');
-    expect(text).toContain('gantry_http_requests_total{environment="staging",version="v1",code_class="5xx"} 1\n');
-    expect(text).toContain('gantry_http_request_duration_seconds_count{environment="production",version="v1"} 24\n');
+    expect(text).toContain(
+      'gantry_http_requests_total{environment="production",version="v1",code_class="2xx"} 21\n',
+    );
+    expect(text).toContain(
+      'gantry_http_requests_total{environment="production",version="v1",code_class="5xx"} 3\n',
+    );
+    expect(text).toContain(
+      'gantry_http_requests_total{environment="staging",version="v1",code_class="5xx"} 1\n',
+    );
+    expect(text).toContain(
+      'gantry_http_request_duration_seconds_count{environment="production",version="v1"} 24\n',
+    );
     // The slow request took at least 60 ms, so it is outside the 50 ms bucket.
-    const fast = /duration_seconds_bucket\{environment="production",version="v1",le="0.05"\} (\d+)\n/.exec(text);
+    const fast = /duration_seconds_bucket\{environment="production",version="v1",le="0.05"\} (\d+)\n/.exec(
+      text,
+    );
     expect(Number(fast?.[1])).toBeLessThanOrEqual(23);
     expect(text).toContain('{environment="production",version="v2 \\"odd\\"\\\\name",code_class="2xx"} 1\n');
     expect(text).toMatch(/^gantry_process_resident_memory_bytes \d+$/m);
@@ -96,7 +121,9 @@ describe('label values and extra metrics', () => {
   it('refuses extra metrics whose names break the rules', () => {
     const engine = createMetricsEngine({ service: 'shop' });
     const render = (name: string, type: 'gauge' | 'counter', label = 'state') =>
-      renderPrometheus(engine, { metrics: [{ name, help: 'x', type, samples: [{ labels: { [label]: 'a' }, value: 1 }] }] });
+      renderPrometheus(engine, {
+        metrics: [{ name, help: 'x', type, samples: [{ labels: { [label]: 'a' }, value: 1 }] }],
+      });
     expect(() => render('gantry_sent', 'counter')).toThrow(/must end in _total/);
     expect(() => render('gantry:releases', 'gauge')).toThrow(/must match/);
     expect(() => render('releases', 'gauge')).toThrow(/start with gantry_/);

@@ -13,7 +13,13 @@ const { dir, open } = useStoreFixture();
 
 function manualClock(start: number): Clock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => now, sleep: async () => {}, advance: (ms) => void (now += ms) };
+  return {
+    now: () => now,
+    sleep: async () => {},
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 function req(at: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
@@ -42,7 +48,8 @@ describe('minute rollups', () => {
     const store = await open();
     const clock = manualClock(T0);
     const engine = createMetricsEngine({ service: 'shop', store, clock, memorySeconds: 120 });
-    for (let i = 0; i < 60; i++) engine.record(req(T0 + i * 1000, { latencyMs: 100 + i, status: i < 3 ? 503 : 200 }));
+    for (let i = 0; i < 60; i++)
+      engine.record(req(T0 + i * 1000, { latencyMs: 100 + i, status: i < 3 ? 503 : 200 }));
     engine.record(req(T0 + 30_000, { version: 'v2', status: 404, latencyMs: 7 }));
     engine.record(req(T0 + 30_000, { status: 499, error: 'client_abort' }));
     clock.advance(MINUTE + 1000);
@@ -76,7 +83,8 @@ describe('minute rollups', () => {
     const clock = manualClock(T0);
     const engine = createMetricsEngine({ service: 'shop', store, clock, memorySeconds: 120 });
     // Minute 0: 120 requests (6 of them 5xx), latencies 1..120 ms; minute 1: none; minute 2: 60.
-    for (let i = 0; i < 120; i++) engine.record(req(T0 + i * 500, { latencyMs: i + 1, status: i % 20 ? 200 : 500 }));
+    for (let i = 0; i < 120; i++)
+      engine.record(req(T0 + i * 500, { latencyMs: i + 1, status: i % 20 ? 200 : 500 }));
     for (let i = 0; i < 60; i++) engine.record(req(T0 + 2 * MINUTE + i * 1000, { latencyMs: 50 }));
     for (let m = 1; m <= 10; m++) {
       clock.advance(MINUTE);
@@ -147,7 +155,13 @@ describe('minute rollups', () => {
   it('prunes rollups older than the retention, once an hour', async () => {
     const store = await open();
     const clock = manualClock(T0);
-    const engine = createMetricsEngine({ service: 'shop', store, clock, memorySeconds: 120, retentionMs: 3 * 3600_000 });
+    const engine = createMetricsEngine({
+      service: 'shop',
+      store,
+      clock,
+      memorySeconds: 120,
+      retentionMs: 3 * 3600_000,
+    });
     engine.record(req(T0 + 1000));
     clock.advance(2 * MINUTE);
     await engine.tick();

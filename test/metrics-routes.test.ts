@@ -42,7 +42,12 @@ beforeEach(() => {
     extra: () => ({
       buildVersion: '0.1.0',
       metrics: [
-        { name: 'gantry_releases', help: 'Releases by state.', type: 'gauge', samples: [{ labels: { state: 'succeeded' }, value: 2 }] },
+        {
+          name: 'gantry_releases',
+          help: 'Releases by state.',
+          type: 'gauge',
+          samples: [{ labels: { state: 'succeeded' }, value: 2 }],
+        },
       ],
     }),
   });
@@ -62,7 +67,9 @@ describe('GET /metrics', () => {
     expect(res.body).toContain(
       'gantry_http_requests_total{environment="production",version="v1",code_class="5xx"} 6\n',
     );
-    expect(res.body).toContain('gantry_http_request_duration_seconds_count{environment="production",version="v2"} 30\n');
+    expect(res.body).toContain(
+      'gantry_http_request_duration_seconds_count{environment="production",version="v2"} 30\n',
+    );
     expect(res.body).toContain('gantry_build_info{version="0.1.0"} 1\n');
     expect(res.body).toContain('gantry_releases{state="succeeded"} 2\n');
   });
@@ -70,7 +77,13 @@ describe('GET /metrics', () => {
 
 describe('GET /api/v1/metrics', () => {
   it('returns one series per version over a relative range', async () => {
-    const res = await query({ environment: 'production', metric: 'http_requests', from: '-30s', to: 'now', step: '10s' });
+    const res = await query({
+      environment: 'production',
+      metric: 'http_requests',
+      from: '-30s',
+      to: 'now',
+      step: '10s',
+    });
     expect(res.statusCode).toBe(200);
     const body = res.json() as MetricsQueryResponse;
     expect(body.series.map((s) => [s.version, s.points.map(([, v]) => v)])).toEqual([
@@ -98,7 +111,11 @@ describe('GET /api/v1/metrics', () => {
   it.each([
     [{ metric: 'http_requests' }, 400, /environment/],
     [{ environment: 'production' }, 400, /metric/],
-    [{ environment: 'production', metric: 'http_requests', from: 'yesterday' }, 400, /from: expected ISO-8601/],
+    [
+      { environment: 'production', metric: 'http_requests', from: 'yesterday' },
+      400,
+      /from: expected ISO-8601/,
+    ],
     [{ environment: 'production', metric: 'http_requests', to: '2026-05-01' }, 400, /to: expected ISO-8601/],
     [{ environment: 'production', metric: 'http_requests', step: '10' }, 400, /step: expected a duration/],
     [{ environment: 'production', metric: 'http_requests', step: '100ms' }, 400, /at least 1s/],
@@ -135,7 +152,17 @@ describe('gantry metrics', () => {
   }
 
   it('prints a table with one column per version', async () => {
-    const out = await run(['metrics', '--env', 'production', '--metric', 'http_5xx_rate', '--since', '30s', '--step', '10s']);
+    const out = await run([
+      'metrics',
+      '--env',
+      'production',
+      '--metric',
+      'http_5xx_rate',
+      '--since',
+      '30s',
+      '--step',
+      '10s',
+    ]);
     expect(out).toMatchObject({ code: 0, stderr: '' });
     const lines = out.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^TIME\s+v1\s+v2$/);
@@ -147,14 +174,31 @@ describe('gantry metrics', () => {
   });
 
   it('prints the API body with --json, and exits 2 on bad input', async () => {
-    const json = await run(['metrics', '--env', 'production', '--version', 'v2', '--metric', 'http_latency_p50', '--json']);
+    const json = await run([
+      'metrics',
+      '--env',
+      'production',
+      '--version',
+      'v2',
+      '--metric',
+      'http_latency_p50',
+      '--json',
+    ]);
     expect(json.code).toBe(0);
     const body = JSON.parse(json.stdout) as MetricsQueryResponse;
     expect(body.series.map((s) => s.version)).toEqual(['v2']);
     const unknown = await run(['metrics', '--env', 'production', '--metric', 'cpu']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown metric cpu/);
-    const badSince = await run(['metrics', '--env', 'production', '--metric', 'http_requests', '--since', 'soon']);
+    const badSince = await run([
+      'metrics',
+      '--env',
+      'production',
+      '--metric',
+      'http_requests',
+      '--since',
+      'soon',
+    ]);
     expect(badSince.code).toBe(2);
   });
 });

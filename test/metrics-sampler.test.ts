@@ -18,8 +18,12 @@ afterEach(() => stopPeers());
 describe.skipIf(proc === 'skip')('process sampler', () => {
   it('reports CPU and resident memory summed over the instance’s process group', async () => {
     // `; true` keeps the shell alive as the group's leader, with node as a separate member.
-    const shell = startPeer(['/bin/sh', '-c', `"${process.execPath}" -e "${BURNER}"; true`], { env: process.env });
-    await shell.waitFor('the burner to allocate', () => (shell.stdout.some((l) => l.startsWith('ready')) ? true : undefined));
+    const shell = startPeer(['/bin/sh', '-c', `"${process.execPath}" -e "${BURNER}"; true`], {
+      env: process.env,
+    });
+    await shell.waitFor('the burner to allocate', () =>
+      shell.stdout.some((l) => l.startsWith('ready')) ? true : undefined,
+    );
     const pid = shell.child.pid as number;
 
     const engine = createMetricsEngine({ service: 'shop' });
@@ -30,7 +34,9 @@ describe.skipIf(proc === 'skip')('process sampler', () => {
         engine.setInstanceSample(s);
       },
     });
-    sampler.track([{ instanceId: 'production-v1-a', environment: 'production', version: 'v1', pid, restarts: 2 }]);
+    sampler.track([
+      { instanceId: 'production-v1-a', environment: 'production', version: 'v1', pid, restarts: 2 },
+    ]);
     await sampler.sample();
     expect(samples[0]).toMatchObject({ instanceId: 'production-v1-a', cpu: null, restarts: 2 });
     expect(samples[0]?.rssBytes).toBeGreaterThan(HOLD_BYTES * 0.9);
@@ -59,7 +65,9 @@ describe.skipIf(proc === 'skip')('process sampler', () => {
     await short.waitForExit();
     const samples: InstanceSample[] = [];
     const sampler = createProcessSampler({ onSample: (s) => samples.push(s) });
-    sampler.track([{ instanceId: 'gone', environment: 'production', version: 'v1', pid: short.child.pid as number }]);
+    sampler.track([
+      { instanceId: 'gone', environment: 'production', version: 'v1', pid: short.child.pid as number },
+    ]);
     await sampler.sample();
     sampler.track([]);
     await sampler.sample();

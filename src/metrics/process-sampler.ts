@@ -60,7 +60,7 @@ export function createProcessSampler(opts: {
   let tracked: TrackedProcess[] = [];
   const previous = new Map<string, Previous>();
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
+  let busy = false;
 
   const sample = async (): Promise<void> => {
     if (tracked.length === 0) return;
@@ -106,10 +106,12 @@ export function createProcessSampler(opts: {
     start() {
       if (timer) return;
       timer = setInterval(() => {
-        running ??= sample()
+        if (busy) return;
+        busy = true;
+        sample()
           .catch((err: unknown) => logger.warn({ err }, 'could not sample instance processes'))
           .finally(() => {
-            running = undefined;
+            busy = false;
           });
       }, opts.intervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS);
       timer.unref();

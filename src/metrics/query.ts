@@ -93,7 +93,7 @@ function stepValue(ctx: StepContext, t: number): number | null {
   const withSketch = ctx.metric.startsWith('http_latency');
   if (t < src.memoryFrom && step < MINUTE_MS) {
     const minute = ctx.minutes?.get(Math.floor(t / MINUTE_MS) * MINUTE_MS);
-    return minute ? valueOf(ctx.metric, minute, 60) : null;
+    return minute ? metricValue(ctx.metric, minute, 60) : null;
   }
   const tally = emptyTally();
   let seconds = 0;
@@ -110,10 +110,10 @@ function stepValue(ctx: StepContext, t: number): number | null {
     if (b && b.requests > 0) addToTally(tally, b, withSketch);
     seconds++;
   }
-  return valueOf(ctx.metric, tally, seconds);
+  return metricValue(ctx.metric, tally, seconds);
 }
 
-function valueOf(metric: HttpMetric, t: Tally, seconds: number): number | null {
+function metricValue(metric: HttpMetric, t: Tally, seconds: number): number | null {
   if (t.requests === 0) return null;
   switch (metric) {
     case 'http_requests':

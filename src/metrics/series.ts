@@ -102,7 +102,7 @@ export class SeriesState {
       return;
     }
     this.codes[cls - 1] = (this.codes[cls - 1] as number) + 1;
-    const ms = r.latencyMs > 0 ? r.latencyMs : 0;
+    const ms = Math.max(r.latencyMs, 0) || 0; // NaN counts as 0
     this.#observe(ms);
     if (!b) return;
     b.requests++;
