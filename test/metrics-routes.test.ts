@@ -133,11 +133,11 @@ describe('GET /api/v1/metrics', () => {
 });
 
 describe('gantry metrics', () => {
+  let address: string | undefined;
+
   beforeEach(() => {
     address = undefined;
   });
-
-  let address: string | undefined;
 
   async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     address ??= await app.listen({ host: '127.0.0.1', port: 0 });

@@ -73,4 +73,19 @@ describe.skipIf(proc === 'skip')('process sampler', () => {
     await sampler.sample();
     expect(samples).toEqual([]);
   });
+
+  it('reads the instances to sample from a list function when given one', async () => {
+    const samples: InstanceSample[] = [];
+    const leader = startPeer(['/bin/sh', '-c', 'sleep 30'], { env: process.env });
+    const pid = leader.child.pid as number;
+    const listed = createProcessSampler({
+      onSample: (s) => samples.push(s),
+      list: () => [{ instanceId: 'sleeper', environment: 'staging', version: 'v3', pid }],
+    });
+    await listed.sample();
+    expect(samples).toMatchObject([
+      { instanceId: 'sleeper', environment: 'staging', version: 'v3', cpu: null },
+    ]);
+    expect(samples[0]?.rssBytes).toBeGreaterThan(0);
+  });
 });

@@ -8,10 +8,13 @@ import type { Store } from '../store/types.ts';
 import { type InstanceSample, InstanceSamples } from './instance-samples.ts';
 import { runQuery } from './query.ts';
 import { collectMinute, MINUTE_MS, mergeRollups, type PendingRollup } from './rollup.ts';
-import { CODE_CLASSES, LATENCY_BUCKETS_MS, SeriesState } from './series.ts';
-import { quantileOf } from './sketch.ts';
+import { SeriesState } from './series.ts';
+import { type ClosedSecond, countersOf, type SeriesCounters, secondStats } from './snapshots.ts';
 import type { MetricsQuery, MetricsReader, Series, WindowStats } from './types.ts';
 import { computeWindow, DEFAULT_MAX_SAMPLES } from './window.ts';
+
+export type { InstanceSample } from './instance-samples.ts';
+export type { ClosedSecond, SecondStats, SeriesCounters } from './snapshots.ts';
 
 export const DEFAULT_RETENTION_MS = 30 * 24 * 3600 * 1000;
 export const DEFAULT_MEMORY_SECONDS = 900;
@@ -36,35 +39,6 @@ export interface MetricsEngineOptions {
   /** Reservoir cap of raw latencies per (environment, version, second); 1000 by default. */
   samplesPerSecond?: number;
   logger?: Logger;
-}
-
-export interface SecondStats {
-  requests: number;
-  byClass: { '2xx': number; '3xx': number; '4xx': number; '5xx': number };
-  clientAborts: number;
-  latencySumMs: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-export interface ClosedSecond {
-  environment: string;
-  version: string;
-  /** Epoch ms of the second's start. */
-  second: number;
-  stats: SecondStats;
-}
-
-/** Counters since start of one (environment, version), for the Prometheus exposition. */
-export interface SeriesCounters {
-  environment: string;
-  version: string;
-  codes: Array<{ codeClass: string; count: number }>;
-  /** Cumulative histogram: observations ≤ each bound (seconds), then +Inf. */
-  buckets: Array<{ le: number; count: number }>;
-  sumSeconds: number;
-  count: number;
 }
 
 export interface MetricsEngine extends MetricsSink, MetricsReader {
@@ -138,17 +112,15 @@ export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
             environment: series.environment,
             version: series.version,
             second: s * 1000,
-            stats: {
-              requests: b.requests,
-              byClass: { '2xx': b.c2xx, '3xx': b.c3xx, '4xx': b.c4xx, '5xx': b.c5xx },
-              clientAborts: b.clientAborts,
-              latencySumMs: b.latencySumMs,
-              p50: quantileOf(b.sketch, 0.5),
-              p95: quantileOf(b.sketch, 0.95),
-              p99: quantileOf(b.sketch, 0.99),
-            },
+            stats: secondStats(b),
           };
-          for (const fn of subscribers) fn(event);
+          for (const fn of subscribers) {
+            try {
+              fn(event);
+            } catch (err) {
+              logger.error({ err }, 'a subscriber to closed seconds failed');
+            }
+          }
         }
       }
     }
@@ -214,9 +186,16 @@ export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
     },
 
     window(environment, version, from, to, maxSamples = DEFAULT_MAX_SAMPLES): WindowStats {
-      const oldestSecond = Math.floor(clock.now() / 1000) - memorySeconds;
+      const nowSecond = Math.floor(clock.now() / 1000);
       const series = byEnv.get(environment)?.get(version);
-      return computeWindow(series, environment, version, { from, to, oldestSecond, maxSamples });
+      return computeWindow(series, environment, version, {
+        from,
+        to,
+        oldestSecond: nowSecond - memorySeconds,
+        // Records carry the proxy's clock, which may run a little ahead of this one.
+        newestSecond: nowSecond + 60,
+        maxSamples,
+      });
     },
 
     query(q: MetricsQuery): Promise<Series[]> {
@@ -275,21 +254,7 @@ export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
     },
 
     counters(): SeriesCounters[] {
-      return allSeries().map((s) => {
-        let cumulative = 0;
-        const buckets = [...LATENCY_BUCKETS_MS, Number.POSITIVE_INFINITY].map((ms, i) => {
-          cumulative += s.histogram[i] ?? 0;
-          return { le: ms / 1000, count: cumulative };
-        });
-        return {
-          environment: s.environment,
-          version: s.version,
-          codes: CODE_CLASSES.map((codeClass, i) => ({ codeClass, count: s.codes[i] ?? 0 })),
-          buckets,
-          sumSeconds: s.histogramSumMs / 1000,
-          count: cumulative,
-        };
-      });
+      return allSeries().map(countersOf);
     },
   };
 }

@@ -89,36 +89,50 @@ function valueInStep(
   from: number,
   to: number,
 ): number | null {
-  if (metric === 'instance_restarts') return restartsInStep(samples, from, to);
+  const first = firstAtOrAfter(samples, from);
+  if (metric === 'instance_restarts') return restartsInStep(samples, first, to);
   const pick = metric === 'instance_cpu' ? (s: InstanceSample) => s.cpu : (s: InstanceSample) => s.rssBytes;
   let total = 0;
   let n = 0;
-  let before: number | null = null;
-  for (const s of samples) {
-    const v = pick(s);
+  for (let i = first; i < samples.length && (samples[i] as InstanceSample).at < to; i++) {
+    const v = pick(samples[i] as InstanceSample);
     if (v === null) continue;
-    if (s.at < from) {
-      if (s.at >= from - STALENESS_MS) before = v;
-    } else if (s.at < to) {
-      total += v;
-      n++;
-    } else break;
+    total += v;
+    n++;
   }
-  return n > 0 ? total / n : before;
+  if (n > 0) return total / n;
+  for (let i = first - 1; i >= 0; i--) {
+    const s = samples[i] as InstanceSample;
+    if (s.at < from - STALENESS_MS) break;
+    const v = pick(s);
+    if (v !== null) return v;
+  }
+  return null;
 }
 
 /** Restarts that happened during the step: the counter's increase over it. */
-function restartsInStep(samples: InstanceSample[], from: number, to: number): number | null {
+function restartsInStep(samples: InstanceSample[], first: number, to: number): number | null {
   let base: number | undefined;
+  for (let i = first - 1; i >= 0 && base === undefined; i--) base = (samples[i] as InstanceSample).restarts;
   let end: number | undefined;
-  for (const s of samples) {
-    if (s.restarts === undefined) continue;
-    if (s.at < from) base = s.restarts;
-    else if (s.at < to) {
-      base ??= s.restarts;
-      end = s.restarts;
-    } else break;
+  for (let i = first; i < samples.length && (samples[i] as InstanceSample).at < to; i++) {
+    const r = (samples[i] as InstanceSample).restarts;
+    if (r === undefined) continue;
+    base ??= r;
+    end = r;
   }
   if (end === undefined || base === undefined) return null;
   return Math.max(0, end - base);
+}
+
+/** Index of the first sample at or after `t` (samples are in time order). */
+function firstAtOrAfter(samples: InstanceSample[], t: number): number {
+  let lo = 0;
+  let hi = samples.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((samples[mid] as InstanceSample).at < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

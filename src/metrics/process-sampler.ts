@@ -48,6 +48,8 @@ interface Previous {
 
 export function createProcessSampler(opts: {
   onSample: (s: InstanceSample) => void;
+  /** When given, the instances to sample are read from here at every sample (track() not needed). */
+  list?: () => TrackedProcess[];
   intervalMs?: number;
   clock?: Clock;
   /** Root of the proc filesystem (tests may point elsewhere). */
@@ -62,7 +64,14 @@ export function createProcessSampler(opts: {
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
 
+  const track = (list: TrackedProcess[]): void => {
+    tracked = [...list];
+    const ids = new Set(list.map((t) => t.instanceId));
+    for (const id of previous.keys()) if (!ids.has(id)) previous.delete(id);
+  };
+
   const sample = async (): Promise<void> => {
+    if (opts.list) track(opts.list());
     if (tracked.length === 0) return;
     const groups = await readGroups(procDir, new Set(tracked.map((t) => t.pid)));
     const monotonic = performance.now();
@@ -97,11 +106,7 @@ export function createProcessSampler(opts: {
   };
 
   return {
-    track(list) {
-      tracked = [...list];
-      const ids = new Set(list.map((t) => t.instanceId));
-      for (const id of previous.keys()) if (!ids.has(id)) previous.delete(id);
-    },
+    track,
     sample,
     start() {
       if (timer) return;

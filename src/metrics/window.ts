@@ -14,10 +14,10 @@ export function computeWindow(
   series: SeriesState | undefined,
   environment: string,
   version: string,
-  range: { from: number; to: number; oldestSecond: number; maxSamples: number },
+  range: { from: number; to: number; oldestSecond: number; newestSecond: number; maxSamples: number },
 ): WindowStats {
   const first = Math.max(Math.floor(range.from / 1000), range.oldestSecond);
-  const last = Math.ceil(range.to / 1000) - 1;
+  const last = Math.min(Math.ceil(range.to / 1000) - 1, range.newestSecond);
   const tally = emptyTally();
   const parts: ReservoirPart[] = [];
   if (series) {

@@ -10,6 +10,9 @@ import type { CanaryStrategy } from '../config/types.ts';
 import { currentInstanceIds, finishSwitch, switchTraffic } from './rolling.ts';
 import type { RunContext } from './run-context.ts';
 
+/** Checks of a fixed limit: one failing interval is enough. */
+const ABSOLUTE_CHECKS = new Set(['max_error_rate', 'max_p99_latency']);
+
 /** How often a step looks for a conclusive hard failure between analysis intervals. */
 const FAST_CHECK_MS = 200;
 
@@ -129,6 +132,7 @@ async function runStep(ctx: RunContext, strategy: CanaryStrategy, index: number)
   }
 
   let intervalStart = clock.now();
+  let baselineFails = 0;
   for (;;) {
     if (ctx.signal.aborted) return { kind: 'interrupted' };
     const abort = ctx.control.abortRequested;
@@ -170,20 +174,27 @@ async function runStep(ctx: RunContext, strategy: CanaryStrategy, index: number)
         baseline: baseline(ctx, startedAt, now),
         config: analysis,
       });
+      // An interval fails the step only on an absolute limit. The comparison with stable is
+      // decided on the whole step, and only when it fails twice running: each test has a 1 %
+      // false-alarm rate, and a step looks many times.
+      const limitFail = interval.checks.some((c) => c.phase === 'fail' && ABSOLUTE_CHECKS.has(c.name));
+      baselineFails = cumulative.phase === 'fail' ? baselineFails + 1 : 0;
+      const cumulativeFail = cumulative.checks.some((c) => c.phase === 'fail' && ABSOLUTE_CHECKS.has(c.name));
+      const failing = limitFail ? interval : cumulativeFail || baselineFails >= 2 ? cumulative : null;
+      const verdict =
+        failing ??
+        (cumulative.phase === 'fail' ? { ...cumulative, phase: 'inconclusive' as const } : cumulative);
       const decision = ctx.control.paused
-        ? {
-            action: interval.phase === 'fail' ? ('fail' as const) : ('wait' as const),
-            reason: interval.summary,
-          }
+        ? { action: failing ? ('fail' as const) : ('wait' as const), reason: (failing ?? interval).summary }
         : stepDecision({
             pauseMs: step.pause ?? 0,
             startedAt,
             now,
-            verdict: interval.phase === 'fail' ? interval : cumulative,
+            verdict,
             onInconclusive: analysis.on_inconclusive,
             ...(analysis.step_deadline != null ? { stepDeadlineMs: analysis.step_deadline } : {}),
           });
-      const shown = decision.action === 'wait' ? interval : interval.phase === 'fail' ? interval : cumulative;
+      const shown = failing ?? (decision.action === 'wait' ? interval : cumulative);
       await recordVerdict(
         ctx,
         shown,
