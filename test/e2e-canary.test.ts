@@ -1,5 +1,6 @@
 // Canary releases end to end: the hello service under real fixed-rate load through the proxy,
 // with builds that are good, hard-failing, slow, slightly worse, or unloved by traffic.
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseDetailResponse, VerdictEventData } from '../src/api/types.ts';
 import { type GantryServer, startServer } from '../src/app/server.ts';
@@ -13,6 +14,7 @@ import {
   waitFor,
   writeHelloConfig,
 } from './helpers/gantry.ts';
+import { hasExecutable, requirePeer } from './helpers/peers.ts';
 
 const CANARY = `    strategy:
       canary:
@@ -185,5 +187,31 @@ describe('canary releases', () => {
     const again = await api.call<{ error: { code: string } }>('POST', `/api/v1/releases/${rel.id}/abort`, {});
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('INVALID_RELEASE_STATE');
+  });
+
+  it('exposes what it saw: /metrics passes promtool, and /api/v1/metrics answers per version', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(
+      /gantry_http_requests_total\{environment="staging",version="v2",code_class="2xx"\} \d+/,
+    );
+    expect(text).toMatch(/gantry_http_request_duration_seconds_bucket\{/);
+    expect(text).toMatch(/gantry_instances\{/);
+    if (requirePeer('promtool', hasExecutable('/usr/bin/promtool'), 'apt-get install prometheus') === 'run') {
+      const r = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(r.stdout + r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+    const q = await api.call<{ series: Array<{ version: string; points: Array<[number, number | null]> }> }>(
+      'GET',
+      '/api/v1/metrics?environment=staging&metric=http_requests&from=-5m&to=now&step=10s',
+    );
+    expect(q.status).toBe(200);
+    const versions = q.body.series.map((s) => s.version);
+    expect(versions).toEqual(expect.arrayContaining(['v1', 'v2', 'bad-5xx']));
+    const bad = await api.call<{ series: Array<{ points: Array<[number, number | null]> }> }>(
+      'GET',
+      '/api/v1/metrics?environment=staging&version=bad-5xx&metric=http_5xx_rate&from=-5m&to=now&step=1m',
+    );
+    expect(bad.body.series[0]?.points.some(([, v]) => v === 1)).toBe(true);
   });
 });

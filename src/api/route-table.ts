@@ -1,6 +1,7 @@
 // One table of the API's routes: the handlers validate with these zod schemas, and the OpenAPI
 // document is generated from the same entries, so the two cannot drift apart.
 import { z } from 'zod';
+import { metricsRouteDocs } from './metrics-routes.ts';
 
 export interface RouteDoc {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -51,6 +52,7 @@ export const schemas = {
 };
 
 export const routes: RouteDoc[] = [
+  ...metricsRouteDocs,
   {
     method: 'GET',
     path: '/health',

@@ -8,12 +8,15 @@ import type { ArtifactStore } from '../artifacts/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import type { MetricsEngine } from '../metrics/engine.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import type { ControlPlane } from '../rollout/control.ts';
 import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { Fleet } from '../rollout/fleet.ts';
 import type { Store } from '../store/types.ts';
+import { registerMetricsRoutes } from './metrics-routes.ts';
+import { gantryMetrics } from './own-metrics.ts';
 import { openApiDocument, schemas } from './route-table.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
@@ -26,6 +29,7 @@ export interface ApiDeps {
   bus: ReleaseEventBus;
   control: ControlPlane;
   engine: ReleaseEngine;
+  metrics: MetricsEngine;
   artifacts: ArtifactStore;
   dataPlane: DataPlane;
   logger: Logger;
@@ -86,6 +90,13 @@ export function buildApi(deps: ApiDeps) {
   });
 
   app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
+
+  registerMetricsRoutes(app, {
+    engine: deps.metrics,
+    service: service(),
+    environments: () => Object.keys(deps.config().config.environments),
+    extra: async () => ({ buildVersion: deps.server.version, metrics: await gantryMetrics(deps) }),
+  });
 
   app.get('/api/v1/status', async (req) => {
     const q = parse(schemas.status, req.query);

@@ -8,6 +8,7 @@ import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
+import { createProcessSampler } from '../metrics/process-sampler.ts';
 import { createDataPlane } from '../proxy/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import { ControlPlane } from '../rollout/control.ts';
@@ -96,6 +97,27 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'releases' }),
   });
   const control = new ControlPlane({ config, store, engine });
+  const sampler = createProcessSampler({
+    onSample: (s) => metrics.setInstanceSample(s),
+    logger,
+    list: () =>
+      fleet
+        .list()
+        .flatMap((m) =>
+          m.info.pid
+            ? [
+                {
+                  instanceId: m.id,
+                  environment: m.environment,
+                  version: m.version,
+                  pid: m.info.pid,
+                  restarts: m.info.restarts,
+                },
+              ]
+            : [],
+        ),
+  });
+  sampler.start();
 
   // Listeners first (answering 503 until instances are ready), then instances come back.
   await dataPlane.apply(fleet.desiredState());
@@ -109,6 +131,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     bus,
     control,
     engine,
+    metrics,
     artifacts,
     dataPlane,
     logger,
@@ -141,6 +164,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         await fleet.close({ stopInstances: o.stopInstances ?? false });
         await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
         await dataPlane.close();
+        sampler.stop();
         await metrics.stop();
         await store.close();
       })();
