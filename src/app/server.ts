@@ -101,21 +101,19 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     onSample: (s) => metrics.setInstanceSample(s),
     logger,
     list: () =>
-      fleet
-        .list()
-        .flatMap((m) =>
-          m.info.pid
-            ? [
-                {
-                  instanceId: m.id,
-                  environment: m.environment,
-                  version: m.version,
-                  pid: m.info.pid,
-                  restarts: m.info.restarts,
-                },
-              ]
-            : [],
-        ),
+      fleet.list().flatMap((m) =>
+        m.info.pid
+          ? [
+              {
+                instanceId: m.id,
+                environment: m.environment,
+                version: m.version,
+                pid: m.info.pid,
+                restarts: m.info.restarts,
+              },
+            ]
+          : [],
+      ),
   });
   sampler.start();
 
