@@ -121,7 +121,10 @@ async function runStep(ctx: RunContext, strategy: CanaryStrategy, index: number)
   if (ctx.release.state === 'progressing' || ctx.release.state === 'paused') {
     await ctx.savePlan(plan, { type: 'canary.step', message, data });
   } else {
-    await ctx.to('progressing', { message, plan });
+    await ctx.to('progressing', {
+      message: `canary ${rel.version} takes traffic, analysed against ${rel.previousVersion} every ${analysis.interval / 1000} s`,
+      plan,
+    });
     await ctx.event('canary.step', message, data);
   }
   await fleet.setServing(rel.environment, pools(ctx, step.weight));
