@@ -84,7 +84,15 @@ const cases: Case[] = [
     config: { max_error_rate: 0.01 },
     phase: 'fail',
     checks: { min_requests: 'pass', max_error_rate: 'fail' },
-    summary: /^canary 5xx rate 4\.17% > limit 1% \(n=312\)$/,
+    summary: /^canary 5xx rate 4\.17% > limit 1% \(n=312, 95% lower bound 2\.\d+%\)$/,
+  },
+  {
+    name: 'over the limit by the luck of a small sample holds as inconclusive',
+    canary: { requests: 60, errors: 1 },
+    config: { max_error_rate: 0.01 },
+    phase: 'inconclusive',
+    checks: { min_requests: 'pass', max_error_rate: 'inconclusive' },
+    summary: /^canary 5xx rate 1\.67% is over limit 1%, not yet conclusively \(n=60/,
   },
   {
     name: 'error rate at the limit passes',

@@ -14,7 +14,7 @@ import { GantryError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
 import type { MetricsReader } from '../metrics/types.ts';
-import type { NewRelease, ReleasePlan, ReleaseRecord, ReleaseState, Store } from '../store/types.ts';
+import type { NewRelease, ReleaseRecord, ReleaseState, Store, TransitionInput } from '../store/types.ts';
 import { runCanary } from './canary.ts';
 import type { ReleaseEventBus } from './events.ts';
 import type { Fleet } from './fleet.ts';
@@ -219,13 +219,7 @@ export class ReleaseEngine {
   async #transition(
     id: string,
     state: ReleaseState,
-    t: {
-      reason?: string;
-      message: string;
-      plan?: ReleasePlan;
-      setCurrentVersion?: string;
-      data?: Record<string, unknown>;
-    },
+    t: Omit<TransitionInput, 'state'>,
   ): Promise<ReleaseRecord> {
     const rel = await this.#store.releases.transition(id, { state, ...t });
     this.#log.info({ release: id, environment: rel.environment, version: rel.version, state }, t.message);

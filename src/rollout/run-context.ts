@@ -4,7 +4,7 @@ import type { EnvironmentConfig, LoadedConfig } from '../config/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { MetricsReader } from '../metrics/types.ts';
-import type { ReleasePlan, ReleaseRecord, ReleaseState, Store } from '../store/types.ts';
+import type { ReleasePlan, ReleaseRecord, ReleaseState, Store, TransitionInput } from '../store/types.ts';
 import type { Fleet } from './fleet.ts';
 
 export type ControlAction = 'abort' | 'pause' | 'resume' | 'promote';
@@ -60,17 +60,7 @@ export interface RunDeps {
   metrics: MetricsReader;
   clock: Clock;
   log: Logger;
-  transition(
-    id: string,
-    state: ReleaseState,
-    t: {
-      reason?: string;
-      message: string;
-      plan?: ReleasePlan;
-      setCurrentVersion?: string;
-      data?: Record<string, unknown>;
-    },
-  ): Promise<ReleaseRecord>;
+  transition(id: string, state: ReleaseState, t: Omit<TransitionInput, 'state'>): Promise<ReleaseRecord>;
   event(id: string, type: string, message: string, data?: Record<string, unknown>): Promise<void>;
   savePlan(
     id: string,
@@ -102,16 +92,7 @@ export class RunContext {
     return this.release.plan;
   }
 
-  async to(
-    state: ReleaseState,
-    t: {
-      reason?: string;
-      message: string;
-      plan?: ReleasePlan;
-      setCurrentVersion?: string;
-      data?: Record<string, unknown>;
-    },
-  ): Promise<void> {
+  async to(state: ReleaseState, t: Omit<TransitionInput, 'state'>): Promise<void> {
     this.release = await this.deps.transition(this.release.id, state, t);
   }
 

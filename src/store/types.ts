@@ -162,6 +162,18 @@ export interface VersionRepo {
   list(service: string, limit?: number): Promise<VersionRecord[]>;
 }
 
+/** A release's move to a new state, written with its event in one transaction. */
+export interface TransitionInput {
+  state: ReleaseState;
+  /** Machine reason (e.g. 'NotReady'); the human message says the same with numbers. */
+  reason?: string | null;
+  message: string;
+  plan?: ReleasePlan;
+  data?: Record<string, unknown>;
+  /** Also make this the environment's current version (the switch point). */
+  setCurrentVersion?: string;
+}
+
 export interface ReleaseRepo {
   /**
    * Inserts a release in state 'pending' and its first event, atomically refusing a second active
@@ -173,17 +185,7 @@ export interface ReleaseRepo {
    * Writes a state transition and its event in one transaction. When `setCurrentVersion` is given,
    * the environment's current version and release are set in the same transaction.
    */
-  transition(
-    id: string,
-    t: {
-      state: ReleaseState;
-      reason?: string | null;
-      message: string;
-      plan?: ReleasePlan;
-      data?: Record<string, unknown>;
-      setCurrentVersion?: string;
-    },
-  ): Promise<ReleaseRecord>;
+  transition(id: string, t: TransitionInput): Promise<ReleaseRecord>;
   /** Updates the plan only (progress that is not a state change), with an event. */
   savePlan(
     id: string,
