@@ -5,10 +5,16 @@ import * as core from './001-core.ts';
 import * as environmentEvents from './002-environment-events.ts';
 import * as canaryStates from './003-canary-states.ts';
 import * as metricRollups from './004-metric-rollups.ts';
+import * as alarms from './005-alarms.ts';
+import * as notifications from './006-notifications.ts';
+import * as incidents from './007-incidents.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
   '002-environment-events': environmentEvents,
   '003-canary-states': canaryStates,
   '004-metric-rollups': metricRollups,
+  '005-alarms': alarms,
+  '006-notifications': notifications,
+  '007-incidents': incidents,
 };
