@@ -1,5 +1,6 @@
 // The release path end to end: a real server, the real hello service as child processes, real
 // HTTP load through the proxy.
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
@@ -18,10 +19,12 @@ describe('rolling releases', () => {
   let server: GantryServer;
   let api: ApiClient;
   let ports: { staging: number; production: number };
+  let configFile: string;
 
   beforeAll(async () => {
     tmp = await tempDir();
     const cfg = await writeHelloConfig(tmp.dir, { startupTimeout: '6s' });
+    configFile = cfg.file;
     ports = cfg.ports;
     server = await startServer({
       config: cfg.file,
@@ -297,5 +300,36 @@ describe('rolling releases', () => {
     expect(health.headers.get('content-type')).toContain('application/health+json');
     const ready = await api.call<{ status: string }>('GET', '/readiness');
     expect(ready.body.status).toBe('pass');
+  });
+
+  it('reloads the config: validated first, monitoring applied live, other changes refused', async () => {
+    const original = await readFile(configFile, 'utf8');
+    try {
+      await writeFile(configFile, `${original}\nincidents: { open_at: P1 }\n`);
+      const ok = await api.call<{ reloaded: { applied: string[] } }>('POST', '/api/v1/config/reload');
+      expect(ok.status).toBe(200);
+      expect(ok.body.reloaded.applied).toEqual(['incidents']);
+
+      await writeFile(configFile, original.replace(`127.0.0.1:${ports.staging}`, '127.0.0.1:1'));
+      const cold = await api.call<{ error: { code: string; message: string } }>(
+        'POST',
+        '/api/v1/config/reload',
+      );
+      expect(cold.status).toBe(409);
+      expect(cold.body.error.code).toBe('CONFIG_RESTART_REQUIRED');
+      expect(cold.body.error.message).toMatch(/environments\.staging/);
+
+      await writeFile(configFile, `${original}\nalarms: [{ name: x }]\n`);
+      const bad = await api.call<{ error: { code: string; message: string } }>(
+        'POST',
+        '/api/v1/config/reload',
+      );
+      expect(bad.status).toBe(422);
+      expect(bad.body.error.message).toMatch(/gantry\.yaml:\d+:\d+ alarms\[0\]/);
+      // Nothing changed: the proxies still serve on their addresses.
+      expect((await hit(ports.production)).status).toBe(200);
+    } finally {
+      await writeFile(configFile, original);
+    }
   });
 });

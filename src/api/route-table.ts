@@ -180,6 +180,40 @@ export const routes: RouteDoc[] = [
     responses: { 200: 'ReleaseEventsResponse or text/event-stream', 404: 'not found' },
   },
   {
+    method: 'POST',
+    path: '/api/v1/releases/:id/:action',
+    summary:
+      'Act on a release in flight: abort (roll back now), pause (hold the canary at its weight), resume, promote (skip the remaining steps)',
+    tag: 'releases',
+    body: schemas.releaseAction,
+    responses: {
+      200: 'ReleaseActionResponse',
+      404: 'not found',
+      409: 'the action does not apply to the release now',
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/events',
+    summary:
+      'Environment events outside releases (instance crashes, restarts, readiness changes), newest first',
+    tag: 'environments',
+    query: schemas.events_list,
+    responses: { 200: 'EnvironmentEventsResponse' },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/config/reload',
+    summary:
+      'Re-read gantry.yaml: validated whole first; alarms, synthetics, notify, smtp, incidents, checks apply live; other changes are refused (409) until a restart',
+    tag: 'meta',
+    responses: {
+      200: '{ reloaded: { file, applied } }',
+      409: 'a change needs a restart',
+      422: 'the file is not valid',
+    },
+  },
+  {
     method: 'GET',
     path: '/api/v1/instances',
     summary: 'Running instances',
@@ -251,4 +285,12 @@ function queryParams(schema: z.ZodType): Array<Record<string, unknown>> {
     required: js.required?.includes(name) ?? false,
     schema: s,
   }));
+}
+
+/** Routes registered on the server but missing from the table (so from the OpenAPI document). */
+export function undocumentedRoutes(registered: Array<{ method: string; url: string }>): string[] {
+  const documented = new Set(routes.map((r) => `${r.method} ${r.path}`));
+  return registered
+    .filter((r) => r.method !== 'HEAD' && !documented.has(`${r.method} ${r.url}`))
+    .map((r) => `${r.method} ${r.url}`);
 }

@@ -17,7 +17,7 @@ import type { Fleet } from '../rollout/fleet.ts';
 import type { Store } from '../store/types.ts';
 import { registerMetricsRoutes } from './metrics-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
-import { openApiDocument, schemas } from './route-table.ts';
+import { openApiDocument, schemas, undocumentedRoutes } from './route-table.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
 import { environmentViews, instanceView, versionView } from './views.ts';
@@ -35,6 +35,7 @@ export interface ApiDeps {
   logger: Logger;
   server: { version: string; startedAt: string; dataDir: string };
   maxArtifactBytes: number;
+  reload: () => Promise<{ file: string; applied: string[] }>;
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
@@ -42,6 +43,16 @@ const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => s
 export function buildApi(deps: ApiDeps) {
   // Fastify's own request logging stays off: errors are logged by sendError with Gantry's logger.
   const app = Fastify({ logger: false });
+  const registered: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) registered.push({ method, url: r.url });
+  });
+  // Every route is in the OpenAPI document: a route added without its entry fails at start.
+  app.addHook('onReady', async () => {
+    const missing = undocumentedRoutes(registered);
+    if (missing.length > 0)
+      throw new Error(`routes missing from src/api/route-table.ts: ${missing.join(', ')}`);
+  });
   const service = () => deps.config().config.service;
 
   app.addContentTypeParser(
@@ -238,6 +249,8 @@ export function buildApi(deps: ApiDeps) {
     const release = await deps.engine.control(req.params.id, action, b.reason ?? null, null);
     return { release };
   });
+
+  app.post('/api/v1/config/reload', async () => ({ reloaded: await deps.reload() }));
 
   app.get('/api/v1/events', async (req) => {
     const q = parse(schemas.events_list, req.query);

@@ -20,6 +20,7 @@ import { createProcessDriver } from '../runtime/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
+import { ConfigHolder, type ReloadResult } from './reload.ts';
 import { GANTRY_VERSION } from './version.ts';
 
 export interface ServerOptions {
@@ -44,6 +45,8 @@ export interface GantryServer {
   engine: ReleaseEngine;
   fleet: Fleet;
   metrics: MetricsEngine;
+  /** Re-reads the config file; applies alarms, notifications and the like, or says what needs a restart. */
+  reload(): Promise<ReloadResult>;
   /** Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances. */
   close(opts?: { stopInstances?: boolean }): Promise<void>;
 }
@@ -55,7 +58,8 @@ const EVENT_RETENTION_MS = 30 * 24 * 3600 * 1000;
 export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const logger = opts.logger ?? createLogger(opts.logLevel ? { level: opts.logLevel } : {});
   const loaded = await loadConfigFile(opts.config);
-  const config = () => loaded;
+  const holder = new ConfigHolder(loaded);
+  const config = holder.get;
   const dataDir = path.resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true });
 
@@ -134,6 +138,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     dataPlane,
     logger,
     server: { version: GANTRY_VERSION, startedAt, dataDir },
+    reload: () => holder.reload(),
     maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
   });
   const { host, port } = splitHostPort(opts.listen);
@@ -155,6 +160,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     engine,
     fleet,
     metrics,
+    reload: () => holder.reload(),
     close: (o = {}) => {
       closing ??= (async () => {
         await api.close();

@@ -33,6 +33,10 @@ export const ERRORS = {
     status: 422,
     hint: 'Container images need the docker or kubernetes runtime, which is not available yet: deploy with --artifact DIR.',
   },
+  CONFIG_RESTART_REQUIRED: {
+    status: 409,
+    hint: 'Restart `gantry server` to apply changes to service, run, health or environments.',
+  },
   CONFIG_INVALID: {
     status: 422,
     hint: 'Run `gantry validate` to see every problem with its line and column.',

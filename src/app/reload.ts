@@ -1,0 +1,74 @@
+// Config reload (SIGHUP or POST /api/v1/config/reload): everything fallible happens before any
+// live state is touched (alertmanager's reloader). The file is read and validated whole; if a
+// section that shapes running processes and listeners changed, nothing is applied and the answer
+// says which keys need a restart; otherwise the new config is swapped in and each part that
+// watches it (alarm rules, synthetics, notification routes) re-reads it.
+import { isDeepStrictEqual } from 'node:util';
+import { loadConfigFile } from '../config/index.ts';
+import type { GantryConfig, LoadedConfig } from '../config/types.ts';
+import { GantryError } from '../lib/errors.ts';
+
+/** Sections applied live. Everything else (service, run, health, environments) needs a restart. */
+const HOT_SECTIONS = [
+  'checks',
+  'alarms',
+  'synthetics',
+  'logs',
+  'notify',
+  'smtp',
+  'incidents',
+  'triggers',
+] as const;
+
+export interface ReloadResult {
+  file: string;
+  /** Top-level sections whose content changed and were applied. */
+  applied: string[];
+}
+
+export class ConfigHolder {
+  #current: LoadedConfig;
+  readonly #listeners: Array<(c: LoadedConfig) => void | Promise<void>> = [];
+
+  constructor(initial: LoadedConfig) {
+    this.#current = initial;
+  }
+
+  get = (): LoadedConfig => this.#current;
+
+  onReload(fn: (c: LoadedConfig) => void | Promise<void>): void {
+    this.#listeners.push(fn);
+  }
+
+  async reload(): Promise<ReloadResult> {
+    const next = await loadConfigFile(this.#current.file); // throws ConfigError: nothing changes
+    const cold = coldChanges(this.#current.config, next.config);
+    if (cold.length > 0) {
+      throw new GantryError(
+        'CONFIG_RESTART_REQUIRED',
+        `${next.file} changes ${cold.join(', ')}, which cannot be applied to a running server; nothing was changed`,
+        { details: { keys: cold } },
+      );
+    }
+    const applied = HOT_SECTIONS.filter((k) => !isDeepStrictEqual(this.#current.config[k], next.config[k]));
+    this.#current = next;
+    for (const fn of this.#listeners) await fn(next);
+    return { file: next.file, applied };
+  }
+}
+
+/** Dotted keys outside the hot sections whose values differ (environments compared one by one). */
+export function coldChanges(a: GantryConfig, b: GantryConfig): string[] {
+  const out: string[] = [];
+  for (const key of Object.keys({ ...a, ...b }) as Array<keyof GantryConfig>) {
+    if ((HOT_SECTIONS as readonly string[]).includes(key)) continue;
+    if (key === 'environments') {
+      for (const env of new Set([...Object.keys(a.environments), ...Object.keys(b.environments)])) {
+        if (!isDeepStrictEqual(a.environments[env], b.environments[env])) out.push(`environments.${env}`);
+      }
+    } else if (!isDeepStrictEqual(a[key], b[key])) {
+      out.push(key);
+    }
+  }
+  return out;
+}
