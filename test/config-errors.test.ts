@@ -309,6 +309,17 @@ alarms:
     ],
   },
   {
+    name: 'alarm period that is not whole seconds between 1s and 1h',
+    yaml: `${HEAD}alarms:
+  - { name: fast, environment: staging, metric: http_5xx_rate, above: 1%, period: 500ms }
+  - { name: slow, environment: staging, metric: http_5xx_rate, above: 1%, period: 2h }
+`,
+    issues: [
+      'gantry.yaml:6:83 alarms[0].period: expected whole seconds from 1s to 1h',
+      'gantry.yaml:7:83 alarms[1].period: expected whole seconds from 1s to 1h',
+    ],
+  },
+  {
     name: 'alarm without a threshold, counting a log pattern that does not exist',
     yaml: `${HEAD}alarms:
   - { name: payments, environment: staging, metric: "log_matches:payment-errors" }

@@ -1,7 +1,10 @@
 // One table of the API's routes: the handlers validate with these zod schemas, and the OpenAPI
 // document is generated from the same entries, so the two cannot drift apart.
 import { z } from 'zod';
+import { alarmRouteDocs } from './alarm-routes.ts';
+import { incidentRouteDocs } from './incident-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
+import { notifyRouteDocs } from './notify-routes.ts';
 
 export interface RouteDoc {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -53,6 +56,9 @@ export const schemas = {
 
 export const routes: RouteDoc[] = [
   ...metricsRouteDocs,
+  ...alarmRouteDocs,
+  ...notifyRouteDocs,
+  ...incidentRouteDocs,
   {
     method: 'GET',
     path: '/health',

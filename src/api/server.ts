@@ -4,18 +4,25 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyReply } from 'fastify';
 import { ZodError, type z } from 'zod';
+import type { AlarmEngine } from '../alarms/index.ts';
 import type { ArtifactStore } from '../artifacts/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
+import type { IncidentManager } from '../incidents/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
+import type { Notifier } from '../notify/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import type { ControlPlane } from '../rollout/control.ts';
 import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { Fleet } from '../rollout/fleet.ts';
 import type { Store } from '../store/types.ts';
+import type { SyntheticsRunner } from '../synthetics/index.ts';
+import { registerAlarmRoutes } from './alarm-routes.ts';
+import { registerIncidentRoutes } from './incident-routes.ts';
 import { registerMetricsRoutes } from './metrics-routes.ts';
+import { registerNotifyRoutes } from './notify-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
 import { openApiDocument, schemas, undocumentedRoutes } from './route-table.ts';
 import { streamReleaseEvents } from './sse.ts';
@@ -30,6 +37,10 @@ export interface ApiDeps {
   control: ControlPlane;
   engine: ReleaseEngine;
   metrics: MetricsEngine;
+  alarms: AlarmEngine;
+  synthetics: SyntheticsRunner;
+  notifier: Notifier;
+  incidents: IncidentManager;
   artifacts: ArtifactStore;
   dataPlane: DataPlane;
   logger: Logger;
@@ -108,6 +119,9 @@ export function buildApi(deps: ApiDeps) {
     environments: () => Object.keys(deps.config().config.environments),
     extra: async () => ({ buildVersion: deps.server.version, metrics: await gantryMetrics(deps) }),
   });
+  registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
+  registerNotifyRoutes(app, { notifier: deps.notifier });
+  registerIncidentRoutes(app, { incidents: deps.incidents });
 
   app.get('/api/v1/status', async (req) => {
     const q = parse(schemas.status, req.query);

@@ -29,6 +29,7 @@ export interface ReloadResult {
 export class ConfigHolder {
   #current: LoadedConfig;
   readonly #listeners: Array<(c: LoadedConfig) => void | Promise<void>> = [];
+  readonly #checks: Array<(c: LoadedConfig) => void> = [];
 
   constructor(initial: LoadedConfig) {
     this.#current = initial;
@@ -38,6 +39,11 @@ export class ConfigHolder {
 
   onReload(fn: (c: LoadedConfig) => void | Promise<void>): void {
     this.#listeners.push(fn);
+  }
+
+  /** A check a new config must pass before anything is swapped (it throws to refuse). */
+  check(fn: (c: LoadedConfig) => void): void {
+    this.#checks.push(fn);
   }
 
   async reload(): Promise<ReloadResult> {
@@ -50,6 +56,7 @@ export class ConfigHolder {
         { details: { keys: cold } },
       );
     }
+    for (const check of this.#checks) check(next);
     const applied = HOT_SECTIONS.filter((k) => !isDeepStrictEqual(this.#current.config[k], next.config[k]));
     this.#current = next;
     for (const fn of this.#listeners) await fn(next);

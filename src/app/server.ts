@@ -1,14 +1,18 @@
 // The composition root: builds every part of a Gantry server, wires them, recovers what a
 // previous run left behind, and takes everything down again in the right order.
 import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
+import { checkRules, createAlarmEngine, SeriesStore } from '../alarms/index.ts';
 import { buildApi } from '../api/server.ts';
 import { createArtifactStore } from '../artifacts/index.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
+import { createIncidentManager } from '../incidents/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
 import { createProcessSampler } from '../metrics/process-sampler.ts';
+import { createNotifier } from '../notify/index.ts';
 import { createDataPlane } from '../proxy/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import { ControlPlane } from '../rollout/control.ts';
@@ -19,6 +23,8 @@ import { recoverFleet } from '../rollout/recover.ts';
 import { createProcessDriver } from '../runtime/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
+import { createSyntheticsRunner } from '../synthetics/index.ts';
+import { ackAlertsOfIncident, wireAlerting } from './alerting.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { ConfigHolder, type ReloadResult } from './reload.ts';
 import { GANTRY_VERSION } from './version.ts';
@@ -125,6 +131,51 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   await dataPlane.apply(fleet.desiredState());
   await recoverFleet({ config: loaded, store, fleet, engine, logger });
 
+  // Alarms → notifications and incidents. Links in notifications point at the API's address.
+  const listen = await resolveListen(opts.listen);
+  const externalUrl = process.env.GANTRY_EXTERNAL_URL ?? `http://${formatHost(listen.host)}:${listen.port}`;
+  const series = new SeriesStore();
+  const alarms = createAlarmEngine({
+    config,
+    metrics,
+    store,
+    series,
+    logger: logger.child({ component: 'alarms' }),
+  });
+  const synthetics = createSyntheticsRunner({
+    config,
+    series,
+    logger: logger.child({ component: 'synthetics' }),
+    target: (env) => {
+      const a = dataPlane.addresses().get(env);
+      return (
+        a && `http://${formatHost(a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host)}:${a.port}`
+      );
+    },
+  });
+  const notifier = createNotifier({
+    config,
+    store,
+    externalUrl,
+    logger: logger.child({ component: 'notify' }),
+  });
+  const incidents = createIncidentManager({
+    config,
+    store,
+    externalUrl,
+    logger: logger.child({ component: 'incidents' }),
+    onChange: (e) => ackAlertsOfIncident(notifier, logger, e),
+  });
+  const unwire = wireAlerting({ alarms, notifier, incidents, releases: engine, store, logger });
+  holder.check((next) => checkRules(next.config));
+  holder.onReload(() => {
+    alarms.reload();
+    synthetics.reload();
+  });
+  await notifier.start();
+  await alarms.start();
+  synthetics.start();
+
   const startedAt = new Date().toISOString();
   const api = buildApi({
     config,
@@ -134,6 +185,10 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     control,
     engine,
     metrics,
+    alarms,
+    synthetics,
+    notifier,
+    incidents,
     artifacts,
     dataPlane,
     logger,
@@ -141,13 +196,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     reload: () => holder.reload(),
     maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
   });
-  const { host, port } = splitHostPort(opts.listen);
-  await api.listen({ host, port });
-  const addr = api.server.address();
-  const url =
-    typeof addr === 'object' && addr
-      ? `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`
-      : `http://${opts.listen}`;
+  await api.listen({ host: listen.host, port: listen.port });
+  const url = `http://${formatHost(listen.host)}:${listen.port}`;
   logger.info({ url, dataDir, service: loaded.config.service }, 'gantry server ready');
 
   let closing: Promise<void> | undefined;
@@ -164,11 +214,16 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     close: (o = {}) => {
       closing ??= (async () => {
         await api.close();
+        unwire();
+        await synthetics.stop();
+        await alarms.stop();
         await engine.close();
         await fleet.close({ stopInstances: o.stopInstances ?? false });
         await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
         await dataPlane.close();
         sampler.stop();
+        await notifier.stop();
+        await incidents.idle();
         await metrics.stop();
         await store.close();
       })();
@@ -195,4 +250,19 @@ export function splitHostPort(listen: string): { host: string; port: number } {
   const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen);
   if (!m) throw new Error(`listen address ${listen} is not host:port`);
   return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+}
+
+/** host and port to listen on; port 0 becomes a free port now, so links can name it before listening. */
+async function resolveListen(listen: string): Promise<{ host: string; port: number }> {
+  const { host, port } = splitHostPort(listen);
+  if (port !== 0) return { host, port };
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  const free = (probe.address() as net.AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return { host, port: free };
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -1,6 +1,21 @@
 // Typed client of Gantry's HTTP API (DESIGN §6); the CLI's only way to reach the server.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AlarmHistoryResponse, AlarmListResponse, SyntheticListResponse } from '../api/alarm-routes.ts';
+import type {
+  IncidentActionResponse,
+  IncidentDetailResponse,
+  IncidentListResponse,
+  IncidentStats,
+} from '../api/incident-routes.ts';
+import type {
+  AckRequest,
+  AckResponse,
+  CreateSilenceRequest,
+  DeliveryListResponse,
+  SilenceListResponse,
+  SilenceResponse,
+} from '../api/notify-routes.ts';
 import type {
   ApiErrorBody,
   CreateReleaseRequest,
@@ -178,6 +193,82 @@ export class GantryClient {
       throw new ApiError(res.status, 'BAD_RESPONSE', `expected an event stream, got ${type || 'no body'}`);
     }
     return res.body;
+  }
+
+  /** status: open, acknowledged, resolved, active (open or acknowledged) or all. */
+  listIncidents(
+    q: { status?: string; environment?: string; limit?: number } = {},
+  ): Promise<IncidentListResponse> {
+    return this.#json('GET', '/incidents', { query: q });
+  }
+
+  getIncident(id: string): Promise<IncidentDetailResponse> {
+    return this.#json('GET', `/incidents/${encodeURIComponent(id)}`);
+  }
+
+  /** 409 INVALID_INCIDENT_STATE when the incident is not open (ack) or already resolved (resolve). */
+  incidentAction(
+    id: string,
+    action: 'ack' | 'resolve' | 'assign' | 'notes',
+    body: { by?: string; resolution?: string; rootCause?: string; assignee?: string; text?: string } = {},
+  ): Promise<IncidentActionResponse> {
+    return this.#json('POST', `/incidents/${encodeURIComponent(id)}/${action}`, { json: body });
+  }
+
+  /** The post-mortem draft as Markdown. */
+  async incidentPostmortem(id: string): Promise<string> {
+    const res = await this.#send('GET', `/incidents/${encodeURIComponent(id)}/postmortem`, {
+      headers: { accept: 'text/markdown' },
+    });
+    return res.text();
+  }
+
+  /** since: ISO-8601 or relative (`-30d`). */
+  incidentStats(q: { since?: string; environment?: string } = {}): Promise<IncidentStats> {
+    return this.#json('GET', '/incidents/stats', { query: q });
+  }
+
+  listAlarms(q: { environment?: string; state?: string } = {}): Promise<AlarmListResponse> {
+    return this.#json('GET', '/alarms', { query: q });
+  }
+
+  /** 404 UNKNOWN_ALARM for a name that is neither configured nor in the history. */
+  alarmHistory(
+    name: string,
+    q: { environment?: string; limit?: number } = {},
+  ): Promise<AlarmHistoryResponse> {
+    return this.#json('GET', `/alarms/${encodeURIComponent(name)}/history`, { query: q });
+  }
+
+  listSynthetics(q: { environment?: string } = {}): Promise<SyntheticListResponse> {
+    return this.#json('GET', '/synthetics', { query: q });
+  }
+
+  /** Active and pending silences; expired ones too with `expired`. */
+  listSilences(q: { expired?: boolean } = {}): Promise<SilenceListResponse> {
+    return this.#json('GET', '/silences', { query: { expired: q.expired ? 'true' : undefined } });
+  }
+
+  /** 400 BAD_REQUEST for bad matchers, durations or times. */
+  createSilence(req: CreateSilenceRequest): Promise<SilenceResponse> {
+    return this.#json('POST', '/silences', { json: req });
+  }
+
+  /** 404 UNKNOWN_SILENCE for an id that does not exist; expiring an expired silence is a no-op. */
+  expireSilence(id: string): Promise<SilenceResponse> {
+    return this.#json('DELETE', `/silences/${encodeURIComponent(id)}`);
+  }
+
+  /** The notification delivery log, newest first. */
+  listNotifications(
+    q: { limit?: number; status?: 'pending' | 'delivered' | 'failed' } = {},
+  ): Promise<DeliveryListResponse> {
+    return this.#json('GET', '/notifications', { query: q });
+  }
+
+  /** 409 ALERT_NOT_FIRING when the alarm does not fire in that environment. */
+  ackAlert(req: AckRequest): Promise<AckResponse> {
+    return this.#json('POST', '/alerts/ack', { json: req });
   }
 
   async #json<T>(method: string, route: string, opts: RequestOptions = {}): Promise<T> {

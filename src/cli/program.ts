@@ -1,13 +1,17 @@
 // The `gantry` command line: one program, a file per command, exit codes per DESIGN §5.
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { registerAlarms } from './commands/alarms.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerHistory } from './commands/history.ts';
+import { registerIncidents } from './commands/incidents.ts';
 import { registerMetrics } from './commands/metrics.ts';
+import { registerNotifications } from './commands/notifications.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerServer } from './commands/server.ts';
+import { registerSilences } from './commands/silences.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
 import { registerWatch } from './commands/watch.ts';
@@ -62,6 +66,10 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerStatus,
     registerHistory,
     registerMetrics,
+    registerAlarms,
+    registerIncidents,
+    registerSilences,
+    registerNotifications,
     registerWatch,
   ]) {
     register(program, ctx);

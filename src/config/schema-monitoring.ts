@@ -65,6 +65,9 @@ const alarmSchema = mapping({
     } else if (alarm.above !== undefined && alarm.below !== undefined) {
       ctx.addIssue(keyIssue(['below'], 'set only one of `above` or `below`; define two alarms for a band'));
     }
+    if (alarm.period < 1000 || alarm.period > 3_600_000 || alarm.period % 1000 !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['period'], message: 'expected whole seconds from 1s to 1h' });
+    }
     if (alarm.datapoints_to_alarm !== undefined && alarm.datapoints_to_alarm > alarm.evaluation_periods) {
       ctx.addIssue({
         code: 'custom',

@@ -35,6 +35,11 @@ function isHttpUrl(value: string): boolean {
   return protocol === 'https:' || protocol === 'http:';
 }
 
+/** A literal http(s) URL that is not a secret. */
+function httpUrl() {
+  return text('a URL').refine(isHttpUrl, { error: 'expected an http(s) URL' });
+}
+
 /** A URL that is a secret: either a secret reference or a literal http(s) URL. */
 function secretUrl() {
   return secretText('a URL').refine((value) => hasSecretReference(value) || isHttpUrl(value), {
@@ -58,7 +63,13 @@ const channelSchema = z.discriminatedUnion(
       webhook_url: secretUrl(),
       channel: text('a channel name').optional(),
     }),
-    mapping({ type: z.literal('pagerduty'), routing_key: secretText('a routing key') }),
+    mapping({
+      type: z.literal('pagerduty'),
+      routing_key: secretText('a routing key'),
+      url: httpUrl()
+        .optional()
+        .meta({ description: 'Events API v2 endpoint (default https://events.pagerduty.com/v2/enqueue).' }),
+    }),
     mapping({
       type: z.literal('webhook'),
       url: secretUrl(),
@@ -74,6 +85,9 @@ const channelSchema = z.discriminatedUnion(
         'expected an SNS topic ARN',
       ),
       region: textMatching(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region, like us-east-1').optional(),
+      endpoint: httpUrl()
+        .optional()
+        .meta({ description: "SNS endpoint override (e.g. a VPC endpoint); default: the region's." }),
     }),
   ],
   {

@@ -158,9 +158,9 @@ export interface LogsConfig {
 export type NotifyChannel =
   | { type: 'email'; to: string | string[] }
   | { type: 'slack'; webhook_url: string; channel?: string }
-  | { type: 'pagerduty'; routing_key: string }
+  | { type: 'pagerduty'; routing_key: string; url?: string }
   | { type: 'webhook'; url: string; secret?: string; headers: Record<string, string> }
-  | { type: 'sns'; topic_arn: string; region?: string };
+  | { type: 'sns'; topic_arn: string; region?: string; endpoint?: string };
 
 export interface SmtpConfig {
   host: string;

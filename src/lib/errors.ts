@@ -21,6 +21,17 @@ export const ERRORS = {
     status: 409,
     hint: 'See the release with `gantry watch ID`: the action does not apply to its current state.',
   },
+  UNKNOWN_ALARM: { status: 404, hint: 'Run `gantry alarms` to list the alarms of gantry.yaml.' },
+  UNKNOWN_INCIDENT: { status: 404, hint: 'Run `gantry incidents list --status all` to see the incidents.' },
+  INVALID_INCIDENT_STATE: {
+    status: 409,
+    hint: 'See the incident with `gantry incidents show ID`: the action does not apply to its current status.',
+  },
+  UNKNOWN_SILENCE: { status: 404, hint: 'Run `gantry silences list --all` to see the silences.' },
+  ALERT_NOT_FIRING: {
+    status: 409,
+    hint: 'Only a firing alarm can be acknowledged; see its state with `gantry alarms`.',
+  },
   NO_TRACK_MATCH: { status: 422, hint: 'Add a `track` rule for this ref to an environment in gantry.yaml.' },
   REQUIREMENT_NOT_MET: { status: 422, hint: 'Release the version to the required environment first.' },
   NOTHING_TO_ROLL_BACK: { status: 422, hint: 'Pass --to VERSION to choose a version explicitly.' },

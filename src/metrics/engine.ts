@@ -7,9 +7,11 @@ import type { MetricsSink, RequestRecord } from '../proxy/types.ts';
 import type { Store } from '../store/types.ts';
 import { type InstanceSample, InstanceSamples } from './instance-samples.ts';
 import { runQuery } from './query.ts';
-import { collectMinute, MINUTE_MS, mergeRollups, type PendingRollup } from './rollup.ts';
+import { collectMinute, MINUTE_MS, mergeRollups, type PendingRollup, rollupTally } from './rollup.ts';
 import { SeriesState } from './series.ts';
+import { quantileOf } from './sketch.ts';
 import { type ClosedSecond, countersOf, type SeriesCounters, secondStats } from './snapshots.ts';
+import { addToTally, emptyTally } from './tally.ts';
 import type { MetricsQuery, MetricsReader, Series, WindowStats } from './types.ts';
 import { computeWindow, DEFAULT_MAX_SAMPLES } from './window.ts';
 
@@ -41,6 +43,9 @@ export interface MetricsEngineOptions {
   logger?: Logger;
 }
 
+/** Request statistics of every version of an environment together over a time window. */
+export type EnvironmentWindow = Omit<WindowStats, 'version' | 'latencies'>;
+
 export interface MetricsEngine extends MetricsSink, MetricsReader {
   /** Starts the timers: seconds announced, minutes rolled up, memory and old rollups pruned. */
   start(): void;
@@ -55,6 +60,12 @@ export interface MetricsEngine extends MetricsSink, MetricsReader {
   subscribeSecond(fn: (s: ClosedSecond) => void): () => void;
   setInstanceSample(s: InstanceSample): void;
   counters(): SeriesCounters[];
+  /**
+   * Every version of an environment merged over [from, to) (what alarms evaluate): the seconds
+   * memory holds, and before them the minute rollups of the store (a minute counts in the window
+   * holding its middle, so windows not aligned to minutes share none).
+   */
+  environmentWindow(environment: string, from: number, to: number): Promise<EnvironmentWindow>;
 }
 
 export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
@@ -255,6 +266,42 @@ export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
 
     counters(): SeriesCounters[] {
       return allSeries().map(countersOf);
+    },
+
+    async environmentWindow(environment, from, to): Promise<EnvironmentWindow> {
+      const now = clock.now();
+      const memoryStart = memoryFrom(now);
+      const tally = emptyTally();
+      const first = Math.floor(Math.max(from, memoryStart) / 1000);
+      const last = Math.min(Math.ceil(to / 1000) - 1, Math.floor(now / 1000) + 60);
+      for (const series of byEnv.get(environment)?.values() ?? []) {
+        for (let s = first; s <= last; s++) {
+          const b = series.bucketAt(s);
+          if (b && b.requests > 0) addToTally(tally, b, true);
+        }
+      }
+      const rollupsTo = Math.min(to, memoryStart);
+      if (opts.store && from < rollupsTo) {
+        const half = MINUTE_MS / 2;
+        const rows = await opts.store.metrics.list({
+          service: opts.service,
+          environment,
+          from: new Date(Math.ceil((from - half) / MINUTE_MS) * MINUTE_MS).toISOString(),
+          to: new Date(Math.ceil((rollupsTo - half) / MINUTE_MS) * MINUTE_MS).toISOString(),
+        });
+        for (const row of rows) addToTally(tally, rollupTally(row, true), true);
+      }
+      return {
+        environment,
+        from,
+        to,
+        requests: tally.requests,
+        byClass: { '2xx': tally.c2xx, '3xx': tally.c3xx, '4xx': tally.c4xx, '5xx': tally.c5xx },
+        errorRate: tally.requests > 0 ? tally.c5xx / tally.requests : 0,
+        p50: quantileOf(tally.sketch, 0.5),
+        p95: quantileOf(tally.sketch, 0.95),
+        p99: quantileOf(tally.sketch, 0.99),
+      };
     },
   };
 }

@@ -1,6 +1,6 @@
 // The tables as kysely sees them. Column names are snake_case; the repositories map rows to the
 // camelCase records of types.ts. Timestamps are ISO-8601 UTC text with milliseconds.
-import type { InstanceState, ReleaseKind, ReleaseState } from './types.ts';
+import type { AlarmStateName, InstanceState, ReleaseKind, ReleaseState } from './types.ts';
 
 export interface ServicesTable {
   name: string;
@@ -105,6 +105,128 @@ export interface MetricRollupsTable {
   sketch: string;
 }
 
+export interface IncidentsTable {
+  id: string;
+  service: string;
+  environment: string;
+  description: string;
+  severity: 'P1' | 'P2' | 'P3' | 'P4';
+  status: 'open' | 'acknowledged' | 'resolved';
+  opened_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  assignee: string | null;
+  resolution: string | null;
+  root_cause: string | null;
+  updated_at: string;
+  /** Seq of the newest entry; bumped by UPDATE so concurrent appends serialise on this row. */
+  last_seq: number;
+}
+
+export interface IncidentAlarmsTable {
+  incident_id: string;
+  alarm: string;
+  /** Order of joining (1 = the alarm that opened the incident). */
+  position: number;
+  joined_at: string;
+}
+
+export interface IncidentEntriesTable {
+  incident_id: string;
+  seq: number;
+  at: string;
+  type: string;
+  message: string;
+  actor: string | null;
+  /** JSON object or null. */
+  data: string | null;
+  /** Idempotency key (alarm transition id, delivery id…), unique per incident when present. */
+  dedupe_key: string | null;
+}
+
+export interface NotificationOutboxTable {
+  id: string;
+  group_key: string;
+  service: string;
+  alarm: string;
+  environment: string;
+  receiver: string;
+  channel_index: number;
+  channel_type: string;
+  kind: 'firing' | 'resolved' | 'repeat' | 'acknowledge';
+  /** JSON. */
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  claimed_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export interface NotificationAlertsTable {
+  group_key: string;
+  service: string;
+  alarm: string;
+  environment: string;
+  status: 'firing' | 'resolved';
+  episode_id: string;
+  /** JSON. */
+  alert: string;
+  /** JSON array of notify group names. */
+  receivers: string;
+  notified: 'firing' | 'resolved' | null;
+  last_notified_at: string | null;
+  repeats: number;
+  acked_at: string | null;
+  acked_by: string | null;
+  updated_at: string;
+}
+
+export interface SilencesTable {
+  id: string;
+  /** JSON array of { name, value, isRegex }. */
+  matchers: string;
+  starts_at: string;
+  ends_at: string;
+  comment: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AlarmStatesTable {
+  service: string;
+  alarm: string;
+  environment: string;
+  metric: string;
+  state: AlarmStateName;
+  since: string;
+  reason: string;
+  last_transition_id: string | null;
+  updated_at: string;
+}
+
+export interface AlarmHistoryTable {
+  id: string;
+  service: string;
+  alarm: string;
+  environment: string;
+  metric: string;
+  severity: 'P1' | 'P2' | 'P3' | 'P4';
+  from_state: AlarmStateName;
+  to_state: AlarmStateName;
+  at: string;
+  reason: string;
+  /** JSON: datapoints, threshold, notify, runbook, description. */
+  detail: string;
+}
+
 export interface Database {
   services: ServicesTable;
   environments: EnvironmentsTable;
@@ -114,4 +236,12 @@ export interface Database {
   instances: InstancesTable;
   environment_events: EnvironmentEventsTable;
   metric_rollups: MetricRollupsTable;
+  incidents: IncidentsTable;
+  incident_alarms: IncidentAlarmsTable;
+  incident_entries: IncidentEntriesTable;
+  notification_outbox: NotificationOutboxTable;
+  notification_alerts: NotificationAlertsTable;
+  silences: SilencesTable;
+  alarm_states: AlarmStatesTable;
+  alarm_history: AlarmHistoryTable;
 }

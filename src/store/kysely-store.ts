@@ -3,10 +3,13 @@
 import { type Kysely, sql } from 'kysely';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { Database } from './database.ts';
+import { KyselyAlarmRepo } from './repos/alarms.ts';
 import { KyselyEnvironmentEventRepo } from './repos/environment-events.ts';
 import { KyselyEnvironmentRepo } from './repos/environments.ts';
+import { KyselyIncidentRepo } from './repos/incidents.ts';
 import { KyselyInstanceRepo } from './repos/instances.ts';
 import { KyselyMetricRollupRepo } from './repos/metric-rollups.ts';
+import { createNotificationRepos } from './repos/notifications.ts';
 import { KyselyReleaseRepo } from './repos/releases.ts';
 import { KyselyServiceRepo } from './repos/services.ts';
 import { KyselyVersionRepo } from './repos/versions.ts';
@@ -16,6 +19,7 @@ import type {
   EnvironmentRepo,
   InstanceRepo,
   MetricRollupRepo,
+  NotificationRepos,
   ReleaseRepo,
   ServiceRepo,
   Store,
@@ -31,6 +35,9 @@ export class KyselyStore implements Store {
   readonly instances: InstanceRepo;
   readonly events: EnvironmentEventRepo;
   readonly metrics: MetricRollupRepo;
+  readonly incidents: KyselyIncidentRepo;
+  readonly notifications: NotificationRepos;
+  readonly alarms: KyselyAlarmRepo;
   readonly #db: Kysely<Database>;
   #closing: Promise<void> | undefined;
 
@@ -45,6 +52,9 @@ export class KyselyStore implements Store {
     this.instances = new KyselyInstanceRepo(db, now);
     this.events = new KyselyEnvironmentEventRepo(db, now);
     this.metrics = new KyselyMetricRollupRepo(db);
+    this.incidents = new KyselyIncidentRepo(db, now);
+    this.notifications = createNotificationRepos(db);
+    this.alarms = new KyselyAlarmRepo(db, now);
   }
 
   async ping(): Promise<void> {

@@ -230,11 +230,13 @@ export interface EnvironmentEventRecord {
 
 export interface EnvironmentEventRepo {
   append(e: Omit<EnvironmentEventRecord, 'id' | 'at'>): Promise<EnvironmentEventRecord>;
-  /** Newest first. */
+  /** Newest first; `since`/`until` are ISO-8601 bounds on `at`, inclusive. */
   list(q: {
     service: string;
     environment?: string;
     instance?: string;
+    since?: string;
+    until?: string;
     limit?: number;
   }): Promise<EnvironmentEventRecord[]>;
   /** Deletes events older than `before` (ISO-8601); returns how many. */
@@ -280,6 +282,290 @@ export interface MetricRollupRepo {
   prune(before: string): Promise<number>;
 }
 
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+
+/** An incident of one (service, environment); at most one is open or acknowledged at a time. */
+export interface IncidentRecord {
+  id: string; // e.g. inc_01J...
+  service: string;
+  environment: string;
+  /** Brief description, e.g. "high-5xx in production". */
+  description: string;
+  severity: 'P1' | 'P2' | 'P3' | 'P4';
+  status: IncidentStatus;
+  /** Alarms that opened or joined it, in the order they did. */
+  alarms: string[];
+  openedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  assignee: string | null;
+  resolution: string | null;
+  rootCause: string | null;
+  updatedAt: string;
+}
+
+/** One entry of an incident's own timeline (alarm transitions, notifications, acks, notes…). */
+export interface IncidentEntryRecord {
+  incidentId: string;
+  seq: number; // 1, 2, 3… per incident
+  at: string;
+  type: string; // 'opened' | 'alarm.joined' | 'severity' | 'alarm' | 'notification' | 'ack' | 'assign' | 'note' | 'resolved'
+  message: string;
+  by: string | null;
+  data: Record<string, unknown> | null;
+}
+
+/** An entry to append; an entry whose `key` the incident already has is skipped (idempotent replays). */
+export interface NewIncidentEntry {
+  at: string;
+  type: string;
+  message: string;
+  by?: string | null;
+  data?: Record<string, unknown> | null;
+  key?: string | null;
+}
+
+export interface IncidentChange {
+  /** Applied only while the incident is in one of these states; otherwise update returns undefined. */
+  ifStatus?: IncidentStatus[];
+  set?: Partial<
+    Pick<
+      IncidentRecord,
+      | 'severity'
+      | 'status'
+      | 'acknowledgedAt'
+      | 'acknowledgedBy'
+      | 'resolvedAt'
+      | 'resolvedBy'
+      | 'assignee'
+      | 'resolution'
+      | 'rootCause'
+    >
+  >;
+  /** An alarm joining the incident (no-op when it is a member already). */
+  addAlarm?: string;
+  entries?: NewIncidentEntry[];
+}
+
+export interface IncidentRepo {
+  /**
+   * Opens an incident with its first entries, unless (service, environment) already has an open or
+   * acknowledged one: then nothing is written and that one comes back with opened false.
+   */
+  open(
+    i: Pick<IncidentRecord, 'id' | 'service' | 'environment' | 'description' | 'severity' | 'openedAt'> & {
+      alarm: string;
+    },
+    entries: NewIncidentEntry[],
+  ): Promise<{ incident: IncidentRecord; opened: boolean }>;
+  get(id: string): Promise<IncidentRecord | undefined>;
+  /** The open or acknowledged incident of (service, environment), if any. */
+  findActive(service: string, environment: string): Promise<IncidentRecord | undefined>;
+  /** Newest first. `since`: opened at or after (ISO-8601). */
+  list(q: {
+    service?: string;
+    environment?: string;
+    status?: IncidentStatus[];
+    since?: string;
+    limit?: number;
+  }): Promise<IncidentRecord[]>;
+  /** Applies a change in one transaction; undefined when the ifStatus guard did not hold. */
+  update(id: string, change: IncidentChange): Promise<IncidentRecord | undefined>;
+  /** Oldest first. */
+  entries(id: string): Promise<IncidentEntryRecord[]>;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+export type DeliveryKind = 'firing' | 'resolved' | 'repeat' | 'acknowledge';
+
+/** One notification to one channel of one notify group: a row of the outbox, written before it is sent. */
+export interface DeliveryRecord {
+  /** Deterministic (e.g. `<transition id>:<receiver>:<channel index>`), so it is never inserted twice. */
+  id: string;
+  groupKey: string;
+  service: string;
+  alarm: string;
+  environment: string;
+  /** Notify group name (gantry.yaml `notify:` key). */
+  receiver: string;
+  channelIndex: number;
+  channelType: string;
+  kind: DeliveryKind;
+  /** The notification as the channels render it (JSON without secrets); owned by the notify module. */
+  payload: unknown;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  /** The worker sending it, until `claimedUntil`; null when nobody holds it. */
+  claimedBy: string | null;
+  claimedUntil: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+  deliveredAt: string | null;
+}
+
+export type NewDelivery = Pick<
+  DeliveryRecord,
+  | 'id'
+  | 'groupKey'
+  | 'service'
+  | 'alarm'
+  | 'environment'
+  | 'receiver'
+  | 'channelIndex'
+  | 'channelType'
+  | 'kind'
+  | 'payload'
+  | 'nextAttemptAt'
+  | 'createdAt'
+>;
+
+/** The outcome of one attempt, written only while `owner` still holds the row. */
+export interface DeliveryAttempt {
+  owner: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  deliveredAt: string | null;
+  at: string;
+}
+
+/** What the receivers of one alert group were told (Alertmanager's notification log), for de-duplication. */
+export interface AlertGroupRecord {
+  groupKey: string;
+  service: string;
+  alarm: string;
+  environment: string;
+  status: 'firing' | 'resolved';
+  /** Id of the transition that started the current (or last) firing. */
+  episodeId: string;
+  /** The alert as last built (JSON); owned by the notify module. */
+  alert: unknown;
+  /** Notify groups of the rule. */
+  receivers: string[];
+  /** The status the receivers were last told, null before the first notification. */
+  notified: 'firing' | 'resolved' | null;
+  lastNotifiedAt: string | null;
+  /** Repeat notifications sent in the current firing. */
+  repeats: number;
+  ackedAt: string | null;
+  ackedBy: string | null;
+  updatedAt: string;
+}
+
+export interface SilenceMatcher {
+  name: string;
+  value: string;
+  isRegex: boolean;
+}
+
+export interface SilenceRecord {
+  id: string;
+  matchers: SilenceMatcher[];
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OutboxRepo {
+  /** Pending deliveries, oldest first. */
+  pending(limit: number): Promise<DeliveryRecord[]>;
+  /** Takes a pending row for `owner` until `until`, unless another worker holds it; true when taken. */
+  claim(id: string, owner: string, until: string, now: string): Promise<boolean>;
+  /** Frees every claim (a restarted single server: the holders are gone); returns how many. */
+  releaseClaims(): Promise<number>;
+  /** Records an attempt and frees the claim; false when `owner` no longer held the row. */
+  finish(id: string, attempt: DeliveryAttempt): Promise<boolean>;
+  get(id: string): Promise<DeliveryRecord | undefined>;
+  /** Newest first. */
+  list(q: { limit?: number; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
+}
+
+export interface AlertLogRepo {
+  /**
+   * Saves a group's state and inserts its new deliveries in one transaction; a delivery whose id
+   * exists already is left as it is. Returns the ids inserted.
+   */
+  commit(group: AlertGroupRecord, deliveries: NewDelivery[]): Promise<string[]>;
+  get(groupKey: string): Promise<AlertGroupRecord | undefined>;
+  list(q?: { status?: 'firing' | 'resolved' }): Promise<AlertGroupRecord[]>;
+}
+
+export interface SilenceRepo {
+  create(s: SilenceRecord): Promise<SilenceRecord>;
+  get(id: string): Promise<SilenceRecord | undefined>;
+  /** Newest first; `endsAfter` keeps those ending after that time (ISO-8601). */
+  list(q?: { endsAfter?: string; limit?: number }): Promise<SilenceRecord[]>;
+  /** Sets endsAt (and updatedAt); undefined when no such silence. */
+  end(id: string, endsAt: string, at: string): Promise<SilenceRecord | undefined>;
+}
+
+/** The notification pipeline's persistent state. */
+export interface NotificationRepos {
+  outbox: OutboxRepo;
+  alerts: AlertLogRepo;
+  silences: SilenceRepo;
+}
+
+export type AlarmStateName = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/** The persisted state of one alarm: what a restarted server starts from. */
+export interface AlarmStateRecord {
+  service: string;
+  alarm: string;
+  environment: string;
+  metric: string;
+  state: AlarmStateName;
+  /** When it entered that state (ISO-8601). */
+  since: string;
+  reason: string;
+  lastTransitionId: string | null;
+}
+
+/** One transition of an alarm, as recorded (the same fields as alarms' AlarmTransition). */
+export interface AlarmTransitionRecord {
+  id: string;
+  service: string;
+  alarm: string;
+  environment: string;
+  metric: string;
+  severity: 'P1' | 'P2' | 'P3' | 'P4';
+  from: AlarmStateName;
+  to: AlarmStateName;
+  at: string;
+  reason: string;
+  datapoints: Array<number | null>;
+  threshold: { above?: number; below?: number };
+  notify: string[];
+  runbook: string | null;
+  description: string | null;
+}
+
+export interface AlarmRepo {
+  /** Every persisted alarm state of a service. */
+  states(service: string): Promise<AlarmStateRecord[]>;
+  /** Appends the transition to the history and sets the alarm's state, in one transaction. */
+  recordTransition(t: AlarmTransitionRecord): Promise<void>;
+  /** Forgets the state of an alarm removed from the config (its history stays). */
+  removeState(service: string, alarm: string, environment: string): Promise<void>;
+  /** Newest first. */
+  history(q: {
+    service: string;
+    alarm?: string;
+    environment?: string;
+    limit?: number;
+  }): Promise<AlarmTransitionRecord[]>;
+  /** Deletes history older than `before` (ISO-8601); returns how many. */
+  prune(before: string): Promise<number>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   services: ServiceRepo;
@@ -289,6 +575,9 @@ export interface Store {
   instances: InstanceRepo;
   events: EnvironmentEventRepo;
   metrics: MetricRollupRepo;
+  incidents: IncidentRepo;
+  notifications: NotificationRepos;
+  alarms: AlarmRepo;
   /** Cheap round trip used by /readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 // hello: the example service Gantry deploys. Plain Node, no dependencies.
 // Endpoints: / · /health · /readiness · /api/items (GET, POST echo) · /slow?ms=N ·
-// POST /admin/readiness?ready=false|true (take the instance out of traffic and back)
+// POST /admin/readiness?ready=false|true (take the instance out of traffic and back) ·
+// POST /admin/errors?rate=0.5 (fail that share of requests from now on; ?rate= resets)
 // Knobs that simulate a bad build are read by knobs.js (HELLO_* variables or hello.json).
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
@@ -72,6 +73,19 @@ async function handle(req, res) {
   if (path === '/health') return sendHealth(res, checkLiveness(healthInput()));
   if (path === '/readiness') return sendHealth(res, checkReadiness(healthInput()));
   if (path === '/slow') return handleSlow(res, url);
+  if (path === '/admin/errors' && req.method === 'POST') {
+    // Change the error rate at run time (an outage that starts and ends on cue): ?rate=0.5, ?rate= resets.
+    const raw = url.searchParams.get('rate');
+    const rate = raw === null || raw === '' ? null : Number(raw);
+    if (rate !== null && !(rate >= 0 && rate <= 1))
+      return send(res, 400, { error: 'rate must be between 0 and 1' });
+    errorRateOverride = rate;
+    log('info', 'error rate switched', { error_rate: rate ?? knobs.error_rate });
+    return send(res, 200, {
+      error_rate: rate ?? knobs.error_rate,
+      instance: process.env.GANTRY_INSTANCE_ID ?? null,
+    });
+  }
   if (path === '/admin/readiness' && req.method === 'POST') {
     // Take this instance out of (or back into) traffic at run time, like podinfo's /readyz/disable.
     unready = url.searchParams.get('ready') === 'false';
@@ -126,11 +140,14 @@ async function handleSlow(res, url) {
   return send(res, 200, { slept_ms: ms, version, instance });
 }
 
+let errorRateOverride = null;
+
 function shouldFail() {
-  const before = Math.floor(served * knobs.error_rate);
+  const rate = errorRateOverride ?? knobs.error_rate;
+  const before = Math.floor(served * rate);
   served++;
   // Deterministic: exactly error_rate of the requests fail, spread evenly.
-  return Math.floor(served * knobs.error_rate) > before;
+  return Math.floor(served * rate) > before;
 }
 
 let unready = false;

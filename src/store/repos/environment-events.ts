@@ -33,6 +33,8 @@ export class KyselyEnvironmentEventRepo implements EnvironmentEventRepo {
     service: string;
     environment?: string;
     instance?: string;
+    since?: string;
+    until?: string;
     limit?: number;
   }): Promise<EnvironmentEventRecord[]> {
     let query = this.#db
@@ -44,6 +46,8 @@ export class KyselyEnvironmentEventRepo implements EnvironmentEventRepo {
       .limit(q.limit ?? 100);
     if (q.environment !== undefined) query = query.where('environment', '=', q.environment);
     if (q.instance !== undefined) query = query.where('instance', '=', q.instance);
+    if (q.since !== undefined) query = query.where('at', '>=', q.since);
+    if (q.until !== undefined) query = query.where('at', '<=', q.until);
     return (await query.execute()).map(toRecord);
   }
 

@@ -1,0 +1,140 @@
+// GET /api/v1/alarms (every alarm's state), GET /api/v1/alarms/:name/history (its transitions) and
+// GET /api/v1/synthetics (each synthetic check with its last results). The handlers answer their
+// own errors so that the routes behave the same on any fastify instance they are registered on.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ZodError, z } from 'zod';
+import type { AlarmEngine } from '../alarms/engine.ts';
+import type { AlarmStatus, AlarmTransition } from '../alarms/types.ts';
+import { GantryError } from '../lib/errors.ts';
+import type { SyntheticStatus, SyntheticsRunner } from '../synthetics/runner.ts';
+import type { RouteDoc } from './route-table.ts';
+
+export type { AlarmStatus, AlarmTransition, SyntheticStatus };
+
+export interface AlarmListResponse {
+  alarms: AlarmStatus[];
+}
+
+export interface AlarmHistoryResponse {
+  alarm: string;
+  /** Newest first. */
+  transitions: AlarmTransition[];
+}
+
+export interface SyntheticListResponse {
+  synthetics: SyntheticStatus[];
+}
+
+export interface AlarmRouteDeps {
+  alarms: Pick<AlarmEngine, 'statuses' | 'history'>;
+  synthetics: Pick<SyntheticsRunner, 'statuses'>;
+}
+
+const envName = z.string().min(1).max(64);
+const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
+
+export const alarmSchemas = {
+  list: z.object({ environment: envName.optional(), state: z.enum(STATES).optional() }).strict(),
+  name: z.object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'an alarm name: letters, digits, _ . - (at most 128)'),
+  }),
+  history: z
+    .object({
+      environment: envName.optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    })
+    .strict(),
+  synthetics: z.object({ environment: envName.optional() }).strict(),
+};
+
+export const alarmRouteDocs: RouteDoc[] = [
+  {
+    method: 'GET',
+    path: '/api/v1/alarms',
+    summary: 'Every alarm of gantry.yaml: state (OK, ALARM, INSUFFICIENT_DATA), since when, why, last value',
+    tag: 'alarms',
+    query: alarmSchemas.list,
+    responses: { 200: 'AlarmListResponse', 400: 'bad query' },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/alarms/:name/history',
+    summary: "An alarm's transitions, newest first, each with its reason and datapoints",
+    tag: 'alarms',
+    query: alarmSchemas.history,
+    responses: { 200: 'AlarmHistoryResponse', 400: 'bad query', 404: 'unknown alarm' },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/synthetics',
+    summary: 'Every synthetic check with its schedule and last results, newest first',
+    tag: 'alarms',
+    query: alarmSchemas.synthetics,
+    responses: { 200: 'SyntheticListResponse', 400: 'bad query' },
+  },
+];
+
+export function registerAlarmRoutes(app: FastifyInstance, deps: AlarmRouteDeps): void {
+  app.get('/api/v1/alarms', async (req, reply) => {
+    try {
+      const q = alarmSchemas.list.parse(req.query ?? {});
+      const alarms = deps.alarms
+        .statuses()
+        .filter((a) => q.environment === undefined || a.environment === q.environment)
+        .filter((a) => q.state === undefined || a.state === q.state);
+      const body: AlarmListResponse = { alarms };
+      return reply.send(body);
+    } catch (err) {
+      return answerError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/alarms/:name/history', async (req, reply) => {
+    try {
+      const { name } = alarmSchemas.name.parse(req.params ?? {});
+      const q = alarmSchemas.history.parse(req.query ?? {});
+      const transitions = await deps.alarms.history({
+        alarm: name,
+        limit: q.limit,
+        ...(q.environment !== undefined ? { environment: q.environment } : {}),
+      });
+      const configured = deps.alarms.statuses().some((a) => a.alarm === name);
+      // A removed alarm's history stays readable; a name never seen is a typo.
+      if (!configured && transitions.length === 0) {
+        const known = [...new Set(deps.alarms.statuses().map((a) => a.alarm))];
+        throw new GantryError('UNKNOWN_ALARM', `no alarm ${name} (alarms: ${known.join(', ') || 'none'})`);
+      }
+      const body: AlarmHistoryResponse = { alarm: name, transitions };
+      return reply.send(body);
+    } catch (err) {
+      return answerError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/synthetics', async (req, reply) => {
+    try {
+      const q = alarmSchemas.synthetics.parse(req.query ?? {});
+      const synthetics = deps.synthetics
+        .statuses()
+        .filter((s) => q.environment === undefined || s.environment === q.environment);
+      const body: SyntheticListResponse = { synthetics };
+      return reply.send(body);
+    } catch (err) {
+      return answerError(reply, err);
+    }
+  });
+}
+
+function answerError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof ZodError) {
+    const issues = err.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
+    const e = new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, {
+      details: { issues },
+    });
+    return reply.code(e.status).send(e.toJSON());
+  }
+  if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
+  throw err;
+}
