@@ -139,7 +139,7 @@ async function runStep(ctx: RunContext, strategy: CanaryStrategy, index: number)
   for (;;) {
     if (ctx.signal.aborted) return { kind: 'interrupted' };
     const abort = ctx.control.abortRequested;
-    if (abort) return { kind: 'fail', reason: 'Aborted', message: `aborted by an operator: ${abort.reason}` };
+    if (abort) return { kind: 'fail', reason: 'Aborted', message: `aborted: ${abort.reason}` };
     if (ctx.control.promoteRequested) return { kind: 'promote' };
     const now = clock.now();
     const canaryStep = metrics.window(rel.environment, rel.version, startedAt, now);
