@@ -29,7 +29,12 @@ interface Hook {
     receiver: string;
     groupKey: string;
     commonLabels: Record<string, string>;
-    alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string>; fingerprint: string }>;
+    alerts: Array<{
+      status: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+      fingerprint: string;
+    }>;
   };
 }
 
@@ -97,7 +102,12 @@ incidents: { open_at: P2 }
 `,
     });
     ports = cfg.ports;
-    server = await startServer({ config: cfg.file, dataDir: `${tmp.dir}/data`, listen: '127.0.0.1:0', logger: silentLogger });
+    server = await startServer({
+      config: cfg.file,
+      dataDir: `${tmp.dir}/data`,
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
     api = new ApiClient(server.url);
     for (const [v, knobs] of [
       ['v1', {}],
@@ -106,7 +116,9 @@ incidents: { open_at: P2 }
       expect((await api.upload(v, await helloBuild(tmp.dir, v, knobs))).status).toBe(201);
     }
     expect((await api.waitRelease((await api.deploy('staging', 'v1')).id)).release.state).toBe('succeeded');
-    expect((await api.waitRelease((await api.deploy('production', 'v1')).id)).release.state).toBe('succeeded');
+    expect((await api.waitRelease((await api.deploy('production', 'v1')).id)).release.state).toBe(
+      'succeeded',
+    );
   });
 
   afterAll(async () => {
@@ -130,30 +142,49 @@ incidents: { open_at: P2 }
     const load = startPacedLoad(ports.production, 50);
     await sleep(1500);
     await outage('1');
-    const firing = await waitFor('firing webhook', async () => hooks.find((h) => h.body.status === 'firing'), 20_000);
+    const firing = await waitFor(
+      'firing webhook',
+      async () => hooks.find((h) => h.body.status === 'firing'),
+      20_000,
+    );
 
     // Alertmanager's webhook format, and the signature over the raw body.
     expect(firing.body.version).toBe('4');
     expect(firing.body.receiver).toBe('oncall');
-    expect(firing.body.commonLabels).toMatchObject({ alertname: 'high-5xx', environment: 'production', severity: 'P2' });
+    expect(firing.body.commonLabels).toMatchObject({
+      alertname: 'high-5xx',
+      environment: 'production',
+      severity: 'P2',
+    });
     expect(firing.body.alerts[0]?.annotations.summary).toMatch(/http_5xx_rate/);
     const expected = createHmac('sha256', HOOK_KEY).update(firing.raw).digest('hex');
     expect(firing.headers['x-gantry-signature']).toBe(`sha256=${expected}`);
     expect(firing.headers['x-gantry-delivery']).toBeTruthy();
     expect(firing.raw).not.toContain(HOOK_KEY);
 
-    const mail = await waitFor('alarm email', async () => mails.find((m) => /Subject:.*ALARM/i.test(m)), 20_000);
+    const mail = await waitFor(
+      'alarm email',
+      async () => mails.find((m) => /Subject:.*ALARM/i.test(m)),
+      20_000,
+    );
     expect(mail).toMatch(/high-5xx/);
     expect(mail).toMatch(/To: ops@example\.com/i);
 
     const incident = await waitFor('incident opened', async () => {
-      const r = await api.call<{ incidents: Array<{ id: string; severity: string; status: string }> }>('GET', '/api/v1/incidents');
+      const r = await api.call<{ incidents: Array<{ id: string; severity: string; status: string }> }>(
+        'GET',
+        '/api/v1/incidents',
+      );
       return r.body.incidents.find((i) => i.status === 'open');
     });
     expect(incident.severity).toBe('P2');
 
     await outage('');
-    const resolved = await waitFor('resolved webhook', async () => hooks.find((h) => h.body.status === 'resolved'), 20_000);
+    const resolved = await waitFor(
+      'resolved webhook',
+      async () => hooks.find((h) => h.body.status === 'resolved'),
+      20_000,
+    );
     expect(resolved.body.alerts[0]?.fingerprint).toBe(firing.body.alerts[0]?.fingerprint);
     await waitFor('resolved email', async () => mails.find((m) => /Subject:.*RESOLVED/i.test(m)), 20_000);
     await load.stop();
@@ -164,13 +195,21 @@ incidents: { open_at: P2 }
     );
     const types = detail.body.timeline.map((e) => e.type);
     expect(types.some((t) => t.startsWith('release'))).toBe(true); // the production deploy before it
-    expect(detail.body.timeline.some((e) => /high-5xx/.test(e.message) && /ALARM/.test(e.message))).toBe(true);
+    expect(detail.body.timeline.some((e) => /high-5xx/.test(e.message) && /ALARM/.test(e.message))).toBe(
+      true,
+    );
     expect(detail.body.timeline.some((e) => /webhook|email/.test(e.message))).toBe(true);
 
-    expect((await api.call('POST', `/api/v1/incidents/${incident.id}/ack`, { by: 'alice' })).status).toBe(200);
+    expect((await api.call('POST', `/api/v1/incidents/${incident.id}/ack`, { by: 'alice' })).status).toBe(
+      200,
+    );
     expect(
-      (await api.call('POST', `/api/v1/incidents/${incident.id}/resolve`, { by: 'alice', resolution: 'error knob reset' }))
-        .status,
+      (
+        await api.call('POST', `/api/v1/incidents/${incident.id}/resolve`, {
+          by: 'alice',
+          resolution: 'error knob reset',
+        })
+      ).status,
     ).toBe(200);
     const pm = await (await fetch(`${server.url}/api/v1/incidents/${incident.id}/postmortem`)).text();
     for (const section of ['Summary', 'Severity', 'Timeline', 'Root cause', 'Resolution', 'Prevention']) {
@@ -192,7 +231,10 @@ incidents: { open_at: P2 }
     await waitFor(
       'alarm firing',
       async () => {
-        const r = await api.call<{ alarms: Array<{ alarm: string; state: string }> }>('GET', '/api/v1/alarms');
+        const r = await api.call<{ alarms: Array<{ alarm: string; state: string }> }>(
+          'GET',
+          '/api/v1/alarms',
+        );
         return r.body.alarms.find((a) => a.alarm === 'high-5xx')?.state === 'ALARM';
       },
       20_000,
@@ -201,7 +243,9 @@ incidents: { open_at: P2 }
     expect(hooks.slice(before).filter((h) => h.body.status === 'firing')).toEqual([]);
     await outage('');
     await load.stop();
-    expect((await api.call('DELETE', `/api/v1/silences/${silence.body.silence.id}`)).status).toBeLessThan(300);
+    expect((await api.call('DELETE', `/api/v1/silences/${silence.body.silence.id}`)).status).toBeLessThan(
+      300,
+    );
   });
 
   it('an alarm firing during a canary aborts it, with the alarm as the reason', async () => {
