@@ -3,18 +3,16 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { AlarmStatus, AlarmTransition, SyntheticStatus } from '../../api/alarm-routes.ts';
 import { formatDuration as formatConfigDuration, parseDuration } from '../../config/units.ts';
-import { type CliContext, createClient, perform } from '../context.ts';
-import { EXIT_OK, UsageError } from '../errors.ts';
+import type { GantryClient } from '../client.ts';
+import { type ClientOptions, commandGroup } from '../command-group.ts';
+import type { CliContext } from '../context.ts';
+import { UsageError } from '../errors.ts';
 import { formatDateTime, formatTable } from '../format.ts';
-import { writeJson, writeLine } from '../io.ts';
-import { addClientOptions, addExamples, parsePositiveInt } from '../options.ts';
+import { writeJson } from '../io.ts';
+import { addExamples, parsePositiveInt } from '../options.ts';
 import { formatValue } from './metrics.ts';
 
 const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
-
-interface ClientOptions {
-  dataDir?: string;
-}
 
 function parseState(value: string): string {
   const state = value.toUpperCase();
@@ -41,20 +39,7 @@ export function registerAlarms(program: Command, ctx: CliContext): Command {
     'gantry alarms synthetics',
   ]);
 
-  const run = (command: Command, body: (json: boolean) => Promise<void>) =>
-    perform(ctx, command, async (json) => {
-      await body(json);
-      return EXIT_OK;
-    });
-  const client = (opts: ClientOptions) => createClient(ctx, opts.dataDir);
-  const print = (lines: string[]) => {
-    for (const line of lines) writeLine(ctx.io.stdout, line);
-  };
-  const sub = (name: string, description: string, examples: string[], opts: { isDefault?: boolean } = {}) => {
-    const cmd = addClientOptions(group.command(name, opts).description(description));
-    addExamples(cmd, examples);
-    return cmd;
-  };
+  const { run, client, print, sub } = commandGroup(ctx, group);
 
   sub('list', 'list every alarm with its state (the default)', ['gantry alarms list --env production'], {
     isDefault: true,
@@ -130,10 +115,7 @@ export function registerAlarms(program: Command, ctx: CliContext): Command {
 }
 
 /** The one environment an alarm name is defined for; a silence without it would match every one. */
-async function environmentOf(
-  c: Awaited<ReturnType<typeof createClient>>,
-  name: string,
-): Promise<string | undefined> {
+async function environmentOf(c: GantryClient, name: string): Promise<string | undefined> {
   const envs = [
     ...new Set((await c.listAlarms()).alarms.filter((a) => a.alarm === name).map((a) => a.environment)),
   ];

@@ -8,17 +8,13 @@ import type {
   TimelineEntry,
 } from '../../api/incident-routes.ts';
 import { parseDuration } from '../../config/units.ts';
-import { type CliContext, createClient, perform } from '../context.ts';
-import { EXIT_OK } from '../errors.ts';
+import { type ClientOptions, commandGroup } from '../command-group.ts';
+import type { CliContext } from '../context.ts';
 import { formatClock, formatDateTime, formatDuration, formatTable } from '../format.ts';
 import { writeJson, writeLine } from '../io.ts';
-import { addClientOptions, addExamples, parsePositiveInt } from '../options.ts';
+import { addExamples, parsePositiveInt } from '../options.ts';
 
 const STATUSES = ['open', 'acknowledged', 'resolved', 'active', 'all'];
-
-interface ClientOptions {
-  dataDir?: string;
-}
 
 function parseStatus(value: string): string {
   if (!STATUSES.includes(value)) throw new InvalidArgumentError(`expected one of ${STATUSES.join(', ')}.`);
@@ -51,20 +47,7 @@ export function registerIncidents(program: Command, ctx: CliContext): Command {
     'gantry incidents note inc_01abc "error rate back under 1 %"',
   ]);
 
-  const run = (command: Command, body: (json: boolean) => Promise<void>) =>
-    perform(ctx, command, async (json) => {
-      await body(json);
-      return EXIT_OK;
-    });
-  const client = (opts: ClientOptions) => createClient(ctx, opts.dataDir);
-  const print = (lines: string[]) => {
-    for (const line of lines) writeLine(ctx.io.stdout, line);
-  };
-  const sub = (name: string, description: string, examples: string[], opts: { isDefault?: boolean } = {}) => {
-    const cmd = addClientOptions(group.command(name, opts).description(description));
-    addExamples(cmd, examples);
-    return cmd;
-  };
+  const { run, client, print, sub } = commandGroup(ctx, group);
 
   sub(
     'list',

@@ -4,15 +4,12 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { CreateSilenceRequest } from '../../api/notify-routes.ts';
 import { parseDuration } from '../../config/units.ts';
 import type { SilenceView } from '../../notify/types.ts';
-import { type CliContext, createClient, perform } from '../context.ts';
-import { EXIT_OK, UsageError } from '../errors.ts';
+import { type ClientOptions, commandGroup } from '../command-group.ts';
+import type { CliContext } from '../context.ts';
+import { UsageError } from '../errors.ts';
 import { formatDateTime, formatTable } from '../format.ts';
-import { writeJson, writeLine } from '../io.ts';
-import { addClientOptions, addExamples } from '../options.ts';
-
-interface ClientOptions {
-  dataDir?: string;
-}
+import { writeJson } from '../io.ts';
+import { addExamples } from '../options.ts';
 
 type Matcher = CreateSilenceRequest['matchers'][number];
 
@@ -44,20 +41,7 @@ export function registerSilences(program: Command, ctx: CliContext): Command {
     'gantry silences create --match alertname=high-5xx --match environment=production --for 1h --reason "deploying the fix"',
     'gantry silences expire sil_lx3k2a9f01c2d3e4f5',
   ]);
-  const run = (command: Command, body: (json: boolean) => Promise<void>) =>
-    perform(ctx, command, async (json) => {
-      await body(json);
-      return EXIT_OK;
-    });
-  const client = (opts: ClientOptions) => createClient(ctx, opts.dataDir);
-  const print = (lines: string[]) => {
-    for (const line of lines) writeLine(ctx.io.stdout, line);
-  };
-  const sub = (name: string, description: string, examples: string[], opts: { isDefault?: boolean } = {}) => {
-    const cmd = addClientOptions(group.command(name, opts).description(description));
-    addExamples(cmd, examples);
-    return cmd;
-  };
+  const { run, client, print, sub } = commandGroup(ctx, group);
 
   sub('list', 'list active and pending silences (the default)', ['gantry silences list --all --json'], {
     isDefault: true,
