@@ -5,6 +5,7 @@ import { alarmRouteDocs } from './alarm-routes.ts';
 import { incidentRouteDocs } from './incident-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
 import { notifyRouteDocs } from './notify-routes.ts';
+import { webRouteDocs } from './web-routes.ts';
 
 export interface RouteDoc {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -59,6 +60,7 @@ export const routes: RouteDoc[] = [
   ...alarmRouteDocs,
   ...notifyRouteDocs,
   ...incidentRouteDocs,
+  ...webRouteDocs,
   {
     method: 'GET',
     path: '/health',

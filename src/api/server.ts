@@ -28,6 +28,7 @@ import { openApiDocument, schemas, undocumentedRoutes } from './route-table.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
 import { environmentViews, instanceView, versionView } from './views.ts';
+import { registerWebRoutes } from './web-routes.ts';
 
 export interface ApiDeps {
   config: () => LoadedConfig;
@@ -122,6 +123,8 @@ export function buildApi(deps: ApiDeps) {
   registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
   registerNotifyRoutes(app, { notifier: deps.notifier });
   registerIncidentRoutes(app, { incidents: deps.incidents });
+  // The dashboard (built into web/dist by `npm install`), talking only to the routes above.
+  app.register(async (scope) => registerWebRoutes(scope));
 
   app.get('/api/v1/status', async (req) => {
     const q = parse(schemas.status, req.query);

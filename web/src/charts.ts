@@ -1,0 +1,140 @@
+// Time-series charts on uPlot: one series per version (and percentile), release markers drawn on
+// the time axis, resized with their container.
+import uPlot from 'uplot';
+import type { ReleaseRecord } from '../../src/api/types.ts';
+import type { Series } from './metrics.ts';
+
+const PALETTE = ['#2563eb', '#d97706', '#059669', '#9333ea', '#dc2626', '#0891b2', '#65a30d', '#db2777'];
+
+export interface ChartLine {
+  label: string;
+  points: Array<[number, number | null]>;
+  colorKey: string;
+  dash?: number[];
+}
+
+export interface ChartSpec {
+  title: string;
+  lines: ChartLine[];
+  format: (v: number | null) => string;
+  releases: ReleaseRecord[];
+  from: number;
+  to: number;
+}
+
+export function colorFor(key: string, keys: string[]): string {
+  const i = Math.max(0, keys.indexOf(key));
+  return PALETTE[i % PALETTE.length] as string;
+}
+
+/** Lines of a metric, one per version. */
+export function linesOf(series: Series[], suffix = '', dash?: number[]): ChartLine[] {
+  return series.map((s) => ({
+    label: `${s.version}${suffix}`,
+    points: s.points,
+    colorKey: s.version,
+    ...(dash ? { dash } : {}),
+  }));
+}
+
+/** Draws a chart into `el`; returns a function that destroys it. */
+export function drawChart(el: HTMLElement, spec: ChartSpec): () => void {
+  el.replaceChildren();
+  el.classList.add('chart');
+  const title = document.createElement('h3');
+  title.textContent = spec.title;
+  el.append(title);
+  const keys = [...new Set(spec.lines.map((l) => l.colorKey))];
+  const xs = (spec.lines[0]?.points ?? []).map(([t]) => t / 1000);
+  const data: uPlot.AlignedData = [xs, ...spec.lines.map((l) => l.points.map(([, v]) => v))];
+  const points = spec.lines.reduce((n, l) => n + l.points.filter(([, v]) => v !== null).length, 0);
+  el.dataset.points = String(points);
+  el.dataset.series = String(spec.lines.length);
+  if (spec.lines.length === 0 || points === 0) {
+    const empty = document.createElement('p');
+    empty.className = 'muted small empty';
+    empty.textContent = 'No data in this range.';
+    el.append(empty);
+    return () => {};
+  }
+  const host = document.createElement('div');
+  el.append(host);
+  const opts: uPlot.Options = {
+    width: Math.max(280, el.clientWidth - 2),
+    height: 220,
+    scales: { x: { time: true, min: spec.from / 1000, max: spec.to / 1000 }, y: { range: yRange } },
+    axes: [
+      { stroke: '#64748b', grid: { stroke: '#e2e8f0' } },
+      {
+        stroke: '#64748b',
+        grid: { stroke: '#e2e8f0' },
+        size: 64,
+        values: (_u, ticks) => ticks.map((t) => spec.format(t)),
+      },
+    ],
+    series: [
+      {},
+      ...spec.lines.map((l) => ({
+        label: l.label,
+        stroke: colorFor(l.colorKey, keys),
+        width: 1.5,
+        spanGaps: false,
+        value: (_u: uPlot, v: number | null) => spec.format(v),
+        ...(l.dash ? { dash: l.dash } : {}),
+      })),
+    ],
+    plugins: [releaseMarkers(spec.releases)],
+    legend: { live: true },
+  };
+  const plot = new uPlot(opts, data, host);
+  (el as HTMLElement & { uplot?: uPlot }).uplot = plot;
+  const resize = new ResizeObserver(() =>
+    plot.setSize({ width: Math.max(280, el.clientWidth - 2), height: 220 }),
+  );
+  resize.observe(el);
+  return () => {
+    resize.disconnect();
+    plot.destroy();
+  };
+}
+
+function yRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  const hi = max ?? 1;
+  return [Math.min(0, min ?? 0), hi > 0 ? hi * 1.1 : 1];
+}
+
+/** Vertical lines where releases started, coloured by outcome, labelled with the version. */
+function releaseMarkers(releases: ReleaseRecord[]): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: [
+        (u) => {
+          const ctx = u.ctx;
+          const { top, height, left, width } = u.bbox;
+          ctx.save();
+          ctx.font = `${10 * devicePixelRatio}px system-ui, sans-serif`;
+          for (const r of releases) {
+            const x = u.valToPos(Date.parse(r.createdAt) / 1000, 'x', true);
+            if (x < left || x > left + width) continue;
+            ctx.strokeStyle = markerColor(r.state);
+            ctx.fillStyle = ctx.strokeStyle;
+            ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+            ctx.lineWidth = devicePixelRatio;
+            ctx.beginPath();
+            ctx.moveTo(x, top);
+            ctx.lineTo(x, top + height);
+            ctx.stroke();
+            ctx.fillText(r.version, x + 3 * devicePixelRatio, top + 10 * devicePixelRatio);
+          }
+          ctx.restore();
+        },
+      ],
+    },
+  };
+}
+
+function markerColor(state: string): string {
+  if (state === 'succeeded') return '#059669';
+  if (state === 'rolled_back' || state === 'failed' || state === 'aborted') return '#dc2626';
+  return '#d97706';
+}

@@ -1,0 +1,50 @@
+// A tiny element builder: enough to write pages as plain functions without a framework.
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Attrs | null,
+  ...children: Array<Child | Child[]>
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (typeof value === 'function') el.addEventListener(key.replace(/^on/, ''), value);
+    else if (key === 'class') el.className = String(value);
+    else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el: Element, children: Array<Child | Child[]>): void {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces an element's content. */
+export function fill(el: Element, ...children: Array<Child | Child[]>): void {
+  el.replaceChildren();
+  append(el, children);
+}
+
+/** A link handled by the dashboard's router (no page load). */
+export function link(href: string, ...children: Child[]): HTMLAnchorElement {
+  return h('a', { href, 'data-link': true }, ...children);
+}
+
+export function badge(text: string, tone: string): HTMLSpanElement {
+  return h('span', { class: `badge ${tone}` }, text);
+}
+
+export function errorBox(err: unknown): HTMLElement {
+  return h('div', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err));
+}
+
+export function section(title: string, ...children: Array<Child | Child[]>): HTMLElement {
+  return h('section', { class: 'card' }, h('h2', null, title), ...children);
+}
