@@ -4,7 +4,17 @@
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusBody } from '../src/api/types.ts';
-import { ApiClient, ChildServer, freePort, helloBuild, sleep, startPacedLoad, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
+import {
+  ApiClient,
+  ChildServer,
+  freePort,
+  helloBuild,
+  sleep,
+  startPacedLoad,
+  tempDir,
+  waitFor,
+  writeHelloConfig,
+} from './helpers/gantry.ts';
 
 describe('notification outbox across SIGKILL', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -47,10 +57,9 @@ notify:
     const pending = await waitFor(
       'a failed attempt',
       async () => {
-        const r = await api0.call<{ deliveries: Array<{ id: string; status: string; attempts: number; lastError: string | null }> }>(
-          'GET',
-          '/api/v1/notifications',
-        );
+        const r = await api0.call<{
+          deliveries: Array<{ id: string; status: string; attempts: number; lastError: string | null }>;
+        }>('GET', '/api/v1/notifications');
         return r.body.deliveries.find((d) => d.attempts >= 1 && d.status !== 'delivered');
       },
       20_000,
@@ -81,7 +90,10 @@ notify:
     const firing = received.filter((r) => r.status === 'firing');
     expect(firing).toHaveLength(1);
     expect(firing[0]?.delivery).toBe(pending.id);
-    const log = await api.call<{ deliveries: Array<{ id: string; status: string }> }>('GET', '/api/v1/notifications');
+    const log = await api.call<{ deliveries: Array<{ id: string; status: string }> }>(
+      'GET',
+      '/api/v1/notifications',
+    );
     expect(log.body.deliveries.find((d) => d.id === pending.id)?.status).toBe('delivered');
   });
 });

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { alarmRouteDocs } from './alarm-routes.ts';
 import { incidentRouteDocs } from './incident-routes.ts';
+import { logRouteDocs } from './logs-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
 import { notifyRouteDocs } from './notify-routes.ts';
 import { webRouteDocs } from './web-routes.ts';
@@ -60,6 +61,7 @@ export const routes: RouteDoc[] = [
   ...alarmRouteDocs,
   ...notifyRouteDocs,
   ...incidentRouteDocs,
+  ...logRouteDocs,
   ...webRouteDocs,
   {
     method: 'GET',

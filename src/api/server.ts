@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import type { IncidentManager } from '../incidents/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import type { LogService } from '../logs/index.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
@@ -21,6 +22,7 @@ import type { Store } from '../store/types.ts';
 import type { SyntheticsRunner } from '../synthetics/index.ts';
 import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerIncidentRoutes } from './incident-routes.ts';
+import { registerLogRoutes } from './logs-routes.ts';
 import { registerMetricsRoutes } from './metrics-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
@@ -42,6 +44,7 @@ export interface ApiDeps {
   synthetics: SyntheticsRunner;
   notifier: Notifier;
   incidents: IncidentManager;
+  logs: LogService;
   artifacts: ArtifactStore;
   dataPlane: DataPlane;
   logger: Logger;
@@ -123,6 +126,7 @@ export function buildApi(deps: ApiDeps) {
   registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
   registerNotifyRoutes(app, { notifier: deps.notifier });
   registerIncidentRoutes(app, { incidents: deps.incidents });
+  registerLogRoutes(app, { logs: deps.logs });
   // The dashboard (built into web/dist by `npm install`), talking only to the routes above.
   app.register(async (scope) => registerWebRoutes(scope));
 

@@ -10,6 +10,7 @@ import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createIncidentManager } from '../incidents/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { captureRuntimeLogs, createLogService } from '../logs/index.ts';
 import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
 import { createProcessSampler } from '../metrics/process-sampler.ts';
 import { createNotifier } from '../notify/index.ts';
@@ -27,6 +28,7 @@ import { createSyntheticsRunner } from '../synthetics/index.ts';
 import { ackAlertsOfIncident, wireAlerting } from './alerting.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { ConfigHolder, type ReloadResult } from './reload.ts';
+import { secretValues } from './secret-values.ts';
 import { GANTRY_VERSION } from './version.ts';
 
 export interface ServerOptions {
@@ -82,6 +84,15 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'runtime' }),
     restartGraceMs: loaded.config.run.stop_timeout,
   });
+  // Every instance's output, from the first line on (adopted instances included).
+  const logs = createLogService({
+    config,
+    store,
+    logger: logger.child({ component: 'logs' }),
+    redact: () => secretValues(config()),
+  });
+  const stopCapture = captureRuntimeLogs(driver, logs);
+  await logs.start();
   const metrics = createMetricsEngine({
     store,
     service: loaded.config.service,
@@ -140,6 +151,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     metrics,
     store,
     series,
+    extraMetrics: logs.metrics,
     logger: logger.child({ component: 'alarms' }),
   });
   const synthetics = createSyntheticsRunner({
@@ -189,6 +201,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     synthetics,
     notifier,
     incidents,
+    logs,
     artifacts,
     dataPlane,
     logger,
@@ -224,6 +237,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         sampler.stop();
         await notifier.stop();
         await incidents.idle();
+        stopCapture();
+        await logs.stop();
         await metrics.stop();
         await store.close();
       })();

@@ -8,6 +8,7 @@ import type {
   IncidentListResponse,
   IncidentStats,
 } from '../api/incident-routes.ts';
+import type { LogListResponse } from '../api/logs-routes.ts';
 import type {
   AckRequest,
   AckResponse,
@@ -271,6 +272,28 @@ export class GantryClient {
     return this.#json('POST', '/alerts/ack', { json: req });
   }
 
+  /** Stored lines, newest first; since/until: ISO-8601 or relative (`10m`, `-1h`, `now`). */
+  searchLogs(q: LogQueryParams & { limit?: number; before?: number }): Promise<LogListResponse> {
+    return this.#json('GET', '/logs', { query: q });
+  }
+
+  /** Opens the live tail (Server-Sent Events `log`), resuming after line `lastEventId` when given. */
+  async openLogStream(
+    q: LogQueryParams,
+    lastEventId?: number,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
+    const res = await this.#send('GET', '/logs/stream', { query: q, headers, ...(signal ? { signal } : {}) });
+    const type = res.headers.get('content-type') ?? '';
+    if (!type.startsWith('text/event-stream') || !res.body) {
+      await res.body?.cancel();
+      throw new ApiError(res.status, 'BAD_RESPONSE', `expected an event stream, got ${type || 'no body'}`);
+    }
+    return res.body;
+  }
+
   async #json<T>(method: string, route: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.#send(method, route, opts);
     return (await res.json()) as T;
@@ -323,3 +346,14 @@ async function readApiError(res: Response): Promise<ApiError> {
     `server answered ${res.status} ${res.statusText}`.trim(),
   );
 }
+
+/** Filters of GET /api/v1/logs and /logs/stream. */
+export type LogQueryParams = {
+  environment?: string | undefined;
+  version?: string | undefined;
+  instance?: string | undefined;
+  level?: string | undefined;
+  q?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+};

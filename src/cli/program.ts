@@ -5,6 +5,7 @@ import { registerAlarms } from './commands/alarms.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
+import { registerLogs } from './commands/logs.ts';
 import { registerMetrics } from './commands/metrics.ts';
 import { registerNotifications } from './commands/notifications.ts';
 import { registerPromote } from './commands/promote.ts';
@@ -71,6 +72,7 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerSilences,
     registerNotifications,
     registerWatch,
+    registerLogs,
   ]) {
     register(program, ctx);
   }

@@ -1,6 +1,7 @@
 // The tables as kysely sees them. Column names are snake_case; the repositories map rows to the
 // camelCase records of types.ts. Timestamps are ISO-8601 UTC text with milliseconds.
-import type { AlarmStateName, InstanceState, ReleaseKind, ReleaseState } from './types.ts';
+import type { Generated } from 'kysely';
+import type { AlarmStateName, InstanceState, LogLevel, ReleaseKind, ReleaseState } from './types.ts';
 
 export interface ServicesTable {
   name: string;
@@ -227,6 +228,22 @@ export interface AlarmHistoryTable {
   detail: string;
 }
 
+export interface LogLinesTable {
+  id: Generated<number>;
+  at: string;
+  environment: string;
+  version: string;
+  instance: string;
+  stream: 'stdout' | 'stderr';
+  level: LogLevel | null;
+  message: string;
+  /** JSON object or null. */
+  fields: string | null;
+  raw: string;
+  /** Size counted by retention (bytes of message, fields and raw). */
+  bytes: number;
+}
+
 export interface Database {
   services: ServicesTable;
   environments: EnvironmentsTable;
@@ -244,4 +261,5 @@ export interface Database {
   silences: SilencesTable;
   alarm_states: AlarmStatesTable;
   alarm_history: AlarmHistoryTable;
+  log_lines: LogLinesTable;
 }

@@ -8,6 +8,7 @@ import { KyselyEnvironmentEventRepo } from './repos/environment-events.ts';
 import { KyselyEnvironmentRepo } from './repos/environments.ts';
 import { KyselyIncidentRepo } from './repos/incidents.ts';
 import { KyselyInstanceRepo } from './repos/instances.ts';
+import { KyselyLogRepo } from './repos/logs.ts';
 import { KyselyMetricRollupRepo } from './repos/metric-rollups.ts';
 import { createNotificationRepos } from './repos/notifications.ts';
 import { KyselyReleaseRepo } from './repos/releases.ts';
@@ -38,6 +39,7 @@ export class KyselyStore implements Store {
   readonly incidents: KyselyIncidentRepo;
   readonly notifications: NotificationRepos;
   readonly alarms: KyselyAlarmRepo;
+  readonly logs: KyselyLogRepo;
   readonly #db: Kysely<Database>;
   #closing: Promise<void> | undefined;
 
@@ -55,6 +57,7 @@ export class KyselyStore implements Store {
     this.incidents = new KyselyIncidentRepo(db, now);
     this.notifications = createNotificationRepos(db);
     this.alarms = new KyselyAlarmRepo(db, now);
+    this.logs = new KyselyLogRepo(db, dialect);
   }
 
   async ping(): Promise<void> {

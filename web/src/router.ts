@@ -96,3 +96,6 @@ export function every(ms: number, fn: () => Promise<void> | void): Cleanup {
     window.clearTimeout(timer);
   };
 }
+
+/** Records the page's state in the address bar without rendering the page again. */
+export const setUrl = (href: string) => history.replaceState(null, '', href);

@@ -8,6 +8,7 @@ import * as metricRollups from './004-metric-rollups.ts';
 import * as alarms from './005-alarms.ts';
 import * as notifications from './006-notifications.ts';
 import * as incidents from './007-incidents.ts';
+import * as logs from './008-logs.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '005-alarms': alarms,
   '006-notifications': notifications,
   '007-incidents': incidents,
+  '008-logs': logs,
 };

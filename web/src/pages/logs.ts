@@ -3,7 +3,7 @@ import type { StatusBody } from '../../../src/api/types.ts';
 import { ApiError, getJson, qs } from '../api.ts';
 import { errorBox, fill, h } from '../dom.ts';
 import { fmtTime, toneOf } from '../format.ts';
-import { type Cleanup, navigate } from '../router.ts';
+import { type Cleanup, setUrl } from '../router.ts';
 
 /** One line as GET /api/v1/logs answers it (the logs module's contract). */
 export interface LogLine {
@@ -33,6 +33,10 @@ export function logsPage(el: HTMLElement, _params: Record<string, string>, query
     'select',
     { name: 'environment', 'aria-label': 'environment' },
     h('option', { value: '' }, 'all environments'),
+    // The environment asked for in the address is there at once, before the list arrives.
+    query.get('environment')
+      ? h('option', { value: query.get('environment') ?? '', selected: true }, query.get('environment') ?? '')
+      : null,
   );
   const level = h(
     'select',
@@ -65,14 +69,14 @@ export function logsPage(el: HTMLElement, _params: Record<string, string>, query
 
   void getJson<StatusBody>('/api/v1/status').then((s) => {
     for (const e of s.environments)
-      env.append(h('option', { value: e.name, selected: e.name === query.get('environment') }, e.name));
+      if (e.name !== query.get('environment')) env.append(h('option', { value: e.name }, e.name));
   });
 
   let source: EventSource | undefined;
   const params = () => ({ environment: env.value, level: level.value, q: q.value.trim() });
   const search = async () => {
     const p = { ...params(), since: since.value };
-    navigate(`/logs${qs(p)}`, true);
+    setUrl(`/logs${qs(p)}`);
     status.textContent = 'Searching…';
     try {
       const body = await getJson<{ lines: LogLine[] }>(

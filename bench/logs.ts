@@ -1,0 +1,231 @@
+// Logs benchmark (npm run bench:logs): lines/s ingested end to end from a chatty real process run by
+// the process runtime while the same process serves HTTP load, full-text search time over 1 M stored
+// lines (p50/p99 of several queries), and database size per million lines, beside the budgets.
+// Usage: node bench/logs.ts [--lines 1000000] [--seconds 5] [--json]
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../src/config/index.ts';
+import { captureRuntimeLogs, createLogService, type LogService } from '../src/logs/index.ts';
+import { createProcessDriver } from '../src/runtime/index.ts';
+import { openStore, type Store } from '../src/store/index.ts';
+
+const BUDGET_LINES_PER_S = 50_000;
+const BUDGET_SEARCH_MS = 200;
+
+const { values } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '1000000' },
+    seconds: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const totalLines = Math.max(10_000, Number(values.lines));
+const seconds = Math.max(1, Number(values.seconds));
+
+// Prints pino-like JSON, logfmt and plain lines as fast as stdout takes them, and answers HTTP.
+const CHATTY = `
+import http from 'node:http';
+const server = http.createServer((req, res) => res.end('ok'));
+server.listen(Number(process.env.PORT), '127.0.0.1');
+let n = 0;
+const batch = () => {
+  let s = '';
+  for (let i = 0; i < 500; i++, n++) {
+    const k = n % 3;
+    if (k === 0) s += '{"level":30,"time":' + Date.now() + ',"msg":"request done","path":"/api/orders/' + n + '","status":200}\\n';
+    else if (k === 1) s += 'level=warn msg="slow query" table=orders ms=' + (n % 997) + ' id=' + n + '\\n';
+    else s += 'GET /api/items/' + n + ' 200 ' + (n % 50) + 'ms user=' + (n % 1000) + '\\n';
+  }
+  if (process.stdout.write(s)) setImmediate(batch); else process.stdout.once('drain', batch);
+};
+batch();
+`;
+
+function config(dir: string) {
+  return parseConfig(
+    `service: bench
+run: { command: node chatty.mjs }
+environments:
+  production: { listen: 127.0.0.1:18080 }
+logs:
+  retention: { age: 3650d, size: 1000GB }
+  patterns:
+    - { name: slow, match: "slow query" }
+`,
+    `${dir}/gantry.yaml`,
+  );
+}
+
+async function dbBytes(file: string): Promise<number> {
+  let total = 0;
+  for (const f of [file, `${file}-wal`])
+    total += await stat(f).then(
+      (s) => s.size,
+      () => 0,
+    );
+  return total;
+}
+
+async function benchIngest(
+  dir: string,
+): Promise<{ linesPerS: number; requestsPerS: number; dropped: number }> {
+  await writeFile(path.join(dir, 'chatty.mjs'), CHATTY);
+  const store = await openStore({ kind: 'sqlite', path: path.join(dir, 'ingest.db') });
+  const cfg = config(dir);
+  const logs = createLogService({ config: () => cfg, store, redact: () => ['not-in-output-secret'] });
+  await logs.start();
+  const driver = createProcessDriver({ dataDir: path.join(dir, 'data') });
+  captureRuntimeLogs(driver, logs);
+  const info = await driver.start({
+    id: 'production-v1-bench',
+    service: 'bench',
+    environment: 'production',
+    version: 'v1',
+    workDir: dir,
+    command: 'node chatty.mjs',
+    env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+    portEnv: 'PORT',
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up
+  const start = logs.stats().written;
+  const t0 = performance.now();
+  const requests = await serveLoad(`http://127.0.0.1:${info.port}/`, seconds * 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const written = logs.stats().written - start;
+  await driver.close({ stopInstances: true, graceMs: 2000 });
+  await logs.stop();
+  const dropped = logs.stats().dropped;
+  await store.close();
+  return { linesPerS: written / elapsed, requestsPerS: requests / elapsed, dropped };
+}
+
+/** Keeps 10 requests in flight for `ms`, each bounded by a timeout; returns how many were answered. */
+async function serveLoad(url: string, ms: number): Promise<number> {
+  const end = Date.now() + ms;
+  let answered = 0;
+  const worker = async () => {
+    while (Date.now() < end) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        await res.text();
+        answered++;
+      } catch {
+        // a slow answer counts as none
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+  return answered;
+}
+
+const WORDS = [
+  'payment',
+  'order',
+  'checkout',
+  'cart',
+  'user',
+  'session',
+  'invoice',
+  'refund',
+  'stock',
+  'email',
+];
+
+async function fill(logs: LogService, n: number): Promise<number> {
+  const start = Date.now() - n; // one line per ms, ending now
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const w = WORDS[i % WORDS.length] as string;
+    const w2 = WORDS[(i * 7 + 3) % WORDS.length] as string;
+    const line =
+      i % 1000 === 0
+        ? `{"level":50,"msg":"payment failed","order":${i},"code":"card_declined"}`
+        : i % 3 === 0
+          ? `{"level":30,"msg":"${w} updated","id":${i},"by":"${w2}"}`
+          : `INFO ${w} ${w2} handled request ${i} in ${i % 97}ms`;
+    logs.ingest({
+      at: start + i,
+      environment: i % 4 === 0 ? 'staging' : 'production',
+      version: i % 2 === 0 ? 'v1' : 'v2',
+      instance: `production-v${(i % 2) + 1}-${i % 3}`,
+      stream: 'stdout',
+      line,
+    });
+    if (i % 50_000 === 0) await logs.flush();
+  }
+  await logs.flush();
+  return n / ((performance.now() - t0) / 1000);
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+async function benchSearch(dir: string) {
+  const file = path.join(dir, 'search.db');
+  const store: Store = await openStore({ kind: 'sqlite', path: file });
+  const cfg = config(dir);
+  const logs = createLogService({ config: () => cfg, store, redact: () => [] });
+  const fillRate = await fill(logs, totalLines);
+  const queries = [
+    { q: 'payment failed', limit: 100 },
+    { q: '"payment failed"', environment: 'production', limit: 100 },
+    { q: 'card_declined', level: 'error' as const, limit: 100 },
+    { q: 'refund invoice', environment: 'staging', version: 'v1', limit: 100 },
+    { q: 'checkout', since: new Date(Date.now() - 60_000).toISOString(), limit: 100 },
+    { q: 'request 777777', limit: 100 },
+    { q: 'handled', limit: 500 },
+    { environment: 'production', level: 'error' as const, limit: 100 },
+  ];
+  const times: number[] = [];
+  const perQuery: Array<{ query: string; ms: number; rows: number }> = [];
+  for (let round = 0; round < 5; round++) {
+    for (const q of queries) {
+      const t0 = performance.now();
+      const rows = await logs.search(q);
+      const ms = performance.now() - t0;
+      times.push(ms);
+      if (round === 4) perQuery.push({ query: JSON.stringify(q), ms, rows: rows.length });
+    }
+  }
+  times.sort((a, b) => a - b);
+  await store.close();
+  const bytes = await dbBytes(file);
+  return {
+    fillRate,
+    p50: quantile(times, 0.5),
+    p99: quantile(times, 0.99),
+    perQuery,
+    bytesPerMillion: (bytes / totalLines) * 1e6,
+  };
+}
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'gantry-bench-logs-'));
+try {
+  const ingest = await benchIngest(dir);
+  const search = await benchSearch(dir);
+  const result = { ingest, search, lines: totalLines };
+  if (values.json) console.log(JSON.stringify(result));
+  else {
+    const ok = (good: boolean) => (good ? 'ok' : 'OVER BUDGET');
+    console.log(
+      `ingest from a chatty instance under HTTP load (${seconds}s, ${Math.round(ingest.requestsPerS)} req/s served):`,
+    );
+    console.log(
+      `  ${Math.round(ingest.linesPerS)} lines/s stored   budget ≥ ${BUDGET_LINES_PER_S}   ${ok(ingest.linesPerS >= BUDGET_LINES_PER_S)}   (dropped ${ingest.dropped})`,
+    );
+    console.log(
+      `ingest path alone (parse, redact, count, batch, insert): ${Math.round(search.fillRate)} lines/s`,
+    );
+    console.log(
+      `full-text search over ${totalLines} lines: p50 ${search.p50.toFixed(1)} ms, p99 ${search.p99.toFixed(1)} ms   budget ≤ ${BUDGET_SEARCH_MS} ms   ${ok(search.p99 <= BUDGET_SEARCH_MS)}`,
+    );
+    for (const q of search.perQuery)
+      console.log(`  ${q.ms.toFixed(1).padStart(7)} ms  ${String(q.rows).padStart(4)} rows  ${q.query}`);
+    console.log(`database size: ${(search.bytesPerMillion / 1024 ** 2).toFixed(0)} MB per million lines`);
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

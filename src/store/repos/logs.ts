@@ -1,0 +1,154 @@
+// Log lines: batched inserts, searches newest first by id (the cursor), and the deletes retention
+// makes. Filters are plain SQL both dialects run; full-text matching is the dialect's own
+// (SQLite FTS5 in ../sqlite/log-text-search.ts).
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import type { Database, LogLinesTable } from '../database.ts';
+import { searchSqliteLogs } from '../sqlite/log-text-search.ts';
+import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '../types.ts';
+
+/** Rows per INSERT statement: 11 parameters each, well under SQLite's limit of bound variables. */
+const ROWS_PER_INSERT = 500;
+/** Rows read per step while looking for where the oldest `bytes` end. */
+const PRUNE_SCAN = 5000;
+
+const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+export class KyselyLogRepo implements LogRepo {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: 'sqlite' | 'postgres';
+
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
+    this.#db = db;
+    this.#dialect = dialect;
+  }
+
+  async append(lines: NewLogLine[]): Promise<number[]> {
+    if (lines.length === 0) return [];
+    return this.#db.transaction().execute(async (trx) => {
+      const ids: number[] = [];
+      for (let i = 0; i < lines.length; i += ROWS_PER_INSERT) {
+        const rows = lines.slice(i, i + ROWS_PER_INSERT).map(toRow);
+        const inserted = await trx.insertInto('log_lines').values(rows).returning('id').execute();
+        // RETURNING gives no order guarantee: ids are assigned in row order, so sorting restores it.
+        for (const r of inserted.map((x) => Number(x.id)).sort((a, b) => a - b)) ids.push(r);
+      }
+      return ids;
+    });
+  }
+
+  async search(q: LogSearchQuery): Promise<LogRecord[]> {
+    const where = conditions(q);
+    if (q.q !== undefined && q.q.trim() !== '') {
+      if (this.#dialect !== 'sqlite') throw new Error('full-text log search needs the SQLite store for now');
+      const rows = await searchSqliteLogs(this.#db, q.q, where, q.limit);
+      if (rows !== undefined) return rows.map(toRecord);
+      // Nothing a full-text index can look up (punctuation only): a substring scan instead.
+      where.push(sql`instr(l.raw, ${q.q.trim()}) > 0`);
+    }
+    const { rows } = await sql<Selectable<LogLinesTable>>`select l.* from log_lines l
+      ${where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``}
+      order by l.id desc limit ${q.limit}`.execute(this.#db);
+    return rows.map(toRecord);
+  }
+
+  async totalBytes(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('log_lines')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), sql<number>`0`).as('total'))
+      .executeTakeFirstOrThrow();
+    return Number(row.total);
+  }
+
+  async pruneBefore(before: string): Promise<{ lines: number; bytes: number }> {
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('log_lines')
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('bytes').as('b')])
+        .where('at', '<', before)
+        .executeTakeFirstOrThrow();
+      if (Number(row.n) === 0) return { lines: 0, bytes: 0 };
+      await trx.deleteFrom('log_lines').where('at', '<', before).execute();
+      return { lines: Number(row.n), bytes: Number(row.b ?? 0) };
+    });
+  }
+
+  async pruneOldest(bytes: number): Promise<{ lines: number; bytes: number }> {
+    if (bytes <= 0) return { lines: 0, bytes: 0 };
+    return this.#db.transaction().execute(async (trx) => {
+      let freed = 0;
+      let lines = 0;
+      let lastId: number | undefined;
+      for (;;) {
+        let page = trx.selectFrom('log_lines').select(['id', 'bytes']).orderBy('id').limit(PRUNE_SCAN);
+        if (lastId !== undefined) page = page.where('id', '>', lastId);
+        const rows = await page.execute();
+        for (const r of rows) {
+          if (freed >= bytes) break;
+          freed += Number(r.bytes);
+          lines++;
+          lastId = Number(r.id);
+        }
+        if (freed >= bytes || rows.length < PRUNE_SCAN) break;
+      }
+      if (lastId !== undefined) await trx.deleteFrom('log_lines').where('id', '<=', lastId).execute();
+      return { lines, bytes: freed };
+    });
+  }
+}
+
+/** The filters of a query as conditions on alias `l`. */
+function conditions(q: LogSearchQuery): RawBuilder<unknown>[] {
+  const where: RawBuilder<unknown>[] = [];
+  if (q.environment !== undefined) where.push(sql`l.environment = ${q.environment}`);
+  if (q.version !== undefined) where.push(sql`l.version = ${q.version}`);
+  if (q.instance !== undefined) where.push(sql`l.instance = ${q.instance}`);
+  if (q.level !== undefined) {
+    const levels = LEVELS.slice(LEVELS.indexOf(q.level));
+    where.push(sql`l.level in (${sql.join(levels)})`);
+  }
+  if (q.since !== undefined) where.push(sql`l.at >= ${q.since}`);
+  if (q.until !== undefined) where.push(sql`l.at < ${q.until}`);
+  if (q.before !== undefined) where.push(sql`l.id < ${q.before}`);
+  if (q.after !== undefined) where.push(sql`l.id > ${q.after}`);
+  return where;
+}
+
+/** Retention counts what a line puts in the table: its text columns, in UTF-8 bytes. */
+export function lineBytes(l: Pick<NewLogLine, 'message' | 'raw'>, fields: string | null): number {
+  return (
+    Buffer.byteLength(l.raw) +
+    (l.message === l.raw ? 0 : Buffer.byteLength(l.message)) +
+    (fields?.length ?? 0)
+  );
+}
+
+function toRow(l: NewLogLine) {
+  const fields = l.fields === null ? null : JSON.stringify(l.fields);
+  return {
+    at: l.at,
+    environment: l.environment,
+    version: l.version,
+    instance: l.instance,
+    stream: l.stream,
+    level: l.level,
+    message: l.message,
+    fields,
+    raw: l.raw,
+    bytes: lineBytes(l, fields),
+  };
+}
+
+function toRecord(row: Selectable<LogLinesTable>): LogRecord {
+  return {
+    id: Number(row.id),
+    at: row.at,
+    environment: row.environment,
+    version: row.version,
+    instance: row.instance,
+    stream: row.stream,
+    level: row.level,
+    message: row.message,
+    fields: row.fields === null ? null : (JSON.parse(row.fields) as Record<string, unknown>),
+    raw: row.raw,
+  };
+}
