@@ -74,7 +74,8 @@ async function benchIngest(
   await writeFile(path.join(dir, 'chatty.mjs'), CHATTY);
   const store = await openStore({ kind: 'sqlite', path: path.join(dir, 'ingest.db') });
   const cfg = config(dir);
-  const logs = createLogService({ config: () => cfg, store, redact: () => ['not-in-output-secret'] });
+  const secrets = ['not-in-output-secret'];
+  const logs = createLogService({ config: () => cfg, store, redact: () => secrets });
   await logs.start();
   const driver = createProcessDriver({ dataDir: path.join(dir, 'data') });
   captureRuntimeLogs(driver, logs);
@@ -167,7 +168,8 @@ async function benchSearch(dir: string) {
   const file = path.join(dir, 'search.db');
   const store: Store = await openStore({ kind: 'sqlite', path: file });
   const cfg = config(dir);
-  const logs = createLogService({ config: () => cfg, store, redact: () => [] });
+  const noSecrets: string[] = [];
+  const logs = createLogService({ config: () => cfg, store, redact: () => noSecrets });
   const fillRate = await fill(logs, totalLines);
   const queries = [
     { q: 'payment failed', limit: 100 },

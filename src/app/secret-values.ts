@@ -12,3 +12,24 @@ export function secretValues(config: LoadedConfig, env: NodeJS.ProcessEnv = proc
   }
   return values;
 }
+
+/**
+ * secretValues, computed again only when the config or the values change: the log service
+ * rebuilds its redactor whenever it gets a different array, and asks for every line.
+ */
+export function secretValuesCache(config: () => LoadedConfig): () => string[] {
+  let forConfig: LoadedConfig | undefined;
+  let values: string[] = [];
+  let checkedAt = 0;
+  return () => {
+    const c = config();
+    const now = Date.now();
+    if (c !== forConfig || now - checkedAt > 5000) {
+      const next = secretValues(c);
+      checkedAt = now;
+      forConfig = c;
+      if (next.length !== values.length || next.some((v, i) => v !== values[i])) values = next;
+    }
+    return values;
+  };
+}

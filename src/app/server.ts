@@ -28,7 +28,7 @@ import { createSyntheticsRunner } from '../synthetics/index.ts';
 import { ackAlertsOfIncident, wireAlerting } from './alerting.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { ConfigHolder, type ReloadResult } from './reload.ts';
-import { secretValues } from './secret-values.ts';
+import { secretValuesCache } from './secret-values.ts';
 import { GANTRY_VERSION } from './version.ts';
 
 export interface ServerOptions {
@@ -89,7 +89,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     config,
     store,
     logger: logger.child({ component: 'logs' }),
-    redact: () => secretValues(config()),
+    redact: secretValuesCache(config),
   });
   const stopCapture = captureRuntimeLogs(driver, logs);
   await logs.start();
