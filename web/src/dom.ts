@@ -48,3 +48,25 @@ export function errorBox(err: unknown): HTMLElement {
 export function section(title: string, ...children: Array<Child | Child[]>): HTMLElement {
   return h('section', { class: 'card' }, h('h2', null, title), ...children);
 }
+
+/** A scrolling card with a table: a header row, then the rows (the list pages' shape). */
+export function listTable(headers: string[], rows: Node[]): HTMLDivElement {
+  return h(
+    'div',
+    { class: 'scroll card' },
+    h(
+      'table',
+      { class: 'list' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          headers.map((t) => h('th', null, t)),
+        ),
+      ),
+      h('tbody', null, rows),
+    ),
+  );
+}

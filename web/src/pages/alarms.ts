@@ -2,7 +2,7 @@
 // to silence its notifications for a while.
 import type { AlarmHistoryResponse, AlarmListResponse, AlarmStatus } from '../../../src/api/alarm-routes.ts';
 import { getJson, postJson } from '../api.ts';
-import { badge, errorBox, fill, h } from '../dom.ts';
+import { badge, errorBox, fill, h, listTable } from '../dom.ts';
 import { fmtAgo, fmtDuration, fmtMs, fmtPercent, fmtTime, toneOf } from '../format.ts';
 import { type Cleanup, every } from '../router.ts';
 
@@ -70,56 +70,38 @@ function alarmTable(
 ) {
   if (alarms.length === 0)
     return h('p', { class: 'muted card' }, 'No alarms in gantry.yaml (see its `alarms:` section).');
-  return h(
-    'div',
-    { class: 'scroll card' },
-    h(
-      'table',
-      { class: 'list' },
+  return listTable(
+    ['alarm', 'state', 'since', 'rule', 'last value', 'reason', ''],
+    alarms.map((a) =>
       h(
-        'thead',
-        null,
+        'tr',
+        { 'data-alarm': a.alarm },
         h(
-          'tr',
+          'td',
           null,
-          ['alarm', 'state', 'since', 'rule', 'last value', 'reason', ''].map((t) => h('th', null, t)),
+          h('strong', null, a.alarm),
+          h('div', { class: 'muted small' }, `${a.environment} · ${a.severity}`),
         ),
-      ),
-      h(
-        'tbody',
-        null,
-        alarms.map((a) =>
+        h('td', null, badge(a.state, toneOf(a.state))),
+        h('td', { class: 'nowrap', title: fmtTime(a.since) }, fmtAgo(a.since)),
+        h(
+          'td',
+          { class: 'small' },
+          `${a.metric} ${a.threshold.above !== undefined ? `> ${fmtValue(a.metric, a.threshold.above)}` : `< ${fmtValue(a.metric, a.threshold.below ?? null)}`}`,
           h(
-            'tr',
-            { 'data-alarm': a.alarm },
-            h(
-              'td',
-              null,
-              h('strong', null, a.alarm),
-              h('div', { class: 'muted small' }, `${a.environment} · ${a.severity}`),
-            ),
-            h('td', null, badge(a.state, toneOf(a.state))),
-            h('td', { class: 'nowrap', title: fmtTime(a.since) }, fmtAgo(a.since)),
-            h(
-              'td',
-              { class: 'small' },
-              `${a.metric} ${a.threshold.above !== undefined ? `> ${fmtValue(a.metric, a.threshold.above)}` : `< ${fmtValue(a.metric, a.threshold.below ?? null)}`}`,
-              h(
-                'div',
-                { class: 'muted' },
-                `${a.datapointsToAlarm} of ${a.evaluationPeriods} × ${fmtDuration(a.periodMs)}`,
-              ),
-            ),
-            h('td', { class: 'num' }, fmtValue(a.metric, a.lastValue)),
-            h('td', { class: 'small' }, a.reason),
-            h(
-              'td',
-              { class: 'nowrap' },
-              h('button', { onclick: () => onHistory(a.alarm) }, 'History'),
-              ' ',
-              h('button', { onclick: () => onSilence(a) }, 'Silence…'),
-            ),
+            'div',
+            { class: 'muted' },
+            `${a.datapointsToAlarm} of ${a.evaluationPeriods} × ${fmtDuration(a.periodMs)}`,
           ),
+        ),
+        h('td', { class: 'num' }, fmtValue(a.metric, a.lastValue)),
+        h('td', { class: 'small' }, a.reason),
+        h(
+          'td',
+          { class: 'nowrap' },
+          h('button', { onclick: () => onHistory(a.alarm) }, 'History'),
+          ' ',
+          h('button', { onclick: () => onSilence(a) }, 'Silence…'),
         ),
       ),
     ),

@@ -1,7 +1,7 @@
 // Incidents: the list, and one incident with its timeline and post-mortem (Markdown as text).
 import type { IncidentDetail, IncidentView } from '../../../src/incidents/types.ts';
 import { getJson, getText } from '../api.ts';
-import { badge, errorBox, fill, h, link } from '../dom.ts';
+import { badge, errorBox, fill, h, link, listTable } from '../dom.ts';
 import { fmtAgo, fmtDuration, fmtTime, toneOf } from '../format.ts';
 import { type Cleanup, every } from '../router.ts';
 
@@ -22,39 +22,19 @@ export function incidentsPage(el: HTMLElement): Cleanup {
       }
       fill(
         body,
-        h(
-          'div',
-          { class: 'scroll card' },
-          h(
-            'table',
-            { class: 'list' },
+        listTable(
+          ['opened', 'incident', 'severity', 'status', 'alarms', 'MTTA', 'MTTR'],
+          incidents.map((i) =>
             h(
-              'thead',
-              null,
-              h(
-                'tr',
-                null,
-                ['opened', 'incident', 'severity', 'status', 'alarms', 'MTTA', 'MTTR'].map((t) =>
-                  h('th', null, t),
-                ),
-              ),
-            ),
-            h(
-              'tbody',
-              null,
-              incidents.map((i) =>
-                h(
-                  'tr',
-                  { 'data-incident': i.id },
-                  h('td', { class: 'nowrap', title: fmtTime(i.openedAt) }, fmtAgo(i.openedAt)),
-                  h('td', null, link(`/incidents/${i.id}`, i.title)),
-                  h('td', null, badge(i.severity, i.severity <= 'P2' ? 'bad' : 'warn')),
-                  h('td', null, badge(i.status, toneOf(i.status))),
-                  h('td', { class: 'small' }, i.alarms.join(', ')),
-                  h('td', { class: 'nowrap' }, i.mttaMs === null ? '–' : fmtDuration(i.mttaMs)),
-                  h('td', { class: 'nowrap' }, i.mttrMs === null ? '–' : fmtDuration(i.mttrMs)),
-                ),
-              ),
+              'tr',
+              { 'data-incident': i.id },
+              h('td', { class: 'nowrap', title: fmtTime(i.openedAt) }, fmtAgo(i.openedAt)),
+              h('td', null, link(`/incidents/${i.id}`, i.title)),
+              h('td', null, badge(i.severity, i.severity <= 'P2' ? 'bad' : 'warn')),
+              h('td', null, badge(i.status, toneOf(i.status))),
+              h('td', { class: 'small' }, i.alarms.join(', ')),
+              h('td', { class: 'nowrap' }, i.mttaMs === null ? '–' : fmtDuration(i.mttaMs)),
+              h('td', { class: 'nowrap' }, i.mttrMs === null ? '–' : fmtDuration(i.mttrMs)),
             ),
           ),
         ),

@@ -1,7 +1,7 @@
 // Release history: every release of the service (or of one environment), newest first.
 import type { ReleaseListResponse, StatusBody } from '../../../src/api/types.ts';
 import { getJson, qs } from '../api.ts';
-import { badge, errorBox, fill, h, link } from '../dom.ts';
+import { badge, errorBox, fill, h, link, listTable } from '../dom.ts';
 import { fmtAgo, fmtDuration, fmtTime, toneOf } from '../format.ts';
 import { type Cleanup, every, navigate } from '../router.ts';
 
@@ -37,52 +37,27 @@ export function releasesPage(
       }
       fill(
         body,
-        h(
-          'div',
-          { class: 'scroll card' },
-          h(
-            'table',
-            { class: 'list' },
+        listTable(
+          ['started', 'environment', 'change', 'kind', 'state', 'took', 'message'],
+          list.releases.map((r) =>
             h(
-              'thead',
-              null,
+              'tr',
+              { 'data-release': r.id },
               h(
-                'tr',
-                null,
-                ['started', 'environment', 'change', 'kind', 'state', 'took', 'message'].map((t) =>
-                  h('th', null, t),
-                ),
+                'td',
+                { class: 'nowrap', title: fmtTime(r.createdAt) },
+                link(`/releases/${r.id}`, fmtAgo(r.createdAt)),
               ),
-            ),
-            h(
-              'tbody',
-              null,
-              list.releases.map((r) =>
-                h(
-                  'tr',
-                  { 'data-release': r.id },
-                  h(
-                    'td',
-                    { class: 'nowrap', title: fmtTime(r.createdAt) },
-                    link(`/releases/${r.id}`, fmtAgo(r.createdAt)),
-                  ),
-                  h('td', null, link(`/environments/${encodeURIComponent(r.environment)}`, r.environment)),
-                  h(
-                    'td',
-                    { class: 'nowrap' },
-                    `${r.previousVersion ?? '∅'} → `,
-                    h('strong', null, r.version),
-                  ),
-                  h('td', null, `${r.kind} · ${r.strategy}`),
-                  h('td', null, badge(r.state, toneOf(r.state))),
-                  h(
-                    'td',
-                    { class: 'nowrap' },
-                    r.finishedAt ? fmtDuration(Date.parse(r.finishedAt) - Date.parse(r.createdAt)) : '…',
-                  ),
-                  h('td', { class: 'muted small' }, r.message ?? ''),
-                ),
+              h('td', null, link(`/environments/${encodeURIComponent(r.environment)}`, r.environment)),
+              h('td', { class: 'nowrap' }, `${r.previousVersion ?? '∅'} → `, h('strong', null, r.version)),
+              h('td', null, `${r.kind} · ${r.strategy}`),
+              h('td', null, badge(r.state, toneOf(r.state))),
+              h(
+                'td',
+                { class: 'nowrap' },
+                r.finishedAt ? fmtDuration(Date.parse(r.finishedAt) - Date.parse(r.createdAt)) : '…',
               ),
+              h('td', { class: 'muted small' }, r.message ?? ''),
             ),
           ),
         ),
