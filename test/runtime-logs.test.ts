@@ -1,12 +1,12 @@
 // Output capture and the small parts under it: line splitting, /proc parsing, backoff, truncation.
 import { spawn } from 'node:child_process';
-import { stat, symlink } from 'node:fs/promises';
+import { appendFile, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProcessDriver } from '../src/runtime/index.ts';
 import { Backoff } from '../src/runtime/local/backoff.ts';
 import { LineSplitter, MAX_LINE_BYTES } from '../src/runtime/local/line-splitter.ts';
-import { MAX_LOG_FILE_BYTES } from '../src/runtime/local/log-tail.ts';
+import { LogTail, MAX_LOG_FILE_BYTES } from '../src/runtime/local/log-tail.ts';
 import { parseProcStat, readProcStat, readStartTime } from '../src/runtime/local/proc-stat.ts';
 import { RingBuffer } from '../src/runtime/local/ring-buffer.ts';
 import {
@@ -134,6 +134,35 @@ describe('output files', () => {
       expect(driver.recentLogs(info.id).at(-1)?.line).toBe('after-truncation');
     } finally {
       await driver.close({ stopInstances: true, graceMs: 2_000 });
+    }
+  });
+
+  it('skips ahead, saying so, when the reader falls too far behind, and empties the file once caught up', async () => {
+    const file = join(workDir.path, 'out.log');
+    const line = `${'y'.repeat(99)}\n`;
+    await appendFile(file, line.repeat(10_000)); // 1,000,000 bytes waiting before the reader starts
+    const seen: string[] = [];
+    const tail = new LogTail({
+      path: file,
+      stream: 'stdout',
+      fromEnd: false,
+      maxFileBytes: 500_000,
+      maxBacklogBytes: 100_000,
+      onLine: (l) => seen.push(l.line),
+    });
+    await tail.open();
+    try {
+      await tail.drain();
+      expect(seen).toEqual([
+        '[gantry] 1000000 bytes of output skipped: the instance wrote faster than its logs could be stored',
+      ]);
+      expect(tail.skippedBytes).toBe(1_000_000);
+      expect((await stat(file)).size).toBe(0);
+      await appendFile(file, 'after the gap\n');
+      await tail.drain();
+      expect(seen.at(-1)).toBe('after the gap');
+    } finally {
+      await tail.close({ final: false });
     }
   });
 

@@ -30,6 +30,13 @@ export class LineSplitter {
     return lines;
   }
 
+  /** Forgets the unfinished line and, unless at a line start, ignores bytes up to the next newline. */
+  skipToNextLine(atLineStart: boolean): void {
+    this.#partial = [];
+    this.#partialBytes = 0;
+    this.#skipping = !atLineStart;
+  }
+
   /** Returns the unfinished last line, if any (e.g. once the writer has exited). */
   flush(): string | undefined {
     this.#skipping = false;

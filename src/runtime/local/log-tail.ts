@@ -8,6 +8,12 @@ import { LineSplitter } from './line-splitter.ts';
 export const MAX_LOG_FILE_BYTES = 8 * 1024 * 1024;
 const POLL_MS = 200;
 const READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * How far the reader may fall behind the writer before it skips ahead. The file is only emptied
+ * once the reader has caught up, so without this an instance that always outruns the store would
+ * grow its output file without end.
+ */
+export const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
 
 export interface LogTailOptions {
   path: string;
@@ -17,6 +23,7 @@ export interface LogTailOptions {
   /** Start reading at the current end of the file (adoption) instead of its beginning. */
   fromEnd: boolean;
   maxFileBytes?: number;
+  maxBacklogBytes?: number;
   pollMs?: number;
 }
 
@@ -33,6 +40,12 @@ export class LogTail {
   #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
+  #skippedBytes = 0;
+
+  /** Output bytes never read because the instance wrote faster than they could be taken in. */
+  get skippedBytes(): number {
+    return this.#skippedBytes;
+  }
 
   constructor(opts: LogTailOptions) {
     this.#opts = opts;
@@ -121,6 +134,10 @@ export class LogTail {
         if (this.#offset >= max) this.#truncateIfQuiet(fh);
         return;
       }
+      if (size - this.#offset > (this.#opts.maxBacklogBytes ?? MAX_BACKLOG_BYTES)) {
+        await this.#skipTo(fh, size);
+        continue;
+      }
       const want = Math.min(size - this.#offset, this.#buf.length);
       const { bytesRead } = await fh.read(this.#buf, 0, want, this.#offset);
       if (bytesRead === 0) return;
@@ -138,6 +155,19 @@ export class LogTail {
     if (fstatSync(fh.fd).size !== this.#offset) return;
     ftruncateSync(fh.fd, 0);
     this.#offset = 0;
+  }
+
+  /** Drops the backlog, saying so in the output itself, so that a reader of the logs sees the gap. */
+  async #skipTo(fh: FileHandle, size: number): Promise<void> {
+    const skipped = size - this.#offset;
+    this.#skippedBytes += skipped;
+    this.#offset = size;
+    // Landing just after a newline, the next byte starts a whole line; otherwise its rest is dropped.
+    const { bytesRead } = await fh.read(this.#buf, 0, 1, size - 1);
+    this.#splitter.skipToNextLine(bytesRead === 1 && this.#buf[0] === 0x0a);
+    this.#emit(
+      `[gantry] ${skipped} bytes of output skipped: the instance wrote faster than its logs could be stored`,
+    );
   }
 
   #emit(line: string): void {
