@@ -92,6 +92,18 @@ describe('search', () => {
     expect((await logs.search({ q: 'order AND OR NEAR(', limit: 10 })).length).toBe(0);
     expect(await msgs({ q: '"/health 200 19"', limit: 10 })).toEqual(['GET /health 200 19']);
     expect(await msgs({ q: '/', environment: 'staging', limit: 10 })).toEqual([]);
+    // No word matches: a substring, like grep, case-insensitive.
+    expect(await msgs({ q: 'AYMEN', level: 'warn', limit: 10 })).toEqual([
+      'payment failed',
+      'payment slow for order 2',
+      'payment failed',
+    ]);
+    expect(await msgs({ q: 'h 200 1', limit: 3 })).toEqual([
+      'GET /health 200 19',
+      'GET /health 200 18',
+      'GET /health 200 17',
+    ]);
+    expect(await msgs({ q: '"aymen"', limit: 10 })).toEqual([]);
 
     const page1 = await logs.search({ q: 'health', limit: 15 });
     const page2 = await logs.search({ q: 'health', limit: 15, before: page1.at(-1)?.id });

@@ -8,6 +8,11 @@ import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '.
 
 /** Rows per INSERT statement: 11 parameters each, well under SQLite's limit of bound variables. */
 const ROWS_PER_INSERT = 500;
+/**
+ * How many of the newest lines a substring search reads when the words of a query match nothing
+ * (`Exception` inside `NullPointerException`): like grep, but bounded so it stays quick.
+ */
+export const SUBSTRING_SCAN_LINES = 200_000;
 /** Rows read per step while looking for where the oldest `bytes` end. */
 const PRUNE_SCAN = 5000;
 
@@ -41,9 +46,11 @@ export class KyselyLogRepo implements LogRepo {
     if (q.q !== undefined && q.q.trim() !== '') {
       if (this.#dialect !== 'sqlite') throw new Error('full-text log search needs the SQLite store for now');
       const rows = await searchSqliteLogs(this.#db, q.q, where, q.limit);
-      if (rows !== undefined) return rows.map(toRecord);
-      // Nothing a full-text index can look up (punctuation only): a substring scan instead.
-      where.push(sql`instr(l.raw, ${q.q.trim()}) > 0`);
+      if (rows !== undefined && (rows.length > 0 || !isPlainText(q.q))) return rows.map(toRecord);
+      // Nothing a full-text index can look up (punctuation only), or its words matched no word:
+      // a substring scan of the newest lines instead, case-insensitive like the index.
+      where.push(sql`instr(lower(l.raw), ${q.q.trim().toLowerCase()}) > 0`);
+      where.push(sql`l.id > (select coalesce(max(id), 0) from log_lines) - ${SUBSTRING_SCAN_LINES}`);
     }
     const { rows } = await sql<Selectable<LogLinesTable>>`select l.* from log_lines l
       ${where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``}
@@ -94,6 +101,11 @@ export class KyselyLogRepo implements LogRepo {
       return { lines, bytes: freed };
     });
   }
+}
+
+/** Text with none of the search syntax (quoted phrases, `word*` prefixes): grep-able as it is. */
+function isPlainText(q: string): boolean {
+  return !q.includes('"') && !/\*(\s|$)/.test(q);
 }
 
 /** The filters of a query as conditions on alias `l`. */
