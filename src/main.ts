@@ -44,6 +44,19 @@ async function serve(opts: CliServerOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGHUP re-reads gantry.yaml, like most daemons; a refused reload changes nothing.
+  process.on('SIGHUP', () => {
+    server.reload().then(
+      (r) =>
+        process.stderr.write(
+          `SIGHUP: reloaded ${r.file} (applied: ${r.applied.join(', ') || 'nothing changed'})\n`,
+        ),
+      (err: unknown) =>
+        process.stderr.write(
+          `SIGHUP: reload refused, nothing changed: ${(err as Error).message ?? String(err)}\n`,
+        ),
+    );
+  });
 }
 
 process.exitCode = await runCli(process.argv.slice(2), undefined, { startServer: serve, validateConfig });

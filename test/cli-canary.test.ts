@@ -315,9 +315,9 @@ describe('release abort|pause|resume|promote', () => {
       /required option '--ref <ref>'/,
     ],
     [
-      'the ref form without --version',
+      'a branch ref without --version or a commit',
       ['release', '--ref', 'refs/heads/main'],
-      /required option '--version <version>'/,
+      /cannot name the version of refs\/heads\/main: .*pass --commit SHA/,
     ],
     ['nothing at all', ['release'], /required option '--ref <ref>'/],
   ])('%s is a usage error (exit 2)', async (_name, argv, message) => {

@@ -108,7 +108,7 @@ incidents: { open_at: P2 }
       listen: '127.0.0.1:0',
       logger: silentLogger,
     });
-    api = new ApiClient(server.url);
+    api = new ApiClient(server);
     for (const [v, knobs] of [
       ['v1', {}],
       ['slow', { latency_ms: 300 }],
@@ -211,7 +211,9 @@ incidents: { open_at: P2 }
         })
       ).status,
     ).toBe(200);
-    const pm = await (await fetch(`${server.url}/api/v1/incidents/${incident.id}/postmortem`)).text();
+    const pm = await (
+      await fetch(`${server.url}/api/v1/incidents/${incident.id}/postmortem`, { headers: api.headers() })
+    ).text();
     for (const section of ['Summary', 'Severity', 'Timeline', 'Root cause', 'Resolution', 'Prevention']) {
       expect(pm).toMatch(new RegExp(`#+ .*${section}`, 'i'));
     }

@@ -47,7 +47,7 @@ describe('canary releases', () => {
       listen: '127.0.0.1:0',
       logger: silentLogger,
     });
-    api = new ApiClient(server.url);
+    api = new ApiClient(server);
     for (const [v, knobs] of [
       ['v1', {}],
       ['v2', {}],
@@ -195,7 +195,7 @@ describe('canary releases', () => {
   });
 
   it('exposes what it saw: /metrics passes promtool, and /api/v1/metrics answers per version', async () => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${server.url}/metrics`, { headers: api.headers() })).text();
     expect(text).toMatch(
       /gantry_http_requests_total\{environment="staging",version="v2",code_class="2xx"\} \d+/,
     );

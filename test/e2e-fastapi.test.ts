@@ -37,7 +37,7 @@ describe.skipIf(mode === 'skip')('FastAPI under Gunicorn, deployed by Gantry', (
       listen: '127.0.0.1:0',
       logger: silentLogger,
     });
-    api = new ApiClient(server.url);
+    api = new ApiClient(server);
   });
 
   afterAll(async () => {

@@ -32,7 +32,7 @@ describe('rolling releases', () => {
       listen: '127.0.0.1:0',
       logger: silentLogger,
     });
-    api = new ApiClient(server.url);
+    api = new ApiClient(server);
     for (const [v, knobs] of [
       ['v1', {}],
       ['v2', {}],
@@ -162,7 +162,10 @@ describe('rolling releases', () => {
       },
     );
     expect(notPassed.status).toBe(422);
-    expect(notPassed.body.error.code).toBe('REQUIREMENT_NOT_MET');
+    expect(notPassed.body.error.code).toBe('POLICY_REFUSED');
+    expect(notPassed.body.error.message).toMatch(
+      /requires.passed: production takes only versions that succeeded in staging/,
+    );
 
     const promoteRefused = await api.call<{ error: { code: string } }>('POST', '/api/v1/promote', {
       from: 'staging',

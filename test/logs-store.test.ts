@@ -78,6 +78,11 @@ describe('search', () => {
       'payment failed',
     ]);
     expect(await msgs({ level: 'error', limit: 10 })).toEqual(['payment failed', 'payment failed']);
+    expect(await msgs({ environment: 'production', level: 'warn', limit: 10 })).toEqual([
+      'payment failed',
+      'payment slow for order 2',
+      'payment failed',
+    ]);
     expect(
       await msgs({
         q: 'payment',

@@ -14,10 +14,12 @@ import {
   type Dashboard,
   hasChromium,
   launchChromium,
+  logIn,
   startDashboard,
 } from './helpers/browser.ts';
 import {
   ApiClient,
+  adminToken,
   helloBuild,
   startPacedLoad,
   tempDir,
@@ -42,7 +44,7 @@ const CANARY = `    strategy:
           interval: 1s
           min_requests: 10
           max_error_rate: 5%
-          max_p99_latency: 500ms
+          max_p99_latency: 2s
           step_deadline: 60s`;
 
 const ALARMS = `alarms:
@@ -75,8 +77,8 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
       listen: '127.0.0.1:0',
       logger: silentLogger,
     });
-    api = new ApiClient(server.url);
-    for (const v of ['v1', 'v2'])
+    api = new ApiClient(server);
+    for (const v of ['v1', 'v2', 'v3', 'v4'])
       expect((await api.upload(v, await helloBuild(tmp.dir, v))).status).toBe(201);
     expect((await api.waitRelease((await api.deploy('staging', 'v1')).id)).release.state).toBe('succeeded');
     expect((await api.waitRelease((await api.deploy('production', 'v1')).id)).release.state).toBe(
@@ -90,6 +92,7 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     await mkdir(ARTIFACTS_DIR, { recursive: true });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await logIn(page, dashboard.url, adminToken(server.dataDir));
     page.setDefaultTimeout(UI_TIMEOUT);
   }, 180_000);
 
@@ -166,15 +169,52 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     await shot('releases');
   }, 120_000);
 
+  it("the release page's buttons pause, resume and promote a canary, and abort one back to stable", async () => {
+    const rel = await api.deploy('staging', 'v3');
+    await page.goto(`${dashboard.url}/releases/${rel.id}`);
+    await page.locator('[data-state="progressing"]').waitFor();
+    await page.click('button[data-action="pause"]');
+    await page.locator('[data-state="paused"]').waitFor();
+    expect(await api.releaseState(rel.id)).toBe('paused');
+    expect(await page.locator('button[data-action="pause"]').count()).toBe(0);
+    await shot('release-paused');
+    await page.click('button[data-action="resume"]');
+    await page.locator('[data-state="progressing"]').waitFor();
+    await page.click('button[data-action="promote"]');
+    const promoted = await api.waitRelease(rel.id, 90_000);
+    // Say why when it did not succeed (on a loaded machine the analysis may fail the canary).
+    expect(`${promoted.release.state}: ${promoted.release.message}`).toMatch(/^succeeded/);
+    await page.locator('[data-state="succeeded"]').waitFor();
+    expect(promoted.events.some((e) => e.type === 'control' || /promot/i.test(e.message))).toBe(true);
+    expect((await api.status()).environments.find((e) => e.name === 'staging')?.currentVersion).toBe('v3');
+
+    const bad = await api.deploy('staging', 'v4');
+    await page.goto(`${dashboard.url}/releases/${bad.id}`);
+    await page.locator('[data-state="progressing"]').waitFor();
+    // Abort asks first; the test says yes.
+    page.once('dialog', (d) => void d.accept());
+    await page.click('button[data-action="abort"]');
+    await page
+      .locator('[data-state="aborted"], [data-state="rolled_back"]')
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await shot('release-aborted');
+    const after = await api.waitRelease(bad.id);
+    expect(['aborted', 'rolled_back']).toContain(after.release.state);
+    expect((await api.status()).environments.find((e) => e.name === 'staging')?.currentVersion).toBe('v3');
+  }, 180_000);
+
   it('log search finds a line the service printed', async (ctx) => {
-    const probe = await fetch(`${server.url}/api/v1/logs?limit=1`);
+    const probe = await fetch(`${server.url}/api/v1/logs?limit=1`, { headers: api.headers() });
     if (probe.status === 404)
       ctx.skip(true, 'GET /api/v1/logs answers 404: the logs module is not wired in yet');
     // The hello service logs "error rate switched" when its error knob is set (here: reset).
     const r = await fetch(`http://127.0.0.1:${ports.production}/admin/errors?rate=`, { method: 'POST' });
     expect(r.status).toBeLessThan(500);
     await waitFor('the line to be searchable', async () => {
-      const res = await fetch(`${server.url}/api/v1/logs?q=switched&environment=production`);
+      const res = await fetch(`${server.url}/api/v1/logs?q=switched&environment=production`, {
+        headers: api.headers(),
+      });
       return res.ok && ((await res.json()) as { lines: unknown[] }).lines.length > 0;
     });
     await page.goto(`${dashboard.url}/logs?environment=production&q=switched`);
@@ -189,7 +229,7 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     await page.locator('[data-history="staging-5xx"]').waitFor();
     await shot('alarms');
     await page.goto(`${dashboard.url}/`);
-    await page.locator('[data-env="staging"] tr[data-version="v2"]').waitFor();
+    await page.locator('[data-env="staging"] tr[data-version="v3"]').waitFor();
     await shot('overview-later');
     await page.goto(`${dashboard.url}/incidents`);
     await page.locator('main .card').first().waitFor();
@@ -198,7 +238,7 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     const spa = await fetch(`${dashboard.url}/environments/production`);
     expect(spa.headers.get('content-type')).toMatch(/text\/html/);
     expect(spa.headers.get('cache-control')).toBe('no-cache');
-    const missing = await fetch(`${dashboard.url}/api/v1/nope`);
+    const missing = await fetch(`${dashboard.url}/api/v1/nope`, { headers: api.headers() });
     expect(missing.status).toBe(404);
   });
 });

@@ -53,6 +53,7 @@ export const alarmRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/alarms',
+    access: 'viewer',
     summary: 'Every alarm of gantry.yaml: state (OK, ALARM, INSUFFICIENT_DATA), since when, why, last value',
     tag: 'alarms',
     query: alarmSchemas.list,
@@ -61,6 +62,7 @@ export const alarmRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/alarms/:name/history',
+    access: 'viewer',
     summary: "An alarm's transitions, newest first, each with its reason and datapoints",
     tag: 'alarms',
     query: alarmSchemas.history,
@@ -69,6 +71,7 @@ export const alarmRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/synthetics',
+    access: 'viewer',
     summary: 'Every synthetic check with its schedule and last results, newest first',
     tag: 'alarms',
     query: alarmSchemas.synthetics,

@@ -62,6 +62,7 @@ export const incidentRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents',
+    access: 'viewer',
     summary: 'Incidents, newest first (status: open, acknowledged, resolved, active or all)',
     tag: 'incidents',
     query: incidentSchemas.list,
@@ -70,6 +71,7 @@ export const incidentRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents/stats',
+    access: 'viewer',
     summary: 'Counts, MTTA and MTTR (mean and median) over incidents opened since (ISO-8601 or -30d)',
     tag: 'incidents',
     query: incidentSchemas.stats,
@@ -78,6 +80,7 @@ export const incidentRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents/:id',
+    access: 'viewer',
     summary: 'An incident with its MTTA/MTTR and its timeline (alarms, notifications, releases, events)',
     tag: 'incidents',
     responses: { 200: 'IncidentDetailResponse', ...notFound },
@@ -85,6 +88,7 @@ export const incidentRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents/:id/postmortem',
+    access: 'viewer',
     summary: 'A post-mortem draft in Markdown (war-room template), pre-filled from the record',
     tag: 'incidents',
     responses: { 200: 'text/markdown', ...notFound },
@@ -106,6 +110,7 @@ function actionDoc(action: IncidentAction, summary: string, body: z.ZodType, con
   return {
     method: 'POST',
     path: `/api/v1/incidents/:id/${action}`,
+    access: 'deployer',
     summary,
     tag: 'incidents',
     body,

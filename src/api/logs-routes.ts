@@ -52,6 +52,7 @@ export const logRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/logs',
+    access: 'viewer',
     summary:
       'Search the instances\' output, newest first: filters, minimum level, full text (words, "phrases")',
     tag: 'logs',
@@ -61,6 +62,7 @@ export const logRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/logs/stream',
+    access: 'viewer',
     summary: 'Live tail of the lines matching the filters (Server-Sent Events `log`)',
     tag: 'logs',
     query: logSchemas.stream,

@@ -40,6 +40,7 @@ export const metricsRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/metrics',
+    access: 'viewer',
     summary: "Gantry's own and every environment's metrics in the Prometheus text format 0.0.4",
     tag: 'metrics',
     responses: { 200: 'text/plain; version=0.0.4' },
@@ -47,6 +48,7 @@ export const metricsRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/metrics',
+    access: 'viewer',
     summary:
       'A metric of an environment over a range (from/to: ISO-8601 or -1h, now; step: 10s), one series per version',
     tag: 'metrics',

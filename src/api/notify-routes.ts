@@ -70,6 +70,7 @@ export const notifyRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/silences',
+    access: 'viewer',
     summary: 'Silences, newest first (active and pending; expired too with expired=true)',
     tag: 'silences',
     query: notifySchemas.listSilences,
@@ -78,6 +79,7 @@ export const notifyRouteDocs: RouteDoc[] = [
   {
     method: 'POST',
     path: '/api/v1/silences',
+    access: 'deployer',
     summary:
       'Silence the alerts whose labels (alertname, environment, service, severity, metric) match, for a duration or until endsAt',
     tag: 'silences',
@@ -87,6 +89,7 @@ export const notifyRouteDocs: RouteDoc[] = [
   {
     method: 'DELETE',
     path: '/api/v1/silences/:id',
+    access: 'deployer',
     summary: 'Expire a silence now (its record stays)',
     tag: 'silences',
     responses: { 200: 'SilenceResponse', 404: 'no such silence' },
@@ -94,6 +97,7 @@ export const notifyRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/notifications',
+    access: 'viewer',
     summary: 'The notification delivery log, newest first: status, attempts and the last error of each',
     tag: 'notifications',
     query: notifySchemas.notifications,
@@ -102,6 +106,7 @@ export const notifyRouteDocs: RouteDoc[] = [
   {
     method: 'POST',
     path: '/api/v1/alerts/ack',
+    access: 'deployer',
     summary: 'Acknowledge a firing alarm: no more repeats until it resolves; PagerDuty gets an acknowledge',
     tag: 'alarms',
     body: notifySchemas.ack,

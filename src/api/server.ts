@@ -5,7 +5,12 @@ import type { Readable } from 'node:stream';
 import Fastify, { type FastifyReply } from 'fastify';
 import { ZodError, type z } from 'zod';
 import type { AlarmEngine } from '../alarms/index.ts';
-import type { ArtifactStore } from '../artifacts/index.ts';
+import { type ArtifactStore, artifactTooLarge, checksumMismatch } from '../artifacts/index.ts';
+import { registerAuditHooks } from '../audit/hook.ts';
+import type { AuditLog } from '../audit/log.ts';
+import { registerAuthHooks } from '../auth/hook.ts';
+import { createEnvironmentResolver } from '../auth/scope.ts';
+import type { AuthService } from '../auth/service.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import type { IncidentManager } from '../incidents/types.ts';
 import { GantryError } from '../lib/errors.ts';
@@ -20,15 +25,23 @@ import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { Fleet } from '../rollout/fleet.ts';
 import type { Store } from '../store/types.ts';
 import type { SyntheticsRunner } from '../synthetics/index.ts';
+import type { ReleaseTriggers, SecretLookup } from '../triggers/index.ts';
 import { registerAlarmRoutes } from './alarm-routes.ts';
+import { registerAuditRoutes } from './audit-routes.ts';
+import { registerAuthRoutes } from './auth-routes.ts';
+import { readChecksumHeader } from './checksum-header.ts';
+import { registerHookRoutes } from './hook-routes.ts';
 import { registerIncidentRoutes } from './incident-routes.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerMetricsRoutes } from './metrics-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
-import { openApiDocument, schemas, undocumentedRoutes } from './route-table.ts';
+import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
+import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
+import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
+import { discardUnreadBody } from './upload-body.ts';
 import { environmentViews, instanceView, versionView } from './views.ts';
 import { registerWebRoutes } from './web-routes.ts';
 
@@ -50,7 +63,16 @@ export interface ApiDeps {
   logger: Logger;
   server: { version: string; startedAt: string; dataDir: string };
   maxArtifactBytes: number;
+  /** Push triggers (GitHub webhook) and the lookup of the secret triggers.github.secret names. */
+  triggers: ReleaseTriggers;
+  secret: SecretLookup;
   reload: () => Promise<{ file: string; applied: string[] }>;
+  /** The secrets store and the rolling restart a changed secret starts (routes absent without it). */
+  secrets?: SecretRouteDeps;
+  /** API tokens and dashboard sessions: every route but the public ones needs one. */
+  auth: AuthService;
+  /** Where every mutation is recorded (the API's own by a hook; others call audit.record). */
+  audit: AuditLog;
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
@@ -69,6 +91,10 @@ export function buildApi(deps: ApiDeps) {
       throw new Error(`routes missing from src/api/route-table.ts: ${missing.join(', ')}`);
   });
   const service = () => deps.config().config.service;
+  // Who is asking and whether they may (before every handler), and what they changed (after it).
+  const environmentsOf = createEnvironmentResolver({ config: deps.config, store: deps.store });
+  registerAuthHooks(app, { auth: deps.auth, accessOf: routeAccess, environmentsOf });
+  registerAuditHooks(app, { audit: deps.audit, environmentsOf, logger: deps.logger });
 
   app.addContentTypeParser(
     ['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/x-tar'],
@@ -76,6 +102,8 @@ export function buildApi(deps: ApiDeps) {
   );
 
   app.setErrorHandler((err, _req, reply) => sendError(reply, err, deps.logger));
+  // An upload refused half-way must still let its client read the answer.
+  app.addHook('onError', async (req, reply) => discardUnreadBody(req.raw, reply));
   app.setNotFoundHandler((req, reply) =>
     sendError(
       reply,
@@ -125,8 +153,22 @@ export function buildApi(deps: ApiDeps) {
   });
   registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
   registerNotifyRoutes(app, { notifier: deps.notifier });
-  registerIncidentRoutes(app, { incidents: deps.incidents });
+  registerIncidentRoutes(app, { incidents: deps.incidents, principal: (req) => req.actor?.name });
   registerLogRoutes(app, { logs: deps.logs });
+  registerPolicyRoutes(app, { config: deps.config, store: deps.store, logger: deps.logger });
+  if (deps.secrets) registerSecretRoutes(app, deps.secrets);
+  registerAuthRoutes(app, {
+    auth: deps.auth,
+    environments: () => Object.keys(deps.config().config.environments),
+  });
+  registerAuditRoutes(app, { audit: deps.audit });
+  registerHookRoutes(app, {
+    config: deps.config,
+    store: deps.store,
+    triggers: deps.triggers,
+    secret: deps.secret,
+    logger: deps.logger,
+  });
   // The dashboard (built into web/dist by `npm install`), talking only to the routes above.
   app.register(async (scope) => registerWebRoutes(scope));
 
@@ -166,9 +208,15 @@ export function buildApi(deps: ApiDeps) {
         'send the artifact as the request body with Content-Type application/gzip',
       );
     }
+    const expectedSha256 = readChecksumHeader(req.headers);
+    const declared = Number(req.headers['content-length']);
+    if (declared > deps.maxArtifactBytes) throw artifactTooLarge(deps.maxArtifactBytes, declared);
     const existing = await deps.store.versions.get(service(), version);
     if (existing) {
-      const sha256 = await hashStream(body, deps.maxArtifactBytes);
+      const { sha256, bytes } = await hashStream(body, deps.maxArtifactBytes);
+      if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+        throw checksumMismatch(expectedSha256, sha256, bytes);
+      }
       if (sha256 !== existing.sha256) {
         throw new GantryError(
           'VERSION_EXISTS',
@@ -181,6 +229,7 @@ export function buildApi(deps: ApiDeps) {
       service: service(),
       version,
       maxBytes: deps.maxArtifactBytes,
+      ...(expectedSha256 !== undefined ? { expectedSha256 } : {}),
     });
     try {
       const rec = await deps.store.versions.create({
@@ -197,7 +246,12 @@ export function buildApi(deps: ApiDeps) {
         { version, sha256: imported.sha256, bytes: imported.sizeBytes, files: imported.files },
         'version uploaded',
       );
-      return reply.code(201).send({ version: versionView(rec), created: true });
+      // A push that waited for this version releases it now (checked against its ref and commit).
+      const triggered = await deps.triggers.versionUploaded(rec).catch((err: unknown) => {
+        deps.logger.error({ err, version }, 'starting the push triggers of an uploaded version failed');
+        return [];
+      });
+      return reply.code(201).send({ version: versionView(rec), created: true, triggered });
     } catch (err) {
       await deps.artifacts.remove(service(), version).catch(() => {});
       throw err;
@@ -212,31 +266,46 @@ export function buildApi(deps: ApiDeps) {
         `cannot release image ${b.image}: this server runs services as local processes`,
       );
     }
-    const res = await deps.control.release({
-      version: b.version,
-      ...(b.environment !== undefined ? { environment: b.environment } : {}),
-      ...(b.ref !== undefined ? { ref: b.ref } : {}),
-    });
+    const res = await deps.control.release(
+      {
+        version: b.version,
+        ...(b.environment !== undefined ? { environment: b.environment } : {}),
+        ...(b.ref !== undefined ? { ref: b.ref } : {}),
+        ...(b.override ? { override: b.override } : {}),
+        createdBy: req.actor?.name ?? null,
+      },
+      req.actor,
+    );
     return reply.code(201).send(res);
   });
 
   app.post('/api/v1/promote', async (req, reply) => {
     const b = parse(schemas.promote, req.body);
-    const release = await deps.control.promote({
-      from: b.from,
-      to: b.to,
-      ...(b.version ? { version: b.version } : {}),
-    });
-    return reply.code(201).send({ release });
+    const res = await deps.control.promote(
+      {
+        from: b.from,
+        to: b.to,
+        ...(b.version ? { version: b.version } : {}),
+        ...(b.override ? { override: b.override } : {}),
+        createdBy: req.actor?.name ?? null,
+      },
+      req.actor,
+    );
+    return reply.code(201).send(res);
   });
 
   app.post('/api/v1/rollback', async (req, reply) => {
     const b = parse(schemas.rollback, req.body);
-    const release = await deps.control.rollback({
-      environment: b.environment,
-      ...(b.to ? { to: b.to } : {}),
-    });
-    return reply.code(201).send({ release });
+    const res = await deps.control.rollback(
+      {
+        environment: b.environment,
+        ...(b.to ? { to: b.to } : {}),
+        ...(b.override ? { override: b.override } : {}),
+        createdBy: req.actor?.name ?? null,
+      },
+      req.actor,
+    );
+    return reply.code(201).send(res);
   });
 
   app.get('/api/v1/releases', async (req) => {
@@ -252,7 +321,8 @@ export function buildApi(deps: ApiDeps) {
 
   app.get<{ Params: { id: string } }>('/api/v1/releases/:id', async (req) => {
     const release = await findRelease(deps.store, req.params.id);
-    return { release, events: await deps.store.releases.events(release.id) };
+    const events = await deps.store.releases.events(release.id);
+    return { release, events, policy: policyOfRelease(events) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/releases/:id/events', async (req, reply) => {
@@ -267,7 +337,12 @@ export function buildApi(deps: ApiDeps) {
   app.post<{ Params: { id: string; action: string } }>('/api/v1/releases/:id/:action', async (req) => {
     const { action } = parse(schemas.releaseActionParams, req.params);
     const b = parse(schemas.releaseAction, req.body);
-    const release = await deps.engine.control(req.params.id, action, b.reason ?? null, null);
+    const release = await deps.engine.control(
+      req.params.id,
+      action,
+      b.reason ?? null,
+      req.actor?.name ?? null,
+    );
     return { release };
   });
 
@@ -318,7 +393,7 @@ async function findRelease(store: Store, id: string) {
   return release;
 }
 
-async function hashStream(stream: Readable, maxBytes: number): Promise<string> {
+async function hashStream(stream: Readable, maxBytes: number): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let n = 0;
   for await (const chunk of stream) {
@@ -327,7 +402,7 @@ async function hashStream(stream: Readable, maxBytes: number): Promise<string> {
       throw new GantryError('ARTIFACT_TOO_LARGE', `artifact is larger than ${maxBytes} bytes`);
     hash.update(chunk as Buffer);
   }
-  return hash.digest('hex');
+  return { sha256: hash.digest('hex'), bytes: n };
 }
 
 function sendError(reply: FastifyReply, err: unknown, logger: Logger): FastifyReply {

@@ -1,6 +1,7 @@
 // Request and response bodies of the HTTP API (DESIGN §6), shared with the CLI's typed client.
 // Everything here is JSON; timestamps are ISO-8601 strings.
 
+import type { PolicyDecision } from '../policy/types.ts';
 import type {
   EnvironmentEventRecord,
   InstanceState,
@@ -8,6 +9,7 @@ import type {
   ReleaseKind,
   ReleaseRecord,
   ReleaseState,
+  ReleaseTriggerRecord,
 } from '../store/types.ts';
 
 export type { EnvironmentEventRecord, ReleaseEventRecord, ReleaseKind, ReleaseRecord, ReleaseState };
@@ -88,6 +90,8 @@ export interface VersionListResponse {
 export interface UploadArtifactResponse {
   version: VersionView;
   created: boolean;
+  /** Triggers (GitHub pushes waiting for this version) the upload started or refused. */
+  triggered?: ReleaseTriggerRecord[];
 }
 
 /** POST /api/v1/releases — exactly one of environment / ref. */
@@ -98,6 +102,12 @@ export interface CreateReleaseRequest {
   version: string;
   /** Container image of the version (needs the container runtime, not available yet: answered 422 RUNTIME_UNAVAILABLE). */
   image?: string;
+  /** Start despite a closed window, a freeze or the scan gate (admin only; recorded with its reason). */
+  override?: PolicyOverride;
+}
+
+export interface PolicyOverride {
+  reason: string;
 }
 
 /** POST /api/v1/promote */
@@ -106,6 +116,7 @@ export interface PromoteRequest {
   to: string;
   /** Defaults to the version currently serving in `from`. */
   version?: string;
+  override?: PolicyOverride;
 }
 
 /** POST /api/v1/rollback */
@@ -113,6 +124,7 @@ export interface RollbackRequest {
   environment: string;
   /** Defaults to the newest version that succeeded in the environment before the current one. */
   to?: string;
+  override?: PolicyOverride;
 }
 
 /** 201 body of releases, promote and rollback. */
@@ -120,6 +132,8 @@ export interface ReleaseResponse {
   release: ReleaseRecord;
   /** How the environment was chosen, e.g. "ref refs/tags/v2 matches production track.tag v*". */
   chosenBy?: string;
+  /** The release policy's decision, when the environment has rules (or the request an override). */
+  policy?: PolicyDecision | null;
 }
 
 /** GET /api/v1/releases?environment=&limit= */
@@ -131,6 +145,7 @@ export interface ReleaseListResponse {
 export interface ReleaseDetailResponse {
   release: ReleaseRecord;
   events: ReleaseEventRecord[];
+  policy?: PolicyDecision | null;
 }
 
 /**

@@ -27,6 +27,7 @@ export const webRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/',
+    access: 'public',
     summary: 'The dashboard (index.html)',
     tag: 'dashboard',
     responses: { 200: 'text/html', 503: 'dashboard not built' },
@@ -34,6 +35,7 @@ export const webRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/assets/*',
+    access: 'public',
     summary: "The dashboard's hashed scripts and styles (cached for a year)",
     tag: 'dashboard',
     responses: { 200: 'file', 404: 'no such file' },
@@ -41,6 +43,7 @@ export const webRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/*',
+    access: 'public',
     summary: "The dashboard's pages (index.html) and its other static files",
     tag: 'dashboard',
     responses: { 200: 'text/html or file', 404: 'unknown API route or file' },

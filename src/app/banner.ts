@@ -15,6 +15,9 @@ export async function printBanner(server: GantryServer, json: boolean): Promise<
         url: server.url,
         dataDir: server.dataDir,
         environments: envs.map((e) => ({ name: e.name, url: e.url, version: e.currentVersion })),
+        ...(server.adminToken
+          ? { adminToken: server.adminToken.token, adminTokenFile: server.adminToken.file }
+          : {}),
       })}\n`,
     );
     return;
@@ -27,7 +30,19 @@ export async function printBanner(server: GantryServer, json: boolean): Promise<
       (e) =>
         `  ${e.name.padEnd(width)}${e.url}   ${e.currentVersion ?? 'no version yet'} (${e.readyInstances}/${e.desiredInstances} ready)`,
     ),
+    ...adminTokenLines(server),
     'Stop with Ctrl-C.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The first admin token, printed this once (it is never logged); the CLI finds it in its file. */
+function adminTokenLines(server: GantryServer): string[] {
+  const t = server.adminToken;
+  if (!t) return [];
+  return [
+    `  admin token (shown only now; also saved in ${t.file}, mode 0600):`,
+    `    ${t.token}`,
+    '  The CLI on this machine reads that file by itself; elsewhere set GANTRY_TOKEN, or log in to the dashboard with it.',
+  ];
 }

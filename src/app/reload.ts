@@ -8,7 +8,10 @@ import { loadConfigFile } from '../config/index.ts';
 import type { GantryConfig, LoadedConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
 
-/** Sections applied live. Everything else (service, run, health, environments) needs a restart. */
+/**
+ * Sections applied live. Everything else (service, run, health, environments) needs a restart,
+ * except the edge keys of an environment (HOT_ENVIRONMENT_KEYS).
+ */
 const HOT_SECTIONS = [
   'checks',
   'alarms',
@@ -19,6 +22,9 @@ const HOT_SECTIONS = [
   'incidents',
   'triggers',
 ] as const;
+
+/** Keys of an environment applied live: the data plane takes them with its next apply. */
+const HOT_ENVIRONMENT_KEYS = ['tls', 'rate_limit', 'security_headers', 'limits'] as const;
 
 export interface ReloadResult {
   file: string;
@@ -57,7 +63,10 @@ export class ConfigHolder {
       );
     }
     for (const check of this.#checks) check(next);
-    const applied = HOT_SECTIONS.filter((k) => !isDeepStrictEqual(this.#current.config[k], next.config[k]));
+    const applied: string[] = HOT_SECTIONS.filter(
+      (k) => !isDeepStrictEqual(this.#current.config[k], next.config[k]),
+    );
+    applied.push(...changedEdgeKeys(this.#current.config, next.config));
     this.#current = next;
     for (const fn of this.#listeners) await fn(next);
     return { file: next.file, applied };
@@ -71,10 +80,31 @@ export function coldChanges(a: GantryConfig, b: GantryConfig): string[] {
     if ((HOT_SECTIONS as readonly string[]).includes(key)) continue;
     if (key === 'environments') {
       for (const env of new Set([...Object.keys(a.environments), ...Object.keys(b.environments)])) {
-        if (!isDeepStrictEqual(a.environments[env], b.environments[env])) out.push(`environments.${env}`);
+        const [x, y] = [a.environments[env], b.environments[env]];
+        if (!isDeepStrictEqual(withoutEdge(x), withoutEdge(y))) out.push(`environments.${env}`);
       }
     } else if (!isDeepStrictEqual(a[key], b[key])) {
       out.push(key);
+    }
+  }
+  return out;
+}
+
+function withoutEdge(env: GantryConfig['environments'][string] | undefined): object | undefined {
+  if (!env) return env;
+  const rest: Record<string, unknown> = { ...env };
+  for (const k of HOT_ENVIRONMENT_KEYS) delete rest[k];
+  return rest;
+}
+
+/** `environments.<env>.<key>` of the edge keys whose values differ, for environments in both. */
+function changedEdgeKeys(a: GantryConfig, b: GantryConfig): string[] {
+  const out: string[] = [];
+  for (const [name, env] of Object.entries(b.environments)) {
+    const before = a.environments[name];
+    if (!before) continue;
+    for (const k of HOT_ENVIRONMENT_KEYS) {
+      if (!isDeepStrictEqual(before[k], env[k])) out.push(`environments.${name}.${k}`);
     }
   }
   return out;

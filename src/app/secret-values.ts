@@ -1,33 +1,45 @@
-// The values of the secrets gantry.yaml refers to (`${secret:NAME}`), so that logs can mask them.
-// Until the secrets store exists they come from the server's environment.
+// The values that must never leave Gantry unmasked: every secret in the store, and the server's
+// environment variables that `${secret:NAME}` references in gantry.yaml fall back to.
 import { listSecretReferences } from '../config/secret-refs.ts';
 import type { LoadedConfig } from '../config/types.ts';
 
-export function secretValues(config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): string[] {
-  const names = new Set(listSecretReferences(JSON.stringify(config.config)));
-  const values: string[] = [];
-  for (const name of names) {
-    const value = env[name];
-    if (value) values.push(value);
+/** What the secrets store offers here (SecretService). */
+export interface SecretValueSource {
+  /** Changes whenever a value does. */
+  readonly version: number;
+  allValues(): readonly string[];
+  /** A `${secret:NAME}` reference's value: the global secret, else the server's variable. */
+  lookup(name: string): string | undefined;
+}
+
+export function secretValues(
+  config: LoadedConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  secrets?: SecretValueSource,
+): string[] {
+  const values = new Set(secrets?.allValues() ?? []);
+  for (const name of new Set(listSecretReferences(JSON.stringify(config.config)))) {
+    const value = secrets ? secrets.lookup(name) : env[name];
+    if (value) values.add(value);
   }
-  return values;
+  return [...values];
 }
 
 /**
- * secretValues, computed again only when the config or the values change: the log service
- * rebuilds its redactor whenever it gets a different array, and asks for every line.
+ * secretValues, computed again only when the config or a secret changes: the log service rebuilds
+ * its redactor whenever it gets a different array, and asks for every line.
  */
-export function secretValuesCache(config: () => LoadedConfig): () => string[] {
+export function secretValuesCache(config: () => LoadedConfig, secrets?: SecretValueSource): () => string[] {
   let forConfig: LoadedConfig | undefined;
+  let forVersion = -1;
   let values: string[] = [];
-  let checkedAt = 0;
   return () => {
     const c = config();
-    const now = Date.now();
-    if (c !== forConfig || now - checkedAt > 5000) {
-      const next = secretValues(c);
-      checkedAt = now;
+    const version = secrets?.version ?? 0;
+    if (c !== forConfig || version !== forVersion) {
+      const next = secretValues(c, process.env, secrets);
       forConfig = c;
+      forVersion = version;
       if (next.length !== values.length || next.some((v, i) => v !== values[i])) values = next;
     }
     return values;

@@ -6,6 +6,10 @@ import path from 'node:path';
 import { checkRules, createAlarmEngine, SeriesStore } from '../alarms/index.ts';
 import { buildApi } from '../api/server.ts';
 import { createArtifactStore } from '../artifacts/index.ts';
+import { AuditLog } from '../audit/log.ts';
+import { type BootstrapToken, bootstrapAdminToken } from '../auth/bootstrap.ts';
+import { AuthService } from '../auth/service.ts';
+import { SYSTEM_ACTOR } from '../auth/types.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createIncidentManager } from '../incidents/index.ts';
@@ -14,7 +18,7 @@ import { captureRuntimeLogs, createLogService } from '../logs/index.ts';
 import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
 import { createProcessSampler } from '../metrics/process-sampler.ts';
 import { createNotifier } from '../notify/index.ts';
-import { createDataPlane } from '../proxy/index.ts';
+import { checkEdgeFiles, createDataPlane, withEdgeConfig } from '../proxy/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import { ControlPlane } from '../rollout/control.ts';
 import { ReleaseEngine } from '../rollout/engine.ts';
@@ -22,9 +26,11 @@ import { ReleaseEventBus } from '../rollout/events.ts';
 import { Fleet } from '../rollout/fleet.ts';
 import { recoverFleet } from '../rollout/recover.ts';
 import { createProcessDriver } from '../runtime/index.ts';
+import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { createSyntheticsRunner } from '../synthetics/index.ts';
+import { ReleaseTriggers } from '../triggers/index.ts';
 import { ackAlertsOfIncident, wireAlerting } from './alerting.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { ConfigHolder, type ReloadResult } from './reload.ts';
@@ -53,6 +59,10 @@ export interface GantryServer {
   engine: ReleaseEngine;
   fleet: Fleet;
   metrics: MetricsEngine;
+  auth: AuthService;
+  audit: AuditLog;
+  /** The first admin token, when this start created it: print it once (never log it). */
+  adminToken?: BootstrapToken;
   /** Re-reads the config file; applies alarms, notifications and the like, or says what needs a restart. */
   reload(): Promise<ReloadResult>;
   /** Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances. */
@@ -76,6 +86,35 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   for (const name of Object.keys(loaded.config.environments))
     await store.environments.ensure(loaded.config.service, name);
   await store.events.prune(new Date(Date.now() - EVENT_RETENTION_MS).toISOString());
+  // The master key and every secret, before anything starts instances or shows their output.
+  const secrets = await SecretService.open({
+    store,
+    service: loaded.config.service,
+    dataDir,
+    database: path.join(dataDir, 'gantry.db'),
+    logger: logger.child({ component: 'secrets' }),
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const secretValues = secretValuesCache(config, secrets);
+
+  // Tokens and the audit log; the first admin token when there is no usable one (DESIGN §5).
+  const auth = new AuthService({ tokens: store.tokens });
+  const audit = new AuditLog({ repo: store.audit });
+  const adminToken = await bootstrapAdminToken(auth, dataDir);
+  if (adminToken) {
+    logger.info(
+      { token: adminToken.id, file: adminToken.file },
+      'created an admin token (shown once at start)',
+    );
+    await audit.record({
+      actor: SYSTEM_ACTOR,
+      action: 'token.bootstrap',
+      target: adminToken.id,
+      details: { role: 'admin', file: adminToken.file },
+    });
+  }
 
   const artifacts = createArtifactStore(dataDir);
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
@@ -89,7 +128,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     config,
     store,
     logger: logger.child({ component: 'logs' }),
-    redact: secretValuesCache(config),
+    redact: secretValues,
   });
   const stopCapture = captureRuntimeLogs(driver, logs);
   await logs.start();
@@ -99,7 +138,11 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'metrics' }),
   });
   metrics.start();
-  const dataPlane = createDataPlane({ sink: metrics, logger: logger.child({ component: 'proxy' }) });
+  // Each environment's TLS, limits and headers come from the config current at every apply.
+  const dataPlane = withEdgeConfig(
+    createDataPlane({ sink: metrics, logger: logger.child({ component: 'proxy' }) }),
+    config,
+  );
   const bus = new ReleaseEventBus();
   const fleet = new Fleet({
     config,
@@ -108,6 +151,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     store,
     dataDir,
     logger: logger.child({ component: 'fleet' }),
+    secrets: { valuesFor: (env) => secrets.valuesFor(env), redact: cachedRedactor(secretValues) },
   });
   const engine = new ReleaseEngine({
     config,
@@ -118,6 +162,22 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'releases' }),
   });
   const control = new ControlPlane({ config, store, engine });
+  // A secret set for an environment that lists it restarts that environment's instances.
+  const secretRestarts = new SecretRestarts({
+    config,
+    store,
+    releases: engine,
+    bus,
+    logger: logger.child({ component: 'secrets' }),
+  });
+  // GitHub pushes waiting for their version's upload, or for their environment to be free.
+  const triggers = new ReleaseTriggers({
+    config,
+    store,
+    control,
+    audit,
+    logger: logger.child({ component: 'triggers' }),
+  });
   const sampler = createProcessSampler({
     onSample: (s) => metrics.setInstanceSample(s),
     logger,
@@ -158,6 +218,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     config,
     series,
     logger: logger.child({ component: 'synthetics' }),
+    redact: secretValues,
     target: (env) => {
       const a = dataPlane.addresses().get(env);
       return (
@@ -170,6 +231,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     store,
     externalUrl,
     logger: logger.child({ component: 'notify' }),
+    secret: (name) => secrets.lookup(name),
   });
   const incidents = createIncidentManager({
     config,
@@ -180,10 +242,13 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   });
   const unwire = wireAlerting({ alarms, notifier, incidents, releases: engine, store, logger });
   holder.check((next) => checkRules(next.config));
+  holder.check(checkEdgeFiles);
   holder.onReload(() => {
     alarms.reload();
     synthetics.reload();
   });
+  // Edge settings (TLS files, limits, headers) reach the listeners with this apply.
+  holder.onReload(() => dataPlane.apply(fleet.desiredState()));
   await notifier.start();
   await alarms.start();
   synthetics.start();
@@ -208,7 +273,18 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     server: { version: GANTRY_VERSION, startedAt, dataDir },
     reload: () => holder.reload(),
     maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+    triggers,
+    // `${secret:NAME}` in triggers.github.secret: the global secret NAME, else the server's variable.
+    secret: (name) => secrets.lookup(name),
+    secrets: {
+      secrets,
+      config,
+      restart: (change) => secretRestarts.afterSet(change),
+    },
+    auth,
+    audit,
   });
+  triggers.start(bus);
   await api.listen({ host: listen.host, port: listen.port });
   const url = `http://${formatHost(listen.host)}:${listen.port}`;
   logger.info({ url, dataDir, service: loaded.config.service }, 'gantry server ready');
@@ -223,10 +299,21 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     engine,
     fleet,
     metrics,
-    reload: () => holder.reload(),
+    auth,
+    audit,
+    ...(adminToken ? { adminToken } : {}),
+    // A reload not asked through the API (SIGHUP) is recorded here; the API records its own.
+    reload: () =>
+      audit.track(
+        { actor: SYSTEM_ACTOR, action: 'config.reload' },
+        () => holder.reload(),
+        (r) => ({ ...r }),
+      ),
     close: (o = {}) => {
       closing ??= (async () => {
         await api.close();
+        secretRestarts.close();
+        await triggers.stop();
         unwire();
         await synthetics.stop();
         await alarms.stop();

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { type ReadEntry, Unpack } from 'tar';
+import { formatSize } from '../config/units.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { EntryGuard, EntryKind } from './entry-guard.ts';
 
@@ -104,9 +105,7 @@ export async function extractTarball(
       const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data as string);
       size += chunk.length;
       if (size > maxBytes) {
-        fail(
-          new GantryError('ARTIFACT_TOO_LARGE', `the upload is larger than the limit of ${maxBytes} bytes`),
-        );
+        fail(artifactTooLarge(maxBytes));
         break;
       }
       hash.update(chunk);
@@ -199,4 +198,20 @@ function badArtifact(message: string): GantryError {
 
 function waitFor(emitter: NodeJS.EventEmitter, event: string): Promise<void> {
   return new Promise((resolve) => emitter.once(event, () => resolve()));
+}
+
+/** The upload (of `declared` bytes, when the request said) is over the server's limit. */
+export function artifactTooLarge(maxBytes: number, declared?: number): GantryError {
+  const what = declared === undefined ? 'the upload' : `the upload (${declared} bytes)`;
+  return new GantryError(
+    'ARTIFACT_TOO_LARGE',
+    `${what} is larger than the limit of ${describeBytes(maxBytes)}; nothing was stored`,
+    { hint: 'Make the artifact smaller, or raise the limit with `gantry server --max-artifact-size`.' },
+  );
+}
+
+/** `536870912 bytes (512MB)`; just `10000 bytes` when no unit divides it. */
+function describeBytes(n: number): string {
+  const short = formatSize(n);
+  return /^\d+B$/.test(short) ? `${n} bytes` : `${n} bytes (${short})`;
 }

@@ -25,6 +25,8 @@ export interface ImportOptions {
   maxUnpackedBytes?: number;
   /** Limit on entries (files, directories, links); default DEFAULT_MAX_ENTRIES. */
   maxEntries?: number;
+  /** Tarball: the SHA-256 (hex) the uploaded bytes must have; a mismatch stores nothing. */
+  expectedSha256?: string;
 }
 
 export interface ImportedArtifact {
@@ -78,6 +80,9 @@ export function createArtifactStore(dataDir: string): ArtifactStore {
     });
     try {
       const filled = await fill(tmpDir, guard);
+      if (opts.expectedSha256 !== undefined && filled.sha256 !== opts.expectedSha256.toLowerCase()) {
+        throw checksumMismatch(opts.expectedSha256, filled.sha256, filled.sizeBytes);
+      }
       await mkdir(join(root, opts.service), { recursive: true, mode: 0o700 });
       await rename(tmpDir, finalDir).catch((err: NodeJS.ErrnoException) => {
         throw err.code === 'ENOTEMPTY' || err.code === 'EEXIST' ? versionExists(opts) : err;
@@ -149,5 +154,13 @@ function versionExists(opts: ImportOptions): GantryError {
   return new GantryError(
     'VERSION_EXISTS',
     `version ${opts.version} of ${opts.service} already has an artifact; versions are immutable`,
+  );
+}
+
+export function checksumMismatch(expected: string, actual: string, bytes: number): GantryError {
+  return new GantryError(
+    'CHECKSUM_MISMATCH',
+    `the ${bytes} bytes received have SHA-256 ${actual}, not the ${expected.toLowerCase()} sent with them; nothing was stored`,
+    { details: { expected: expected.toLowerCase(), actual, bytes } },
   );
 }

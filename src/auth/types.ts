@@ -38,3 +38,12 @@ export type Access = 'public' | Role | 'webhook';
 export function defaultAccess(method: string): Access {
   return method === 'GET' || method === 'HEAD' ? 'viewer' : 'deployer';
 }
+
+// `request.actor` on every fastify request (set by auth/hook.ts). Declared here, next to Actor, so
+// that every program that sees the API's types sees it too.
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is asking; undefined on public routes (a webhook handler sets its own after verifying). */
+    actor?: Actor;
+  }
+}

@@ -2,6 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AlarmHistoryResponse, AlarmListResponse, SyntheticListResponse } from '../api/alarm-routes.ts';
+import type { AuditListResponse, AuditVerifyResponse } from '../api/audit-routes.ts';
+import type {
+  CreateTokenRequest,
+  CreateTokenResponse,
+  SessionResponse,
+  TokenListResponse,
+  TokenResponse,
+} from '../api/auth-routes.ts';
 import type {
   IncidentActionResponse,
   IncidentDetailResponse,
@@ -17,6 +25,7 @@ import type {
   SilenceListResponse,
   SilenceResponse,
 } from '../api/notify-routes.ts';
+import type { EnvironmentPolicyResponse, ScanUploadResponse } from '../api/policy-routes.ts';
 import type {
   ApiErrorBody,
   CreateReleaseRequest,
@@ -114,11 +123,16 @@ export class GantryClient {
     version: string,
     body: AsyncIterable<Uint8Array>,
     q: { ref?: string; commit?: string } = {},
+    opts: { sha256?: string } = {},
   ): Promise<{ status: number; body: UploadArtifactResponse }> {
     const res = await this.#send('POST', `/versions/${encodeURIComponent(version)}/artifact`, {
       query: q,
       body,
-      headers: { 'content-type': 'application/gzip' },
+      // The server hashes what it receives and stores nothing unless it matches.
+      headers: {
+        'content-type': 'application/gzip',
+        ...(opts.sha256 ? { 'x-checksum-sha256': opts.sha256 } : {}),
+      },
     });
     return { status: res.status, body: (await res.json()) as UploadArtifactResponse };
   }
@@ -292,6 +306,54 @@ export class GantryClient {
       throw new ApiError(res.status, 'BAD_RESPONSE', `expected an event stream, got ${type || 'no body'}`);
     }
     return res.body;
+  }
+
+  /** Admin. The answer holds the token itself: show it once, never log it. */
+  createToken(req: CreateTokenRequest): Promise<CreateTokenResponse> {
+    return this.#json('POST', '/tokens', { json: req });
+  }
+
+  /** Admin. Tokens with their prefix, role, scope and state, never the tokens themselves. */
+  listTokens(): Promise<TokenListResponse> {
+    return this.#json('GET', '/tokens');
+  }
+
+  /** Admin. 404 UNKNOWN_TOKEN for an id that does not exist; revoking twice keeps the first time. */
+  revokeToken(id: string): Promise<TokenResponse> {
+    return this.#json('DELETE', `/tokens/${encodeURIComponent(id)}`);
+  }
+
+  /** Who the server takes this client for. */
+  whoami(): Promise<SessionResponse> {
+    return this.#json('GET', '/session');
+  }
+
+  /** Admin. Newest first; `before` pages on from the last seq seen. */
+  listAudit(
+    q: { limit?: number; before?: number; environment?: string; action?: string } = {},
+  ): Promise<AuditListResponse> {
+    return this.#json('GET', '/audit', { query: q });
+  }
+
+  /** Admin. Walks the hash chain and names the first entry that does not fit. */
+  verifyAudit(): Promise<AuditVerifyResponse> {
+    return this.#json('GET', '/audit/verify');
+  }
+
+  /** Attaches a scan report (raw Trivy, Grype or npm audit JSON) to an uploaded version; 422 BAD_SCAN_REPORT. */
+  async uploadScan(version: string, report: string): Promise<{ status: number; body: ScanUploadResponse }> {
+    const res = await this.#send('PUT', `/versions/${encodeURIComponent(version)}/scan`, {
+      body: (async function* () {
+        yield new TextEncoder().encode(report);
+      })(),
+      headers: { 'content-type': 'application/json' },
+    });
+    return { status: res.status, body: (await res.json()) as ScanUploadResponse };
+  }
+
+  /** Windows, freezes, open now and when that next changes, requires.passed, the scan gate. */
+  environmentPolicy(environment: string): Promise<EnvironmentPolicyResponse> {
+    return this.#json('GET', `/environments/${encodeURIComponent(environment)}/policy`);
   }
 
   async #json<T>(method: string, route: string, opts: RequestOptions = {}): Promise<T> {

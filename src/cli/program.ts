@@ -2,18 +2,23 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerAlarms } from './commands/alarms.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
+import { registerInit } from './commands/init.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerMetrics } from './commands/metrics.ts';
 import { registerNotifications } from './commands/notifications.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRollback } from './commands/rollback.ts';
+import { registerSecrets } from './commands/secrets.ts';
 import { registerServer } from './commands/server.ts';
 import { registerSilences } from './commands/silences.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerTokens } from './commands/tokens.ts';
+import { registerUpload } from './commands/upload.ts';
 import { registerValidate } from './commands/validate.ts';
 import { registerWatch } from './commands/watch.ts';
 import type { CliContext, CliDeps } from './context.ts';
@@ -60,8 +65,10 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
   for (const register of [
     registerServer,
     registerValidate,
+    registerInit,
     registerDeploy,
     registerRelease,
+    registerUpload,
     registerPromote,
     registerRollback,
     registerStatus,
@@ -70,9 +77,12 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerAlarms,
     registerIncidents,
     registerSilences,
+    registerSecrets,
     registerNotifications,
     registerWatch,
     registerLogs,
+    registerTokens,
+    registerAudit,
   ]) {
     register(program, ctx);
   }

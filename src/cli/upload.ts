@@ -1,7 +1,13 @@
-// Uploads a version's artifact: a directory packed on the fly, or a ready .tar.gz, streamed as the body.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+// Uploads a version's artifact: a ready .tar.gz, or a directory packed into a temporary one first,
+// streamed as the body with its SHA-256 in X-Checksum-Sha256 (the server stores nothing unless the
+// bytes it received match it).
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { UploadArtifactResponse } from '../api/types.ts';
 import type { GantryClient } from './client.ts';
 import type { CliContext } from './context.ts';
@@ -35,10 +41,11 @@ export async function uploadArtifact(
 ): Promise<UploadResult> {
   const source = await openArtifact(ctx, req.artifact);
   const read: ReadState = { error: undefined };
-  const counted = countBytes(source.stream, read, ctx.io.stderr, req.version, source.total);
+  const stream = createReadStream(source.file);
+  const counted = countBytes(stream, read, ctx.io.stderr, req.version, source.total);
   try {
     const q = { ...(req.ref ? { ref: req.ref } : {}), ...(req.commit ? { commit: req.commit } : {}) };
-    const { status, body } = await client.uploadArtifact(req.version, counted, q);
+    const { status, body } = await client.uploadArtifact(req.version, counted, q, { sha256: source.sha256 });
     return { created: status === 201 || body.created, response: body };
   } catch (err) {
     // fetch reports a failing body as a network failure; name the artifact instead.
@@ -47,28 +54,68 @@ export async function uploadArtifact(
     }
     throw err;
   } finally {
-    source.stream.destroy();
+    stream.destroy();
+    await source.cleanup();
   }
 }
 
-async function openArtifact(
-  ctx: CliContext,
-  artifact: string,
-): Promise<{ stream: Readable; total?: number }> {
+interface OpenedArtifact {
+  /** The .tar.gz to send. */
+  file: string;
+  sha256: string;
+  total: number;
+  cleanup: () => Promise<void>;
+}
+
+async function openArtifact(ctx: CliContext, artifact: string): Promise<OpenedArtifact> {
   const info = await stat(artifact).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') {
       throw new UsageError(`artifact not found: ${artifact}`, 'Pass a build directory or a .tar.gz of it.');
     }
     throw new UsageError(`cannot read the artifact ${artifact}: ${err.message}`);
   });
-  if (info.isDirectory()) return { stream: await packDirectory(ctx, artifact) };
+  if (info.isDirectory()) return packToTempFile(ctx, artifact);
   if (!info.isFile() || !/\.(tar\.gz|tgz)$/.test(artifact)) {
     throw new UsageError(
       `artifact must be a directory or a .tar.gz file: ${artifact}`,
       'Pass the build directory; Gantry packs it for you.',
     );
   }
-  return { stream: createReadStream(artifact), total: info.size };
+  const { sha256, bytes } = await hashInto(createReadStream(artifact));
+  return { file: artifact, sha256, total: bytes, cleanup: async () => {} };
+}
+
+/** The checksum must go before the body, so a directory is packed into a temporary file first. */
+async function packToTempFile(ctx: CliContext, dir: string): Promise<OpenedArtifact> {
+  const tmp = await mkdtemp(path.join(tmpdir(), 'gantry-upload-'));
+  const cleanup = () => rm(tmp, { recursive: true, force: true });
+  try {
+    const file = path.join(tmp, 'artifact.tar.gz');
+    const { sha256, bytes } = await hashInto(await packDirectory(ctx, dir), file);
+    return { file, sha256, total: bytes, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw new UsageError(`cannot pack the artifact directory ${dir}: ${errorMessage(err)}`);
+  }
+}
+
+/** SHA-256 and size of a stream's bytes, written to `file` on the way when given. */
+async function hashInto(source: Readable, file?: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, file ? chunk : undefined);
+    },
+  });
+  if (file) await pipeline(source, tap, createWriteStream(file, { mode: 0o600 }));
+  else
+    await pipeline(source, tap, async (s: AsyncIterable<unknown>) => {
+      for await (const _ of s);
+    });
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 async function packDirectory(ctx: CliContext, dir: string): Promise<Readable> {

@@ -95,6 +95,44 @@ export interface RateLimitConfig {
   /** requests per second per client */
   per_client: number;
   burst: number;
+  /**
+   * Addresses or CIDR ranges of proxies in front of Gantry: only a request arriving from one of
+   * them has its client taken from X-Forwarded-For. Unset: the socket's address is the client.
+   */
+  trusted_proxies?: string[];
+}
+
+export type ReferrerPolicy =
+  | 'no-referrer'
+  | 'no-referrer-when-downgrade'
+  | 'origin'
+  | 'origin-when-cross-origin'
+  | 'same-origin'
+  | 'strict-origin'
+  | 'strict-origin-when-cross-origin'
+  | 'unsafe-url';
+
+/** Response headers the proxy adds when the backend did not set them; false leaves one out. */
+export interface SecurityHeadersConfig {
+  /** max-age of Strict-Transport-Security; sent on HTTPS listeners only unless hsts_on_http. */
+  hsts: Duration | false;
+  hsts_include_subdomains: boolean;
+  hsts_preload: boolean;
+  hsts_on_http: boolean;
+  frame_options: 'DENY' | 'SAMEORIGIN' | false;
+  /** X-Content-Type-Options: nosniff */
+  content_type_options: boolean;
+  referrer_policy: ReferrerPolicy | false;
+  content_security_policy?: string;
+  permissions_policy?: string;
+  extra: Record<string, string>;
+}
+
+export interface LimitsConfig {
+  /** Largest request body, bytes (413 beyond). */
+  max_body: number;
+  /** Largest request line + headers, bytes (431 beyond). */
+  max_header_size: number;
 }
 
 export interface EnvironmentConfig {
@@ -111,6 +149,10 @@ export interface EnvironmentConfig {
   scan?: ScanPolicy;
   tls?: TlsConfig;
   rate_limit?: RateLimitConfig;
+  /** Unset: the defaults of schema-environment.ts (DEFAULT_SECURITY_HEADERS). */
+  security_headers?: SecurityHeadersConfig;
+  /** Unset: the defaults of schema-environment.ts (DEFAULT_LIMITS). */
+  limits?: LimitsConfig;
 }
 
 export interface HttpCheck {

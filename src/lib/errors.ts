@@ -3,6 +3,10 @@
 export const ERRORS = {
   BAD_REQUEST: { status: 400, hint: 'Check the request against /api/v1/openapi.json.' },
   UNAUTHORIZED: { status: 401, hint: 'Pass a token in the Authorization header (GANTRY_TOKEN for the CLI).' },
+  FORBIDDEN: {
+    status: 403,
+    hint: 'Ask an admin for a token with that role (`gantry tokens create --role ROLE [--env ENV]`).',
+  },
   NOT_FOUND: { status: 404, hint: '' },
   UNKNOWN_ENVIRONMENT: { status: 404, hint: 'Run `gantry status` to list the environments of gantry.yaml.' },
   UNKNOWN_VERSION: {
@@ -62,6 +66,76 @@ export const ERRORS = {
     hint: "The instance reset or broke the connection; see the instance's output.",
   },
   GATEWAY_TIMEOUT: { status: 504, hint: 'The instance did not answer in time.' },
+  RATE_LIMITED: {
+    status: 429,
+    hint: 'Wait for the Retry-After seconds, or raise rate_limit in gantry.yaml.',
+  },
+  BODY_TOO_LARGE: { status: 413, hint: 'Send a smaller body, or raise limits.max_body in gantry.yaml.' },
+  HEADER_TOO_LARGE: {
+    status: 431,
+    hint: 'Send fewer or smaller headers, or raise limits.max_header_size in gantry.yaml.',
+  },
+  UNKNOWN_TOKEN: { status: 404, hint: 'Run `gantry tokens list` to see the tokens and their ids.' },
+  WEBHOOK_NOT_CONFIGURED: {
+    status: 404,
+    hint: `Add \`triggers: { github: { secret: "\${secret:GITHUB_WEBHOOK_SECRET}" } }\` to gantry.yaml and restart the server.`,
+  },
+  WEBHOOK_SECRET_MISSING: {
+    status: 503,
+    hint: 'Set the secret that triggers.github.secret refers to on the server, with the value given to GitHub.',
+  },
+  BAD_SIGNATURE: {
+    status: 401,
+    hint: 'Give the GitHub webhook the same secret as triggers.github.secret, with content type application/json.',
+  },
+  WEBHOOK_REPLAY: {
+    status: 409,
+    hint: 'Each GitHub delivery is acted on once: push again, or release from CI with `gantry release --ref`.',
+  },
+  CHECKSUM_MISMATCH: {
+    status: 422,
+    hint: 'The bytes received differ from the X-Checksum-Sha256 sent: upload again, computing the checksum over the exact bytes sent.',
+  },
+  UNKNOWN_SECRET: {
+    status: 404,
+    hint: 'Run `gantry secrets list ENV` (or `gantry secrets list --global`) to see the names that are set.',
+  },
+  SECRET_IN_USE: {
+    status: 409,
+    hint: "Remove the name from the environment's `secrets:` in gantry.yaml and restart the server first, or pass --force.",
+  },
+  MASTER_KEY_INVALID: {
+    status: 422,
+    hint: 'A master key is 32 random bytes as 64 hex digits or base64, e.g. from `openssl rand -base64 32`.',
+  },
+  MASTER_KEY_MISMATCH: {
+    status: 422,
+    hint: 'Start the server with the master key the secrets were encrypted with; a lost key cannot be recovered.',
+  },
+  MASTER_KEY_FROM_ENV: {
+    status: 409,
+    hint: 'Pass the new key: `openssl rand -base64 32 | gantry secrets rotate-key --new-key-from-stdin`, then set GANTRY_MASTER_KEY to it.',
+  },
+  POLICY_REFUSED: {
+    status: 422,
+    hint: 'See the environment\'s policy with `gantry status --env ENV`; an admin may override it with --override-policy "reason".',
+  },
+  POLICY_OVERRIDE_FORBIDDEN: {
+    status: 403,
+    hint: 'Only the admin role may override a release policy: ask an admin to release with --override-policy "reason".',
+  },
+  OVERRIDE_REASON_REQUIRED: {
+    status: 422,
+    hint: 'Say why, for the record: --override-policy "hotfix for INC-42".',
+  },
+  BAD_SCAN_REPORT: {
+    status: 422,
+    hint: 'Upload the JSON written by `trivy … --format json`, `grype … -o json` or `npm audit --json`, unchanged.',
+  },
+  SCAN_REPORT_TOO_LARGE: {
+    status: 413,
+    hint: 'Scan reports are limited in size: leave out what the gate does not read (e.g. trivy --list-all-pkgs=false).',
+  },
   INTERNAL: { status: 500, hint: "See the server's log." },
 } as const satisfies Record<string, { status: number; hint: string }>;
 

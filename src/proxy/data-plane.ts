@@ -1,8 +1,11 @@
 // The data plane: makes a desired routing table so (DESIGN §3). apply() does everything fallible
-// (validation, opening listeners) before touching live state, and an environment whose listener
-// cannot open keeps its previous listener and table.
+// (validation, opening listeners, reading certificates) before touching live state, and an
+// environment whose listener cannot open keeps its previous listener and table. The one exception
+// is a listener that must change what a running server cannot (HTTP ↔ HTTPS, header limit) on the
+// same port: the old one stops accepting first, so the new one can bind.
 import { type Logger, silentLogger } from '../lib/log.ts';
 import { BackendRegistry, parseBackendUrl, type UpstreamOptions } from './backend-registry.ts';
+import { validateEdgeSettings } from './edge.ts';
 import type { ForwardContext } from './http-forwarder.ts';
 import { formatListenAddress, type ListenAddress, parseListenAddress } from './listen-address.ts';
 import {
@@ -11,9 +14,14 @@ import {
   commitTable,
   type ListenError,
   type Listener,
+  type ListenerOptions,
+  loadListenerTls,
   openListener,
+  shapeOf,
+  updateListener,
 } from './listener.ts';
 import { buildRoutingTable } from './routing-table.ts';
+import { DEFAULT_TLS_WATCH_INTERVAL_MS } from './tls-material.ts';
 import type { Backend, DataPlane, DesiredState, EnvironmentRoute, MetricsSink } from './types.ts';
 
 export const DEFAULT_UPSTREAM_OPTIONS: UpstreamOptions = {
@@ -36,6 +44,8 @@ export interface DataPlaneOptions {
   upstream?: Partial<UpstreamOptions>;
   /** How long a closing listener waits for running requests before cutting them (default 30 s). */
   closeGraceMs?: number;
+  /** How often TLS certificate and key files are checked for changes (default 2 s). */
+  tlsWatchIntervalMs?: number;
 }
 
 /** Thrown by apply() when some listeners could not open; every other environment was applied. */
@@ -53,6 +63,8 @@ interface Plan {
   addr: ListenAddress;
   requested: string;
   reuse?: Listener;
+  /** A listener on the same address whose shape differs: it stops accepting before the new one binds. */
+  replaces?: Listener;
 }
 
 export function createDataPlane(opts: DataPlaneOptions): DataPlane {
@@ -60,6 +72,10 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   const closeGraceMs = opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const registry = new BackendRegistry({ ...DEFAULT_UPSTREAM_OPTIONS, ...opts.upstream });
   const listeners = new Map<string, Listener>();
+  const listenerOptions: ListenerOptions = {
+    logger,
+    tlsWatchIntervalMs: opts.tlsWatchIntervalMs ?? DEFAULT_TLS_WATCH_INTERVAL_MS,
+  };
   const closing = new Set<Promise<void>>();
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -75,6 +91,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   };
 
   const retire = (l: Listener) => {
+    if (l.closing) return;
     logger.info({ environment: l.environment, listen: l.requested }, 'proxy listener closing');
     const p = closeListener(l, closeGraceMs);
     closing.add(p);
@@ -84,15 +101,28 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   async function applyNow(desired: DesiredState): Promise<void> {
     if (closed) throw new Error('the data plane is closed; create a new one to route traffic again');
     const plans = planListeners(desired, listeners);
-    const opened = await Promise.allSettled(
-      plans.map((p) =>
-        p.reuse ? Promise.resolve(p.reuse) : openListener(ctx, p.route.environment, p.route, p.addr),
-      ),
-    );
     const failures: ListenError[] = [];
+    const opened = await Promise.allSettled(
+      plans.map(async (p) => {
+        if (p.reuse) {
+          // A failed edge update leaves the listener as it was; its table is still brought up to date.
+          await updateListener(p.reuse, p.route, listenerOptions).catch((err: ListenError) => {
+            failures.push(err);
+          });
+          return p.reuse;
+        }
+        const material = loadListenerTls(p.route);
+        if (p.replaces) {
+          retire(p.replaces);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return openListener(ctx, p.route, p.addr, listenerOptions, material);
+      }),
+    );
     const next = new Map<string, Listener>();
     const routeOf = new Map<string, EnvironmentRoute>();
-    const claimed = new Set(plans.map((p) => p.reuse));
+    // Listeners reused or replaced by a plan are never kept as "previous" of a failed one.
+    const claimed = new Set(plans.flatMap((p) => [p.reuse, p.replaces]));
     plans.forEach((p, i) => {
       const env = p.route.environment;
       const r = opened[i] as PromiseSettledResult<Listener>;
@@ -112,7 +142,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     const states = registry.sync([...routeOf.values()].flatMap(allBackends));
     for (const [env, l] of next) {
       const route = routeOf.get(env) as EnvironmentRoute;
-      commitTable(l, route, buildRoutingTable(route, states));
+      commitTable(l, route, buildRoutingTable(route, states, l.edge));
     }
     const live = new Set(next.values());
     for (const l of listeners.values()) if (!live.has(l)) retire(l);
@@ -159,6 +189,9 @@ function planListeners(desired: DesiredState, current: Map<string, Listener>): P
     }
     const addr = parseListenAddress(route.environment, route.listen);
     for (const b of allBackends(route)) parseBackendUrl(b);
+    validateEdgeSettings(route.environment, route.edge);
+    const redirect = route.edge?.tls?.redirectHttp;
+    if (redirect !== undefined) parseListenAddress(route.environment, redirect);
     const requested = formatListenAddress(addr);
     const other = byAddress.get(requested);
     if (other !== undefined && addr.port !== 0) {
@@ -172,7 +205,9 @@ function planListeners(desired: DesiredState, current: Map<string, Listener>): P
   const claimed = new Set<Listener>();
   for (const p of plans) {
     const own = current.get(p.route.environment);
-    if (own && own.requested === p.requested && !claimed.has(own)) p.reuse = own;
+    if (own && own.requested === p.requested && !claimed.has(own) && own.shape === shapeOf(p.route)) {
+      p.reuse = own;
+    }
   }
   for (const p of plans) {
     if (p.reuse) {
@@ -183,11 +218,11 @@ function planListeners(desired: DesiredState, current: Map<string, Listener>): P
     // An address handed from one environment to another (a rename, or two swapping ports) keeps
     // its socket: opening a second one on it would fail with EADDRINUSE.
     for (const l of current.values()) {
-      if (!claimed.has(l) && l.requested === p.requested && !plans.some((q) => q.reuse === l)) {
-        p.reuse = l;
-        claimed.add(l);
-        break;
-      }
+      if (claimed.has(l) || l.requested !== p.requested || plans.some((q) => q.reuse === l)) continue;
+      if (l.shape === shapeOf(p.route)) p.reuse = l;
+      else p.replaces = l;
+      claimed.add(l);
+      break;
     }
   }
   return plans;

@@ -3,10 +3,12 @@
 import type { ServerResponse } from 'node:http';
 
 export type ProxyErrorKind = 'no_backend' | 'upstream_connect' | 'upstream_timeout' | 'upstream_reset';
+/** Requests refused at the edge, before any backend is involved (edge-refusals.ts). */
+export type EdgeRefusalKind = 'rate_limited' | 'body_too_large' | 'header_too_large';
 
 export interface ProxyErrorResponse {
   status: number;
-  kind: ProxyErrorKind;
+  kind: ProxyErrorKind | EdgeRefusalKind;
   body: Buffer;
 }
 
@@ -75,7 +77,7 @@ export function upstreamErrorResponse(environment: string, f: UpstreamFailure): 
   return { status: 502, kind: f.kind, body: errorBody('BAD_GATEWAY', message, hint) };
 }
 
-function errorBody(code: string, message: string, hint: string): Buffer {
+export function errorBody(code: string, message: string, hint: string): Buffer {
   return Buffer.from(JSON.stringify({ error: { code, message, hint } }));
 }
 

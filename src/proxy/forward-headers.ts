@@ -103,10 +103,14 @@ export function buildUpstreamHeaders(
   return { headers: out, requestId };
 }
 
-/** Fields of a backend's response that go to the client, as a flat list, with X-Request-Id added. */
+/**
+ * Fields of a backend's response that go to the client, as a flat list, with X-Request-Id added,
+ * and `extra` ([lower-case name, value…], the edge's security headers) where the backend set none.
+ */
 export function buildClientHeaders(
   headers: IncomingHttpHeaders,
   requestId: string,
+  extra: readonly string[] = [],
 ): Array<string | string[]> {
   const out: Array<string | string[]> = [];
   const c = headers.connection;
@@ -119,6 +123,10 @@ export function buildClientHeaders(
   }
   if (named !== undefined) dropConnectionNamed(out, named);
   out.push('x-request-id', requestId);
+  for (let i = 0; i < extra.length; i += 2) {
+    const name = extra[i] as string;
+    if (headers[name] === undefined) out.push(name, extra[i + 1] as string);
+  }
   return out;
 }
 

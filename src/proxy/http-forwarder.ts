@@ -1,11 +1,14 @@
 // One proxied HTTP request: a handler object given to undici's dispatch() that writes the backend's
 // response straight into the client's ServerResponse (no intermediate stream or promise), retries
 // connection failures of body-less idempotent requests on another backend, and records the
-// request exactly once.
+// request exactly once. The edge's limits are checked before a backend is chosen.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/log.ts';
 import type { BackendRegistry, BackendState } from './backend-registry.ts';
+import { isBodyTooLarge, limitBody, needsCounting } from './body-limit.ts';
+import { bodyTooLargeResponse, checkEdge, lingerOnBody, refuseRequest } from './edge-refusals.ts';
 import {
   classifyUpstreamError,
   noBackendResponse,
@@ -38,10 +41,20 @@ export function forwardRequest(
   table: RoutingTable,
   req: IncomingMessage,
   res: ServerResponse,
+  expectsContinue = false,
 ): void {
   const start = performance.now();
   const at = Date.now();
-  const head = buildUpstreamHeaders(req, 'http', false);
+  const edge = table.edge;
+  if (edge.limiter !== null || edge.maxBody >= 0) {
+    const refusal = checkEdge(edge, table.environment, req, start);
+    if (refusal) {
+      refuseRequest(ctx.sink, table.environment, req, res, refusal, start, at);
+      return;
+    }
+  }
+  if (expectsContinue) res.writeContinue();
+  const head = buildUpstreamHeaders(req, protoOf(req), false);
   const backend = chooseBackend(table, req);
   if (!backend) {
     const e = noBackendResponse(table.environment);
@@ -62,6 +75,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly #start: number;
   readonly #at: number;
   readonly #hasBody: boolean;
+  readonly #body: IncomingMessage | AsyncIterable<Buffer> | null;
   #backend: BackendState | null = null;
   #tried: BackendState[] | null = null;
   #controller: Dispatcher.DispatchController | null = null;
@@ -95,6 +109,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#hasBody =
       h['transfer-encoding'] !== undefined ||
       (h['content-length'] !== undefined && h['content-length'] !== '0');
+    const maxBody = table.edge.maxBody;
+    this.#body = !this.#hasBody ? null : needsCounting(req, maxBody) ? limitBody(req, maxBody) : req;
     res.on('close', () => this.#onClientClose());
   }
 
@@ -111,7 +127,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
           path: req.url ?? '/',
           method: req.method as Dispatcher.HttpMethod,
           headers: this.#headers,
-          body: this.#hasBody ? req : null,
+          // undici streams async iterables too; its types only list streams and buffers.
+          body: this.#body as Dispatcher.DispatchOptions['body'],
         },
         this,
       );
@@ -136,7 +153,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.#done) return;
     const length = headers['content-length'];
     this.#remaining = length !== undefined && this.#req.method !== 'HEAD' ? Number(length) : -1;
-    const out = buildClientHeaders(headers, this.#requestId);
+    const out = buildClientHeaders(headers, this.#requestId, this.#table.edge.headers);
     if (statusMessage) this.#res.writeHead(statusCode, statusMessage, out);
     else this.#res.writeHead(statusCode, out);
   }
@@ -173,6 +190,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       this.#finish(this.#status, undefined);
       return;
     }
+    if (isBodyTooLarge(err)) {
+      this.#refuseBody();
+      return;
+    }
     const f = classifyUpstreamError(err, this.#sent);
     const res = this.#res;
     if (res.headersSent) {
@@ -193,6 +214,23 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     const e = upstreamErrorResponse(this.#table.environment, f);
     // An unread request body would corrupt the next request on this connection.
     if (!this.#req.complete) res.shouldKeepAlive = false;
+    sendProxyError(res, e, this.#requestId, undefined);
+    this.#finish(e.status, e.kind);
+  }
+
+  /** The body grew past the limit while streaming: the backend got less than the limit. */
+  #refuseBody(): void {
+    const res = this.#res;
+    if (res.headersSent) {
+      // The backend answered before reading it all; the answer cannot be completed honestly.
+      this.#finish(this.#status, 'body_too_large');
+      res.destroy();
+      return;
+    }
+    this.#ctx.registry.release(this.#backend as BackendState);
+    this.#backend = null;
+    lingerOnBody(this.#req);
+    const e = bodyTooLargeResponse(this.#table.environment, this.#table.edge.maxBody);
     sendProxyError(res, e, this.#requestId, undefined);
     this.#finish(e.status, e.kind);
   }
@@ -221,8 +259,9 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
 
   #finish(status: number, error: string | undefined): void {
     this.#done = true;
-    const b = this.#backend as BackendState;
-    this.#ctx.registry.release(b);
+    // No backend when the edge refused the request midway: it is not the version's doing.
+    const b = this.#backend ?? undefined;
+    if (b) this.#ctx.registry.release(b);
     recordRequest(
       this.#ctx.sink,
       this.#table.environment,
@@ -248,6 +287,11 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       'upstream request failed',
     );
   }
+}
+
+/** X-Forwarded-Proto: what the client spoke to this listener. */
+function protoOf(req: IncomingMessage): string {
+  return (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
 }
 
 function errorCode(err: Error): string {

@@ -7,5 +7,6 @@ export {
   DEFAULT_RETRY_AFTER_SECONDS,
   DEFAULT_UPSTREAM_OPTIONS,
 } from './data-plane.ts';
-export { ListenError } from './listener.ts';
+export { checkEdgeFiles, edgeSettingsOf, securityHeaderValues, withEdgeConfig } from './edge-config.ts';
+export { ListenError } from './listener-socket.ts';
 export type * from './types.ts';

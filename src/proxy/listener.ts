@@ -1,62 +1,125 @@
-// One node:http listener of an environment. Requests read the listener's current routing table at
-// arrival, so swapping `table` is atomic for new requests and invisible to running ones.
+// One listener of an environment: node:http, or node:https when the environment has TLS (with
+// its certificate watched, and an optional plain listener redirecting to it). Requests read the
+// listener's current routing table at arrival, so swapping `table` is atomic for new requests and
+// invisible to running ones; the table carries the compiled edge (limits, headers) with it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { Logger } from '../lib/log.ts';
+import { compileEdge, type Edge } from './edge.ts';
+import { answerClientError } from './edge-refusals.ts';
 import { type ForwardContext, forwardRequest } from './http-forwarder.ts';
-import { formatListenAddress, type ListenAddress } from './listen-address.ts';
+import { formatListenAddress, type ListenAddress, parseListenAddress } from './listen-address.ts';
+import { ListenError, listenOn } from './listener-socket.ts';
+import { closeRedirectListener, openRedirectListener, type RedirectListener } from './redirect-listener.ts';
 import type { RoutingTable } from './routing-table.ts';
+import {
+  loadTlsMaterial,
+  TlsFileError,
+  type TlsFiles,
+  type TlsMaterial,
+  type TlsWatch,
+  warnIfExpired,
+  watchTlsFiles,
+} from './tls-material.ts';
 import type { EnvironmentRoute } from './types.ts';
 import { forwardUpgrade } from './upgrade-forwarder.ts';
+
+export { ListenError } from './listener-socket.ts';
 
 // Above the idle timeouts of common load balancers and clients (60 s), so the proxy is not the
 // side that closes a connection a client is about to reuse.
 export const CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export const CLIENT_HEADERS_TIMEOUT_MS = 66_000;
+/** Node's own limit, used when an environment sets none. */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 const IDLE_SWEEP_MS = 200;
+
+export interface ListenerOptions {
+  logger: Logger;
+  tlsWatchIntervalMs: number;
+}
 
 export interface Listener {
   environment: string;
   /** The address as asked, `host:port` (port may be 0). */
   readonly requested: string;
+  /** What a running server cannot change: its scheme and header limit (see shapeOf). */
+  readonly shape: string;
   route: EnvironmentRoute;
   /** Null until the first apply() that opened the listener commits its table. */
   table: RoutingTable | null;
-  readonly server: Server;
+  edge: Edge;
+  readonly server: Server | HttpsServer;
+  tls: { files: TlsFiles; watch: TlsWatch } | null;
+  redirect: RedirectListener | null;
   readonly upgraded: Set<Duplex>;
   /** Requests that arrived between listen() and the first table; commitTable serves them. */
   readonly waiting: Array<() => void>;
   closing: Promise<void> | null;
 }
 
+/** A listener can be reused for a route only when this matches; otherwise it is replaced. */
+export function shapeOf(route: EnvironmentRoute): string {
+  const edge = route.edge;
+  return `${edge?.tls ? 'https' : 'http'} ${edge?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES}`;
+}
+
+/** The certificate and key a new listener for `route` will serve; throws a ListenError naming the file. */
+export function loadListenerTls(route: EnvironmentRoute): TlsMaterial | undefined {
+  const files = route.edge?.tls;
+  return files ? loadTls(route.environment, route.listen, files) : undefined;
+}
+
+/** Opens a listener for `route`, serving HTTPS with `material` (from loadListenerTls) when it has TLS. */
 export async function openListener(
   ctx: ForwardContext,
-  environment: string,
   route: EnvironmentRoute,
   addr: ListenAddress,
+  opts: ListenerOptions,
+  loaded?: TlsMaterial,
 ): Promise<Listener> {
-  const server = createServer({
+  const environment = route.environment;
+  const tlsFiles = route.edge?.tls;
+  const material = loaded ?? loadListenerTls(route);
+  const maxHeaderBytes = route.edge?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  const common = {
     keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS,
     headersTimeout: CLIENT_HEADERS_TIMEOUT_MS,
     noDelay: true,
     optimizeEmptyRequests: true,
-  });
+    maxHeaderSize: maxHeaderBytes,
+  };
+  const server = material
+    ? createHttpsServer({ ...common, cert: material.cert, key: material.key })
+    : createServer(common);
   const listener: Listener = {
     environment,
     requested: formatListenAddress(addr),
+    shape: shapeOf(route),
     route,
     table: null,
+    edge: compileEdge(route.edge),
     server,
+    tls: null,
+    redirect: null,
     upgraded: new Set(),
     waiting: [],
     closing: null,
   };
   const waiting = listener.waiting;
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const table = listener.table;
     if (listener.closing) res.shouldKeepAlive = false;
-    if (table) forwardRequest(ctx, table, req, res);
-    else waiting.push(() => forwardRequest(ctx, listener.table as RoutingTable, req, res));
-  });
+    if (table) forwardRequest(ctx, table, req, res, expectsContinue);
+    else waiting.push(() => forwardRequest(ctx, listener.table as RoutingTable, req, res, expectsContinue));
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
+  // Answering `Expect: 100-continue` ourselves lets a refused body (413, 429) never be sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(ctx.sink, listener.environment, err, socket, maxHeaderBytes),
+  );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     listener.upgraded.add(socket);
     socket.once('close', () => listener.upgraded.delete(socket));
@@ -64,8 +127,45 @@ export async function openListener(
     if (table) forwardUpgrade(ctx, table, req, socket, head);
     else waiting.push(() => forwardUpgrade(ctx, listener.table as RoutingTable, req, socket, head));
   });
-  await listen(server, environment, addr);
+  await listenOn(server, environment, addr);
+  try {
+    await setRedirect(listener, route);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  if (tlsFiles && material) {
+    listener.tls = { files: tlsFiles, watch: watchTls(listener, tlsFiles, opts) };
+    warnIfExpired(opts.logger, environment, tlsFiles.certFile, material);
+  }
   return listener;
+}
+
+/**
+ * Brings a reused listener's edge in line with `route`: new certificate files are loaded and a
+ * moved redirect listener opened before anything changes, so a failure leaves the listener as it
+ * was (and throws a ListenError).
+ */
+export async function updateListener(listener: Listener, route: EnvironmentRoute, opts: ListenerOptions) {
+  const before = listener.edge.settings;
+  const next = route.edge;
+  const files = next?.tls;
+  const filesChanged =
+    files !== undefined &&
+    (files.certFile !== listener.tls?.files.certFile || files.keyFile !== listener.tls?.files.keyFile);
+  const material = filesChanged ? loadTls(route.environment, route.listen, files) : undefined;
+  if ((before?.tls?.redirectHttp ?? '') !== (next?.tls?.redirectHttp ?? ''))
+    await setRedirect(listener, route);
+  if (files && material) {
+    (listener.server as HttpsServer).setSecureContext({ cert: material.cert, key: material.key });
+    listener.tls?.watch.stop();
+    listener.tls = { files, watch: watchTls(listener, files, opts) };
+    opts.logger.info(
+      { environment: route.environment, subject: material.subject },
+      'TLS certificate files changed',
+    );
+  }
+  listener.edge = compileEdge(next, listener.edge);
 }
 
 /** Installs a listener's routing table; the first call also serves requests that waited for it. */
@@ -82,12 +182,15 @@ export function boundAddress(listener: Listener): { host: string; port: number }
 }
 
 /**
- * Stops accepting connections, lets running requests finish (idle keep-alive connections are
- * closed as they become idle), and cuts whatever is left after `graceMs`.
+ * Stops accepting connections at once (the port is free again right away), lets running requests
+ * finish (idle keep-alive connections are closed as they become idle), and cuts whatever is left
+ * after `graceMs`.
  */
 export function closeListener(listener: Listener, graceMs: number): Promise<void> {
   listener.closing ??= new Promise<void>((resolve) => {
     const { server } = listener;
+    listener.tls?.watch.stop();
+    const redirect = listener.redirect ? closeRedirectListener(listener.redirect) : Promise.resolve();
     const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     const deadline = setTimeout(() => {
       server.closeAllConnections();
@@ -96,56 +199,39 @@ export function closeListener(listener: Listener, graceMs: number): Promise<void
     server.close(() => {
       clearInterval(sweep);
       clearTimeout(deadline);
-      resolve();
+      redirect.then(() => resolve());
     });
     if (listener.upgraded.size === 0) server.closeIdleConnections();
   });
   return listener.closing;
 }
 
-function listen(server: Server, environment: string, addr: ListenAddress): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      reject(listenError(environment, addr, err));
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ host: addr.host, port: addr.port });
-  });
+/** Opens the route's redirect listener (if any) in place of the current one. */
+async function setRedirect(listener: Listener, route: EnvironmentRoute): Promise<void> {
+  const wanted = route.edge?.tls?.redirectHttp;
+  const old = listener.redirect;
+  const addr = wanted ? parseListenAddress(route.environment, wanted) : undefined;
+  if (addr && old?.requested === formatListenAddress(addr)) return;
+  const httpsPort = () => boundAddress(listener)?.port ?? 443;
+  listener.redirect = addr ? await openRedirectListener(route.environment, addr, httpsPort) : null;
+  if (old) void closeRedirectListener(old);
 }
 
-export class ListenError extends Error {
-  readonly environment: string;
-  readonly listen: string;
-  readonly code: string | undefined;
-  constructor(environment: string, listen: string, code: string | undefined, message: string) {
-    super(message);
-    this.name = 'ListenError';
-    this.environment = environment;
-    this.listen = listen;
-    this.code = code;
+function loadTls(environment: string, listen: string, files: TlsFiles): TlsMaterial {
+  try {
+    return loadTlsMaterial(environment, files);
+  } catch (err) {
+    if (err instanceof TlsFileError) throw new ListenError(environment, listen, 'TLS_FILES', err.message);
+    throw err;
   }
 }
 
-function listenError(environment: string, addr: ListenAddress, err: NodeJS.ErrnoException): ListenError {
-  const where = formatListenAddress(addr);
-  const why =
-    err.code === 'EADDRINUSE'
-      ? 'the address is already in use (EADDRINUSE): stop the process using it or choose another port'
-      : err.code === 'EACCES'
-        ? 'permission denied (EACCES): ports below 1024 need privileges; choose a port above 1023'
-        : err.code === 'EADDRNOTAVAIL'
-          ? 'the address is not available on this machine (EADDRNOTAVAIL): check the host part'
-          : `${err.code ?? err.message}`;
-  return new ListenError(
-    environment,
-    where,
-    err.code,
-    `environment ${environment}: cannot listen on ${where}: ${why} (environments.${environment}.listen in gantry.yaml)`,
-  );
+function watchTls(listener: Listener, files: TlsFiles, opts: ListenerOptions): TlsWatch {
+  return watchTlsFiles({
+    environment: listener.environment,
+    files,
+    intervalMs: opts.tlsWatchIntervalMs,
+    logger: opts.logger,
+    onLoad: (m) => (listener.server as HttpsServer).setSecureContext({ cert: m.cert, key: m.key }),
+  });
 }

@@ -3,6 +3,7 @@
 // the least busy backend of the pool with a round-robin start.
 import type { IncomingMessage } from 'node:http';
 import type { BackendState } from './backend-registry.ts';
+import { type Edge, NO_EDGE } from './edge.ts';
 import type { EnvironmentRoute } from './types.ts';
 
 export interface PoolTable {
@@ -21,11 +22,17 @@ export interface RoutingTable {
   stickyCookie: string | undefined;
   /** Lower-cased, as Node stores request headers. */
   stickyHeader: string | undefined;
+  /** The listener's limits and response headers, swapped together with the pools. */
+  edge: Edge;
 }
 
 const STICKY_RESOLUTION = 10_000;
 
-export function buildRoutingTable(route: EnvironmentRoute, states: Map<string, BackendState>): RoutingTable {
+export function buildRoutingTable(
+  route: EnvironmentRoute,
+  states: Map<string, BackendState>,
+  edge: Edge = NO_EDGE,
+): RoutingTable {
   const withBackends = route.pools.filter((p) => p.backends.length > 0);
   // Weights all zero (or only empty pools weighted) would send nothing anywhere; an even split
   // keeps the ready instances serving instead of answering 503.
@@ -45,6 +52,7 @@ export function buildRoutingTable(route: EnvironmentRoute, states: Map<string, B
     totalWeight: upTo,
     stickyCookie: route.sticky?.cookie,
     stickyHeader: route.sticky?.header?.toLowerCase(),
+    edge,
   };
 }
 

@@ -23,6 +23,25 @@ export interface EnvironmentRoute {
   pools: Pool[];
   /** Sticky assignment of a client to a pool (canary), by cookie or header value. */
   sticky?: { cookie?: string; header?: string };
+  /** TLS, limits and headers of the listener; none of them when unset. */
+  edge?: EdgeSettings;
+}
+
+/** What an environment's listener does besides routing (DESIGN §4 `tls`, `rate_limit`…). */
+export interface EdgeSettings {
+  /**
+   * Serve HTTPS with these PEM files (absolute paths), re-read when they change; with
+   * `redirectHttp` (host:port), also answer plain HTTP there with a 308 to the HTTPS URL.
+   */
+  tls?: { certFile: string; keyFile: string; redirectHttp?: string };
+  /** Added to every proxied response whose backend did not set the header itself. */
+  responseHeaders?: Record<string, string>;
+  /** Token bucket per client; `trustedProxies` (addresses, CIDR ranges) may name it by X-Forwarded-For. */
+  rateLimit?: { perSecond: number; burst: number; trustedProxies?: string[] };
+  /** Largest request body in bytes (413 beyond); no limit when unset. */
+  maxBodyBytes?: number;
+  /** Largest request line + headers in bytes (431 beyond); Node's default (16 KiB) when unset. */
+  maxHeaderBytes?: number;
 }
 
 export interface DesiredState {
@@ -41,7 +60,8 @@ export interface RequestRecord {
   /**
    * Set when the proxy itself produced the response ('no_backend' | 'upstream_connect' |
    * 'upstream_timeout' | 'upstream_reset'), or 'client_abort' when the client left first (status 499
-   * if no response header had been sent yet).
+   * if no response header had been sent yet). Refusals at the edge ('rate_limited' 429,
+   * 'body_too_large' 413, 'header_too_large' 431) have version '': no backend is to blame.
    */
   error?: string;
 }

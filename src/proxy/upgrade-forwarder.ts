@@ -1,10 +1,12 @@
 // Upgrade (WebSocket) passthrough: the backend is chosen like any request, the request head is
 // rewritten and written on a raw connection, then both sockets are piped until either side closes.
 // The exchange counts as in flight for its whole life, so drain() waits for open WebSockets.
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { BackendState } from './backend-registry.ts';
+import { rateLimited } from './edge-refusals.ts';
 import { noBackendResponse, type ProxyErrorResponse, upstreamErrorResponse } from './error-responses.ts';
 import { buildUpstreamHeaders } from './forward-headers.ts';
 import type { ForwardContext } from './http-forwarder.ts';
@@ -20,7 +22,8 @@ export function forwardUpgrade(
 ): void {
   const start = performance.now();
   const at = Date.now();
-  const { headers, requestId } = buildUpstreamHeaders(req, 'http', true);
+  const proto = (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
+  const { headers, requestId } = buildUpstreamHeaders(req, proto, true);
   const method = req.method ?? 'GET';
   let recorded = false;
   const recordOnce = (backend: BackendState | undefined, status: number, error: string | undefined) => {
@@ -30,6 +33,15 @@ export function forwardUpgrade(
     recordRequest(ctx.sink, table.environment, backend, method, status, start, at, error);
   };
   client.on('error', () => client.destroy());
+
+  const limiter = table.edge.limiter;
+  const wait = limiter === null ? 0 : limiter.take(table.edge.clientOf(req), start);
+  if (wait > 0) {
+    const refusal = rateLimited(table.environment, wait);
+    writeRawError(client, refusal.response, requestId, refusal.retryAfter);
+    recordOnce(undefined, refusal.response.status, refusal.response.kind);
+    return;
+  }
 
   const backend = chooseBackend(table, req);
   if (!backend) {
@@ -112,8 +124,7 @@ function writeRawError(
   requestId: string,
   retryAfter: string | undefined,
 ): void {
-  const reason =
-    e.status === 503 ? 'Service Unavailable' : e.status === 504 ? 'Gateway Timeout' : 'Bad Gateway';
+  const reason = STATUS_CODES[e.status] ?? 'Error';
   const extra = retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`;
   client.end(
     `HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${e.body.length}\r\n` +

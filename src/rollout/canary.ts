@@ -238,15 +238,17 @@ async function runStepCheck(ctx: RunContext, name: string, step: number): Promis
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     },
   );
-  await ctx.event('check', `check ${name} ${result.ok ? 'passed' : 'failed'}: ${result.message}`, {
+  // A failing check quotes the instance's answer or output, which may hold a secret.
+  const message = fleet.redact(result.message);
+  await ctx.event('check', `check ${name} ${result.ok ? 'passed' : 'failed'}: ${message}`, {
     step,
     check: name,
     ok: result.ok,
-    message: result.message,
+    message,
   });
   return result.ok
     ? undefined
-    : { kind: 'fail', reason: 'CheckFailed', message: `check ${name} failed: ${result.message}` };
+    : { kind: 'fail', reason: 'CheckFailed', message: `check ${name} failed: ${message}` };
 }
 
 function baseline(ctx: RunContext, from: number, to: number) {

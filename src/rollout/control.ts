@@ -1,8 +1,13 @@
 // What the API asks of the release path: the checks that decide whether a release may start
-// (environment, version, track rules, requires.passed, one at a time) and the read models.
+// (environment, version, track rules, one at a time, and the environment's policy: requires.passed,
+// windows, freezes, the vulnerability gate, an admin's override) and the read models.
+import type { Actor } from '../auth/types.ts';
 import { matchRef } from '../config/track.ts';
 import type { LoadedConfig } from '../config/types.ts';
+import type { Clock } from '../lib/clock.ts';
 import { GantryError } from '../lib/errors.ts';
+import { describeDecision, PolicyGate } from '../policy/index.ts';
+import type { PolicyDecision, PolicyOverride } from '../policy/types.ts';
 import type { ReleaseRecord, Store } from '../store/types.ts';
 import { ReleaseConflictError } from '../store/types.ts';
 import type { ReleaseEngine } from './engine.ts';
@@ -12,21 +17,44 @@ export interface ReleaseRequest {
   ref?: string;
   version: string;
   createdBy?: string | null;
+  /** Start despite refusing policy rules: needs the admin role and a reason. */
+  override?: PolicyOverride;
+}
+
+/** What every start returns: the release and the policy decision recorded with it (null: no rules). */
+export interface StartedRelease {
+  release: ReleaseRecord;
+  policy: PolicyDecision | null;
 }
 
 export class ControlPlane {
   readonly #cfg: () => LoadedConfig;
   readonly #store: Store;
   readonly #engine: ReleaseEngine;
+  readonly #gate: PolicyGate;
+  readonly #defaultActor: Actor | undefined;
 
-  constructor(opts: { config: () => LoadedConfig; store: Store; engine: ReleaseEngine }) {
+  /**
+   * `defaultActor` acts for requests that carry no actor: the composition root passes an admin
+   * when the server runs without authentication, and nothing once every request has an actor, so
+   * that an anonymous override is refused.
+   */
+  constructor(opts: {
+    config: () => LoadedConfig;
+    store: Store;
+    engine: ReleaseEngine;
+    clock?: Pick<Clock, 'now'>;
+    defaultActor?: Actor;
+  }) {
     this.#cfg = opts.config;
     this.#store = opts.store;
     this.#engine = opts.engine;
+    this.#gate = new PolicyGate({ store: opts.store, ...(opts.clock ? { clock: opts.clock } : {}) });
+    this.#defaultActor = opts.defaultActor;
   }
 
   /** `deploy --env` and `release --ref`: the environment is given or chosen by the track rules. */
-  async release(req: ReleaseRequest): Promise<{ release: ReleaseRecord; chosenBy?: string }> {
+  async release(req: ReleaseRequest, actor?: Actor): Promise<StartedRelease & { chosenBy?: string }> {
     const { config } = this.#cfg();
     let environment = req.environment;
     let chosenBy: string | undefined;
@@ -48,17 +76,27 @@ export class ControlPlane {
       chosenBy = `${match.kind} ${match.name} matches ${environment} track.${match.kind} ${describeList(match.kind === 'tag' ? rule?.tag : rule?.branch)}`;
     }
     if (environment === undefined) throw new GantryError('BAD_REQUEST', 'environment or ref is required');
-    const release = await this.#startChecked(environment, req.version, req.ref ? 'release' : 'deploy', req);
-    return { release, ...(chosenBy ? { chosenBy } : {}) };
+    const started = await this.#startChecked(
+      environment,
+      req.version,
+      req.ref ? 'release' : 'deploy',
+      req,
+      actor,
+    );
+    return { ...started, ...(chosenBy ? { chosenBy } : {}) };
   }
 
-  /** Moves the version serving in `from` (or the given one) to `to`; honours `to`'s requires.passed. */
-  async promote(req: {
-    from: string;
-    to: string;
-    version?: string;
-    createdBy?: string | null;
-  }): Promise<ReleaseRecord> {
+  /** Moves the version serving in `from` (or the given one) to `to`; honours `to`'s policy. */
+  async promote(
+    req: {
+      from: string;
+      to: string;
+      version?: string;
+      createdBy?: string | null;
+      override?: PolicyOverride;
+    },
+    actor?: Actor,
+  ): Promise<StartedRelease> {
     const { config } = this.#cfg();
     this.#envConfig(req.from);
     let version = req.version;
@@ -80,15 +118,22 @@ export class ControlPlane {
         );
       }
     }
-    return this.#startChecked(req.to, version, 'promote', req);
+    return this.#startChecked(req.to, version, 'promote', req, actor);
   }
 
-  /** Back to the newest version that succeeded before the current one, or to `to`. */
-  async rollback(req: {
-    environment: string;
-    to?: string;
-    createdBy?: string | null;
-  }): Promise<ReleaseRecord> {
+  /**
+   * Back to the newest version that succeeded before the current one, or to `to`. Windows and
+   * freezes do not hold a rollback back (see src/policy/evaluate.ts).
+   */
+  async rollback(
+    req: {
+      environment: string;
+      to?: string;
+      createdBy?: string | null;
+      override?: PolicyOverride;
+    },
+    actor?: Actor,
+  ): Promise<StartedRelease> {
     const { config } = this.#cfg();
     this.#envConfig(req.environment);
     const env = await this.#store.environments.get(config.service, req.environment);
@@ -103,15 +148,16 @@ export class ControlPlane {
         );
       }
     }
-    return this.#startChecked(req.environment, target, 'rollback', { ...req, skipRequires: true });
+    return this.#startChecked(req.environment, target, 'rollback', req, actor);
   }
 
   async #startChecked(
     environment: string,
     version: string,
     kind: ReleaseRecord['kind'],
-    req: { createdBy?: string | null; ref?: string; skipRequires?: boolean },
-  ): Promise<ReleaseRecord> {
+    req: { createdBy?: string | null; ref?: string; override?: PolicyOverride | undefined },
+    requestActor: Actor | undefined,
+  ): Promise<StartedRelease> {
     const { config } = this.#cfg();
     const envCfg = this.#envConfig(environment);
     if (!(await this.#store.versions.get(config.service, version))) {
@@ -120,30 +166,28 @@ export class ControlPlane {
         `version ${version} of ${config.service} has not been uploaded`,
       );
     }
-    if (envCfg.requires && !req.skipRequires) {
-      const passed = await this.#store.releases.succeededVersions(
-        config.service,
-        envCfg.requires.passed,
-        1000,
-      );
-      if (!passed.includes(version)) {
-        throw new GantryError(
-          'REQUIREMENT_NOT_MET',
-          `${environment} requires a version that passed ${envCfg.requires.passed}, and ${version} has not`,
-          {
-            hint: `Release ${version} to ${envCfg.requires.passed} first (gantry deploy --env ${envCfg.requires.passed} --version ${version}).`,
-          },
-        );
-      }
-    }
+    const actor = requestActor ?? this.#defaultActor;
+    const policy = await this.#gate.check({
+      service: config.service,
+      environment: envCfg,
+      version,
+      kind,
+      override: req.override,
+      actor,
+    });
     try {
-      return await this.#engine.start({
+      const release = await this.#engine.start({
         environment,
         version,
         kind,
         ref: req.ref ?? null,
-        createdBy: req.createdBy ?? null,
+        createdBy: req.createdBy ?? requestActor?.name ?? null,
+        policy: policy && {
+          message: describeDecision(policy),
+          data: policy as unknown as Record<string, unknown>,
+        },
       });
+      return { release, policy };
     } catch (err) {
       if (err instanceof ReleaseConflictError) {
         throw new GantryError(

@@ -14,6 +14,7 @@ import { GantryError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
 import type { MetricsReader } from '../metrics/types.ts';
+import { describeMissingSecrets } from '../secrets/inject.ts';
 import type { NewRelease, ReleaseRecord, ReleaseState, Store, TransitionInput } from '../store/types.ts';
 import { runCanary } from './canary.ts';
 import type { ReleaseEventBus } from './events.ts';
@@ -27,6 +28,8 @@ export interface StartReleaseInput {
   kind: NewRelease['kind'];
   ref?: string | null;
   createdBy?: string | null;
+  /** The policy decision, recorded as the release's `policy` event before anything starts. */
+  policy?: { message: string; data: Record<string, unknown> } | null;
 }
 
 /** Which actions apply in which states. */
@@ -104,6 +107,9 @@ export class ReleaseEngine {
       createdBy: input.createdBy ?? null,
       plan: { newInstanceIds: [], oldInstanceIds: [] },
     });
+    if (input.policy) {
+      await this.#store.releases.appendEvent(release.id, { type: 'policy', ...input.policy });
+    }
     await this.#publishNew(release.id);
     this.#spawn(release);
     return release;
@@ -206,6 +212,17 @@ export class ReleaseEngine {
       await ctx.to('failed', {
         reason: 'UnknownEnvironment',
         message: `environment ${ctx.release.environment} is not in gantry.yaml`,
+      });
+      return;
+    }
+    // Before any instance starts: an instance without a secret it needs would only crash or misbehave.
+    const missing =
+      ctx.release.state === 'pending' ? this.#fleet.missingSecrets(ctx.release.environment) : [];
+    if (missing.length > 0) {
+      await ctx.to('failed', {
+        reason: 'MissingSecret',
+        message: `${describeMissingSecrets(ctx.release.environment, missing)}; ${ctx.release.environment} keeps serving ${ctx.release.previousVersion ?? 'nothing'}`,
+        data: { missing },
       });
       return;
     }

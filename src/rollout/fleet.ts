@@ -13,6 +13,8 @@ import {
 } from '../probes/index.ts';
 import type { DataPlane, DesiredState, Pool } from '../proxy/types.ts';
 import type { InstanceInfo, LogLine, RuntimeEvent, WorkloadDriver } from '../runtime/driver.ts';
+import { pickSecrets } from '../secrets/inject.ts';
+import type { InstanceSecretSource } from '../secrets/types.ts';
 import type { InstanceRecord, Store } from '../store/types.ts';
 
 export interface ManagedInstance {
@@ -47,6 +49,7 @@ export class Fleet {
   readonly #store: Store;
   readonly #dataDir: string;
   readonly #log: Logger;
+  readonly #secrets: InstanceSecretSource | undefined;
   readonly #instances = new Map<string, ManagedInstance>();
   readonly #serving = new Map<string, ServingPool[]>();
   readonly #waiters = new Set<() => void>();
@@ -60,6 +63,8 @@ export class Fleet {
     store: Store;
     dataDir: string;
     logger: Logger;
+    /** The environments' secrets for their instances, and the mask for instance output shown elsewhere. */
+    secrets?: InstanceSecretSource;
   }) {
     this.#cfg = opts.config;
     this.#driver = opts.driver;
@@ -67,6 +72,7 @@ export class Fleet {
     this.#store = opts.store;
     this.#dataDir = opts.dataDir;
     this.#log = opts.logger;
+    this.#secrets = opts.secrets;
     this.#unsubscribe = this.#driver.subscribe((e) => this.#onRuntimeEvent(e));
   }
 
@@ -82,8 +88,21 @@ export class Fleet {
     return this.#serving.get(environment) ?? [];
   }
 
+  /** Recent output of an instance, secret values masked. */
   recentLogs(id: string, limit?: number): LogLine[] {
-    return this.#driver.recentLogs(id, limit);
+    const lines = this.#driver.recentLogs(id, limit);
+    return this.#secrets ? lines.map((l) => ({ ...l, line: this.redact(l.line) })) : lines;
+  }
+
+  /** `text` with every known secret value masked (instance output, check messages). */
+  redact(text: string): string {
+    return this.#secrets ? this.#secrets.redact(text) : text;
+  }
+
+  /** Secrets an environment lists in gantry.yaml that are not set: its instances cannot start. */
+  missingSecrets(environment: string): string[] {
+    const env = this.#env(environment);
+    return pickSecrets(env.secrets, this.#secrets?.valuesFor(environment) ?? {}).missing;
   }
 
   newInstanceId(environment: string, version: string): string {
@@ -123,7 +142,7 @@ export class Fleet {
       version,
       workDir: path.join(this.#dataDir, ver.artifactRef),
       command: config.run.command,
-      env: { ...config.run.env, ...env.env },
+      env: { ...config.run.env, ...env.env, ...this.#secretEnv(env) },
       portEnv: config.run.port_env,
     });
     return this.#track(info, releaseId);
@@ -147,7 +166,7 @@ export class Fleet {
         version: rec.version,
         workDir: path.join(this.#dataDir, ver.artifactRef),
         command: config.run.command,
-        env: { ...config.run.env, ...env.env },
+        env: { ...config.run.env, ...env.env, ...this.#secretEnv(env) },
         portEnv: config.run.port_env,
         port: rec.port,
       },
@@ -376,7 +395,7 @@ export class Fleet {
         signal: e.exit.signal,
         restartInMs: e.restartInMs,
         restarts: e.instance.restarts,
-        lastOutput: this.#driver.recentLogs(m.id, 5).map((l) => l.line.slice(0, 200)),
+        lastOutput: this.recentLogs(m.id, 5).map((l) => l.line.slice(0, 200)),
       });
     } else if (e.type === 'started' && !m.stopping) {
       this.#startProber(m);
@@ -427,9 +446,15 @@ export class Fleet {
     if (exit) parts.push(`last exit: ${exit.code != null ? `code ${exit.code}` : `signal ${exit.signal}`}`);
     if (m.exitsBeforeReady > 0) parts.push(`${m.exitsBeforeReady} exit(s) before ready`);
     if (m.lastProbe) parts.push(`last probe: ${m.lastProbe.detail}`);
-    const lines = this.#driver.recentLogs(m.id, 5).map((l) => l.line.slice(0, 200));
+    const lines = this.recentLogs(m.id, 5).map((l) => l.line.slice(0, 200));
     if (lines.length > 0) parts.push(`last output: ${lines.join(' | ')}`);
     return parts.join('; ');
+  }
+
+  /** The listed secrets that are set (a release checks first that none is missing). */
+  #secretEnv(env: EnvironmentConfig): Record<string, string> {
+    if (!this.#secrets || env.secrets.length === 0) return {};
+    return pickSecrets(env.secrets, this.#secrets.valuesFor(env.name)).env;
   }
 
   #env(name: string): EnvironmentConfig {

@@ -1,7 +1,15 @@
 // The tables as kysely sees them. Column names are snake_case; the repositories map rows to the
 // camelCase records of types.ts. Timestamps are ISO-8601 UTC text with milliseconds.
 import type { Generated } from 'kysely';
-import type { AlarmStateName, InstanceState, LogLevel, ReleaseKind, ReleaseState } from './types.ts';
+import type {
+  AlarmStateName,
+  DeliveryOutcome,
+  InstanceState,
+  LogLevel,
+  ReleaseKind,
+  ReleaseState,
+  TriggerState,
+} from './types.ts';
 
 export interface ServicesTable {
   name: string;
@@ -244,6 +252,103 @@ export interface LogLinesTable {
   bytes: number;
 }
 
+export interface WebhookDeliveriesTable {
+  id: string;
+  source: 'github';
+  event: string;
+  received_at: string;
+  outcome: DeliveryOutcome;
+  message: string;
+  ref: string | null;
+  commit_sha: string | null;
+  trigger_id: string | null;
+  release_id: string | null;
+}
+
+export interface ReleaseTriggersTable {
+  id: string;
+  service: string;
+  environment: string;
+  version: string;
+  ref: string;
+  commit_sha: string;
+  delivery_id: string;
+  pusher: string | null;
+  state: TriggerState;
+  message: string;
+  release_id: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  role: 'viewer' | 'deployer' | 'admin';
+  /** JSON array of environment names, or null for every environment. */
+  environments: string | null;
+  expires_at: string | null;
+  created_at: string;
+  created_by: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuthSessionsTable {
+  hash: string;
+  token_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** Append-only: the SQLite schema refuses UPDATE and DELETE with triggers. */
+export interface AuditLogTable {
+  seq: number;
+  at: string;
+  actor_kind: string;
+  actor_id: string;
+  actor_name: string;
+  address: string | null;
+  action: string;
+  environment: string | null;
+  release_id: string | null;
+  target: string | null;
+  status: number | null;
+  error_code: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface SecretsTable {
+  service: string;
+  /** An environment, or '*' for global secrets. */
+  environment: string;
+  name: string;
+  /** AES-256-GCM ciphertext, IV and tag, base64. Never a plaintext column. */
+  ciphertext: string;
+  iv: string;
+  tag: string;
+  key_id: string;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+export interface ScanReportsTable {
+  service: string;
+  version: string;
+  format: string;
+  sha256: string;
+  size_bytes: number | string;
+  /** JSON: the normalized report. */
+  report: string;
+  uploaded_by: string | null;
+  uploaded_at: string;
+}
+
 export interface Database {
   services: ServicesTable;
   environments: EnvironmentsTable;
@@ -262,4 +367,11 @@ export interface Database {
   alarm_states: AlarmStatesTable;
   alarm_history: AlarmHistoryTable;
   log_lines: LogLinesTable;
+  scan_reports: ScanReportsTable;
+  secrets: SecretsTable;
+  api_tokens: ApiTokensTable;
+  auth_sessions: AuthSessionsTable;
+  audit_log: AuditLogTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  release_triggers: ReleaseTriggersTable;
 }

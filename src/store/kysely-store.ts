@@ -4,6 +4,8 @@ import { type Kysely, sql } from 'kysely';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { Database } from './database.ts';
 import { KyselyAlarmRepo } from './repos/alarms.ts';
+import { KyselyAuditRepo } from './repos/audit.ts';
+import { KyselyTriggerRepo } from './repos/deliveries.ts';
 import { KyselyEnvironmentEventRepo } from './repos/environment-events.ts';
 import { KyselyEnvironmentRepo } from './repos/environments.ts';
 import { KyselyIncidentRepo } from './repos/incidents.ts';
@@ -12,7 +14,10 @@ import { KyselyLogRepo } from './repos/logs.ts';
 import { KyselyMetricRollupRepo } from './repos/metric-rollups.ts';
 import { createNotificationRepos } from './repos/notifications.ts';
 import { KyselyReleaseRepo } from './repos/releases.ts';
+import { KyselyScanReportRepo } from './repos/scan-reports.ts';
+import { KyselySecretRepo } from './repos/secrets.ts';
 import { KyselyServiceRepo } from './repos/services.ts';
+import { KyselyApiTokenRepo } from './repos/tokens.ts';
 import { KyselyVersionRepo } from './repos/versions.ts';
 import { createTimestamper } from './timestamps.ts';
 import type {
@@ -40,6 +45,11 @@ export class KyselyStore implements Store {
   readonly notifications: NotificationRepos;
   readonly alarms: KyselyAlarmRepo;
   readonly logs: KyselyLogRepo;
+  readonly scanReports: KyselyScanReportRepo;
+  readonly tokens: KyselyApiTokenRepo;
+  readonly audit: KyselyAuditRepo;
+  readonly secrets: KyselySecretRepo;
+  readonly triggers: KyselyTriggerRepo;
   readonly #db: Kysely<Database>;
   #closing: Promise<void> | undefined;
 
@@ -58,6 +68,11 @@ export class KyselyStore implements Store {
     this.notifications = createNotificationRepos(db);
     this.alarms = new KyselyAlarmRepo(db, now);
     this.logs = new KyselyLogRepo(db, dialect);
+    this.scanReports = new KyselyScanReportRepo(db, now);
+    this.tokens = new KyselyApiTokenRepo(db, now);
+    this.audit = new KyselyAuditRepo(db, now);
+    this.secrets = new KyselySecretRepo(db, now);
+    this.triggers = new KyselyTriggerRepo(db, now);
   }
 
   async ping(): Promise<void> {

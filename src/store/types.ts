@@ -616,6 +616,217 @@ export interface LogRepo {
   pruneOldest(bytes: number): Promise<{ lines: number; bytes: number }>;
 }
 
+/** What became of a verified webhook delivery (a forged one is never recorded). */
+export type DeliveryOutcome = 'received' | 'pong' | 'ignored' | 'released' | 'pending' | 'refused';
+
+/** A webhook delivery whose signature verified; its id (`X-GitHub-Delivery`) guards against replays. */
+export interface WebhookDeliveryRecord {
+  id: string;
+  source: 'github';
+  event: string;
+  receivedAt: string;
+  outcome: DeliveryOutcome;
+  message: string;
+  ref: string | null;
+  commit: string | null;
+  triggerId: string | null;
+  releaseId: string | null;
+}
+
+export type TriggerState = 'pending' | 'starting' | 'released' | 'superseded' | 'expired' | 'refused';
+
+/** A push that should release a version to an environment, once that version is uploaded. */
+export interface ReleaseTriggerRecord {
+  id: string; // trg_…
+  service: string;
+  environment: string;
+  version: string;
+  ref: string;
+  commit: string;
+  deliveryId: string;
+  pusher: string | null;
+  state: TriggerState;
+  message: string;
+  releaseId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+}
+
+export interface TriggerRepo {
+  /** Inserts a delivery; undefined (and nothing written) when its id was recorded before. */
+  recordDelivery(d: Omit<WebhookDeliveryRecord, 'receivedAt'>): Promise<WebhookDeliveryRecord | undefined>;
+  finishDelivery(
+    id: string,
+    patch: Pick<WebhookDeliveryRecord, 'outcome' | 'message' | 'ref' | 'commit' | 'triggerId' | 'releaseId'>,
+  ): Promise<void>;
+  getDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** Newest first. */
+  listDeliveries(limit?: number): Promise<WebhookDeliveryRecord[]>;
+  /** Deletes deliveries received before `before` (ISO-8601); returns how many. */
+  pruneDeliveries(before: string): Promise<number>;
+  createTrigger(t: Omit<ReleaseTriggerRecord, 'createdAt' | 'updatedAt'>): Promise<ReleaseTriggerRecord>;
+  getTrigger(id: string): Promise<ReleaseTriggerRecord | undefined>;
+  /** Newest first. */
+  listTriggers(q: {
+    service: string;
+    state?: TriggerState;
+    environment?: string;
+    version?: string;
+    limit?: number;
+  }): Promise<ReleaseTriggerRecord[]>;
+  /** Moves a trigger to `to` only while it is still in `from` (a claim); false when it was not. */
+  moveTrigger(
+    id: string,
+    from: TriggerState,
+    to: TriggerState,
+    patch: { message: string; releaseId?: string | null },
+  ): Promise<boolean>;
+  /** Deletes triggers created before `before` that are no longer pending; returns how many. */
+  pruneTriggers(before: string): Promise<number>;
+}
+
+/** An API token (DESIGN §8): only its SHA-256 is stored; the token itself is shown once at creation. */
+export interface ApiTokenRecord {
+  id: string; // tok_…
+  name: string;
+  /** The token's first characters (`gantry_AbCdEfGh`): enough to recognise it, not enough to use it. */
+  prefix: string;
+  /** SHA-256 (hex) of the whole token. */
+  hash: string;
+  role: 'viewer' | 'deployer' | 'admin';
+  /** Environments the role applies to; null means every environment. */
+  environments: string[] | null;
+  expiresAt: string | null;
+  createdAt: string;
+  createdBy: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** A dashboard session: a cookie standing for a token, stored by the SHA-256 of its value. */
+export interface AuthSessionRecord {
+  hash: string;
+  tokenId: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface ApiTokenRepo {
+  create(t: Omit<ApiTokenRecord, 'createdAt' | 'lastUsedAt' | 'revokedAt'>): Promise<ApiTokenRecord>;
+  get(id: string): Promise<ApiTokenRecord | undefined>;
+  /** Tokens whose display prefix is `prefix` (one, unless two random prefixes collide). */
+  findByPrefix(prefix: string): Promise<ApiTokenRecord[]>;
+  /** Newest first. */
+  list(): Promise<ApiTokenRecord[]>;
+  touch(id: string, at: string): Promise<void>;
+  /** Sets revokedAt (once) and ends the token's sessions; undefined when no such token. */
+  revoke(id: string, at: string): Promise<ApiTokenRecord | undefined>;
+  createSession(s: AuthSessionRecord): Promise<void>;
+  findSession(hash: string): Promise<AuthSessionRecord | undefined>;
+  deleteSession(hash: string): Promise<void>;
+  /** Deletes sessions that expired before `before` (ISO-8601); returns how many. */
+  pruneSessions(before: string): Promise<number>;
+}
+
+/** One entry of the append-only, hash-chained audit log. */
+export interface AuditRecord {
+  /** 1, 2, 3… without gaps. */
+  seq: number;
+  at: string;
+  /** 'token' | 'webhook' | 'system' | 'anonymous' */
+  actorKind: string;
+  actorId: string;
+  actorName: string;
+  address: string | null;
+  /** e.g. `POST /api/v1/releases`, `config.reload` */
+  action: string;
+  environment: string | null;
+  release: string | null;
+  /** Another resource the action concerns: a version, incident, silence, token, secret name… */
+  target: string | null;
+  /** HTTP status of the answer, when the action came through the API. */
+  status: number | null;
+  /** Short error code (`FORBIDDEN`, `RELEASE_IN_PROGRESS`) when the action failed. */
+  error: string | null;
+  /** Canonical JSON (sorted keys) of the action's details, without secrets. */
+  details: string;
+  /** Hash of the previous entry ('' for the first). */
+  prevHash: string;
+  /** SHA-256 over this entry's canonical JSON and prevHash. */
+  hash: string;
+}
+
+export type NewAuditEntry = Omit<AuditRecord, 'seq' | 'at' | 'prevHash' | 'hash'>;
+
+export interface AuditRepo {
+  /**
+   * Appends in one transaction: seq and prevHash follow the newest entry, `at` is now, and `seal`
+   * computes the hash of the entry so built. There is no update and no delete.
+   */
+  append(e: NewAuditEntry, seal: (entry: Omit<AuditRecord, 'hash'>) => string): Promise<AuditRecord>;
+  /** Newest first; `before`: only seq < before. */
+  list(q: { limit: number; before?: number; environment?: string; action?: string }): Promise<AuditRecord[]>;
+  /** Oldest first: entries with seq > after, at most limit (verification reads the log in pages). */
+  scan(after: number, limit: number): Promise<AuditRecord[]>;
+}
+
+/** A secret as stored: never its value, only the AES-256-GCM ciphertext (base64) sealing it. */
+export interface SecretRecord {
+  service: string;
+  /** An environment's name, or '*' for the global secrets that `${secret:NAME}` references use. */
+  environment: string;
+  name: string;
+  ciphertext: string;
+  iv: string;
+  tag: string;
+  /** Id of the master key that sealed it. */
+  keyId: string;
+  updatedAt: string;
+  updatedBy: string | null;
+}
+
+export interface SecretRepo {
+  /** Every row (of a service and environment when given), ordered by service, environment, name. */
+  list(q?: { service?: string; environment?: string }): Promise<SecretRecord[]>;
+  get(service: string, environment: string, name: string): Promise<SecretRecord | undefined>;
+  /** Inserts or replaces the row; `created` tells which. */
+  put(s: Omit<SecretRecord, 'updatedAt'>): Promise<{ secret: SecretRecord; created: boolean }>;
+  /** false when there was no such row. */
+  remove(service: string, environment: string, name: string): Promise<boolean>;
+  /**
+   * Key rotation: replaces the sealed value and key id of every row in one transaction, each only
+   * while it is still sealed by `fromKeyId`; throws (changing nothing) when any row was not.
+   */
+  rekey(
+    fromKeyId: string,
+    rows: Array<
+      Pick<SecretRecord, 'service' | 'environment' | 'name' | 'ciphertext' | 'iv' | 'tag' | 'keyId'>
+    >,
+  ): Promise<void>;
+}
+
+/** A version's scan report, normalized by the policy module (which owns the shape of `report`). */
+export interface ScanReportRecord {
+  service: string;
+  version: string;
+  /** 'trivy' | 'grype' | 'npm-audit' */
+  format: string;
+  /** Of the bytes uploaded. */
+  sha256: string;
+  sizeBytes: number;
+  /** JSON: the findings as the policy module normalized them. */
+  report: unknown;
+  uploadedBy: string | null;
+  uploadedAt: string;
+}
+
+export interface ScanReportRepo {
+  /** Stores the version's report, replacing an earlier one (replaced: true). */
+  put(r: Omit<ScanReportRecord, 'uploadedAt'>): Promise<{ record: ScanReportRecord; replaced: boolean }>;
+  get(service: string, version: string): Promise<ScanReportRecord | undefined>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   services: ServiceRepo;
@@ -629,6 +840,11 @@ export interface Store {
   notifications: NotificationRepos;
   alarms: AlarmRepo;
   logs: LogRepo;
+  tokens: ApiTokenRepo;
+  audit: AuditRepo;
+  triggers: TriggerRepo;
+  secrets: SecretRepo;
+  scanReports: ScanReportRepo;
   /** Cheap round trip used by /readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -42,6 +42,8 @@ export interface SyntheticsRunnerOptions {
   logger?: Logger;
   /** Results kept per synthetic for the API; 10 by default. */
   keepResults?: number;
+  /** Secret values masked in results (a failing check quotes the answer it got). */
+  redact?: () => readonly string[];
 }
 
 export interface SyntheticsRunner {
@@ -86,6 +88,7 @@ export function createSyntheticsRunner(opts: SyntheticsRunnerOptions): Synthetic
             signal: s.stop.signal,
             cwd: opts.config().dir,
             env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+            ...(opts.redact ? { redact: [...opts.redact()] } : {}),
           },
         )
       : { ok: false, message: `environment ${def.environment} has no public address`, durationMs: 0 };

@@ -94,6 +94,15 @@ export async function startDashboard(opts: { apiUrl: string; distDir: string }):
   };
 }
 
+/**
+ * Logs the page's browser context in to the dashboard at `url` with `token` (POST /api/v1/session,
+ * as the login page does): the session cookie is then sent by every page, fetch and EventSource.
+ */
+export async function logIn(page: Page, url: string, token: string): Promise<void> {
+  const res = await page.request.post(`${url}/api/v1/session`, { data: { token } });
+  if (!res.ok()) throw new Error(`dashboard login failed: ${res.status()} ${await res.text()}`);
+}
+
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
 }

@@ -1,6 +1,7 @@
 // End-to-end helpers: a real Gantry server (in this process or as a child process that can be
 // SIGKILLed), real example services, real HTTP load.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -94,16 +95,51 @@ export async function helloBuild(
   return out;
 }
 
+/** The admin token a server wrote at its first start into `<dataDir>/admin-token`. */
+export function adminToken(dataDir: string): string {
+  return readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+}
+
+/** Headers that authenticate as the admin of the server whose data dir this is (for raw fetch). */
+export function authHeaders(dataDir: string): Record<string, string> {
+  return { authorization: `Bearer ${adminToken(dataDir)}` };
+}
+
+/** Admin tokens of the servers tests started as child processes, by their URL. */
+const knownTokens = new Map<string, string>();
+
+/**
+ * A client of a test server's API, authenticated as its admin: give it the server itself
+ * (`new ApiClient(server)`, anything with url and dataDir), or the URL of a ChildServer, or a URL
+ * and a token. `token: null` sends no token at all.
+ */
 export class ApiClient {
   readonly base: string;
-  constructor(base: string) {
-    this.base = base;
+  readonly token: string | undefined;
+  constructor(server: string | { url: string; dataDir: string }, token?: string | null) {
+    this.base = typeof server === 'string' ? server : server.url;
+    this.token =
+      token === null
+        ? undefined
+        : (token ?? (typeof server === 'string' ? knownTokens.get(server) : adminToken(server.dataDir)));
+  }
+
+  /** The same server, as the holder of another token (undefined: none). */
+  as(token: string | undefined): ApiClient {
+    return new ApiClient(this.base, token ?? null);
+  }
+
+  headers(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
   async call<T = unknown>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(this.base + p, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...this.headers(),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -113,7 +149,7 @@ export class ApiClient {
   async upload(version: string, dir: string): Promise<{ status: number; body: unknown }> {
     const res = await fetch(`${this.base}/api/v1/versions/${version}/artifact`, {
       method: 'POST',
-      headers: { 'content-type': 'application/gzip' },
+      headers: { ...this.headers(), 'content-type': 'application/gzip' },
       body: Readable.toWeb(packDirectory(dir)) as ReadableStream,
       duplex: 'half',
     } as RequestInit);
@@ -245,8 +281,12 @@ export class ChildServer {
   url = '';
   output = '';
   readonly args: string[];
+  readonly dataDir: string;
+  /** The admin token, read from `<dataDir>/admin-token` once the server is up. */
+  token = '';
 
   constructor(opts: { config: string; dataDir: string }) {
+    this.dataDir = opts.dataDir;
     this.args = [
       'server',
       '--config',
@@ -281,7 +321,14 @@ export class ChildServer {
       proc.once('exit', (code) => reject(new Error(`gantry server exited with ${code}:\n${this.output}`)));
       setTimeout(() => reject(new Error(`gantry server did not start in 60 s:\n${this.output}`)), 60_000);
     });
+    this.token = adminToken(this.dataDir);
+    knownTokens.set(this.url, this.token);
     return this.url;
+  }
+
+  /** Authorization for raw fetch calls to this server. */
+  headers(): Record<string, string> {
+    return { authorization: `Bearer ${this.token}` };
   }
 
   kill9(): Promise<void> {

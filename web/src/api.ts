@@ -1,5 +1,7 @@
 // The dashboard's only way to the server: the HTTP API under /api/v1 (DESIGN §6).
 import type { ApiErrorBody } from '../../src/api/types.ts';
+import { navigate } from './router.ts';
+import { setCurrentUser } from './session.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -23,6 +25,8 @@ async function send<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new ApiError(0, 'NETWORK', 'The Gantry server cannot be reached; check that it is running.');
   }
   const text = await res.text();
+  // The session ended (expired, logged out elsewhere, token revoked): log in again, then come back.
+  if (res.status === 401) goToLogin();
   if (!res.ok) {
     let parsed: ApiErrorBody | undefined;
     try {
@@ -49,4 +53,11 @@ export function qs(params: Record<string, string | number | undefined | null>): 
     if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
   const s = p.toString();
   return s ? `?${s}` : '';
+}
+
+export function goToLogin(): void {
+  setCurrentUser(undefined);
+  const { pathname, search } = window.location;
+  if (pathname === '/login') return;
+  navigate(`/login?next=${encodeURIComponent(pathname + search)}`, true);
 }

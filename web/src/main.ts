@@ -1,13 +1,17 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
+import { goToLogin } from './api.ts';
+import { h } from './dom.ts';
 import { alarmsPage } from './pages/alarms.ts';
 import { environmentPage } from './pages/environment.ts';
 import { incidentPage, incidentsPage } from './pages/incidents.ts';
+import { loginPage } from './pages/login.ts';
 import { logsPage } from './pages/logs.ts';
 import { overviewPage } from './pages/overview.ts';
 import { releasePage } from './pages/release.ts';
 import { releasesPage } from './pages/releases.ts';
-import { Router, setRouter } from './router.ts';
+import { navigate, Router, setRouter } from './router.ts';
+import { describeUser, loadSession, logOut, onUserChange } from './session.ts';
 
 const app = document.getElementById('app');
 if (!app) throw new Error('index.html has no #app element');
@@ -20,6 +24,47 @@ const router = new Router(app)
   .add('/alarms', 'alarms', alarmsPage)
   .add('/incidents', 'incidents', incidentsPage)
   .add('/incidents/:id', 'incidents', incidentPage)
-  .add('/logs', 'logs', logsPage);
+  .add('/logs', 'logs', logsPage)
+  .add('/login', 'login', loginPage);
 setRouter(router);
+
+// Who is logged in, in the header, with a way out.
+const who = document.getElementById('who');
+onUserChange((actor) => {
+  if (!who) return;
+  who.replaceChildren(
+    ...(actor
+      ? [
+          h('span', { 'data-user': actor.name, title: actor.id }, describeUser(actor)),
+          ' ',
+          h(
+            'button',
+            {
+              'data-logout': true,
+              onclick: async () => {
+                await logOut();
+                navigate('/login', true);
+              },
+            },
+            'Log out',
+          ),
+        ]
+      : []),
+  );
+});
+
+// Nothing but the login page works without a session: find out before drawing a page.
+const actor = await loadSession().catch(() => undefined);
+if (!actor && window.location.pathname !== '/login') {
+  const { pathname, search } = window.location;
+  history.replaceState(null, '', `/login?next=${encodeURIComponent(pathname + search)}`);
+}
 router.start();
+// Pages streaming over SSE make no other request: notice an ended session all the same.
+window.setInterval(() => {
+  if (window.location.pathname === '/login') return;
+  void loadSession().then(
+    (a) => (a ? undefined : goToLogin()),
+    () => undefined,
+  );
+}, 30_000);

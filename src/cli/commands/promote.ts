@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { type CliContext, createClient, perform } from '../context.ts';
 import { reportRelease } from '../launch.ts';
 import { addClientOptions, addExamples, addWaitOption } from '../options.ts';
+import { addOverrideOption, overrideOf, type PolicyOptions } from '../policy-options.ts';
 
-interface PromoteOptions {
+interface PromoteOptions extends PolicyOptions {
   from: string;
   to: string;
   version?: string;
@@ -19,6 +20,7 @@ export function registerPromote(program: Command, ctx: CliContext): Command {
     .requiredOption('--from <environment>', 'environment the version comes from, e.g. staging')
     .requiredOption('--to <environment>', 'environment to release it to, e.g. production')
     .option('--version <version>', 'version to promote (default: the one serving in --from)');
+  addOverrideOption(cmd);
   addWaitOption(cmd);
   addClientOptions(cmd);
   addExamples(cmd, [
@@ -27,12 +29,15 @@ export function registerPromote(program: Command, ctx: CliContext): Command {
   ]);
   return cmd.action((opts: PromoteOptions, command: Command) =>
     perform(ctx, command, async (json) => {
+      const override = overrideOf(opts);
       const client = await createClient(ctx, opts.dataDir);
-      const res = await client.promote({
+      const body = {
         from: opts.from,
         to: opts.to,
         ...(opts.version ? { version: opts.version } : {}),
-      });
+        ...override,
+      };
+      const res = await client.promote(body);
       return reportRelease(ctx, client, res, { json, wait: Boolean(opts.wait) });
     }),
   );

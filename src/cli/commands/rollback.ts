@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { type CliContext, createClient, perform } from '../context.ts';
 import { reportRelease } from '../launch.ts';
 import { addClientOptions, addExamples, addWaitOption } from '../options.ts';
+import { addOverrideOption, overrideOf, type PolicyOptions } from '../policy-options.ts';
 
-interface RollbackOptions {
+interface RollbackOptions extends PolicyOptions {
   env: string;
   to?: string;
   wait?: boolean;
@@ -20,6 +21,7 @@ export function registerRollback(program: Command, ctx: CliContext): Command {
       '--to <version>',
       'version to go back to (default: the last one that succeeded before the current one)',
     );
+  addOverrideOption(cmd);
   addWaitOption(cmd);
   addClientOptions(cmd);
   addExamples(cmd, [
@@ -28,8 +30,10 @@ export function registerRollback(program: Command, ctx: CliContext): Command {
   ]);
   return cmd.action((opts: RollbackOptions, command: Command) =>
     perform(ctx, command, async (json) => {
+      const override = overrideOf(opts);
       const client = await createClient(ctx, opts.dataDir);
-      const res = await client.rollback({ environment: opts.env, ...(opts.to ? { to: opts.to } : {}) });
+      const body = { environment: opts.env, ...(opts.to ? { to: opts.to } : {}), ...override };
+      const res = await client.rollback(body);
       return reportRelease(ctx, client, res, { json, wait: Boolean(opts.wait) });
     }),
   );

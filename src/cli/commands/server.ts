@@ -1,5 +1,6 @@
 // gantry server: parses its options and hands them to the server (src/app), injected through CliDeps.
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parseSize } from '../../config/units.ts';
 import { type CliContext, perform } from '../context.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, UsageError } from '../errors.ts';
 import { DEFAULT_DATA_DIR, dataDirFrom } from '../io.ts';
@@ -21,6 +22,8 @@ export interface ServerOptions {
   logLevel?: (typeof LOG_LEVELS)[number];
   /** Print start-up information (address, token file) as JSON. */
   json: boolean;
+  /** Largest artifact upload accepted; undefined: $GANTRY_MAX_ARTIFACT_SIZE, else the server's default. */
+  maxArtifactBytes?: number;
 }
 
 interface ParsedServerOptions {
@@ -30,6 +33,7 @@ interface ParsedServerOptions {
   initialVersion?: string;
   initialArtifact?: string;
   logLevel?: ServerOptions['logLevel'];
+  maxArtifactSize?: number;
 }
 
 export function registerServer(program: Command, ctx: CliContext): Command {
@@ -49,6 +53,11 @@ export function registerServer(program: Command, ctx: CliContext): Command {
         '--log-level <level>',
         "Gantry's own log level (default: $GANTRY_LOG_LEVEL or info)",
       ).choices(LOG_LEVELS),
+    )
+    .option(
+      '--max-artifact-size <size>',
+      'largest artifact upload accepted, e.g. 512MB or 2GB (default: $GANTRY_MAX_ARTIFACT_SIZE or 512MB)',
+      parseArtifactSize,
     );
   addJsonOption(cmd);
   addExamples(
@@ -80,6 +89,8 @@ export function registerServer(program: Command, ctx: CliContext): Command {
         ...(opts.initialArtifact ? { initialArtifact: opts.initialArtifact } : {}),
         ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
       };
+      const maxArtifactBytes = opts.maxArtifactSize ?? envArtifactSize(ctx.io.env.GANTRY_MAX_ARTIFACT_SIZE);
+      if (maxArtifactBytes !== undefined) serverOpts.maxArtifactBytes = maxArtifactBytes;
       try {
         await start(serverOpts);
       } catch (err) {
@@ -89,6 +100,22 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       return EXIT_OK;
     }),
   );
+}
+
+function parseArtifactSize(value: string): number {
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes < 1)
+    throw new InvalidArgumentError('expected a size like 512MB, 2GB or 100KB.');
+  return bytes;
+}
+
+function envArtifactSize(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes < 1) {
+    throw new UsageError(`GANTRY_MAX_ARTIFACT_SIZE is not a size: ${value}`, 'Set it like 512MB or 2GB.');
+  }
+  return bytes;
 }
 
 /** An invalid config or a busy address is bad input (2); anything else is a failure (1). */

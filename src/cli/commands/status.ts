@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import type { EnvironmentView, InstanceView, StatusBody } from '../../api/types.ts';
 import { phaseName, readPlanStep } from '../canary-format.ts';
 import { type CliContext, createClient, perform } from '../context.ts';
-import { EXIT_OK } from '../errors.ts';
+import { ApiError, EXIT_OK } from '../errors.ts';
 import { formatTable } from '../format.ts';
 import { writeJson, writeLine } from '../io.ts';
 import { addClientOptions, addExamples } from '../options.ts';
+import { renderPolicy } from '../policy-format.ts';
 
 interface StatusOptions {
   env?: string;
@@ -26,6 +27,14 @@ export function registerStatus(program: Command, ctx: CliContext): Command {
       const body = await client.status(opts.env);
       if (json) writeJson(ctx.io.stdout, body);
       else for (const line of renderStatus(body)) writeLine(ctx.io.stdout, line);
+      if (!json && opts.env) {
+        // A server without policies (an older one) answers 404: the status stands without them.
+        const policy = await client.environmentPolicy(opts.env).catch((err: unknown) => {
+          if (err instanceof ApiError && err.status === 404) return null;
+          throw err;
+        });
+        for (const line of policy ? renderPolicy(policy.policy) : []) writeLine(ctx.io.stdout, line);
+      }
       return EXIT_OK;
     }),
   );

@@ -9,6 +9,11 @@ import * as alarms from './005-alarms.ts';
 import * as notifications from './006-notifications.ts';
 import * as incidents from './007-incidents.ts';
 import * as logs from './008-logs.ts';
+import * as secrets from './009-secrets.ts';
+import * as authAudit from './010-auth-audit.ts';
+import * as policy from './011-policy.ts';
+import * as triggers from './012-triggers.ts';
+import * as logLevelIndex from './013-log-level-index.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -19,4 +24,9 @@ export const migrations: Record<string, Migration> = {
   '006-notifications': notifications,
   '007-incidents': incidents,
   '008-logs': logs,
+  '009-secrets': secrets,
+  '010-auth-audit': authAudit,
+  '011-policy': policy,
+  '012-triggers': triggers,
+  '013-log-level-index': logLevelIndex,
 };

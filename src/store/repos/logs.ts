@@ -42,8 +42,10 @@ export class KyselyLogRepo implements LogRepo {
   }
 
   async search(q: LogSearchQuery): Promise<LogRecord[]> {
-    const where = conditions(q);
-    if (q.q !== undefined && q.q.trim() !== '') {
+    const fullText = q.q !== undefined && q.q.trim() !== '';
+    const levelIndex = !fullText && isRareLevel(q.level);
+    const where = conditions(q, { levelIndex });
+    if (q.q !== undefined && fullText) {
       if (this.#dialect !== 'sqlite') throw new Error('full-text log search needs the SQLite store for now');
       const rows = await searchSqliteLogs(this.#db, q.q, where, q.limit);
       if (rows !== undefined && (rows.length > 0 || !isPlainText(q.q))) return rows.map(toRecord);
@@ -52,7 +54,17 @@ export class KyselyLogRepo implements LogRepo {
       where.push(sql`instr(lower(l.raw), ${q.q.trim().toLowerCase()}) > 0`);
       where.push(sql`l.id > (select coalesce(max(id), 0) from log_lines) - ${SUBSTRING_SCAN_LINES}`);
     }
-    const { rows } = await sql<Selectable<LogLinesTable>>`select l.* from log_lines l
+    // SQLite would rather walk an index in id order than sort, even when the level index would
+    // find the few matching lines at once: told which index to use when the level is rare.
+    const hint =
+      levelIndex && this.#dialect === 'sqlite'
+        ? sql.raw(
+            q.environment !== undefined
+              ? 'indexed by log_lines_by_environment_level'
+              : 'indexed by log_lines_by_level',
+          )
+        : sql``;
+    const { rows } = await sql<Selectable<LogLinesTable>>`select l.* from log_lines l ${hint}
       ${where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``}
       order by l.id desc limit ${q.limit}`.execute(this.#db);
     return rows.map(toRecord);
@@ -108,15 +120,26 @@ function isPlainText(q: string): boolean {
   return !q.includes('"') && !/\*(\s|$)/.test(q);
 }
 
-/** The filters of a query as conditions on alias `l`. */
-function conditions(q: LogSearchQuery): RawBuilder<unknown>[] {
+/** Warn and above: few lines, so finding them through the level index beats walking by id. */
+function isRareLevel(level: LogLevel | undefined): boolean {
+  return level !== undefined && LEVELS.indexOf(level) >= LEVELS.indexOf('warn');
+}
+
+/**
+ * The filters of a query as conditions on alias `l`. Without `levelIndex`, the level is compared as
+ * `+l.level`, which keeps SQLite off the level indexes: for common levels, and when the full-text
+ * index drives the search, walking newest first and stopping at the limit is faster.
+ */
+function conditions(q: LogSearchQuery, opts: { levelIndex: boolean }): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
   if (q.environment !== undefined) where.push(sql`l.environment = ${q.environment}`);
   if (q.version !== undefined) where.push(sql`l.version = ${q.version}`);
   if (q.instance !== undefined) where.push(sql`l.instance = ${q.instance}`);
   if (q.level !== undefined) {
     const levels = LEVELS.slice(LEVELS.indexOf(q.level));
-    where.push(sql`l.level in (${sql.join(levels)})`);
+    where.push(
+      opts.levelIndex ? sql`l.level in (${sql.join(levels)})` : sql`+l.level in (${sql.join(levels)})`,
+    );
   }
   if (q.since !== undefined) where.push(sql`l.at >= ${q.since}`);
   if (q.until !== undefined) where.push(sql`l.at < ${q.until}`);

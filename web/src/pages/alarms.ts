@@ -5,12 +5,19 @@ import { getJson, postJson } from '../api.ts';
 import { badge, errorBox, fill, h, listTable } from '../dom.ts';
 import { fmtAgo, fmtDuration, fmtMs, fmtPercent, fmtTime, toneOf } from '../format.ts';
 import { type Cleanup, every } from '../router.ts';
+import { currentUser, may } from '../session.ts';
 
 export function alarmsPage(el: HTMLElement): Cleanup {
   const list = h('div');
   const history = h('div');
   const form = silenceForm();
-  fill(el, h('div', { class: 'page-head' }, h('h1', null, 'Alarms')), list, history, form.el);
+  fill(
+    el,
+    h('div', { class: 'page-head' }, h('h1', null, 'Alarms')),
+    list,
+    history,
+    may('deployer') ? form.el : null,
+  );
   const showHistory = async (name: string) => {
     try {
       const body = await getJson<AlarmHistoryResponse>(
@@ -101,7 +108,7 @@ function alarmTable(
           { class: 'nowrap' },
           h('button', { onclick: () => onHistory(a.alarm) }, 'History'),
           ' ',
-          h('button', { onclick: () => onSilence(a) }, 'Silence…'),
+          may('deployer') ? h('button', { onclick: () => onSilence(a) }, 'Silence…') : null,
         ),
       ),
     ),
@@ -136,7 +143,7 @@ function silenceForm(): { el: HTMLElement; prefill: (a: AlarmStatus) => void } {
         matchers,
         duration: duration.value.trim(),
         comment: comment.value.trim(),
-        createdBy: 'dashboard',
+        createdBy: currentUser()?.name ?? 'dashboard',
       });
       fill(
         out,

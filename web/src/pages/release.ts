@@ -14,6 +14,7 @@ import { getJson, postJson } from '../api.ts';
 import { badge, errorBox, fill, h, link } from '../dom.ts';
 import { fmtAgo, fmtClock, fmtDuration, fmtMs, fmtPercent, fmtTime, toneOf } from '../format.ts';
 import type { Cleanup } from '../router.ts';
+import { may } from '../session.ts';
 
 /** Which actions the server accepts in which state (mirrors src/rollout/engine.ts). */
 const ACTIONS: Record<ReleaseAction, { states: string[]; canaryOnly: boolean; label: string; tone: string }> =
@@ -84,7 +85,8 @@ export function releasePage(el: HTMLElement, params: Record<string, string>): Cl
       const body = await postJson<ReleaseActionResponse>(`/api/v1/releases/${id}/${action}`, {
         reason: 'from the dashboard',
       });
-      release = body.release;
+      // The stream may have told the end already (a promote finishes fast): keep the newer news.
+      if (!release?.finishedAt) release = body.release;
       render();
     } catch (err) {
       fill(message, errorBox(err));
@@ -216,7 +218,12 @@ function actionButtons(r: ReleaseRecord, act: (a: ReleaseAction) => void): HTMLE
   return (Object.keys(ACTIONS) as ReleaseAction[])
     .filter((a) => {
       const rule = ACTIONS[a];
-      return !r.finishedAt && rule.states.includes(r.state) && (!rule.canaryOnly || r.strategy === 'canary');
+      return (
+        !r.finishedAt &&
+        rule.states.includes(r.state) &&
+        (!rule.canaryOnly || r.strategy === 'canary') &&
+        may('deployer', r.environment)
+      );
     })
     .map((a) =>
       h('button', { class: ACTIONS[a].tone, 'data-action': a, onclick: () => act(a) }, ACTIONS[a].label),

@@ -1,0 +1,110 @@
+// POST /api/v1/hooks/github (the GitHub push webhook, authenticated by its signature rather than a
+// token) and GET /api/v1/triggers (recent deliveries and the release triggers they recorded).
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Actor } from '../auth/types.ts';
+import type { ReleaseTriggerRecord, Store, WebhookDeliveryRecord } from '../store/types.ts';
+import { type GithubHookDeps, handleGithubDelivery } from '../triggers/index.ts';
+import type { RouteDoc } from './route-table.ts';
+
+function githubActor(delivery: string | undefined, address: string): Actor {
+  return {
+    kind: 'webhook',
+    id: `github:${delivery ?? 'unknown'}`,
+    name: 'github',
+    role: 'deployer',
+    address,
+  };
+}
+
+export interface TriggerListResponse {
+  /** Newest first. */
+  triggers: ReleaseTriggerRecord[];
+  /** Verified deliveries, newest first (forged ones are never recorded). */
+  deliveries: WebhookDeliveryRecord[];
+}
+
+/** GitHub caps payloads at 25 MB. */
+export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+
+export const hookSchemas = {
+  triggers: z
+    .object({
+      environment: z.string().min(1).max(64).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+    })
+    .strict(),
+};
+
+export const hookRouteDocs: RouteDoc[] = [
+  {
+    method: 'POST',
+    path: '/api/v1/hooks/github',
+    summary:
+      'GitHub webhook (push events): verified by X-Hub-Signature-256 over the raw body with triggers.github.secret, each X-GitHub-Delivery acted on once; a push whose ref matches a track rule releases its version (a tag: its name; a branch: the first 12 digits of the commit) now, or when CI uploads it',
+    tag: 'triggers',
+    access: 'webhook',
+    bodyContentType: 'application/json',
+    responses: {
+      200: 'ping answered',
+      201: 'release started',
+      202: 'recorded: waiting for the version to be uploaded, or ignored (other event, deleted ref, no track rule)',
+      400: 'missing X-GitHub-Delivery / X-GitHub-Event, or not a push payload',
+      401: 'missing or wrong signature; nothing recorded',
+      404: 'no triggers.github in gantry.yaml',
+      409: 'delivery already received (replay); nothing changed',
+      422: 'release refused (commit mismatch, requirement not met…)',
+      503: 'the secret triggers.github.secret refers to is not set',
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/triggers',
+    summary: 'Release triggers recorded by GitHub pushes, and the verified webhook deliveries, newest first',
+    tag: 'triggers',
+    access: 'viewer',
+    query: hookSchemas.triggers,
+    responses: { 200: 'TriggerListResponse' },
+  },
+];
+
+export function registerHookRoutes(app: FastifyInstance, deps: GithubHookDeps & { store: Store }): void {
+  // Only this route sees its body as raw bytes: the signature is over exactly what GitHub sent.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_WEBHOOK_BYTES }, (_req, body, done) =>
+      done(null, body),
+    );
+    scope.post('/api/v1/hooks/github', async (req, reply) => {
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      const res = await handleGithubDelivery(deps, {
+        event: header('x-github-event'),
+        deliveryId: header('x-github-delivery'),
+        signature: header('x-hub-signature-256'),
+        contentType: header('content-type'),
+        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        // From here on the request is GitHub's, for the audit log.
+        verified: (delivery) => {
+          req.actor = githubActor(delivery, req.ip);
+        },
+      });
+      return reply.code(res.status).send(res.body);
+    });
+  });
+
+  app.get('/api/v1/triggers', async (req): Promise<TriggerListResponse> => {
+    const q = hookSchemas.triggers.parse(req.query ?? {});
+    const service = deps.config().config.service;
+    return {
+      triggers: await deps.store.triggers.listTriggers({
+        service,
+        limit: q.limit,
+        ...(q.environment ? { environment: q.environment } : {}),
+      }),
+      deliveries: await deps.store.triggers.listDeliveries(q.limit),
+    };
+  });
+}

@@ -1,0 +1,241 @@
+// Release policy over HTTP: a version's scan report (PUT stores it, GET shows it) and an
+// environment's policy (windows, freezes, open now, next opening and closing).
+
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { LoadedConfig } from '../config/types.ts';
+import { type Clock, systemClock } from '../lib/clock.ts';
+import { GantryError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { countBySeverity, environmentPolicyView, parseScanReport, toStoredScan } from '../policy/index.ts';
+import type {
+  EnvironmentPolicyView,
+  PolicyDecision,
+  ScanFinding,
+  Severity,
+  StoredScan,
+} from '../policy/types.ts';
+import type { ReleaseEventRecord, Store } from '../store/types.ts';
+import type { RouteDoc } from './route-table.ts';
+
+/** Trivy's JSON for a large image runs to a few MB; this leaves room without inviting abuse. */
+export const MAX_SCAN_REPORT_BYTES = 16 * 1024 * 1024;
+
+/** `override` of POST /releases, /promote and /rollback. */
+export const policyOverrideSchema = z
+  .object({ reason: z.string().max(1000) })
+  .strict()
+  .meta({ description: 'Start despite refusing policy rules: needs the admin role and a reason.' });
+
+const versionParam = z.object({
+  version: z.string().regex(/^[A-Za-z0-9._+-]{1,128}$/, 'letters, digits, . _ + - (at most 128)'),
+});
+
+export interface ScanSummary {
+  version: string;
+  format: string;
+  scanner: string | null;
+  target: string | null;
+  findings: number;
+  bySeverity: Record<Severity, number>;
+  sha256: string;
+  sizeBytes: number;
+  uploadedAt: string;
+  uploadedBy: string | null;
+}
+
+/** PUT /api/v1/versions/:version/scan → 201 (stored) or 200 (replaced an earlier report). */
+export interface ScanUploadResponse {
+  scan: ScanSummary;
+  replaced: boolean;
+}
+
+/** GET /api/v1/versions/:version/scan */
+export interface ScanReportResponse {
+  scan: ScanSummary;
+  findings: ScanFinding[];
+}
+
+/** GET /api/v1/environments/:name/policy */
+export interface EnvironmentPolicyResponse {
+  policy: EnvironmentPolicyView;
+}
+
+export const policyRouteDocs: RouteDoc[] = [
+  {
+    method: 'PUT',
+    path: '/api/v1/versions/:version/scan',
+    summary:
+      "Attach a vulnerability scan report to a version: the raw JSON of Trivy (--format json), Grype (-o json) or npm audit (--json), told apart by its content; replaces the version's earlier report",
+    tag: 'versions',
+    bodyContentType: 'application/json',
+    access: 'deployer',
+    responses: {
+      201: 'ScanUploadResponse (stored)',
+      200: 'ScanUploadResponse (replaced an earlier report)',
+      404: 'unknown version',
+      413: 'report too large',
+      422: 'not JSON, or not a report Gantry reads',
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/versions/:version/scan',
+    summary: "A version's scan report: summary and findings, worst first",
+    tag: 'versions',
+    access: 'viewer',
+    responses: { 200: 'ScanReportResponse', 404: 'unknown version, or no report' },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/environments/:name/policy',
+    summary:
+      "An environment's release policy: deployment windows, freezes, whether a release may start now and when that next changes, requires.passed, the scan gate",
+    tag: 'environments',
+    access: 'viewer',
+    responses: { 200: 'EnvironmentPolicyResponse', 404: 'unknown environment' },
+  },
+];
+
+export interface PolicyRouteDeps {
+  config: () => LoadedConfig;
+  store: Store;
+  logger: Logger;
+  clock?: Pick<Clock, 'now'>;
+}
+
+export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps): void {
+  const service = () => deps.config().config.service;
+  const clock = deps.clock ?? systemClock;
+
+  // Only this route reads its body raw, whatever its content type: the report is hashed as
+  // uploaded. The handler gets it as text (so the audit hook, which records JSON bodies, skips it).
+  const raw = new WeakMap<object, { sha256: string; size: number }>();
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (req, payload, done) => {
+      readLimited(payload, MAX_SCAN_REPORT_BYTES).then(
+        (body) => {
+          raw.set(req, { sha256: createHash('sha256').update(body).digest('hex'), size: body.length });
+          done(null, body.toString('utf8'));
+        },
+        (err: Error) => done(err),
+      );
+    });
+    scope.put<{ Params: { version: string } }>('/api/v1/versions/:version/scan', async (req, reply) => {
+      const { version } = versionParam.parse(req.params);
+      const body = typeof req.body === 'string' ? req.body : '';
+      const bytes = raw.get(req) ?? { sha256: createHash('sha256').update(body).digest('hex'), size: 0 };
+      if (!(await deps.store.versions.get(service(), version))) {
+        throw new GantryError('UNKNOWN_VERSION', `version ${version} of ${service()} has not been uploaded`, {
+          hint: 'Upload the artifact first; `gantry deploy … --scan report.json` does both in order.',
+        });
+      }
+      if (body.length === 0) {
+        throw new GantryError('BAD_SCAN_REPORT', 'the request has no body: send the scan report as the body');
+      }
+      const report = parseScanReport(body);
+      const { record, replaced } = await deps.store.scanReports.put({
+        service: service(),
+        version,
+        format: report.format,
+        sha256: bytes.sha256,
+        sizeBytes: bytes.size,
+        report,
+        uploadedBy: req.actor?.name ?? null,
+      });
+      const scan = toStoredScan(record);
+      deps.logger.info(
+        { version, format: report.format, findings: report.findings.length, replaced },
+        'scan report stored',
+      );
+      const res: ScanUploadResponse = { scan: summarize(scan), replaced };
+      return reply.code(replaced ? 200 : 201).send(res);
+    });
+  });
+
+  app.get<{ Params: { version: string } }>('/api/v1/versions/:version/scan', async (req) => {
+    const { version } = versionParam.parse(req.params);
+    const rec = await deps.store.scanReports.get(service(), version);
+    if (!rec) {
+      const known = await deps.store.versions.get(service(), version);
+      throw known
+        ? new GantryError('NOT_FOUND', `version ${version} has no scan report`, {
+            hint: `Upload one: curl -X PUT --data-binary @report.json …/api/v1/versions/${version}/scan, or gantry deploy … --scan report.json`,
+          })
+        : new GantryError('UNKNOWN_VERSION', `version ${version} of ${service()} has not been uploaded`);
+    }
+    const scan = toStoredScan(rec);
+    const res: ScanReportResponse = { scan: summarize(scan), findings: scan.report.findings };
+    return res;
+  });
+
+  app.get<{ Params: { name: string } }>('/api/v1/environments/:name/policy', async (req) => {
+    const { config, file } = deps.config();
+    const env = config.environments[req.params.name];
+    if (!env) {
+      throw new GantryError(
+        'UNKNOWN_ENVIRONMENT',
+        `no environment ${req.params.name} in ${file} (known: ${Object.keys(config.environments).join(', ')})`,
+      );
+    }
+    const res: EnvironmentPolicyResponse = { policy: environmentPolicyView(env, clock.now()) };
+    return res;
+  });
+}
+
+/** The decision recorded with a release (its `policy` event), or null when none was. */
+export function policyOfRelease(events: readonly ReleaseEventRecord[]): PolicyDecision | null {
+  const event = events.find((e) => e.type === 'policy');
+  return event?.data ? (event.data as unknown as PolicyDecision) : null;
+}
+
+function summarize(scan: StoredScan): ScanSummary {
+  return {
+    version: scan.version,
+    format: scan.report.format,
+    scanner: scan.report.scanner,
+    target: scan.report.target,
+    findings: scan.report.findings.length,
+    bySeverity: countBySeverity(scan.report.findings),
+    sha256: scan.sha256,
+    sizeBytes: scan.sizeBytes,
+    uploadedAt: scan.uploadedAt,
+    uploadedBy: scan.uploadedBy,
+  };
+}
+
+/** The body, or SCAN_REPORT_TOO_LARGE as soon as it exceeds max (the rest is read and dropped). */
+function readLimited(stream: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(stream.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      stream.resume();
+      reject(tooLarge(max));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) {
+        chunks.push(chunk);
+        return;
+      }
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.resume();
+      reject(tooLarge(max));
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', reject);
+  });
+}
+
+function tooLarge(max: number): GantryError {
+  return new GantryError('SCAN_REPORT_TOO_LARGE', `the scan report is larger than ${max / 1024 / 1024} MiB`);
+}

@@ -1,0 +1,24 @@
+// An upload refused half-way (too large, damaged, wrong checksum) leaves the rest of its body
+// unread. Node then neither reads nor drops it, so a client still sending blocks on a full TCP
+// window and never sees the answer. Reading the rest into nothing (up to a bound) and closing the
+// connection after the answer lets every client read the 413/422.
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply } from 'fastify';
+
+/** Bytes read and dropped after a refusal before the connection is cut instead. */
+export const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+const DISCARD_TIMEOUT_MS = 30_000;
+
+export function discardUnreadBody(raw: IncomingMessage, reply: FastifyReply): void {
+  if (raw.complete || raw.destroyed) return;
+  reply.header('connection', 'close');
+  let dropped = 0;
+  const timer = setTimeout(() => raw.destroy(), DISCARD_TIMEOUT_MS);
+  timer.unref();
+  raw.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT_BYTES) raw.destroy();
+  });
+  raw.once('close', () => clearTimeout(timer));
+  raw.resume();
+}

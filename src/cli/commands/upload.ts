@@ -1,0 +1,76 @@
+// gantry upload (--version V | --ref REF) --artifact DIR|FILE.tar.gz [--commit SHA]: stores a version
+// without releasing it. With the GitHub webhook, CI uploads this way and the push's trigger
+// starts the release; the server's answer says whether one did.
+import type { Command } from 'commander';
+import type { UploadArtifactResponse } from '../../api/types.ts';
+import type { ReleaseTriggerRecord } from '../../store/types.ts';
+import { type CliContext, createClient, perform } from '../context.ts';
+import { EXIT_OK, UsageError } from '../errors.ts';
+import { formatBytes } from '../format.ts';
+import { writeJson, writeLine } from '../io.ts';
+import { addClientOptions, addExamples } from '../options.ts';
+import { resolveVersion } from '../ref-version.ts';
+import { uploadArtifact } from '../upload.ts';
+
+interface UploadOptions {
+  version?: string;
+  ref?: string;
+  commit?: string;
+  artifact?: string;
+  dataDir?: string;
+}
+
+/** The upload answer, with the push triggers the upload started or refused (webhook servers). */
+type UploadAnswer = UploadArtifactResponse & { triggered?: ReleaseTriggerRecord[] };
+
+export function registerUpload(program: Command, ctx: CliContext): Command {
+  const cmd = program
+    .command('upload')
+    .description(
+      'upload a version without releasing it (a GitHub push trigger waiting for it starts its release)',
+    )
+    .option(
+      '--version <version>',
+      "version name (default with --ref: the tag, or the commit's first 12 digits)",
+    )
+    .option('--ref <ref>', 'git ref the version was built from, e.g. refs/heads/main or refs/tags/v1.2.3')
+    .option('--commit <sha>', 'git commit the version was built from (default: $GITHUB_SHA when set)')
+    .requiredOption('--artifact <path>', 'build directory (packed for you) or a .tar.gz of it');
+  addClientOptions(cmd);
+  addExamples(cmd, [
+    'gantry upload --ref "$GITHUB_REF" --artifact ./dist',
+    'gantry upload --version v1.2.3 --artifact build/app.tar.gz --json',
+  ]);
+  return cmd.action((opts: UploadOptions, command: Command) =>
+    perform(ctx, command, async (json) => {
+      if (!opts.artifact) throw new UsageError('pass --artifact DIR|FILE.tar.gz');
+      const commit = opts.commit ?? (ctx.io.env.GITHUB_SHA || undefined);
+      const version = resolveVersion(ctx.io.env, { ...opts, ...(commit ? { commit } : {}) });
+      const client = await createClient(ctx, opts.dataDir);
+      const { created, response } = await uploadArtifact(ctx, client, {
+        version,
+        artifact: opts.artifact,
+        ...(opts.ref ? { ref: opts.ref } : {}),
+        ...(commit ? { commit } : {}),
+      });
+      const answer = response as UploadAnswer;
+      if (json) {
+        writeJson(ctx.io.stdout, answer);
+        return EXIT_OK;
+      }
+      const v = answer.version;
+      const sum = v.sha256 ? `sha256 ${v.sha256.slice(0, 12)}` : 'no checksum';
+      const size = v.sizeBytes !== null ? `${formatBytes(v.sizeBytes)}, ` : '';
+      writeLine(
+        ctx.io.stdout,
+        created
+          ? `uploaded ${v.version} (${size}${sum})`
+          : `version ${v.version} was already uploaded with the same bytes (${sum})`,
+      );
+      for (const t of answer.triggered ?? []) {
+        writeLine(ctx.io.stdout, `push trigger for ${t.environment} (${t.ref}): ${t.message}`);
+      }
+      return EXIT_OK;
+    }),
+  );
+}

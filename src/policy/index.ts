@@ -1,0 +1,19 @@
+// Release policy (issue 6): deployment windows, freezes, requires.passed and the vulnerability
+// gate, evaluated before a release starts and recorded with it.
+export { checkOverride, decide, describeDecision, refusalError } from './decide.ts';
+export { evaluatePolicy, type PolicyFacts } from './evaluate.ts';
+export { type PolicyCheck, PolicyGate, toStoredScan } from './gate.ts';
+export { allowExpired, allowExpiresAt, evaluateScan } from './scan-gate.ts';
+export {
+  countBySeverity,
+  describeCounts,
+  describeFinding,
+  detectScanFormat,
+  parseScanReport,
+  SEVERITY_RANK,
+} from './scan-report.ts';
+export { nextChange, nextOpenAndClose, scheduleAt } from './schedule.ts';
+export type * from './types.ts';
+export { environmentPolicyView } from './view.ts';
+export { describeWindow, freezeTimeZone, windowOpenAt } from './windows.ts';
+export { formatBoth, formatLocal, formatUtc, wallClock, zonedInstant } from './zoned-time.ts';

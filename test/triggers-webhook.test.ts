@@ -1,0 +1,351 @@
+// The GitHub push webhook and the hardened artifact upload against a real server (child process)
+// running examples/hello/app, with GitHub's own sample payloads signed under the real secret.
+
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { sign } from '@octokit/webhooks-methods';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TriggerListResponse } from '../src/api/hook-routes.ts';
+import type { ReleaseDetailResponse, ReleaseRecord, VersionView } from '../src/api/types.ts';
+import { packDirectory } from '../src/artifacts/index.ts';
+import {
+  branchPush,
+  type Delivery,
+  example,
+  randomCommit,
+  signedDelivery,
+  tagDeletion,
+  tagPush,
+} from './fixtures/github/payloads.ts';
+import {
+  ApiClient,
+  ChildServer,
+  freePort,
+  helloApp,
+  helloBuild,
+  repoRoot,
+  tempDir,
+} from './helpers/gantry.ts';
+
+const SECRET = `whsec-${randomBytes(12).toString('hex')}`;
+const LIMIT = '256KB';
+
+async function writeConfig(dir: string, triggers: boolean): Promise<string> {
+  const file = path.join(dir, 'gantry.yaml');
+  await writeFile(
+    file,
+    `service: hello
+run:
+  command: node server.js
+  env: { PATH: "${path.dirname(process.execPath)}:/usr/bin:/bin" }
+  stop_timeout: 3s
+health:
+  readiness: { path: /readiness, interval: 100ms, timeout: 1s, failure_threshold: 2 }
+  startup_timeout: 20s
+environments:
+  staging:
+    listen: 127.0.0.1:${await freePort()}
+    track: { branch: main }
+  production:
+    listen: 127.0.0.1:${await freePort()}
+    track: { tag: "v*" }
+${triggers ? `triggers:\n  github: { secret: "\${secret:GANTRY_TEST_WEBHOOK_SECRET}" }\n` : ''}`,
+  );
+  return file;
+}
+
+/** The admin token once the server writes one (auth), as the CLI would send it. */
+async function authHeaders(dataDir: string): Promise<Record<string, string>> {
+  const token = await readFile(path.join(dataDir, 'admin-token'), 'utf8').catch(() => '');
+  return token.trim() ? { authorization: `Bearer ${token.trim()}` } : {};
+}
+
+describe('GitHub push webhook', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let dataDir: string;
+  let server: ChildServer;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir('gantry-triggers-'));
+    dataDir = path.join(dir, 'data');
+    process.env.GANTRY_TEST_WEBHOOK_SECRET = SECRET;
+    server = new ChildServer({ config: await writeConfig(dir, true), dataDir });
+    server.args.push('--max-artifact-size', LIMIT);
+    api = new ApiClient(await server.start());
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await cleanup?.();
+  });
+
+  const post = async (d: Delivery, headers: Record<string, string> = d.headers, body = d.body) => {
+    const res = await fetch(`${api.base}/api/v1/hooks/github`, { method: 'POST', headers, body });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const get = async <T>(p: string): Promise<T> => {
+    const res = await fetch(api.base + p, { headers: await authHeaders(dataDir) });
+    if (res.status !== 200) throw new Error(`GET ${p}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const triggers = () => get<TriggerListResponse>('/api/v1/triggers?limit=500');
+  const releases = async () =>
+    (await get<{ releases: ReleaseRecord[] }>('/api/v1/releases?limit=500')).releases;
+  const versions = async () => (await get<{ versions: VersionView[] }>('/api/v1/versions')).versions;
+  const snapshot = async () => ({
+    ...(await triggers()),
+    releases: await releases(),
+    versions: await versions(),
+  });
+
+  async function upload(
+    version: string,
+    dirToPack: string,
+    opts: { ref?: string; commit?: string; checksum?: (real: string) => string } = {},
+  ) {
+    const bytes = await buffer(packDirectory(dirToPack));
+    const real = createHash('sha256').update(bytes).digest('hex');
+    const q = new URLSearchParams({
+      ...(opts.ref ? { ref: opts.ref } : {}),
+      ...(opts.commit ? { commit: opts.commit } : {}),
+    });
+    const res = await fetch(`${api.base}/api/v1/versions/${version}/artifact?${q}`, {
+      method: 'POST',
+      headers: {
+        ...(await authHeaders(dataDir)),
+        'content-type': 'application/gzip',
+        'x-checksum-sha256': opts.checksum ? opts.checksum(real) : real,
+      },
+      body: bytes,
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown>, sha256: real };
+  }
+
+  async function waitReleased(id: string): Promise<ReleaseDetailResponse> {
+    const detail = await api.waitRelease(id, 60_000);
+    expect(detail.release.state).toBe('succeeded');
+    return detail;
+  }
+
+  it('answers a ping with pong', async () => {
+    const res = await post(await signedDelivery('ping', example('ping'), SECRET));
+    expect(res).toMatchObject({ status: 200, body: { outcome: 'pong' } });
+  });
+
+  it('refuses forged, unsigned and wrongly signed deliveries with 401 and records nothing', async () => {
+    const before = await snapshot();
+    const good = await signedDelivery('push', branchPush('refs/heads/main', randomCommit()), SECRET);
+    const forgedBody = good.body.replace('"refs/heads/main"', '"refs/heads/main "');
+    const { 'x-hub-signature-256': _, ...unsigned } = good.headers;
+    const wrong = await signedDelivery(
+      'push',
+      branchPush('refs/heads/main', randomCommit()),
+      'not-the-secret',
+    );
+    for (const attempt of [
+      post(good, good.headers, forgedBody),
+      post(good, unsigned),
+      post(wrong),
+      post(good, { ...good.headers, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }),
+    ]) {
+      const res = await attempt;
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ error: { code: 'BAD_SIGNATURE' } });
+      expect(JSON.stringify(res.body)).not.toContain(SECRET);
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(server.output).not.toContain(SECRET);
+    // The genuine delivery is still new: the forgeries did not use up its id.
+    expect((await post(good)).status).toBe(202);
+  });
+
+  it('releases a branch push once CI uploads the version (named by the commit), as github', async () => {
+    const commit = randomCommit();
+    const delivery = await signedDelivery('push', branchPush('refs/heads/main', commit), SECRET);
+    const res = await post(delivery);
+    expect(res).toMatchObject({
+      status: 202,
+      body: { outcome: 'pending', environment: 'staging', version: commit.slice(0, 12) },
+    });
+    expect((await releases()).filter((r) => r.version === commit.slice(0, 12))).toEqual([]);
+
+    // CI's upload, through the CLI: it names the version from the ref and commit the same way.
+    const cli = await runCli(['upload', '--ref', 'refs/heads/main', '--artifact', helloApp], {
+      GITHUB_SHA: commit,
+    });
+    expect(cli.code, cli.output).toBe(0);
+    expect(cli.output).toContain(`uploaded ${commit.slice(0, 12)}`);
+    expect(cli.output).toMatch(/push trigger for staging \(refs\/heads\/main\): release rel_\w+ started/);
+
+    const { triggers: list, deliveries } = await triggers();
+    const trigger = list.find((t) => t.deliveryId === delivery.id);
+    expect(trigger).toMatchObject({ state: 'released', commit, pusher: 'Codertocat' });
+    expect(deliveries.find((d) => d.id === delivery.id)).toMatchObject({
+      outcome: 'pending',
+      ref: 'refs/heads/main',
+    });
+    const detail = await waitReleased(trigger?.releaseId ?? '');
+    expect(detail.release).toMatchObject({
+      environment: 'staging',
+      createdBy: 'github',
+      ref: 'refs/heads/main',
+    });
+    expect(detail.events.find((e) => e.type === 'trigger')?.data).toMatchObject({
+      deliveryId: delivery.id,
+      commit,
+    });
+    const version = (await versions()).find((v) => v.version === commit.slice(0, 12));
+    expect(version?.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // Replayed: 409, and nothing changes.
+    const before = await snapshot();
+    const replay = await post(delivery);
+    expect(replay).toMatchObject({ status: 409, body: { error: { code: 'WEBHOOK_REPLAY' } } });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('releases a tag push at once when its version is already uploaded', async () => {
+    const commit = randomCommit();
+    const up = await upload('v1.2.3', await helloBuild(dir, 'v1.2.3'), { ref: 'refs/tags/v1.2.3', commit });
+    expect(up.status).toBe(201);
+    const res = await post(await signedDelivery('push', tagPush('refs/tags/v1.2.3', commit), SECRET));
+    expect(res).toMatchObject({
+      status: 201,
+      body: { outcome: 'released', environment: 'production', version: 'v1.2.3' },
+    });
+    const detail = await waitReleased(String(res.body.releaseId));
+    expect(detail.release).toMatchObject({
+      environment: 'production',
+      version: 'v1.2.3',
+      createdBy: 'github',
+    });
+  });
+
+  it('ignores deleted refs, untracked refs and other events, recording them', async () => {
+    const before = await releases();
+    const cases: Array<[Delivery, RegExp]> = [
+      [await signedDelivery('push', tagDeletion(), SECRET), /was deleted/],
+      [
+        await signedDelivery(
+          'push',
+          example('push', (p) => p.ref === 'refs/heads/master'),
+          SECRET,
+        ),
+        /matches no environment/,
+      ],
+      [await signedDelivery('issues', example('issues'), SECRET), /acts on push events, not issues/],
+    ];
+    // GitHub's other content type: the JSON form-encoded as `payload=`, signed as sent.
+    const form = await signedDelivery('push', branchPush('refs/heads/develop', randomCommit()), SECRET);
+    form.body = new URLSearchParams({ payload: form.body }).toString();
+    form.headers['content-type'] = 'application/x-www-form-urlencoded';
+    form.headers['x-hub-signature-256'] = await sign(SECRET, form.body);
+    cases.push([form, /refs\/heads\/develop matches no environment/]);
+    for (const [delivery, why] of cases) {
+      const res = await post(delivery);
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ outcome: 'ignored', message: expect.stringMatching(why) });
+    }
+    const { deliveries } = await triggers();
+    for (const [delivery] of cases) expect(deliveries.map((d) => d.id)).toContain(delivery.id);
+    expect(await releases()).toEqual(before);
+  });
+
+  it('refuses to release an upload built from another commit than the push', async () => {
+    const pushed = randomCommit();
+    const res = await post(await signedDelivery('push', tagPush('refs/tags/v9.9.9', pushed), SECRET));
+    expect(res.body).toMatchObject({ outcome: 'pending', version: 'v9.9.9' });
+    const up = await upload('v9.9.9', await helloBuild(dir, 'v9.9.9'), {
+      ref: 'refs/tags/v9.9.9',
+      commit: randomCommit(),
+    });
+    expect(up.status).toBe(201);
+    expect(up.body.triggered).toMatchObject([
+      { state: 'refused', message: expect.stringMatching(/not released/) },
+    ]);
+    expect((await releases()).filter((r) => r.version === 'v9.9.9')).toEqual([]);
+  });
+
+  it('rejects an upload whose checksum does not match with 422, storing nothing', async () => {
+    const res = await upload('v-bad-sum', helloApp, {
+      checksum: (real) => real.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+    });
+    expect(res).toMatchObject({ status: 422, body: { error: { code: 'CHECKSUM_MISMATCH' } } });
+    expect(String((res.body.error as { message: string }).message)).toContain(res.sha256);
+    expect((await versions()).map((v) => v.version)).not.toContain('v-bad-sum');
+    expect(await readdir(path.join(dataDir, 'artifacts/hello'))).not.toContain('v-bad-sum');
+    expect(await readdir(path.join(dataDir, 'artifacts/.incoming'))).toEqual([]);
+  });
+
+  it('rejects an upload over the size limit with 413 naming the limit, storing nothing', async () => {
+    const big = path.join(dir, 'big');
+    await mkdir(big, { recursive: true });
+    await writeFile(path.join(big, 'server.js'), 'console.log(1)\n');
+    await writeFile(path.join(big, 'blob.bin'), randomBytes(400 * 1024));
+    const res = await upload('v-too-big', big);
+    expect(res).toMatchObject({ status: 413, body: { error: { code: 'ARTIFACT_TOO_LARGE' } } });
+    expect((res.body.error as { message: string }).message).toContain('262144 bytes (256KB)');
+    // Streamed without a Content-Length: stopped once the limit is passed.
+    const streamed = await fetch(`${api.base}/api/v1/versions/v-too-big/artifact`, {
+      method: 'POST',
+      headers: { ...(await authHeaders(dataDir)), 'content-type': 'application/gzip' },
+      body: Readable.toWeb(packDirectory(big)) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(await streamed.text()).toContain('262144 bytes (256KB)');
+    expect((await versions()).map((v) => v.version)).not.toContain('v-too-big');
+    expect(await readdir(path.join(dataDir, 'artifacts/.incoming'))).toEqual([]);
+  });
+
+  /** The real CLI against this server. */
+  function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+    return new Promise((resolve, reject) => {
+      const proc = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...args], {
+        env: { ...process.env, GANTRY_URL: api.base, GANTRY_DATA_DIR: dataDir, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      proc.stdout.on('data', (c: Buffer) => (output += c));
+      proc.stderr.on('data', (c: Buffer) => (output += c));
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+      proc.once('error', reject);
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? 1, output });
+      });
+    });
+  }
+});
+
+describe('GitHub webhook without triggers.github', () => {
+  it('answers 404 with what to add to gantry.yaml', async () => {
+    const { dir, cleanup } = await tempDir('gantry-triggers-off-');
+    const server = new ChildServer({
+      config: await writeConfig(dir, false),
+      dataDir: path.join(dir, 'data'),
+    });
+    try {
+      const base = await server.start();
+      const d = await signedDelivery('push', branchPush('refs/heads/main', randomCommit()), SECRET);
+      const res = await fetch(`${base}/api/v1/hooks/github`, {
+        method: 'POST',
+        headers: d.headers,
+        body: d.body,
+      });
+      expect(res.status).toBe(404);
+      const body = (await res.json()) as { error: { code: string; hint: string } };
+      expect(body.error.code).toBe('WEBHOOK_NOT_CONFIGURED');
+      expect(body.error.hint).toContain('triggers');
+    } finally {
+      await server.stop();
+      await cleanup();
+    }
+  });
+});
