@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import { freePort, helloApp, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
+import { ApiClient, freePort, helloApp, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
 import { send } from './helpers/proxy.ts';
 import { httpsSend, installCert, makeCert, type TestCert } from './proxy-hardening-fixtures.ts';
 
@@ -33,6 +33,8 @@ describe('proxy hardening in gantry server', () => {
         '    security_headers: { frame_options: DENY, extra: { X-Served-By: gantry } }',
         '    limits: { max_body: 1KB }',
       ].join('\n'),
+      extra: `synthetics:
+  - { name: staging-health, environment: staging, every: 1s, http: { path: /health, expect_status: 200 } }`,
     });
     configFile = cfg.file;
     ports = cfg.ports;
@@ -80,6 +82,23 @@ describe('proxy hardening in gantry server', () => {
     expect(refused.status).toBe(413);
     expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
     expect((await send(ports.production, { method: 'POST', body })).status).toBe(405);
+  });
+
+  it('shows the https URL, and synthetics check the environment through its TLS listener', async () => {
+    const api = new ApiClient(server);
+    const status = await api.status();
+    expect(status.environments.find((e) => e.name === 'staging')?.url).toBe(
+      `https://127.0.0.1:${ports.staging}`,
+    );
+    expect(status.environments.find((e) => e.name === 'production')?.url).toMatch(/^http:/);
+    const result = await waitFor('a synthetic result', async () => {
+      const r = await api.call<{
+        synthetics: Array<{ lastResults: Array<{ ok: boolean; message: string }> }>;
+      }>('GET', '/api/v1/synthetics');
+      return r.body.synthetics[0]?.lastResults[0];
+    });
+    expect(result.message).toMatch(/GET \/health → 200/);
+    expect(result.ok).toBe(true);
   });
 
   it('applies edge settings on reload, and refuses a reload whose certificate is missing', async () => {

@@ -187,4 +187,28 @@ alarms:
     expect(after[0]?.lastResults).toHaveLength(1);
     expect(series.values('synthetic_failures:b', 'production', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
+
+  it('waits for the environment to be given a version before the first run', async () => {
+    const cfg = config(
+      fixture.dir(),
+      `synthetics:
+  - { name: a, environment: production, every: 1s, command: "true" }`,
+    );
+    const series = new SeriesStore();
+    let deployed = false;
+    const runner = createSyntheticsRunner({
+      config: () => cfg,
+      target: () => 'http://127.0.0.1:9',
+      series,
+      deployed: () => deployed,
+    });
+    cleanups.push(() => runner.stop());
+    runner.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(runner.statuses()[0]?.lastResults).toEqual([]);
+    expect(series.values('synthetic_failures:a', 'production', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    deployed = true;
+    await waitFor(() => (runner.statuses()[0]?.lastResults.length ? true : undefined), 'the first run');
+    expect(runner.statuses()[0]?.lastResults[0]?.ok).toBe(true);
+  });
 });

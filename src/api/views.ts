@@ -70,8 +70,8 @@ export async function environmentViews(
       service: config.service,
       name: env.name,
       url: addr
-        ? `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`
-        : `http://${env.listen}`,
+        ? `${env.tls ? 'https' : 'http'}://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`
+        : `${env.tls ? 'https' : 'http'}://${env.listen}`,
       listen: env.listen,
       currentVersion: rec?.currentVersion ?? null,
       currentReleaseId: rec?.currentReleaseId ?? null,

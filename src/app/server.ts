@@ -219,10 +219,12 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     series,
     logger: logger.child({ component: 'synthetics' }),
     redact: secretValues,
+    deployed: (env) => fleet.serving(env).length > 0,
     target: (env) => {
       const a = dataPlane.addresses().get(env);
       return (
-        a && `http://${formatHost(a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host)}:${a.port}`
+        a &&
+        `${config().config.environments[env]?.tls ? 'https' : 'http'}://${formatHost(a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host)}:${a.port}`
       );
     },
   });

@@ -44,6 +44,11 @@ export interface SyntheticsRunnerOptions {
   keepResults?: number;
   /** Secret values masked in results (a failing check quotes the answer it got). */
   redact?: () => readonly string[];
+  /**
+   * False while an environment has never been given a version: there is nothing to check yet, and
+   * a failure then would fire alarms on a server that was just started. True by default.
+   */
+  deployed?: (environment: string) => boolean;
 }
 
 export interface SyntheticsRunner {
@@ -113,6 +118,7 @@ export function createSyntheticsRunner(opts: SyntheticsRunnerOptions): Synthetic
   };
 
   const trigger = (s: LiveSynthetic): Promise<void> => {
+    if (opts.deployed && !opts.deployed(s.def.environment)) return Promise.resolve();
     s.running ??= runOnce(s)
       .then(() => {})
       .catch((err: unknown) => logger.error({ err, synthetic: s.def.name }, 'synthetic run failed'))
