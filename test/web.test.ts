@@ -80,6 +80,8 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     api = new ApiClient(server);
     for (const v of ['v1', 'v2', 'v3', 'v4'])
       expect((await api.upload(v, await helloBuild(tmp.dir, v))).status).toBe(201);
+    // A bad build: every request fails.
+    expect((await api.upload('v5', await helloBuild(tmp.dir, 'v5', { error_rate: 1 }))).status).toBe(201);
     expect((await api.waitRelease((await api.deploy('staging', 'v1')).id)).release.state).toBe('succeeded');
     expect((await api.waitRelease((await api.deploy('production', 'v1')).id)).release.state).toBe(
       'succeeded',
@@ -203,6 +205,16 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     expect(['aborted', 'rolled_back']).toContain(after.release.state);
     expect((await api.status()).environments.find((e) => e.name === 'staging')?.currentVersion).toBe('v3');
   }, 180_000);
+
+  it('a failing canary is rolled back by its analysis, live on the release page', async () => {
+    const bad = await api.deploy('staging', 'v5');
+    await page.goto(`${dashboard.url}/releases/${bad.id}`);
+    await page.locator('[data-state="rolled_back"]').waitFor({ timeout: 60_000 });
+    await page.locator('tr[data-type="verdict"]', { hasText: /5xx/ }).first().waitFor();
+    await shot('release-rolled-back');
+    expect(await page.locator('button[data-action]').count()).toBe(0);
+    expect((await api.status()).environments.find((e) => e.name === 'staging')?.currentVersion).toBe('v3');
+  }, 90_000);
 
   it('log search finds a line the service printed', async (ctx) => {
     const probe = await fetch(`${server.url}/api/v1/logs?limit=1`, { headers: api.headers() });

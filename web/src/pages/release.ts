@@ -115,6 +115,7 @@ export function releasePage(el: HTMLElement, params: Record<string, string>): Cl
         release = JSON.parse((ev as MessageEvent<string>).data) as ReleaseRecord;
         source?.close();
         live.textContent = `finished: ${release.state}`;
+        live.classList.toggle('ended-badly', release.state !== 'succeeded');
         render();
       });
       source.onerror = () => {
