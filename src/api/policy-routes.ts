@@ -19,6 +19,7 @@ import type {
 } from '../policy/types.ts';
 import type { ReleaseEventRecord, Store } from '../store/types.ts';
 import type { RouteDoc } from './route-table.ts';
+import { DISCARD_LIMIT_BYTES } from './upload-body.ts';
 
 /** Trivy's JSON for a large image runs to a few MB; this leaves room without inviting abuse. */
 export const MAX_SCAN_REPORT_BYTES = 16 * 1024 * 1024;
@@ -212,8 +213,7 @@ function readLimited(stream: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(stream.headers['content-length']);
     if (Number.isFinite(declared) && declared > max) {
-      stream.resume();
-      reject(tooLarge(max));
+      refuseAfterBody(stream, () => reject(tooLarge(max)));
       return;
     }
     const chunks: Buffer[] = [];
@@ -226,14 +226,31 @@ function readLimited(stream: IncomingMessage, max: number): Promise<Buffer> {
       }
       stream.off('data', onData);
       stream.off('end', onEnd);
-      stream.resume();
-      reject(tooLarge(max));
+      refuseAfterBody(stream, () => reject(tooLarge(max)));
     };
     const onEnd = () => resolve(Buffer.concat(chunks));
     stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('error', reject);
   });
+}
+
+/**
+ * Answers only once the client has sent its whole body (read into nothing, up to a bound): a
+ * client still sending when the answer and the close come gets EPIPE instead of the 413.
+ */
+function refuseAfterBody(stream: IncomingMessage, refuse: () => void): void {
+  let dropped = 0;
+  const onData = (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT_BYTES) {
+      stream.off('data', onData);
+      refuse();
+    }
+  };
+  stream.on('data', onData);
+  stream.once('end', refuse);
+  stream.resume();
 }
 
 function tooLarge(max: number): GantryError {

@@ -9,16 +9,27 @@ import type { FastifyReply } from 'fastify';
 export const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 const DISCARD_TIMEOUT_MS = 30_000;
 
-export function discardUnreadBody(raw: IncomingMessage, reply: FastifyReply): void {
-  if (raw.complete || raw.destroyed) return;
+/**
+ * Resolves once the body has been read to its end (or cut off past the bound): fastify awaits an
+ * onError hook before it answers, and a client that is still sending when the answer and the
+ * close come gets EPIPE instead of the answer.
+ */
+export function discardUnreadBody(raw: IncomingMessage, reply: FastifyReply): Promise<void> {
+  if (raw.complete || raw.destroyed) return Promise.resolve();
   reply.header('connection', 'close');
-  let dropped = 0;
-  const timer = setTimeout(() => raw.destroy(), DISCARD_TIMEOUT_MS);
-  timer.unref();
-  raw.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > DISCARD_LIMIT_BYTES) raw.destroy();
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const timer = setTimeout(() => raw.destroy(), DISCARD_TIMEOUT_MS);
+    timer.unref();
+    raw.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > DISCARD_LIMIT_BYTES) raw.destroy();
+    });
+    raw.once('end', resolve);
+    raw.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    raw.resume();
   });
-  raw.once('close', () => clearTimeout(timer));
-  raw.resume();
 }
