@@ -46,9 +46,11 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
     const environments = (await opts.environmentsOf(req)).filter((e) => e !== '*');
     const release =
       (url?.startsWith('/api/v1/releases/:id') ? str(params.id) : undefined) ?? answer.ids.release;
+    // Under /environments/:name the name is the environment, already recorded as such.
     const target =
+      str(params.secret) ??
       str(params.version) ??
-      str(params.name) ??
+      (url?.startsWith('/api/v1/environments/:name') ? undefined : str(params.name)) ??
       (url?.startsWith('/api/v1/releases/:id') ? undefined : str(params.id)) ??
       answer.ids.other;
     const query = plain(req.query);
