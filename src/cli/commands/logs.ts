@@ -54,7 +54,10 @@ export function registerLogs(program: Command, ctx: CliContext): Command {
     .requiredOption('--env <environment>', 'environment, e.g. production')
     .option('--version <version>', 'only this version')
     .option('--instance <id>', 'only this instance')
-    .option('--grep <text>', 'full-text search: every word must appear; "quote" a phrase')
+    .option(
+      '--grep <text>',
+      'full-text search: every word must appear, "quote" a phrase, word* a prefix; when no word matches, a substring of the newest lines',
+    )
     .option('--level <level>', `minimum level: ${LOG_LEVELS.join(', ')}`, parseLevel)
     .option(
       '--since <time>',
