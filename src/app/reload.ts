@@ -67,9 +67,35 @@ export class ConfigHolder {
       (k) => !isDeepStrictEqual(this.#current.config[k], next.config[k]),
     );
     applied.push(...changedEdgeKeys(this.#current.config, next.config));
+    const previous = this.#current;
     this.#current = next;
-    for (const fn of this.#listeners) await fn(next);
+    try {
+      for (const fn of this.#listeners) await fn(next);
+    } catch (err) {
+      // Applying failed half-way (say a new redirect port is taken): back to the old config,
+      // applied again, so that what runs matches what the server reports.
+      this.#current = previous;
+      const undo = await this.#applyAll(previous);
+      throw new GantryError(
+        'CONFIG_RELOAD_FAILED',
+        `${next.file} could not be applied (${(err as Error).message}); the previous configuration is back in force${undo ? `, though restoring it also failed: ${undo}` : ''}`,
+        { details: { applied } },
+      );
+    }
     return { file: next.file, applied };
+  }
+
+  /** Runs every listener on `config`; the first error's message, if any (each listener still runs). */
+  async #applyAll(config: LoadedConfig): Promise<string | undefined> {
+    let first: string | undefined;
+    for (const fn of this.#listeners) {
+      try {
+        await fn(config);
+      } catch (err) {
+        first ??= (err as Error).message;
+      }
+    }
+    return first;
   }
 }
 

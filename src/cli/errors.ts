@@ -1,5 +1,6 @@
 // The errors a CLI command can end with, the exit code each one means (DESIGN §5) and how it is shown.
 import { CommanderError } from 'commander';
+import { GantryError } from '../lib/errors.ts';
 import { type OutputStream, writeJson, writeLine } from './io.ts';
 
 export const EXIT_OK = 0;
@@ -85,6 +86,8 @@ function describeError(err: unknown): { code: string; message: string; hint?: st
   if (err instanceof ApiError) return { code: err.code, message: err.message, hint: err.hint };
   if (err instanceof UsageError) return { code: 'USAGE', message: err.message, hint: err.hint };
   if (err instanceof ConnectionError) return { code: 'UNREACHABLE', message: err.message };
+  // Thrown in this process (the server failing to start): it carries its own advice.
+  if (err instanceof GantryError) return { code: err.code, message: err.message, hint: err.hint };
   if (err instanceof Error) return { code: 'FAILED', message: err.message };
   return { code: 'FAILED', message: String(err) };
 }

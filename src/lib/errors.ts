@@ -52,6 +52,10 @@ export const ERRORS = {
     status: 409,
     hint: 'Restart `gantry server` to apply changes to service, run, health or environments.',
   },
+  CONFIG_RELOAD_FAILED: {
+    status: 409,
+    hint: 'Fix what the message names (a port in use, a file that cannot be read) and reload again.',
+  },
   CONFIG_INVALID: {
     status: 422,
     hint: 'Run `gantry validate` to see every problem with its line and column.',
