@@ -3,7 +3,13 @@
 // handlers answer their own errors so that the routes behave the same on any fastify instance.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError, z } from 'zod';
-import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from '../auth/credentials.ts';
+import {
+  clearedSessionCookie,
+  reachedOverHttps,
+  readCookie,
+  SESSION_COOKIE,
+  sessionCookie,
+} from '../auth/credentials.ts';
 import type { AuthService, TokenView } from '../auth/service.ts';
 import { type Actor, ROLES, type Role } from '../auth/types.ts';
 import { parseDuration } from '../config/units.ts';
@@ -204,7 +210,10 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
         });
       }
       req.actor = { ...opened.actor, address: req.ip };
-      reply.header('set-cookie', sessionCookie(opened.session, opened.expiresAt, req.protocol === 'https'));
+      reply.header(
+        'set-cookie',
+        sessionCookie(opened.session, opened.expiresAt, reachedOverHttps(req.protocol, req.headers)),
+      );
       const body: SessionResponse = {
         actor: actorView(opened.actor),
         via: 'cookie',
@@ -222,7 +231,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
         if (who.ok) req.actor = { ...who.actor, address: req.ip };
         await auth.closeSession(session);
       }
-      reply.header('set-cookie', clearedSessionCookie(req.protocol === 'https'));
+      reply.header('set-cookie', clearedSessionCookie(reachedOverHttps(req.protocol, req.headers)));
       return { loggedOut: true };
     }),
   );

@@ -52,7 +52,7 @@ export const hookRouteDocs: RouteDoc[] = [
       400: 'missing X-GitHub-Delivery / X-GitHub-Event, or not a push payload',
       401: 'missing or wrong signature; nothing recorded',
       404: 'no triggers.github in gantry.yaml',
-      409: 'delivery already received (replay); nothing changed',
+      409: 'replay: the delivery id was received before, or the same push (ref and commit) made a trigger under another delivery id; nothing changed',
       422: 'release refused (commit mismatch, requirement not met…)',
       503: 'the secret triggers.github.secret refers to is not set',
     },

@@ -1,7 +1,9 @@
 // The values that must never leave Gantry unmasked: every secret in the store, and the server's
-// environment variables that `${secret:NAME}` references in gantry.yaml fall back to.
+// environment variables that `${secret:NAME}` references in gantry.yaml fall back to, each in every
+// spelling output may use (src/secrets/spellings.ts).
 import { listSecretReferences } from '../config/secret-refs.ts';
 import type { LoadedConfig } from '../config/types.ts';
+import { spellingsOf } from '../secrets/spellings.ts';
 
 /** What the secrets store offers here (SecretService). */
 export interface SecretValueSource {
@@ -22,7 +24,8 @@ export function secretValues(
     const value = secrets ? secrets.lookup(name) : env[name];
     if (value) values.add(value);
   }
-  return [...values];
+  // Every spelling output may use: a line of a multi-line value, the JSON escapes of other languages.
+  return [...new Set([...values].flatMap(spellingsOf))];
 }
 
 /**

@@ -1,6 +1,8 @@
 // What a request presents: a bearer token (CLI, CI, Prometheus) or the dashboard's session cookie.
-// The cookie is HttpOnly (no script reads it) and SameSite=Strict (no other site's page sends it),
-// so EventSource streams carry it without the token ever living in the page.
+// The cookie is HttpOnly (no script reads it) and SameSite=Strict, so EventSource streams carry it
+// without the token ever living in the page. SameSite does not stop a page of the same *site* (a
+// sibling subdomain, another port of the same host: the services Gantry runs) from posting a form
+// with it, so a change made with the cookie must also come from the dashboard's own origin.
 import type { IncomingHttpHeaders } from 'node:http';
 
 export const SESSION_COOKIE = 'gantry_session';
@@ -60,4 +62,42 @@ export function clearedSessionCookie(secure: boolean): string {
     'Max-Age=0',
     ...(secure ? ['Secure'] : []),
   ].join('; ');
+}
+
+/**
+ * Why a request that changes something, carrying the session cookie, did not come from a page of
+ * this server (undefined when it did, or when no browser sent it). Browsers say where a request
+ * comes from in Sec-Fetch-Site, older ones in Origin; a page elsewhere can set neither, nor
+ * X-Forwarded-Host (a custom header needs a CORS preflight, which this server never grants).
+ */
+export function crossSiteReason(headers: IncomingHttpHeaders): string | undefined {
+  const site = headers['sec-fetch-site'];
+  if (typeof site === 'string') {
+    return site === 'same-origin' || site === 'none' ? undefined : `it was sent by a ${site} page`;
+  }
+  const origin = headers.origin;
+  if (origin === undefined) return undefined;
+  const own = [headers.host, first(headers['x-forwarded-host'])];
+  if (own.some((host) => host !== undefined && sameHost(origin, host))) return undefined;
+  return `it was sent by a page of ${origin}, not of this server`;
+}
+
+/** Is `origin` (scheme://host[:port]) at `host` (a Host header), default ports aside? */
+function sameHost(origin: string, host: string): boolean {
+  try {
+    const from = new URL(origin);
+    return new URL(`${from.protocol}//${host}`).host === from.host;
+  } catch {
+    return false;
+  }
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v?.split(',')[0]?.trim() || undefined;
+}
+
+/** Was the dashboard reached over HTTPS (here, or at a proxy that terminates TLS in front)? */
+export function reachedOverHttps(protocol: string, headers: IncomingHttpHeaders): boolean {
+  return protocol === 'https' || first(headers['x-forwarded-proto'])?.toLowerCase() === 'https';
 }

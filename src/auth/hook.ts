@@ -1,10 +1,13 @@
 // Enforcement on every route: who is asking (onRequest: bearer token or session cookie, refused
-// with 401 before any body is read), whether their role is enough (403), and, once the body is
+// with 401 before any body is read), whether a change made with the session cookie comes from the
+// dashboard itself (403 otherwise), whether their role is enough (403), and, once the body is
 // parsed, whether an environment-scoped token may act on the environments the request concerns.
 // Reading is open to every valid token: scopes limit what a token may change, not what it sees.
+// A read still open when its token is revoked or expires, or its session ends, is cut then.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GantryError } from '../lib/errors.ts';
-import { presentedCredentials } from './credentials.ts';
+import { crossSiteReason, presentedCredentials } from './credentials.ts';
+import { OpenReads } from './open-reads.ts';
 import { type EnvironmentsOf, EVERY_ENVIRONMENT } from './scope.ts';
 import type { AuthFailureReason, AuthService } from './service.ts';
 import { type Access, type Actor, actorMay, type Role } from './types.ts';
@@ -25,8 +28,12 @@ const HINTS: Record<AuthFailureReason | 'missing', string> = {
   session_ended: 'Log in again at /login.',
 };
 
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function registerAuthHooks(app: FastifyInstance, opts: AuthHookOptions): void {
   const access = new WeakMap<FastifyRequest, Access>();
+  const reads = new OpenReads();
+  opts.auth.onCredentialsEnded((ended) => reads.end(ended));
 
   app.addHook('onRequest', async (req, reply) => {
     const needed = opts.accessOf(req.method, req.routeOptions.url, req.url.split('?')[0] ?? '/');
@@ -44,7 +51,18 @@ export function registerAuthHooks(app: FastifyInstance, opts: AuthHookOptions): 
     if (!result.ok) return unauthorized(reply, result.reason, result.message);
     const actor: Actor = { ...result.actor, address: req.ip };
     req.actor = actor;
+    if (presented.kind === 'cookie' && !READS.has(req.method)) {
+      const crossSite = crossSiteReason(req.headers);
+      if (crossSite) return refuseCrossSite(reply, crossSite);
+    }
     if (!actorMay(actor, needed)) return forbidden(reply, actor, needed);
+    if (READS.has(req.method)) {
+      reads.add(reply.raw, {
+        tokenId: result.token.id,
+        endsAt: result.endsAt,
+        ...(result.session ? { session: result.session } : {}),
+      });
+    }
   });
 
   app.addHook('preHandler', async (req, reply) => {
@@ -64,6 +82,18 @@ function unauthorized(reply: FastifyReply, reason: AuthFailureReason | 'missing'
       : `Bearer realm="gantry", error="invalid_token", error_description="${reason}"`;
   const err = new GantryError('UNAUTHORIZED', message, { hint: HINTS[reason], details: { reason } });
   return reply.code(401).header('www-authenticate', challenge).send(err.toJSON());
+}
+
+function refuseCrossSite(reply: FastifyReply, why: string) {
+  const err = new GantryError(
+    'FORBIDDEN',
+    `the dashboard session may not make this change: ${why} (a page elsewhere may be trying to act with your session)`,
+    {
+      hint: 'Make the change from the dashboard itself, or from a script with `Authorization: Bearer <token>`.',
+      details: { reason: 'cross_site' },
+    },
+  );
+  return reply.code(403).send(err.toJSON());
 }
 
 function forbidden(reply: FastifyReply, actor: Actor, needed: Role, environment?: string) {

@@ -33,7 +33,8 @@ export function createEnvironmentResolver(deps: ScopeDeps): EnvironmentsOf {
   return (req) => {
     let found = memo.get(req);
     if (!found) {
-      found = resolve(deps, req).catch(() => []);
+      // A lookup that fails must not let a scoped token through: it concerns every environment then.
+      found = resolve(deps, req).catch(() => [EVERY_ENVIRONMENT]);
       memo.set(req, found);
     }
     return found;

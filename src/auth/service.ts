@@ -23,8 +23,19 @@ const TOUCH_INTERVAL_MS = 60_000;
 export type AuthFailureReason = 'invalid' | 'expired' | 'session_ended';
 
 export type AuthResult =
-  | { ok: true; actor: Actor; token: ApiTokenRecord }
+  | {
+      ok: true;
+      actor: Actor;
+      token: ApiTokenRecord;
+      /** When these credentials stop working (the token's expiry, or the session's), if ever. */
+      endsAt: string | null;
+      /** The session's hash, for a dashboard session. */
+      session?: string;
+    }
   | { ok: false; reason: AuthFailureReason; message: string };
+
+/** Credentials that stopped working before their time: a revoked token, a closed session. */
+export type EndedCredentials = { tokenId: string } | { session: string };
 
 /** A token as the API shows it: never its hash, let alone the token. */
 export interface TokenView {
@@ -55,6 +66,7 @@ export class AuthService {
   readonly #clock: Pick<Clock, 'now'>;
   readonly #sessionTtlMs: number;
   readonly #touched = new Map<string, number>();
+  readonly #endListeners = new Set<(ended: EndedCredentials) => void>();
 
   constructor(opts: { tokens: ApiTokenRepo; clock?: Pick<Clock, 'now'>; sessionTtlMs?: number }) {
     this.#tokens = opts.tokens;
@@ -85,7 +97,17 @@ export class AuthService {
   async revokeToken(id: string): Promise<TokenView> {
     const record = await this.#tokens.revoke(id, this.#iso());
     if (!record) throw new GantryError('UNKNOWN_TOKEN', `no token ${id}`);
+    this.#ended({ tokenId: id });
     return this.view(record);
+  }
+
+  /**
+   * Tells `listener` of a token revoked or a session closed, so that what was opened with it and
+   * is still open (a live stream) ends too. Returns the unsubscribe.
+   */
+  onCredentialsEnded(listener: (ended: EndedCredentials) => void): () => void {
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
   }
 
   /** Is there a token that can administer everything now (not revoked, not expired, no scope)? */
@@ -145,11 +167,16 @@ export class AuthService {
     }
     const record = await this.#tokens.get(found.tokenId);
     if (!record) return invalid();
-    return this.#accept(record);
+    const accepted = this.#accept(record);
+    if (!accepted.ok) return accepted;
+    // A session never outlives its token (openSession bounds it), so its own end comes first.
+    return { ...accepted, endsAt: found.expiresAt, session: hash };
   }
 
   async closeSession(session: string): Promise<void> {
-    await this.#tokens.deleteSession(sha256Hex(session));
+    const hash = sha256Hex(session);
+    await this.#tokens.deleteSession(hash);
+    this.#ended({ session: hash });
   }
 
   view(t: ApiTokenRecord): TokenView {
@@ -194,7 +221,11 @@ export class AuthService {
       role: record.role,
       ...(record.environments ? { environments: record.environments } : {}),
     };
-    return { ok: true, actor, token: record };
+    return { ok: true, actor, token: record, endsAt: record.expiresAt };
+  }
+
+  #ended(ended: EndedCredentials): void {
+    for (const listener of this.#endListeners) listener(ended);
   }
 
   #state(t: ApiTokenRecord): TokenView['state'] {

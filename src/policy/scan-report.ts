@@ -19,14 +19,18 @@ const FORMATS_HINT =
 type Json = Record<string, unknown>;
 
 export function detectScanFormat(doc: unknown): ScanFormat | null {
+  // Old Trivy lists one result per target even when clean: an empty list is no scanner's report,
+  // and a gate must not read it as "no findings".
   if (Array.isArray(doc)) {
-    return doc.every((r) => typeof r === 'object' && r !== null && 'Target' in r) ? 'trivy' : null;
+    const results = doc.length > 0 && doc.every((r) => isPlainObject(r) && 'Target' in (r as Json));
+    return results ? 'trivy' : null;
   }
   if (typeof doc !== 'object' || doc === null) return null;
   const o = doc as Json;
   if (Array.isArray(o.Results) || (o.SchemaVersion !== undefined && o.ArtifactName !== undefined))
     return 'trivy';
-  if (Array.isArray(o.matches)) return 'grype';
+  // Older Grype wrote a clean scan as `"matches": null` (Go's nil slice).
+  if (Array.isArray(o.matches) || (o.matches === null && isPlainObject(o.descriptor))) return 'grype';
   if (o.auditReportVersion !== undefined || isPlainObject(o.vulnerabilities) || isPlainObject(o.advisories)) {
     return 'npm-audit';
   }

@@ -75,11 +75,12 @@ export function refuseRequest(
   refusal: EdgeRefusal,
   start: number,
   at: number,
+  headers: readonly string[] = [],
 ): void {
   const id = req.headers['x-request-id'];
   const requestId = typeof id === 'string' && id !== '' ? id : randomUUID();
   if (refusal.response.kind === 'body_too_large') lingerOnBody(req);
-  sendProxyError(res, refusal.response, requestId, refusal.retryAfter);
+  sendProxyError(res, refusal.response, requestId, refusal.retryAfter, headers);
   const r = refusal.response;
   recordRequest(sink, environment, undefined, req.method ?? '', r.status, start, at, r.kind);
 }

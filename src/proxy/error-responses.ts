@@ -81,11 +81,13 @@ export function errorBody(code: string, message: string, hint: string): Buffer {
   return Buffer.from(JSON.stringify({ error: { code, message, hint } }));
 }
 
+/** `extra`: the edge's security headers ([lower-case name, value…]), owed to the proxy's own answers too. */
 export function sendProxyError(
   res: ServerResponse,
   e: ProxyErrorResponse,
   requestId: string,
   retryAfter: string | undefined,
+  extra: readonly string[] = [],
 ): void {
   const headers = [
     'content-type',
@@ -98,6 +100,7 @@ export function sendProxyError(
     requestId,
   ];
   if (retryAfter !== undefined) headers.push('retry-after', retryAfter);
+  for (const h of extra) headers.push(h);
   res.writeHead(e.status, headers);
   res.end(e.body);
 }

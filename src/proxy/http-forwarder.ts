@@ -49,7 +49,7 @@ export function forwardRequest(
   if (edge.limiter !== null || edge.maxBody >= 0) {
     const refusal = checkEdge(edge, table.environment, req, start);
     if (refusal) {
-      refuseRequest(ctx.sink, table.environment, req, res, refusal, start, at);
+      refuseRequest(ctx.sink, table.environment, req, res, refusal, start, at, edge.headers);
       return;
     }
   }
@@ -58,7 +58,7 @@ export function forwardRequest(
   const backend = chooseBackend(table, req);
   if (!backend) {
     const e = noBackendResponse(table.environment);
-    sendProxyError(res, e, head.requestId, ctx.retryAfter);
+    sendProxyError(res, e, head.requestId, ctx.retryAfter, edge.headers);
     recordRequest(ctx.sink, table.environment, undefined, req.method ?? '', e.status, start, at, e.kind);
     return;
   }
@@ -214,7 +214,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     const e = upstreamErrorResponse(this.#table.environment, f);
     // An unread request body would corrupt the next request on this connection.
     if (!this.#req.complete) res.shouldKeepAlive = false;
-    sendProxyError(res, e, this.#requestId, undefined);
+    sendProxyError(res, e, this.#requestId, undefined, this.#table.edge.headers);
     this.#finish(e.status, e.kind);
   }
 
@@ -231,7 +231,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#backend = null;
     lingerOnBody(this.#req);
     const e = bodyTooLargeResponse(this.#table.environment, this.#table.edge.maxBody);
-    sendProxyError(res, e, this.#requestId, undefined);
+    sendProxyError(res, e, this.#requestId, undefined, this.#table.edge.headers);
     this.#finish(e.status, e.kind);
   }
 

@@ -22,4 +22,5 @@ export {
 export { cachedRedactor, createTextRedactor, REDACTED_MARK, type TextRedactor } from './redact.ts';
 export { type ReleaseFinishSource, type RestartDeps, SecretRestarts } from './restart.ts';
 export { type OpenSecretsOptions, SecretService } from './service.ts';
+export { MIN_MASKED_LINE, spellingsOf } from './spellings.ts';
 export type * from './types.ts';

@@ -2,16 +2,16 @@
 // triggers.github.secret and its delivery id is new. A forged or unsigned one is refused before
 // anything is written; a replayed one is refused by the delivery table's key. A `push` whose ref
 // matches a track rule becomes a release trigger (release-triggers.ts).
-import { matchRef } from '../config/track.ts';
+import { matchRef, type RefMatch } from '../config/track.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { DeliveryOutcome, ReleaseTriggerRecord, Store } from '../store/types.ts';
-import { readPushEvent } from './push-event.ts';
+import { type PushSummary, readPushEvent } from './push-event.ts';
 import type { ReleaseTriggers } from './release-triggers.ts';
 import { resolveWebhookSecret, type SecretLookup } from './secret.ts';
 import { checkGithubSignature } from './signature.ts';
-import { versionForRef } from './version-name.ts';
+import { sameCommit, versionForRef } from './version-name.ts';
 
 export interface GithubDelivery {
   event: string | undefined;
@@ -70,52 +70,110 @@ export async function handleGithubDelivery(deps: GithubHookDeps, d: GithubDelive
   }
   const delivery = d.deliveryId;
   const event = d.event;
-  const recorded = await deps.store.triggers.recordDelivery({
-    id: delivery,
-    source: 'github',
-    event,
-    outcome: 'received',
-    message: 'received',
-    ref: null,
-    commit: null,
-    triggerId: null,
-    releaseId: null,
+  const read = event === 'push' ? readPush(deps, d) : undefined;
+  // One verified delivery at a time: the replay checks and the records they rely on must not interleave.
+  return serially(deps.store, async () => {
+    await refuseReplay(deps, delivery, read);
+    const recorded = await deps.store.triggers.recordDelivery({
+      id: delivery,
+      source: 'github',
+      event,
+      outcome: 'received',
+      message: 'received',
+      ref: null,
+      commit: null,
+      triggerId: null,
+      releaseId: null,
+    });
+    if (!recorded) {
+      // Recorded meanwhile by another server on the same database.
+      await refuseReplay(deps, delivery, undefined);
+      throw new GantryError('WEBHOOK_REPLAY', `delivery ${delivery} was received before`);
+    }
+    const res = await actOn(deps, delivery, event, read);
+    await deps.store.triggers.finishDelivery(delivery, {
+      outcome: res.body.outcome,
+      message: res.body.message,
+      ref: res.body.ref ?? null,
+      commit: res.body.commit ?? null,
+      triggerId: res.body.trigger?.id ?? null,
+      releaseId: res.body.releaseId ?? null,
+    });
+    deps.logger.info(
+      {
+        delivery,
+        event,
+        outcome: res.body.outcome,
+        environment: res.body.environment,
+        version: res.body.version,
+      },
+      `GitHub delivery: ${res.body.message}`,
+    );
+    return res;
   });
-  if (!recorded) {
-    const first = await deps.store.triggers.getDelivery(delivery);
+}
+
+/** A push payload as read: what it pushed, and where a track rule sends it. */
+type ReadPush =
+  | { error: string }
+  | { push: PushSummary; match?: RefMatch | undefined; version?: string; versionError?: string };
+
+function readPush(deps: GithubHookDeps, d: GithubDelivery): ReadPush {
+  const payload = parsePayload(d.body, d.contentType);
+  if (payload === undefined) return { error: 'the body is not a JSON push payload' };
+  const read = readPushEvent(payload);
+  if ('error' in read) return read;
+  const { push } = read;
+  if (push.deleted) return { push };
+  const match = matchRef(deps.config().config, push.ref);
+  if (!match) return { push };
+  const named = versionForRef(push.ref, push.commit);
+  return named.version === undefined
+    ? { push, match, versionError: named.error }
+    : { push, match, version: named.version };
+}
+
+/**
+ * A delivery id seen before is a replay; so is a push of a tracked ref to a commit that already
+ * made a trigger under another delivery id. GitHub signs the body, not the headers, so anyone who
+ * saw a delivery could send it again with a fresh id and release its (by now old) version again.
+ */
+async function refuseReplay(deps: GithubHookDeps, delivery: string, read: ReadPush | undefined) {
+  const first = await deps.store.triggers.getDelivery(delivery);
+  if (first) {
     throw new GantryError(
       'WEBHOOK_REPLAY',
-      `delivery ${delivery} was received before (at ${first?.receivedAt ?? 'an earlier time'}); a delivery is acted on once`,
+      `delivery ${delivery} was received before (at ${first.receivedAt}); a delivery is acted on once`,
       { details: { delivery } },
     );
   }
-  const res = await actOn(deps, delivery, event, d);
-  await deps.store.triggers.finishDelivery(delivery, {
-    outcome: res.body.outcome,
-    message: res.body.message,
-    ref: res.body.ref ?? null,
-    commit: res.body.commit ?? null,
-    triggerId: res.body.trigger?.id ?? null,
-    releaseId: res.body.releaseId ?? null,
-  });
-  deps.logger.info(
-    {
-      delivery,
-      event,
-      outcome: res.body.outcome,
-      environment: res.body.environment,
-      version: res.body.version,
-    },
-    `GitHub delivery: ${res.body.message}`,
-  );
-  return res;
+  if (!read || !('push' in read) || !read.match || read.version === undefined) return;
+  const { push, match, version } = read;
+  const earlier = (
+    await deps.store.triggers.listTriggers({
+      service: deps.config().config.service,
+      environment: match.environment,
+      version,
+      limit: 500,
+    })
+  ).find((t) => t.ref === push.ref && sameCommit(t.commit, push.commit));
+  if (earlier) {
+    throw new GantryError(
+      'WEBHOOK_REPLAY',
+      `the push of ${push.ref} at ${push.commit.slice(0, 12)} was received before as delivery ${earlier.deliveryId} (at ${earlier.createdAt}, now ${earlier.state}); the same push under another delivery id is not acted on again`,
+      {
+        details: { delivery, firstDelivery: earlier.deliveryId, trigger: earlier.id },
+        hint: `To release ${version} to ${match.environment} again, run \`gantry release ${match.environment} ${version}\`.`,
+      },
+    );
+  }
 }
 
 async function actOn(
   deps: GithubHookDeps,
   delivery: string,
   event: string,
-  d: GithubDelivery,
+  read: ReadPush | undefined,
 ): Promise<HookResponse> {
   const reply = (
     status: number,
@@ -128,38 +186,33 @@ async function actOn(
   });
   if (event === 'ping')
     return reply(200, 'pong', 'pong: the webhook reaches Gantry and its signature verifies');
-  if (event !== 'push') return reply(202, 'ignored', `ignored: Gantry acts on push events, not ${event}`);
+  if (event !== 'push' || !read)
+    return reply(202, 'ignored', `ignored: Gantry acts on push events, not ${event}`);
 
-  const payload = parsePayload(d.body, d.contentType);
-  if (payload === undefined) return reply(400, 'refused', 'the body is not a JSON push payload');
-  const read = readPushEvent(payload);
   if ('error' in read) return reply(400, 'refused', read.error);
-  const { push } = read;
+  const { push, match } = read;
   const pushed = { ref: push.ref, commit: push.commit };
   if (push.deleted) return reply(202, 'ignored', `ignored: ${push.ref} was deleted`, pushed);
-
-  const { config } = deps.config();
-  const match = matchRef(config, push.ref);
   if (!match) {
     return reply(202, 'ignored', `ignored: ${push.ref} matches no environment's track rule`, pushed);
   }
-  const named = versionForRef(push.ref, push.commit);
-  if (named.version === undefined) return reply(422, 'refused', `not released: ${named.error}`, pushed);
+  if (read.version === undefined) return reply(422, 'refused', `not released: ${read.versionError}`, pushed);
+  const version = read.version;
   const trigger = await deps.triggers.record({
     environment: match.environment,
-    version: named.version,
+    version,
     ref: push.ref,
     commit: push.commit,
     deliveryId: delivery,
     pusher: push.pusher,
   });
-  const more = { ...pushed, environment: match.environment, version: named.version, trigger };
+  const more = { ...pushed, environment: match.environment, version, trigger };
   switch (trigger.state) {
     case 'released':
       return reply(
         201,
         'released',
-        `${push.ref} released ${named.version} to ${match.environment}: ${trigger.message}`,
+        `${push.ref} released ${version} to ${match.environment}: ${trigger.message}`,
         {
           ...more,
           ...(trigger.releaseId ? { releaseId: trigger.releaseId } : {}),
@@ -169,12 +222,23 @@ async function actOn(
       return reply(
         202,
         'pending',
-        `${named.version} for ${match.environment}: ${trigger.message}; the release starts when it is uploaded (until ${trigger.expiresAt})`,
+        `${version} for ${match.environment}: ${trigger.message}; the release starts when it is uploaded (until ${trigger.expiresAt})`,
         more,
       );
     default:
       return reply(422, 'refused', trigger.message, more);
   }
+}
+
+const queues = new WeakMap<object, Promise<unknown>>();
+
+function serially<T>(key: object, fn: () => Promise<T>): Promise<T> {
+  const run = (queues.get(key) ?? Promise.resolve()).then(fn, fn);
+  queues.set(
+    key,
+    run.catch(() => {}),
+  );
+  return run;
 }
 
 /** GitHub sends JSON, or `payload=<JSON>` form-encoded when the hook's content type says so. */

@@ -59,8 +59,27 @@ function promptHidden(stdin: NodeJS.ReadStream, opts: SecretInputOptions): Promi
       else resolve(typed);
     };
     const onData = (chunk: Buffer | string) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+      const chars = [...chunk.toString('utf8')];
+      for (const [i, ch] of chars.entries()) {
+        if (ch === '\r' || ch === '\n') {
+          // More after the end of the line in the same read: a pasted multi-line value, which a
+          // prompt would cut to its first line.
+          if (
+            chars
+              .slice(i + 1)
+              .join('')
+              .replace(/^\r?\n/, '') !== ''
+          ) {
+            return finish(
+              new UsageError(
+                'the pasted value has several lines, and a prompt reads one: nothing was set',
+                'Read it from a file instead: `gantry secrets set … --from-stdin < key.pem`.',
+              ),
+            );
+          }
+          return finish();
+        }
+        if (ch === '\u0004') return finish();
         if (ch === '\u0003') return finish(new UsageError('cancelled: nothing was set'));
         if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
         else typed += ch;

@@ -1,7 +1,6 @@
 // Email over SMTP through nodemailer, with the top-level `smtp:` server (implicit TLS, STARTTLS or
 // plain, optional auth). A permanent SMTP rejection (5xx) or bad credentials are final; a transient
 // reply (4xx) or a connection problem is retried.
-import { createTransport } from 'nodemailer';
 import { describeError } from '../../redact.ts';
 import type { ChannelSender, SendResult } from '../../types.ts';
 import { buildEmail } from './message.ts';
@@ -16,6 +15,8 @@ export const sendEmail: ChannelSender<'email'> = async (channel, ctx) => {
       error: 'no `smtp:` server in gantry.yaml: add one (host, port, from) for email channels',
     };
   }
+  // Loaded on first use: a server that sends no email does not carry nodemailer in memory.
+  const { createTransport } = await import('nodemailer');
   const transport = createTransport({
     host: smtp.host,
     port: smtp.port,

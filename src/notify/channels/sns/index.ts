@@ -1,7 +1,8 @@
 // AWS SNS Publish through the AWS SDK. Credentials come from the SDK's standard chain (environment,
 // shared files, SSO, instance or task role); the region from the channel, else from the topic ARN,
 // whose region is the only one the topic can be published in. The SDK does not retry: the outbox does.
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+// The SDK is loaded on first use: it costs a server without SNS channels 5 MB of memory for nothing.
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { networkFailure } from '../../http.ts';
 import type { ChannelSender, SendResult } from '../../types.ts';
 import { buildSnsPublish, regionOfArn } from './message.ts';
@@ -11,7 +12,8 @@ const MAX_CLIENTS = 16;
 
 export const sendSns: ChannelSender<'sns'> = async (channel, ctx) => {
   const region = channel.region ?? regionOfArn(channel.topic_arn);
-  const client = clientFor(region, channel.endpoint, ctx.timeoutMs);
+  const { PublishCommand, SNSClient } = await import('@aws-sdk/client-sns');
+  const client = clientFor(SNSClient, region, channel.endpoint, ctx.timeoutMs);
   try {
     await client.send(new PublishCommand(buildSnsPublish(ctx.notification, channel.topic_arn)), {
       abortSignal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]),
@@ -23,7 +25,12 @@ export const sendSns: ChannelSender<'sns'> = async (channel, ctx) => {
   }
 };
 
-function clientFor(region: string | undefined, endpoint: string | undefined, timeoutMs: number): SNSClient {
+function clientFor(
+  Client: typeof SNSClient,
+  region: string | undefined,
+  endpoint: string | undefined,
+  timeoutMs: number,
+): SNSClient {
   const key = `${region ?? ''}|${endpoint ?? ''}|${timeoutMs}`;
   let client = clients.get(key);
   if (!client) {
@@ -31,7 +38,7 @@ function clientFor(region: string | undefined, endpoint: string | undefined, tim
       for (const c of clients.values()) c.destroy();
       clients.clear();
     }
-    client = new SNSClient({
+    client = new Client({
       ...(region !== undefined ? { region } : {}),
       ...(endpoint !== undefined ? { endpoint } : {}),
       maxAttempts: 1,
