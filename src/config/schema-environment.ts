@@ -225,11 +225,9 @@ const environmentSchema = mapping({
   secrets: list(envVarName()).default([]).meta({
     description: 'Names of secrets (`gantry secrets set`) passed to instances as environment variables.',
   }),
-  window: windowSchema
-    .optional()
-    .meta({
-      description: 'The one deployment window: outside it a release is refused, naming when it next opens.',
-    }),
+  window: windowSchema.optional().meta({
+    description: 'The one deployment window: outside it a release is refused, naming when it next opens.',
+  }),
   windows: list(windowSchema).optional().meta({ description: 'Several deployment windows.' }),
   freezes: list(freezeSchema).default([]).meta({ description: 'Date ranges without releases.' }),
   scan: scanSchema.optional().meta({ description: 'Vulnerability gate on the image or artifact.' }),
