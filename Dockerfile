@@ -25,7 +25,10 @@ RUN --mount=type=cache,target=/root/.npm npm install --omit=dev --ignore-scripts
 
 # 3. Runtime: no compiler, no sources, no dev dependencies.
 FROM ${NODE_IMAGE} AS runtime
+# A young generation of 4 MB keeps an idle server near 130 MB instead of 160 MB; a busy one may
+# want more: override with -e NODE_OPTIONS=.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=4 \
     GANTRY_HEALTHCHECK_URL=http://127.0.0.1:7070/health
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
