@@ -1,12 +1,13 @@
 // GET /api/v1/alarms (every alarm's state), GET /api/v1/alarms/:name/history (its transitions) and
 // GET /api/v1/synthetics (each synthetic check with its last results). The handlers answer their
 // own errors so that the routes behave the same on any fastify instance they are registered on.
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ZodError, z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { AlarmEngine } from '../alarms/engine.ts';
 import type { AlarmStatus, AlarmTransition } from '../alarms/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { SyntheticStatus, SyntheticsRunner } from '../synthetics/runner.ts';
+import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
 
 export type { AlarmStatus, AlarmTransition, SyntheticStatus };
@@ -128,16 +129,4 @@ export function registerAlarmRoutes(app: FastifyInstance, deps: AlarmRouteDeps):
       return answerError(reply, err);
     }
   });
-}
-
-function answerError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ZodError) {
-    const issues = err.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
-    const e = new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, {
-      details: { issues },
-    });
-    return reply.code(e.status).send(e.toJSON());
-  }
-  if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
-  throw err;
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ChainVerification } from '../audit/chain.ts';
 import type { AuditEntryView, AuditLog } from '../audit/log.ts';
-import { answerError } from './auth-routes.ts';
+import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
 
 export type { AuditEntryView, ChainVerification };

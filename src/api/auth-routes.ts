@@ -2,7 +2,7 @@
 // who is logged in, log out). A token is in the creation answer and nowhere else, ever. The
 // handlers answer their own errors so that the routes behave the same on any fastify instance.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ZodError, z } from 'zod';
+import { z } from 'zod';
 import {
   clearedSessionCookie,
   reachedOverHttps,
@@ -14,6 +14,7 @@ import type { AuthService, TokenView } from '../auth/service.ts';
 import { type Actor, ROLES, type Role } from '../auth/types.ts';
 import { parseDuration } from '../config/units.ts';
 import { GantryError } from '../lib/errors.ts';
+import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
 
 export type { TokenView };
@@ -291,16 +292,4 @@ async function answer(reply: FastifyReply, body: () => Promise<unknown>): Promis
   } catch (err) {
     return answerError(reply, err);
   }
-}
-
-export function answerError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ZodError) {
-    const issues = err.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`);
-    const e = new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, {
-      details: { issues },
-    });
-    return reply.code(e.status).send(e.toJSON());
-  }
-  if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
-  throw err;
 }

@@ -2,10 +2,10 @@
 // post-mortem as Markdown and response-time statistics. The handlers answer their own errors so
 // that the routes behave the same on any fastify instance they are registered on.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ZodError, z } from 'zod';
+import { z } from 'zod';
 import type { IncidentDetail, IncidentManager, IncidentStats, IncidentView } from '../incidents/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
-import { GantryError } from '../lib/errors.ts';
+import { answerError } from './answer-error.ts';
 import { parseTime } from './metrics-routes.ts';
 import type { RouteDoc } from './route-table.ts';
 
@@ -210,16 +210,4 @@ async function answer(reply: FastifyReply, body: () => Promise<unknown>): Promis
   } catch (err) {
     return answerError(reply, err);
   }
-}
-
-function answerError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ZodError) {
-    const issues = err.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`);
-    const e = new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, {
-      details: { issues },
-    });
-    return reply.code(e.status).send(e.toJSON());
-  }
-  if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
-  throw err;
 }

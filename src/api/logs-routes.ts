@@ -2,11 +2,12 @@
 // Events: `event: log` with a LogLineView, id = the line's id, heartbeat comments; a client that
 // reconnects with Last-Event-ID first gets the stored lines it missed).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ZodError, z } from 'zod';
+import { z } from 'zod';
 import { GantryError } from '../lib/errors.ts';
 import type { LogService } from '../logs/service.ts';
 import { parseLogTime } from '../logs/time.ts';
 import { LOG_LEVELS, type LogLineView, type LogSearchQuery, toLogLineView } from '../logs/types.ts';
+import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
 
 export type { LogLineView };
@@ -173,16 +174,4 @@ function readTime(field: string, text: string, now: number): number {
     );
   }
   return t;
-}
-
-function answerError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ZodError) {
-    const issues = err.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
-    const e = new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, {
-      details: { issues },
-    });
-    return reply.code(e.status).send(e.toJSON());
-  }
-  if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
-  throw err;
 }

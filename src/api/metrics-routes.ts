@@ -1,14 +1,15 @@
 // GET /metrics (Prometheus text format) and GET /api/v1/metrics (named metrics over a range, one
 // series per version). The handlers answer their own errors so that the routes behave the same on
 // any fastify instance they are registered on.
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ZodError, z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { parseDuration } from '../config/units.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusExtras, renderPrometheus } from '../metrics/prometheus.ts';
 import { MAX_POINTS } from '../metrics/query.ts';
+import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
 import type { MetricsQueryResponse } from './types.ts';
 
@@ -69,7 +70,7 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDe
       const text = renderPrometheus(deps.engine, (await deps.extra?.()) ?? {});
       return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
     } catch (err) {
-      return answerError(reply, err);
+      return answerError(reply, err, 'query');
     }
   });
 
@@ -99,7 +100,7 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDe
       const body: MetricsQueryResponse = { series };
       return reply.send(body);
     } catch (err) {
-      return answerError(reply, err);
+      return answerError(reply, err, 'query');
     }
   });
 }
@@ -137,14 +138,4 @@ function autoStep(rangeMs: number): number {
     if (rangeMs / ms <= AUTO_POINTS) return ms;
   }
   return Math.ceil(rangeMs / MAX_POINTS / 1000) * 1000;
-}
-
-function answerError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ZodError) {
-    const issues = err.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
-    const e = new GantryError('BAD_REQUEST', `invalid query: ${issues.join('; ')}`, { details: { issues } });
-    return reply.code(e.status).send(e.toJSON());
-  }
-  if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
-  throw err;
 }

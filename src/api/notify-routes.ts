@@ -2,11 +2,11 @@
 //   GET/POST /api/v1/silences, DELETE /api/v1/silences/:id (expire),
 //   GET /api/v1/notifications, POST /api/v1/alerts/ack.
 // The handlers answer their own errors, so the routes behave the same on any fastify instance.
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ZodError, z } from 'zod';
-import { GantryError } from '../lib/errors.ts';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { Notifier } from '../notify/notifier.ts';
 import type { AckInput, AckResult, DeliveryView, SilenceInput, SilenceView } from '../notify/types.ts';
+import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
 
 export type CreateSilenceRequest = SilenceInput;
@@ -175,16 +175,4 @@ function dropUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], 
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
     [K in keyof T]: Exclude<T[K], undefined>;
   };
-}
-
-function answerError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ZodError) {
-    const issues = err.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`);
-    const e = new GantryError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`, {
-      details: { issues },
-    });
-    return reply.code(e.status).send(e.toJSON());
-  }
-  if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
-  throw err;
 }
