@@ -5,10 +5,10 @@ import type { PolicyDecision } from '../policy/types.ts';
 import type { GantryClient } from './client.ts';
 import type { CliContext } from './context.ts';
 import { EXIT_OK, UsageError } from './errors.ts';
-import { formatBytes, formatStarted } from './format.ts';
+import { formatStarted } from './format.ts';
 import { writeJson, writeLine } from './io.ts';
 import { describePolicy } from './policy-options.ts';
-import { uploadArtifact } from './upload.ts';
+import { describeUpload, uploadArtifact } from './upload.ts';
 import { waitForRelease } from './wait.ts';
 
 export interface ArtifactOptions {
@@ -49,17 +49,7 @@ export async function shipVersion(
     ...(ref ? { ref } : {}),
     ...(commit ? { commit } : {}),
   });
-  if (!json) {
-    const v = response.version;
-    const sum = v.sha256 ? `sha256 ${v.sha256.slice(0, 12)}` : 'no checksum';
-    const size = v.sizeBytes !== null ? `${formatBytes(v.sizeBytes)}, ` : '';
-    writeLine(
-      ctx.io.stdout,
-      created
-        ? `uploaded ${v.version} (${size}${sum})`
-        : `version ${v.version} already uploaded with the same checksum (${sum}); reusing it`,
-    );
-  }
+  if (!json) writeLine(ctx.io.stdout, describeUpload(response.version, created));
   return {};
 }
 

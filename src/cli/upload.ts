@@ -166,3 +166,12 @@ async function* countBytes(
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The line saying what an upload did: stored the bytes, or found them stored already. */
+export function describeUpload(v: UploadArtifactResponse['version'], created: boolean): string {
+  const sum = v.sha256 ? `sha256 ${v.sha256.slice(0, 12)}` : 'no checksum';
+  const size = v.sizeBytes !== null ? `${formatBytes(v.sizeBytes)}, ` : '';
+  return created
+    ? `uploaded ${v.version} (${size}${sum})`
+    : `version ${v.version} already uploaded with the same checksum (${sum}); reusing it`;
+}

@@ -6,11 +6,10 @@ import type { UploadArtifactResponse } from '../../api/types.ts';
 import type { ReleaseTriggerRecord } from '../../store/types.ts';
 import { type CliContext, createClient, perform } from '../context.ts';
 import { EXIT_OK, UsageError } from '../errors.ts';
-import { formatBytes } from '../format.ts';
 import { writeJson, writeLine } from '../io.ts';
 import { addClientOptions, addExamples } from '../options.ts';
 import { resolveVersion } from '../ref-version.ts';
-import { uploadArtifact } from '../upload.ts';
+import { describeUpload, uploadArtifact } from '../upload.ts';
 
 interface UploadOptions {
   version?: string;
@@ -58,15 +57,7 @@ export function registerUpload(program: Command, ctx: CliContext): Command {
         writeJson(ctx.io.stdout, answer);
         return EXIT_OK;
       }
-      const v = answer.version;
-      const sum = v.sha256 ? `sha256 ${v.sha256.slice(0, 12)}` : 'no checksum';
-      const size = v.sizeBytes !== null ? `${formatBytes(v.sizeBytes)}, ` : '';
-      writeLine(
-        ctx.io.stdout,
-        created
-          ? `uploaded ${v.version} (${size}${sum})`
-          : `version ${v.version} was already uploaded with the same bytes (${sum})`,
-      );
+      writeLine(ctx.io.stdout, describeUpload(answer.version, created));
       for (const t of answer.triggered ?? []) {
         writeLine(ctx.io.stdout, `push trigger for ${t.environment} (${t.ref}): ${t.message}`);
       }
