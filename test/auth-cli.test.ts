@@ -1,46 +1,16 @@
-// Tokens and the audit log from the command line, against a real server in a child process: the
-// first admin token (file mode 0600, printed once, found by the CLI without set-up), creating,
-// listing and revoking tokens, `gantry audit [--verify]` catching a tampered row, and no token
-// value in the server's log.
-import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChildServer, repoRoot, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
+import { ChildServer, runGantry, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gantry(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
-    if (!opts.env?.GANTRY_TOKEN) delete env.GANTRY_TOKEN;
-    if (!opts.env?.GANTRY_DATA_DIR) delete env.GANTRY_DATA_DIR;
-    const p = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...args], {
-      env,
-      cwd: opts.cwd ?? repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
+const gantry = (args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) =>
+  runGantry(args, {
+    // Only what the test gives: a token or data dir of the machine running the tests must not leak in.
+    env: { GANTRY_TOKEN: undefined, GANTRY_DATA_DIR: undefined, ...opts.env },
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    timeoutMs: 30_000,
   });
-}
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 

@@ -1,32 +1,12 @@
-// The `gantry` command against a real server: what a user or a CI job sees, exit codes included.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import { helloBuild, hit, repoRoot, tempDir, writeHelloConfig } from './helpers/gantry.ts';
+import { helloBuild, hit, runGantry, tempDir, writeHelloConfig } from './helpers/gantry.ts';
 
-function gantry(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const gantry = (args: string[], env: Record<string, string> = {}) =>
+  runGantry(args, { env, timeoutMs: 180_000 });
 
 describe('gantry CLI against a real server', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -1,7 +1,3 @@
-// Release policy through a real server (a child process) and the real CLI: a refused release is a
-// 4xx naming its rule and leaves nothing started; scan reports travel with `--scan`; an admin's
-// override with a reason goes through and is recorded with the release.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +11,7 @@ import {
   helloBuild,
   hit,
   repoRoot,
+  runGantry,
   tempDir,
   writeHelloConfig,
 } from './helpers/gantry.ts';
@@ -25,26 +22,7 @@ interface ErrorBody {
   error: { code: string; message: string; hint?: string; details?: { policy?: PolicyDecision } };
 }
 
-function gantry(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const gantry = (args: string[], env: Record<string, string>) => runGantry(args, { env, timeoutMs: 180_000 });
 
 const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
 

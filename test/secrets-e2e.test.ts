@@ -12,8 +12,10 @@ import { masterKeyId, parseMasterKey } from '../src/secrets/index.ts';
 import {
   ApiClient,
   ChildServer,
+  type CliRun,
   hit,
   repoRoot,
+  runGantry,
   sleep,
   startPacedLoad,
   tempDir,
@@ -83,12 +85,6 @@ _, status = os.waitpid(pid, 0)
 print(json.dumps({'out': out.decode(errors='replace'), 'code': os.waitstatus_to_exitcode(status)}))
 `;
 
-interface Cli {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe('secrets through a real server', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let dataDir: string;
@@ -119,31 +115,14 @@ describe('secrets through a real server', () => {
     return { status: res.status, text };
   }
 
-  function cli(args: string[], input?: string): Promise<Cli> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...args], {
-        env: { ...process.env, GANTRY_URL: server.url, GANTRY_DATA_DIR: dataDir, GANTRY_TOKEN: '' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`gantry ${args.join(' ')} did not finish in 30 s:\n${stdout}\n${stderr}`));
-      }, 30_000);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        seen.push(stdout, stderr);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end(input ?? '');
+  async function cli(args: string[], input?: string): Promise<CliRun> {
+    const r = await runGantry(args, {
+      env: { GANTRY_URL: server.url, GANTRY_DATA_DIR: dataDir, GANTRY_TOKEN: '' },
+      ...(input !== undefined ? { input } : {}),
+      timeoutMs: 30_000,
     });
+    seen.push(r.stdout, r.stderr);
+    return r;
   }
 
   /** Starts a server with `env` added to its environment (ChildServer passes on this process's). */

@@ -1,7 +1,6 @@
 // The GitHub push webhook and the hardened artifact upload against a real server (child process)
 // running examples/hello/app, with GitHub's own sample payloads signed under the real secret.
 
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,7 +26,7 @@ import {
   freePort,
   helloApp,
   helloBuild,
-  repoRoot,
+  runGantry,
   tempDir,
 } from './helpers/gantry.ts';
 
@@ -305,22 +304,12 @@ describe('GitHub push webhook', () => {
   });
 
   /** The real CLI against this server. */
-  function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
-    return new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...args], {
-        env: { ...process.env, GANTRY_URL: api.base, GANTRY_DATA_DIR: dataDir, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      proc.stdout.on('data', (c: Buffer) => (output += c));
-      proc.stderr.on('data', (c: Buffer) => (output += c));
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-      proc.once('error', reject);
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? 1, output });
-      });
-    });
+  async function runCli(
+    args: string[],
+    env: Record<string, string>,
+  ): Promise<{ code: number; output: string }> {
+    const r = await runGantry(args, { env: { GANTRY_URL: api.base, GANTRY_DATA_DIR: dataDir, ...env } });
+    return { code: r.code, output: r.stdout + r.stderr };
   }
 });
 
