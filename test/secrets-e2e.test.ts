@@ -1,9 +1,3 @@
-// Secrets end to end: a real server in a child process, the real CLI, real instances of a small app
-// that answers with a hash of its DATABASE_URL (and carelessly prints the value itself). The value
-// reaches the instances, a new value rolls them under load without a failed request, and a hunt
-// through every output finds the value nowhere; a wrong master key is refused at start; rotating
-// the key re-encrypts everything and the old key no longer opens the secrets.
-import { spawn } from 'node:child_process';
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +8,6 @@ import {
   ChildServer,
   type CliRun,
   hit,
-  repoRoot,
   runGantry,
   sleep,
   startPacedLoad,
@@ -23,6 +16,7 @@ import {
   writeHelloConfig,
 } from './helpers/gantry.ts';
 import { readRaw } from './helpers/store.ts';
+import { runGantryAtTerminal } from './helpers/terminal.ts';
 
 const V1 = `postgres://shop:${randomBytes(12).toString('hex')}@db.internal/shop`;
 const V2 = `postgres://shop:${randomBytes(12).toString('hex')}@db.internal/shop`;
@@ -59,30 +53,6 @@ process.on('SIGTERM', () => {
   server.closeIdleConnections();
   setTimeout(() => process.exit(0), 5000).unref();
 });
-`;
-
-// Runs a command on a pseudo-terminal, types `GANTRY_TYPED` once the prompt shows, and reports
-// everything the terminal displayed and the exit code.
-const TTY_DRIVER = `import json, os, pty, select, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out, typed, deadline = b'', False, time.time() + 30
-while time.time() < deadline:
-    ready, _, _ = select.select([fd], [], [], 0.2)
-    if ready:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    if not typed and b'value of' in out:
-        os.write(fd, os.environ['GANTRY_TYPED'].encode() + b'\\r')
-        typed = True
-_, status = os.waitpid(pid, 0)
-print(json.dumps({'out': out.decode(errors='replace'), 'code': os.waitstatus_to_exitcode(status)}))
 `;
 
 describe('secrets through a real server', () => {
@@ -399,42 +369,10 @@ describe('secrets through a real server', () => {
   it('resolves secret references in gantry.yaml from a global secret typed at a prompt that does not echo', async () => {
     expect((await ping()).status).toBe(503);
 
-    const driver = path.join(tmp.dir, 'on_terminal.py'); // not tty.py: that would shadow the module pty imports
-    await writeFile(driver, TTY_DRIVER);
-    const typed = await new Promise<{ out: string; code: number }>((resolve, reject) => {
-      const child = spawn(
-        'python3',
-        [
-          driver,
-          process.execPath,
-          path.join(repoRoot, 'bin/gantry.js'),
-          'secrets',
-          'set',
-          '--global',
-          'GITHUB_WEBHOOK_SECRET',
-        ],
-        {
-          env: {
-            ...process.env,
-            GANTRY_URL: server.url,
-            GANTRY_DATA_DIR: dataDir,
-            GANTRY_TYPED: HOOK_SECRET,
-          },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-      });
-      child.once('error', reject);
-      child.once('exit', (code) => {
-        try {
-          resolve(JSON.parse(out) as { out: string; code: number });
-        } catch {
-          reject(new Error(`the terminal driver exited with ${code}: ${out}`));
-        }
-      });
+    const typed = await runGantryAtTerminal(['secrets', 'set', '--global', 'GITHUB_WEBHOOK_SECRET'], {
+      dir: tmp.dir,
+      typed: `${HOOK_SECRET}\r`,
+      env: { GANTRY_URL: server.url, GANTRY_DATA_DIR: dataDir },
     });
     seen.push(typed.out);
     expect(typed.out).toContain('value of GITHUB_WEBHOOK_SECRET (global): ');
