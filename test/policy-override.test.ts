@@ -10,6 +10,7 @@ import { GantryError } from '../src/lib/errors.ts';
 import type { PolicyCheck } from '../src/policy/gate.ts';
 import { checkOverride, describeDecision, PolicyGate, parseScanReport } from '../src/policy/index.ts';
 import type { Store } from '../src/store/types.ts';
+import { environmentConfig } from './helpers/environment.ts';
 import { release, useStoreFixture } from './helpers/store.ts';
 
 const stores = useStoreFixture();
@@ -22,18 +23,11 @@ const stagingAdmin: Actor = { ...admin, id: 'tok_sa', name: 'sam', environments:
 const MONDAY_NOON = Date.parse('2026-05-11T12:00:00Z');
 const TUESDAY_3AM = Date.parse('2026-05-12T03:00:00Z');
 
-const production: EnvironmentConfig = {
-  name: 'production',
-  listen: '127.0.0.1:8080',
-  instances: 1,
-  strategy: { type: 'rolling', max_surge: 1 },
-  env: {},
-  secrets: [],
+const production = environmentConfig({
   requires: { passed: 'staging' },
   windows: [{ days: ['tue'], from: '02:00', to: '04:00', tz: 'UTC' }],
-  freezes: [],
   scan: { fail_on: 'high', allow: [] },
-};
+});
 
 async function seed(store: Store): Promise<void> {
   for (const version of ['v1', 'v2']) {

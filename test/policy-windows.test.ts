@@ -11,22 +11,13 @@ import {
   windowOpenAt,
   zonedInstant,
 } from '../src/policy/index.ts';
+import { environmentConfig } from './helpers/environment.ts';
 
 const MIN = 60_000;
 const at = (iso: string) => Date.parse(iso);
 
-function env(windows: WindowConfig[], freezes: FreezeConfig[] = []): EnvironmentConfig {
-  return {
-    name: 'production',
-    listen: '127.0.0.1:8080',
-    instances: 1,
-    strategy: { type: 'rolling', max_surge: 1 },
-    env: {},
-    secrets: [],
-    windows,
-    freezes,
-  };
-}
+const env = (windows: WindowConfig[], freezes: FreezeConfig[] = []) =>
+  environmentConfig({ windows, freezes });
 
 /** open/closed one minute before, at, and one minute after `edge`. */
 function around(w: WindowConfig, edge: string): [boolean, boolean, boolean] {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseRecord } from '../src/api/types.ts';
 import type { EnvironmentConfig, FreezeConfig, WindowConfig } from '../src/config/types.ts';
 import { environmentPolicyView, nextOpenAndClose, scheduleAt } from '../src/policy/index.ts';
+import { environmentConfig } from './helpers/environment.ts';
 import { ApiClient, ChildServer, helloBuild, tempDir, writeHelloConfig } from './helpers/gantry.ts';
 
 interface ErrorBody {
@@ -169,16 +170,7 @@ describe('review: window and freeze boundaries', () => {
   const t = (iso: string) => Date.parse(iso);
   const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
   const env = (windows: WindowConfig[], freezes: FreezeConfig[] = []) =>
-    ({
-      name: 'production',
-      listen: '127.0.0.1:8080',
-      instances: 1,
-      strategy: { type: 'rolling', max_surge: 1 },
-      env: {},
-      secrets: [],
-      windows,
-      freezes,
-    }) as EnvironmentConfig;
+    environmentConfig({ windows, freezes });
   const openAt = (e: EnvironmentConfig, at: string) => scheduleAt(e, t(at)).open;
   const next = (e: EnvironmentConfig, at: string) => {
     const r = nextOpenAndClose(e, t(at));
