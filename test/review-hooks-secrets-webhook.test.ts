@@ -2,7 +2,6 @@
 // replayed under a new delivery id, the same delivery sent several times at once, and forgeries
 // the signature check must refuse before anything is recorded, whatever their shape.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
@@ -16,7 +15,7 @@ import {
   signedDelivery,
   tagPush,
 } from './fixtures/github/payloads.ts';
-import { ApiClient, ChildServer, freePort, helloBuild, tempDir } from './helpers/gantry.ts';
+import { ApiClient, ChildServer, helloBuild, tempDir, writeWebhookConfig } from './helpers/gantry.ts';
 
 const SECRET = `whsec-${randomBytes(12).toString('hex')}`;
 
@@ -51,28 +50,7 @@ describe('GitHub webhook under attack', () => {
 
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir('gantry-review-hooks-'));
-    const config = path.join(dir, 'gantry.yaml');
-    await writeFile(
-      config,
-      `service: hello
-run:
-  command: node server.js
-  env: { PATH: "${path.dirname(process.execPath)}:/usr/bin:/bin" }
-  stop_timeout: 3s
-health:
-  readiness: { path: /readiness, interval: 100ms, timeout: 1s, failure_threshold: 2 }
-  startup_timeout: 20s
-environments:
-  staging:
-    listen: 127.0.0.1:${await freePort()}
-    track: { branch: main }
-  production:
-    listen: 127.0.0.1:${await freePort()}
-    track: { tag: "v*" }
-triggers:
-  github: { secret: "\${secret:GANTRY_REVIEW_WEBHOOK_SECRET}" }
-`,
-    );
+    const config = await writeWebhookConfig(dir, 'GANTRY_REVIEW_WEBHOOK_SECRET');
     process.env.GANTRY_REVIEW_WEBHOOK_SECRET = SECRET;
     server = new ChildServer({ config, dataDir: path.join(dir, 'data') });
     api = new ApiClient(await server.start());

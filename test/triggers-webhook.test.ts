@@ -2,7 +2,7 @@
 // running examples/hello/app, with GitHub's own sample payloads signed under the real secret.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -22,46 +22,17 @@ import {
 } from './fixtures/github/payloads.ts';
 import {
   ApiClient,
+  authHeaders,
   ChildServer,
-  freePort,
   helloApp,
   helloBuild,
   runGantry,
   tempDir,
+  writeWebhookConfig,
 } from './helpers/gantry.ts';
 
 const SECRET = `whsec-${randomBytes(12).toString('hex')}`;
 const LIMIT = '256KB';
-
-async function writeConfig(dir: string, triggers: boolean): Promise<string> {
-  const file = path.join(dir, 'gantry.yaml');
-  await writeFile(
-    file,
-    `service: hello
-run:
-  command: node server.js
-  env: { PATH: "${path.dirname(process.execPath)}:/usr/bin:/bin" }
-  stop_timeout: 3s
-health:
-  readiness: { path: /readiness, interval: 100ms, timeout: 1s, failure_threshold: 2 }
-  startup_timeout: 20s
-environments:
-  staging:
-    listen: 127.0.0.1:${await freePort()}
-    track: { branch: main }
-  production:
-    listen: 127.0.0.1:${await freePort()}
-    track: { tag: "v*" }
-${triggers ? `triggers:\n  github: { secret: "\${secret:GANTRY_TEST_WEBHOOK_SECRET}" }\n` : ''}`,
-  );
-  return file;
-}
-
-/** The admin token once the server writes one (auth), as the CLI would send it. */
-async function authHeaders(dataDir: string): Promise<Record<string, string>> {
-  const token = await readFile(path.join(dataDir, 'admin-token'), 'utf8').catch(() => '');
-  return token.trim() ? { authorization: `Bearer ${token.trim()}` } : {};
-}
 
 describe('GitHub push webhook', () => {
   let dir: string;
@@ -74,7 +45,10 @@ describe('GitHub push webhook', () => {
     ({ dir, cleanup } = await tempDir('gantry-triggers-'));
     dataDir = path.join(dir, 'data');
     process.env.GANTRY_TEST_WEBHOOK_SECRET = SECRET;
-    server = new ChildServer({ config: await writeConfig(dir, true), dataDir });
+    server = new ChildServer({
+      config: await writeWebhookConfig(dir, 'GANTRY_TEST_WEBHOOK_SECRET'),
+      dataDir,
+    });
     server.args.push('--max-artifact-size', LIMIT);
     api = new ApiClient(await server.start());
   });
@@ -89,7 +63,7 @@ describe('GitHub push webhook', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const get = async <T>(p: string): Promise<T> => {
-    const res = await fetch(api.base + p, { headers: await authHeaders(dataDir) });
+    const res = await fetch(api.base + p, { headers: authHeaders(dataDir) });
     if (res.status !== 200) throw new Error(`GET ${p}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
@@ -117,7 +91,7 @@ describe('GitHub push webhook', () => {
     const res = await fetch(`${api.base}/api/v1/versions/${version}/artifact?${q}`, {
       method: 'POST',
       headers: {
-        ...(await authHeaders(dataDir)),
+        ...authHeaders(dataDir),
         'content-type': 'application/gzip',
         'x-checksum-sha256': opts.checksum ? opts.checksum(real) : real,
       },
@@ -293,7 +267,7 @@ describe('GitHub push webhook', () => {
     // Streamed without a Content-Length: stopped once the limit is passed.
     const streamed = await fetch(`${api.base}/api/v1/versions/v-too-big/artifact`, {
       method: 'POST',
-      headers: { ...(await authHeaders(dataDir)), 'content-type': 'application/gzip' },
+      headers: { ...authHeaders(dataDir), 'content-type': 'application/gzip' },
       body: Readable.toWeb(packDirectory(big)) as ReadableStream,
       duplex: 'half',
     } as RequestInit);
@@ -317,7 +291,7 @@ describe('GitHub webhook without triggers.github', () => {
   it('answers 404 with what to add to gantry.yaml', async () => {
     const { dir, cleanup } = await tempDir('gantry-triggers-off-');
     const server = new ChildServer({
-      config: await writeConfig(dir, false),
+      config: await writeWebhookConfig(dir, null),
       dataDir: path.join(dir, 'data'),
     });
     try {

@@ -83,6 +83,34 @@ ${opts.extra ?? ''}`,
   return { file, ports };
 }
 
+/**
+ * A gantry.yaml for the hello example as a GitHub push webhook sees it: staging tracks main,
+ * production v* tags (no requires), and, given a variable name, `triggers.github.secret` from it.
+ */
+export async function writeWebhookConfig(dir: string, secretVariable: string | null): Promise<string> {
+  const file = path.join(dir, 'gantry.yaml');
+  await writeFile(
+    file,
+    `service: hello
+run:
+  command: node server.js
+  env: { PATH: "${path.dirname(process.execPath)}:/usr/bin:/bin" }
+  stop_timeout: 3s
+health:
+  readiness: { path: /readiness, interval: 100ms, timeout: 1s, failure_threshold: 2 }
+  startup_timeout: 20s
+environments:
+  staging:
+    listen: 127.0.0.1:${await freePort()}
+    track: { branch: main }
+  production:
+    listen: 127.0.0.1:${await freePort()}
+    track: { tag: "v*" }
+${secretVariable ? `triggers:\n  github: { secret: "\${secret:${secretVariable}}" }\n` : ''}`,
+  );
+  return file;
+}
+
 /** A copy of the hello app with knobs in hello.json (a "build" of a given behaviour). */
 export async function helloBuild(
   dir: string,
