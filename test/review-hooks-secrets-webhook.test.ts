@@ -11,6 +11,7 @@ import type { ReleaseRecord } from '../src/api/types.ts';
 import {
   branchPush,
   type Delivery,
+  postDelivery,
   randomCommit,
   signedDelivery,
   tagPush,
@@ -61,10 +62,8 @@ describe('GitHub webhook under attack', () => {
     await cleanup?.();
   });
 
-  const post = async (d: Delivery, headers: Record<string, string> = d.headers, body = d.body) => {
-    const res = await fetch(`${api.base}/api/v1/hooks/github`, { method: 'POST', headers, body });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const post = (d: Delivery, headers?: Record<string, string>, body?: string) =>
+    postDelivery(api.base, d, headers, body);
   const withNewId = (d: Delivery): Delivery => {
     const id = randomUUID();
     return { ...d, id, headers: { ...d.headers, 'x-github-delivery': id } };

@@ -15,6 +15,7 @@ import {
   branchPush,
   type Delivery,
   example,
+  postDelivery,
   randomCommit,
   signedDelivery,
   tagDeletion,
@@ -58,10 +59,8 @@ describe('GitHub push webhook', () => {
     await cleanup?.();
   });
 
-  const post = async (d: Delivery, headers: Record<string, string> = d.headers, body = d.body) => {
-    const res = await fetch(`${api.base}/api/v1/hooks/github`, { method: 'POST', headers, body });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const post = (d: Delivery, headers?: Record<string, string>, body?: string) =>
+    postDelivery(api.base, d, headers, body);
   const get = async <T>(p: string): Promise<T> => {
     const res = await fetch(api.base + p, { headers: authHeaders(dataDir) });
     if (res.status !== 200) throw new Error(`GET ${p}: ${res.status} ${await res.text()}`);
