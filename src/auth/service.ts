@@ -38,20 +38,7 @@ export type AuthResult =
 export type EndedCredentials = { tokenId: string } | { session: string };
 
 /** A token as the API shows it: never its hash, let alone the token. */
-export interface TokenView {
-  id: string;
-  name: string;
-  /** The token's first characters, to recognise it (`gantry_AbCdEfGh…`). */
-  prefix: string;
-  role: Role;
-  environments: string[] | null;
-  expiresAt: string | null;
-  createdAt: string;
-  createdBy: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  state: 'active' | 'expired' | 'revoked';
-}
+export type TokenView = Omit<ApiTokenRecord, 'hash'> & { state: 'active' | 'expired' | 'revoked' };
 
 export interface NewToken {
   name: string;

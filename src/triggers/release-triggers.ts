@@ -27,14 +27,10 @@ export interface ReleaseStarter {
   }): Promise<{ release: ReleaseRecord }>;
 }
 
-export interface NewTrigger {
-  environment: string;
-  version: string;
-  ref: string;
-  commit: string;
-  deliveryId: string;
-  pusher: string | null;
-}
+export type NewTrigger = Pick<
+  ReleaseTriggerRecord,
+  'environment' | 'version' | 'ref' | 'commit' | 'deliveryId' | 'pusher'
+>;
 
 /** The audit log's `record` (src/audit): a release started by an upload is GitHub's act, not the uploader's. */
 export interface TriggerAudit {
