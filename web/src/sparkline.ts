@@ -13,8 +13,12 @@ export function sparkline(
   svg.setAttribute('height', String(height));
   svg.setAttribute('class', `spark ${opts.tone ?? ''}`);
   svg.setAttribute('aria-hidden', 'true');
+  // A series younger than the window (a fresh server, a new version) starts where its data does,
+  // rather than being squeezed into the last few pixels.
+  const first = values.findIndex((v) => v !== null && Number.isFinite(v));
+  if (first < 0) return svg;
+  values = values.slice(first);
   const known = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  if (known.length === 0) return svg;
   const max = Math.max(...known);
   const min = Math.min(0, ...known);
   const span = max - min || 1;
