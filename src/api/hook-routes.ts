@@ -4,14 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../auth/types.ts';
 import type { ReleaseTriggerRecord, Store, WebhookDeliveryRecord } from '../store/types.ts';
-import { type GithubHookDeps, handleGithubDelivery } from '../triggers/index.ts';
+import { GITHUB_ACTOR_NAME, type GithubHookDeps, handleGithubDelivery } from '../triggers/index.ts';
 import type { RouteDoc } from './route-table.ts';
 
 function githubActor(delivery: string | undefined, address: string): Actor {
   return {
     kind: 'webhook',
     id: `github:${delivery ?? 'unknown'}`,
-    name: 'github',
+    name: GITHUB_ACTOR_NAME,
     role: 'deployer',
     address,
   };

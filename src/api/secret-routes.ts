@@ -11,6 +11,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import {
   checkSecretName,
+  describeScope,
   GLOBAL_SCOPE,
   MAX_VALUE_BYTES,
   parseMasterKey,
@@ -232,7 +233,8 @@ async function set(
   const by = req.actor?.name ?? null;
   const { secret, created } = await deps.secrets.set(environment, name, value, by);
   const restart = environment === GLOBAL_SCOPE ? undefined : await deps.restart({ environment, name, by });
-  return { secret: view(deps, environment, secret), created, restart: restart ?? null };
+  const used = usedNames(deps.config(), environment);
+  return { secret: view(secret, used), created, restart: restart ?? null };
 }
 
 async function remove(
@@ -243,9 +245,8 @@ async function remove(
 ): Promise<SecretRemoveResponse> {
   checkSecretName(name);
   const force = forceQuery.parse(req.query ?? {}).force === 'true';
-  const where = environment === GLOBAL_SCOPE ? 'global' : environment;
   if (!deps.secrets.list(environment).some((s) => s.name === name)) {
-    throw new GantryError('UNKNOWN_SECRET', `there is no ${where} secret ${name}`);
+    throw new GantryError('UNKNOWN_SECRET', `there is no ${describeScope(environment)} secret ${name}`);
   }
   const used = usedNames(deps.config(), environment).includes(name);
   if (used && !force) {
@@ -266,8 +267,8 @@ async function remove(
 }
 
 function listing(deps: SecretRouteDeps, environment: string): SecretListResponse {
-  const secrets = deps.secrets.list(environment).map((s) => view(deps, environment, s));
   const used = usedNames(deps.config(), environment);
+  const secrets = deps.secrets.list(environment).map((s) => view(s, used));
   const missing =
     environment === GLOBAL_SCOPE
       ? used.filter((n) => deps.secrets.lookup(n) === undefined)
@@ -280,8 +281,8 @@ function listing(deps: SecretRouteDeps, environment: string): SecretListResponse
   };
 }
 
-function view(deps: SecretRouteDeps, environment: string, s: SecretMeta): SecretView {
-  return { ...s, used: usedNames(deps.config(), environment).includes(s.name) };
+function view(s: SecretMeta, used: readonly string[]): SecretView {
+  return { ...s, used: used.includes(s.name) };
 }
 
 /** The names gantry.yaml needs in a scope: an environment's `secrets:`, or every `${secret:NAME}`. */

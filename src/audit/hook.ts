@@ -3,13 +3,14 @@
 // method and route, the environment/release/resource concerned, the status and error code, and
 // its parameters and JSON body (never the body of secret, session or webhook routes).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type EnvironmentsOf, EVERY_ENVIRONMENT, plainObject } from '../auth/scope.ts';
 import type { Logger } from '../lib/log.ts';
 import { ANONYMOUS, type AuditLog } from './log.ts';
 
 export interface AuditHookOptions {
   audit: AuditLog;
   /** Environments the request concerns (see auth/scope.ts). */
-  environmentsOf: (req: FastifyRequest) => Promise<string[]>;
+  environmentsOf: EnvironmentsOf;
   logger: Logger;
 }
 
@@ -41,9 +42,9 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
     if (READS.has(req.method)) return;
     const answer = answers.get(req) ?? { ids: {} };
     const url = req.routeOptions.url;
-    const params = plain(req.params);
-    // '*' (every environment) is what a scope check needs, not a target worth recording.
-    const environments = (await opts.environmentsOf(req)).filter((e) => e !== '*');
+    const params = plainObject(req.params);
+    // Every environment is what a scope check needs, not a target worth recording.
+    const environments = (await opts.environmentsOf(req)).filter((e) => e !== EVERY_ENVIRONMENT);
     const release =
       (url?.startsWith('/api/v1/releases/:id') ? str(params.id) : undefined) ?? answer.ids.release;
     // Under /environments/:name the name is the environment, already recorded as such.
@@ -53,8 +54,8 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
       (url?.startsWith('/api/v1/environments/:name') ? undefined : str(params.name)) ??
       (url?.startsWith('/api/v1/releases/:id') ? undefined : str(params.id)) ??
       answer.ids.other;
-    const query = plain(req.query);
-    const body = url && !BODY_NOT_RECORDED.test(url) ? plain(req.body) : {};
+    const query = plainObject(req.query);
+    const body = url && !BODY_NOT_RECORDED.test(url) ? plainObject(req.body) : {};
     const details: Record<string, unknown> = {
       ...(Object.keys(params).length > 0 ? { params } : {}),
       ...(Object.keys(query).length > 0 ? { query } : {}),
@@ -83,12 +84,12 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
 function readAnswer(payload: string): Answer {
   try {
     const body = JSON.parse(payload) as Record<string, unknown>;
-    const error = plain(body.error);
+    const error = plainObject(body.error);
     const ids: Record<string, string> = {};
-    const release = str(plain(body.release).id);
+    const release = str(plainObject(body.release).id);
     if (release) ids.release = release;
     for (const key of ['token', 'silence', 'incident', 'version']) {
-      const v = plain(body[key]);
+      const v = plainObject(body[key]);
       const id = str(v.id) ?? str(v.version);
       if (id) {
         ids.other = id;
@@ -103,12 +104,6 @@ function readAnswer(payload: string): Answer {
   } catch {
     return { ids: {} };
   }
-}
-
-function plain(value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
-  if (typeof (value as { pipe?: unknown }).pipe === 'function') return {};
-  return value as Record<string, unknown>;
 }
 
 function str(value: unknown): string | undefined {

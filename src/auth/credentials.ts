@@ -43,23 +43,20 @@ export function readCookie(header: string | undefined, name: string): string | u
 /** The Set-Cookie value of a new session; `secure` when the dashboard is served over HTTPS. */
 export function sessionCookie(value: string, expiresAt: string, secure: boolean): string {
   const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000));
+  return cookie(value, maxAge, secure);
+}
+
+export function clearedSessionCookie(secure: boolean): string {
+  return cookie('', 0, secure);
+}
+
+function cookie(value: string, maxAge: number, secure: boolean): string {
   return [
     `${SESSION_COOKIE}=${value}`,
     'Path=/',
     'HttpOnly',
     'SameSite=Strict',
     `Max-Age=${maxAge}`,
-    ...(secure ? ['Secure'] : []),
-  ].join('; ');
-}
-
-export function clearedSessionCookie(secure: boolean): string {
-  return [
-    `${SESSION_COOKIE}=`,
-    'Path=/',
-    'HttpOnly',
-    'SameSite=Strict',
-    'Max-Age=0',
     ...(secure ? ['Secure'] : []),
   ].join('; ');
 }

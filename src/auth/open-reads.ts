@@ -37,10 +37,6 @@ export class OpenReads {
     }
   }
 
-  get size(): number {
-    return this.#open.size;
-  }
-
   #cutAt(read: OpenRead, at: number): void {
     if (Number.isNaN(at)) return;
     const delay = at - Date.now();

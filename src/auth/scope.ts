@@ -43,10 +43,10 @@ export function createEnvironmentResolver(deps: ScopeDeps): EnvironmentsOf {
 
 async function resolve(deps: ScopeDeps, req: FastifyRequest): Promise<string[]> {
   const url = req.routeOptions.url ?? '';
-  const params = record(req.params);
-  const body = record(req.body);
+  const params = plainObject(req.params);
+  const body = plainObject(req.body);
   const out = new Set<string>();
-  for (const source of [params, record(req.query), body]) {
+  for (const source of [params, plainObject(req.query), body]) {
     for (const key of NAMES) {
       const v = source[key];
       if (typeof v === 'string' && v !== '') out.add(v);
@@ -81,13 +81,15 @@ function silencedEnvironment(matchers: unknown): string {
   if (!Array.isArray(matchers)) return EVERY_ENVIRONMENT;
   const pins = matchers.filter(
     (m): m is { value: string } =>
-      record(m).name === 'environment' && record(m).isRegex !== true && typeof record(m).value === 'string',
+      plainObject(m).name === 'environment' &&
+      plainObject(m).isRegex !== true &&
+      typeof plainObject(m).value === 'string',
   );
   return pins.length === 1 && pins[0]?.value ? pins[0].value : EVERY_ENVIRONMENT;
 }
 
 /** A plain JSON object, else empty (a streamed upload body is no place to look for names). */
-function record(value: unknown): Record<string, unknown> {
+export function plainObject(value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
   if (typeof (value as { pipe?: unknown }).pipe === 'function') return {};
   return value as Record<string, unknown>;

@@ -19,7 +19,7 @@ export {
   MAX_VALUE_BYTES,
   readSecretValue,
 } from './names.ts';
-export { cachedRedactor, createTextRedactor, REDACTED_MARK, type TextRedactor } from './redact.ts';
+export { cachedRedactor, type TextRedactor } from './redact.ts';
 export { type ReleaseFinishSource, type RestartDeps, SecretRestarts } from './restart.ts';
 export { type OpenSecretsOptions, SecretService } from './service.ts';
 export { MIN_MASKED_LINE, spellingsOf } from './spellings.ts';

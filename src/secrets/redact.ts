@@ -1,25 +1,9 @@
 // Masking known secret values in text that leaves Gantry (instance output in release events, check
-// messages): the value as written and as JSON would escape it, longest first.
-
-export const REDACTED_MARK = '[redacted]';
-/** Shorter values would mask ordinary words; a secret this short cannot be masked anyway. */
-export const MIN_MASKED_LENGTH = 4;
+// messages): the logs' redactor (src/logs/redact.ts), which masks the value as written and as JSON
+// would escape it, longest first.
+import { createRedactor } from '../logs/redact.ts';
 
 export type TextRedactor = (text: string) => string;
-
-export function createTextRedactor(values: readonly string[]): TextRedactor {
-  const needles = [
-    ...new Set(
-      values.filter((v) => v.length >= MIN_MASKED_LENGTH).flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]),
-    ),
-  ].sort((a, b) => b.length - a.length);
-  if (needles.length === 0) return (text) => text;
-  return (text) => {
-    let out = text;
-    for (const n of needles) if (out.includes(n)) out = out.replaceAll(n, REDACTED_MARK);
-    return out;
-  };
-}
 
 /** A redactor over a changing list, rebuilt only when the list (by identity) changes. */
 export function cachedRedactor(values: () => readonly string[]): TextRedactor {
@@ -29,7 +13,7 @@ export function cachedRedactor(values: () => readonly string[]): TextRedactor {
     const v = values();
     if (v !== forValues) {
       forValues = v;
-      redactor = createTextRedactor(v);
+      redactor = createRedactor(v).text;
     }
     return redactor(text);
   };

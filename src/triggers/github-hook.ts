@@ -11,7 +11,7 @@ import { type PushSummary, readPushEvent } from './push-event.ts';
 import type { ReleaseTriggers } from './release-triggers.ts';
 import { resolveWebhookSecret, type SecretLookup } from './secret.ts';
 import { checkGithubSignature } from './signature.ts';
-import { sameCommit, versionForRef } from './version-name.ts';
+import { SHORT_SHA_LENGTH, sameCommit, versionForRef } from './version-name.ts';
 
 export interface GithubDelivery {
   event: string | undefined;
@@ -160,7 +160,7 @@ async function refuseReplay(deps: GithubHookDeps, delivery: string, read: ReadPu
   if (earlier) {
     throw new GantryError(
       'WEBHOOK_REPLAY',
-      `the push of ${push.ref} at ${push.commit.slice(0, 12)} was received before as delivery ${earlier.deliveryId} (at ${earlier.createdAt}, now ${earlier.state}); the same push under another delivery id is not acted on again`,
+      `the push of ${push.ref} at ${push.commit.slice(0, SHORT_SHA_LENGTH)} was received before as delivery ${earlier.deliveryId} (at ${earlier.createdAt}, now ${earlier.state}); the same push under another delivery id is not acted on again`,
       {
         details: { delivery, firstDelivery: earlier.deliveryId, trigger: earlier.id },
         hint: `To release ${version} to ${match.environment} again, run \`gantry release ${match.environment} ${version}\`.`,

@@ -9,7 +9,7 @@ import { newId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
 import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { ReleaseRecord, ReleaseTriggerRecord, Store, VersionRecord } from '../store/types.ts';
-import { sameCommit, sameRef } from './version-name.ts';
+import { SHORT_SHA_LENGTH, sameCommit, sameRef } from './version-name.ts';
 
 export const DEFAULT_TRIGGER_TTL_MS = 24 * 3600 * 1000;
 /** Deliveries are remembered (the replay guard) and finished triggers kept this long. */
@@ -69,10 +69,6 @@ export class ReleaseTriggers {
     this.#clock = deps.clock ?? systemClock;
     this.#ttl = deps.ttlMs ?? DEFAULT_TRIGGER_TTL_MS;
     this.#retention = deps.retentionMs ?? DEFAULT_DELIVERY_RETENTION_MS;
-  }
-
-  get retentionMs(): number {
-    return this.#retention;
   }
 
   /** Records a trigger (superseding older waiting ones of its environment) and tries to start it. */
@@ -190,7 +186,7 @@ export class ReleaseTriggers {
       });
       await store.releases.appendEvent(release.id, {
         type: 'trigger',
-        message: `started by the GitHub push of ${t.ref} at ${t.commit.slice(0, 12)}${t.pusher ? ` by ${t.pusher}` : ''} (delivery ${t.deliveryId})`,
+        message: `started by the GitHub push of ${t.ref} at ${t.commit.slice(0, SHORT_SHA_LENGTH)}${t.pusher ? ` by ${t.pusher}` : ''} (delivery ${t.deliveryId})`,
         data: { deliveryId: t.deliveryId, ref: t.ref, commit: t.commit, pusher: t.pusher, triggerId: t.id },
       });
       this.#deps.logger.info(
