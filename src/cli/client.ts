@@ -27,6 +27,12 @@ import type {
 } from '../api/notify-routes.ts';
 import type { EnvironmentPolicyResponse, ScanUploadResponse } from '../api/policy-routes.ts';
 import type {
+  KeyRotationResponse,
+  SecretListResponse,
+  SecretRemoveResponse,
+  SecretSetResponse,
+} from '../api/secret-routes.ts';
+import type {
   ApiErrorBody,
   CreateReleaseRequest,
   InstanceLogsResponse,
@@ -323,6 +329,28 @@ export class GantryClient {
     return this.#json('DELETE', `/tokens/${encodeURIComponent(id)}`);
   }
 
+  /** Admin. A scope's secret names and dates, never values; `environment` null: the global secrets. */
+  listSecrets(environment: string | null): Promise<SecretListResponse> {
+    return this.#json('GET', secretPath(environment));
+  }
+
+  /** Admin. Restarts the instances that use it; the value never comes back in any answer. */
+  setSecret(environment: string | null, name: string, value: string): Promise<SecretSetResponse> {
+    return this.#json('PUT', secretPath(environment, name), { json: { value } });
+  }
+
+  /** Admin. 409 SECRET_IN_USE while gantry.yaml still uses it, unless `force`. */
+  removeSecret(environment: string | null, name: string, force: boolean): Promise<SecretRemoveResponse> {
+    return this.#json('DELETE', secretPath(environment, name), {
+      query: { force: force ? 'true' : undefined },
+    });
+  }
+
+  /** Admin. Encrypts every secret again under a new master key (`newKey`, or one the server makes). */
+  rotateMasterKey(newKey?: string): Promise<KeyRotationResponse> {
+    return this.#json('POST', '/secrets/rotate-key', { json: newKey === undefined ? {} : { newKey } });
+  }
+
   /** Who the server takes this client for. */
   whoami(): Promise<SessionResponse> {
     return this.#json('GET', '/session');
@@ -390,6 +418,11 @@ export class GantryClient {
     if (!res.ok) throw await readApiError(res);
     return res;
   }
+}
+
+function secretPath(environment: string | null, name?: string): string {
+  const base = environment === null ? '/secrets' : `/environments/${encodeURIComponent(environment)}/secrets`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
 }
 
 async function readApiError(res: Response): Promise<ApiError> {

@@ -1,7 +1,6 @@
 // The part deploy, release, promote and rollback share: ship the artifact, start the release, report or follow it.
 import { type Command, Option } from 'commander';
 import type { ReleaseResponse } from '../api/types.ts';
-import type { PolicyDecision } from '../policy/types.ts';
 import type { GantryClient } from './client.ts';
 import type { CliContext } from './context.ts';
 import { EXIT_OK, UsageError } from './errors.ts';
@@ -67,8 +66,7 @@ export async function reportRelease(
   }
   if (!opts.json) {
     writeLine(ctx.io.stdout, formatStarted(release));
-    for (const line of describePolicy((res as ReleaseResponse & { policy?: PolicyDecision | null }).policy))
-      writeLine(ctx.io.stdout, line);
+    for (const line of describePolicy(res.policy)) writeLine(ctx.io.stdout, line);
     if (res.chosenBy) writeLine(ctx.io.stdout, `environment ${release.environment} chosen: ${res.chosenBy}`);
     if (!opts.wait) writeLine(ctx.io.stdout, `follow it with: gantry watch ${release.id}`);
   }

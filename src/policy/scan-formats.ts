@@ -11,9 +11,9 @@ export class ScanFormatError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function text(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;

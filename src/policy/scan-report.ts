@@ -1,7 +1,14 @@
 // A scan report as uploaded: JSON from Trivy, Grype or npm audit, told apart by its content alone
 // (no flag to get wrong), reduced to one finding per (vulnerability, package, installed version).
 import { GantryError } from '../lib/errors.ts';
-import { parseGrype, parseNpmAudit, parseTrivy, ScanFormatError } from './scan-formats.ts';
+import {
+  isObject,
+  type Json,
+  parseGrype,
+  parseNpmAudit,
+  parseTrivy,
+  ScanFormatError,
+} from './scan-formats.ts';
 import type { ScanFinding, ScanFormat, ScanReport, Severity } from './types.ts';
 
 export const SEVERITY_RANK: Record<Severity, number> = {
@@ -16,13 +23,11 @@ export const SEVERITY_RANK: Record<Severity, number> = {
 const FORMATS_HINT =
   'Upload the JSON written by `trivy image|fs --format json`, `grype … -o json` or `npm audit --json`, unchanged.';
 
-type Json = Record<string, unknown>;
-
 export function detectScanFormat(doc: unknown): ScanFormat | null {
   // Old Trivy lists one result per target even when clean: an empty list is no scanner's report,
   // and a gate must not read it as "no findings".
   if (Array.isArray(doc)) {
-    const results = doc.length > 0 && doc.every((r) => isPlainObject(r) && 'Target' in (r as Json));
+    const results = doc.length > 0 && doc.every((r) => isObject(r) && 'Target' in r);
     return results ? 'trivy' : null;
   }
   if (typeof doc !== 'object' || doc === null) return null;
@@ -30,8 +35,8 @@ export function detectScanFormat(doc: unknown): ScanFormat | null {
   if (Array.isArray(o.Results) || (o.SchemaVersion !== undefined && o.ArtifactName !== undefined))
     return 'trivy';
   // Older Grype wrote a clean scan as `"matches": null` (Go's nil slice).
-  if (Array.isArray(o.matches) || (o.matches === null && isPlainObject(o.descriptor))) return 'grype';
-  if (o.auditReportVersion !== undefined || isPlainObject(o.vulnerabilities) || isPlainObject(o.advisories)) {
+  if (Array.isArray(o.matches) || (o.matches === null && isObject(o.descriptor))) return 'grype';
+  if (o.auditReportVersion !== undefined || isObject(o.vulnerabilities) || isObject(o.advisories)) {
     return 'npm-audit';
   }
   return null;
@@ -114,15 +119,10 @@ function dedupe(findings: ScanFinding[]): ScanFinding[] {
   );
 }
 
-function isPlainObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function npmAuditError(doc: unknown): string | null {
-  if (!isPlainObject(doc)) return null;
-  const error = (doc as Json).error;
-  if (!isPlainObject(error)) return null;
-  const e = error as Json;
+  if (!isObject(doc)) return null;
+  const e = doc.error;
+  if (!isObject(e)) return null;
   const summary =
     typeof e.summary === 'string' ? e.summary : typeof e.code === 'string' ? e.code : 'unknown error';
   return summary.split('\n')[0] ?? summary;

@@ -3,6 +3,7 @@
 // proxy (never trusted from the client), X-Request-Id kept or generated.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 
 /** What to do with a request header, by lower-cased name. */
 const SKIP = 1;
@@ -57,11 +58,7 @@ export interface UpstreamRequestHead {
  * Builds the headers sent to a backend. With `upgrade`, the Connection and Upgrade fields are kept
  * (the handshake needs them) and the head is written by the caller over a raw socket.
  */
-export function buildUpstreamHeaders(
-  req: IncomingMessage,
-  proto: string,
-  upgrade: boolean,
-): UpstreamRequestHead {
+export function buildUpstreamHeaders(req: IncomingMessage, upgrade: boolean): UpstreamRequestHead {
   const raw = req.rawHeaders;
   const out: string[] = [];
   let xff: string | undefined;
@@ -95,7 +92,8 @@ export function buildUpstreamHeaders(
     'x-forwarded-for',
     xff === undefined ? client : `${xff}, ${client}`,
     'x-forwarded-proto',
-    proto,
+    // What the client spoke to this listener.
+    (req.socket as TLSSocket).encrypted === true ? 'https' : 'http',
     'x-request-id',
     requestId,
   );

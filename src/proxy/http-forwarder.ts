@@ -3,7 +3,6 @@
 // connection failures of body-less idempotent requests on another backend, and records the
 // request exactly once. The edge's limits are checked before a backend is chosen.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/log.ts';
 import type { BackendRegistry, BackendState } from './backend-registry.ts';
@@ -54,7 +53,7 @@ export function forwardRequest(
     }
   }
   if (expectsContinue) res.writeContinue();
-  const head = buildUpstreamHeaders(req, protoOf(req), false);
+  const head = buildUpstreamHeaders(req, false);
   const backend = chooseBackend(table, req);
   if (!backend) {
     const e = noBackendResponse(table.environment);
@@ -287,11 +286,6 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       'upstream request failed',
     );
   }
-}
-
-/** X-Forwarded-Proto: what the client spoke to this listener. */
-function protoOf(req: IncomingMessage): string {
-  return (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
 }
 
 function errorCode(err: Error): string {

@@ -77,11 +77,10 @@ export async function openListener(
   route: EnvironmentRoute,
   addr: ListenAddress,
   opts: ListenerOptions,
-  loaded?: TlsMaterial,
+  material: TlsMaterial | undefined,
 ): Promise<Listener> {
   const environment = route.environment;
   const tlsFiles = route.edge?.tls;
-  const material = loaded ?? loadListenerTls(route);
   const maxHeaderBytes = route.edge?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const common = {
     keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS,

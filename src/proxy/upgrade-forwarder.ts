@@ -4,7 +4,6 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import type { BackendState } from './backend-registry.ts';
 import { rateLimited } from './edge-refusals.ts';
 import { noBackendResponse, type ProxyErrorResponse, upstreamErrorResponse } from './error-responses.ts';
@@ -22,8 +21,7 @@ export function forwardUpgrade(
 ): void {
   const start = performance.now();
   const at = Date.now();
-  const proto = (req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
-  const { headers, requestId } = buildUpstreamHeaders(req, proto, true);
+  const { headers, requestId } = buildUpstreamHeaders(req, true);
   const method = req.method ?? 'GET';
   let recorded = false;
   const recordOnce = (backend: BackendState | undefined, status: number, error: string | undefined) => {

@@ -2,17 +2,11 @@
 // references in gantry.yaml). A value is never an argument (it would sit in the shell history and
 // the process list): it is typed at a prompt that does not echo, or read from stdin.
 import type { Command } from 'commander';
-import type {
-  KeyRotationResponse,
-  SecretListResponse,
-  SecretRemoveResponse,
-  SecretSetResponse,
-} from '../../api/secret-routes.ts';
+import type { SecretListResponse } from '../../api/secret-routes.ts';
 import { SECRET_NAME_PATTERN } from '../../config/secret-refs.ts';
-import { resolveClientConfig } from '../client.ts';
 import { type ClientOptions, commandGroup } from '../command-group.ts';
 import type { CliContext } from '../context.ts';
-import { ApiError, ConnectionError, describeFetchFailure, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { formatDateTime, formatTable } from '../format.ts';
 import { writeJson } from '../io.ts';
 import { addExamples } from '../options.ts';
@@ -38,7 +32,7 @@ export function registerSecrets(program: Command, ctx: CliContext): Command {
     'gantry secrets rm staging OLD_TOKEN',
     'gantry secrets rotate-key',
   ]);
-  const { run, print, sub } = commandGroup(ctx, group);
+  const { run, client, print, sub } = commandGroup(ctx, group);
 
   sub('set', 'set a secret (prompted without echo, or read from stdin); restarts the instances that use it', [
     'gantry secrets set production DATABASE_URL',
@@ -65,7 +59,7 @@ export function registerSecrets(program: Command, ctx: CliContext): Command {
             prompt: `value of ${name}${environment ? ` for ${environment}` : ' (global)'}: `,
             stderr: ctx.io.stderr,
           });
-          const body = await call<SecretSetResponse>(ctx, o, 'PUT', secretPath(environment, name), { value });
+          const body = await (await client(o)).setSecret(environment, name, value);
           if (json) return writeJson(ctx.io.stdout, body);
           const where = environment ?? 'global';
           print([`${body.created ? 'set' : 'updated'} ${name} (${where})`]);
@@ -89,7 +83,7 @@ export function registerSecrets(program: Command, ctx: CliContext): Command {
         if (o.global === (env !== undefined)) {
           throw new UsageError('give an environment or --global', 'e.g. gantry secrets list production');
         }
-        const body = await call<SecretListResponse>(ctx, o, 'GET', secretPath(env ?? null));
+        const body = await (await client(o)).listSecrets(env ?? null);
         if (json) return writeJson(ctx.io.stdout, body);
         print(renderSecrets(body));
       }),
@@ -108,8 +102,7 @@ export function registerSecrets(program: Command, ctx: CliContext): Command {
       (first: string, second: string | undefined, o: ScopeOptions & { force?: boolean }, command: Command) =>
         run(command, async (json) => {
           const { environment, name } = scopeOf(first, second, o, 'rm', command.args.length);
-          const route = `${secretPath(environment, name)}${o.force ? '?force=true' : ''}`;
-          const body = await call<SecretRemoveResponse>(ctx, o, 'DELETE', route);
+          const body = await (await client(o)).removeSecret(environment, name, o.force === true);
           if (json) return writeJson(ctx.io.stdout, body);
           print([
             `removed ${name} (${environment ?? 'global'})`,
@@ -131,13 +124,7 @@ export function registerSecrets(program: Command, ctx: CliContext): Command {
         const newKey = o.newKeyFromStdin
           ? await readSecretInput({ fromStdin: true, prompt: 'new master key: ', stderr: ctx.io.stderr })
           : undefined;
-        const body = await call<KeyRotationResponse>(
-          ctx,
-          o,
-          'POST',
-          '/secrets/rotate-key',
-          newKey === undefined ? {} : { newKey },
-        );
+        const body = await (await client(o)).rotateMasterKey(newKey);
         if (json) return writeJson(ctx.io.stdout, body);
         const r = body.rotation;
         print([
@@ -200,50 +187,4 @@ function scopeOf(
     );
   }
   return { environment: o.global ? null : first, name };
-}
-
-function secretPath(environment: string | null, name?: string): string {
-  const base = environment === null ? '/secrets' : `/environments/${encodeURIComponent(environment)}/secrets`;
-  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
-}
-
-/** One request to the API with the CLI's URL and token; errors as the other commands show them. */
-async function call<T>(
-  ctx: CliContext,
-  o: ClientOptions,
-  method: string,
-  route: string,
-  json?: unknown,
-): Promise<T> {
-  const cfg = await resolveClientConfig(ctx.io.env, ctx.io.fetch, o.dataDir);
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (cfg.token) headers.authorization = `Bearer ${cfg.token}`;
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await cfg.fetch(`${cfg.baseUrl}/api/v1${route}`, {
-      method,
-      headers,
-      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-    });
-  } catch (err) {
-    throw new ConnectionError(cfg.baseUrl, describeFetchFailure(err));
-  }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  if (!res.ok) {
-    const e = (body as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
-    if (e?.message) throw new ApiError(res.status, e.code ?? 'ERROR', e.message, e.hint);
-    throw new ApiError(
-      res.status,
-      `HTTP_${res.status}`,
-      `server answered ${res.status} ${res.statusText}`.trim(),
-    );
-  }
-  return body as T;
 }

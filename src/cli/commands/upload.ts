@@ -2,8 +2,6 @@
 // without releasing it. With the GitHub webhook, CI uploads this way and the push's trigger
 // starts the release; the server's answer says whether one did.
 import type { Command } from 'commander';
-import type { UploadArtifactResponse } from '../../api/types.ts';
-import type { ReleaseTriggerRecord } from '../../store/types.ts';
 import { type CliContext, createClient, perform } from '../context.ts';
 import { EXIT_OK, UsageError } from '../errors.ts';
 import { writeJson, writeLine } from '../io.ts';
@@ -18,9 +16,6 @@ interface UploadOptions {
   artifact?: string;
   dataDir?: string;
 }
-
-/** The upload answer, with the push triggers the upload started or refused (webhook servers). */
-type UploadAnswer = UploadArtifactResponse & { triggered?: ReleaseTriggerRecord[] };
 
 export function registerUpload(program: Command, ctx: CliContext): Command {
   const cmd = program
@@ -52,13 +47,12 @@ export function registerUpload(program: Command, ctx: CliContext): Command {
         ...(opts.ref ? { ref: opts.ref } : {}),
         ...(commit ? { commit } : {}),
       });
-      const answer = response as UploadAnswer;
       if (json) {
-        writeJson(ctx.io.stdout, answer);
+        writeJson(ctx.io.stdout, response);
         return EXIT_OK;
       }
-      writeLine(ctx.io.stdout, describeUpload(answer.version, created));
-      for (const t of answer.triggered ?? []) {
+      writeLine(ctx.io.stdout, describeUpload(response.version, created));
+      for (const t of response.triggered ?? []) {
         writeLine(ctx.io.stdout, `push trigger for ${t.environment} (${t.ref}): ${t.message}`);
       }
       return EXIT_OK;
