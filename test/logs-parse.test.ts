@@ -79,6 +79,31 @@ const cases: Array<{ name: string; line: string; want: ParsedLine }> = [
     want: { level: 'info', message: 'ready', fields: null },
   },
   {
+    name: 'Gunicorn: timestamp and pid in brackets, then [LEVEL]',
+    line: '[2026-11-22 03:00:00 +0000] [1234] [ERROR] Exception in worker process',
+    want: { level: 'error', message: 'Exception in worker process', fields: null },
+  },
+  {
+    name: "Python logging's default format: timestamp with a comma, then the level",
+    line: '2026-11-22 03:00:00,123 WARNING [app.main] stock low for item 7',
+    want: { level: 'warn', message: '[app.main] stock low for item 7', fields: null },
+  },
+  {
+    name: 'an ISO timestamp, then the level',
+    line: '2026-11-22T03:00:00.123Z INFO listening on :8080',
+    want: { level: 'info', message: 'listening on :8080', fields: null },
+  },
+  {
+    name: 'a timestamp or a bracketed field without a level word stays whole',
+    line: '[db] 2026-11-22 03:00:00 connection reset',
+    want: { level: null, message: '[db] 2026-11-22 03:00:00 connection reset', fields: null },
+  },
+  {
+    name: 'Elastic Common Schema JSON: log.level',
+    line: '{"@timestamp":"2026-11-22T03:00:00Z","log.level":"error","message":"payment failed"}',
+    want: { level: 'error', message: 'payment failed', fields: null },
+  },
+  {
     name: 'a word that only starts like a level',
     line: 'INFORMATIVE banner',
     want: { level: null, message: 'INFORMATIVE banner', fields: null },

@@ -1,6 +1,8 @@
 // Makes level, message and fields out of one output line: JSON from pino, bunyan, structlog or any
 // logger with message/msg and level/severity keys; logfmt; otherwise the plain line, whose leading
-// ERROR/WARN/INFO… word (if any) gives its level.
+// ERROR/WARN/INFO… word (if any) gives its level, also after a timestamp or bracketed fields
+// (`[2026-11-22 03:00:00 +0000] [42] [ERROR] …` from Gunicorn, `2026-11-22 03:00:00,123 ERROR …`
+// from Python's logging).
 import type { LogLevel, ParsedLine } from './types.ts';
 
 const NUMERIC_LEVELS: Array<[number, LogLevel]> = [
@@ -32,11 +34,16 @@ const LEVEL_WORDS: Record<string, LogLevel> = {
 };
 
 const MESSAGE_KEYS = ['msg', 'message', 'event'] as const;
-const LEVEL_KEYS = ['level', 'severity', 'levelname', 'lvl'] as const;
+const LEVEL_KEYS = ['level', 'severity', 'levelname', 'lvl', 'log.level'] as const;
 /** Keys that only say when or by whom: shown nowhere, since the capture time and instance are kept. */
 const META_KEYS = new Set(['time', 'timestamp', 'ts', '@timestamp', 'v', 'pid', 'hostname']);
 
-const PLAIN_LEVEL = /^\[?(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\]?[:\s]\s*/i;
+/** Up to three leading `[bracketed]` fields or timestamps, which say when or who, not how bad. */
+const PREAMBLE = String.raw`(?:\[[^\]]{1,64}\]\s+|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|\s?[+-]\d{2}:?\d{2})?\s+){0,3}`;
+const PLAIN_LEVEL = new RegExp(
+  `^${PREAMBLE}\\[?(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\\]?[:\\s]\\s*`,
+  'i',
+);
 const LOGFMT_PAIR = /([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)/g;
 const LOGFMT_START = /^[A-Za-z_][\w.-]*=/;
 
