@@ -1,35 +1,10 @@
 // The metrics engine in memory: counts by class, windows, quantiles, reservoirs, announced seconds,
 // queries by step, instance samples. Time is a clock the test moves by hand.
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../src/lib/clock.ts';
 import { type ClosedSecond, createMetricsEngine } from '../src/metrics/engine.ts';
-import type { RequestRecord } from '../src/proxy/types.ts';
+import { manualClock, req } from './helpers/metrics.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
-
-function manualClock(start: number): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: async () => {},
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
-
-function req(at: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    environment: 'production',
-    version: 'v1',
-    instance: 'production-v1-a',
-    method: 'GET',
-    status: 200,
-    latencyMs: 10,
-    at,
-    ...overrides,
-  };
-}
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failing case replays. */
 function seeded(seed: number): () => number {

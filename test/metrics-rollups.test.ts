@@ -1,39 +1,14 @@
 // Minute rollups in a real SQLite store: written when a minute closes, merged when a minute is
 // flushed at stop and continued, read back for ranges memory no longer holds, pruned by retention.
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../src/lib/clock.ts';
 import { createMetricsEngine } from '../src/metrics/engine.ts';
-import type { RequestRecord } from '../src/proxy/types.ts';
+import { manualClock, req } from './helpers/metrics.ts';
 import { useStoreFixture } from './helpers/store.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
 const MINUTE = 60_000;
 
 const { dir, open } = useStoreFixture();
-
-function manualClock(start: number): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: async () => {},
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
-
-function req(at: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    environment: 'production',
-    version: 'v1',
-    instance: 'production-v1-a',
-    method: 'GET',
-    status: 200,
-    latencyMs: 10,
-    at,
-    ...overrides,
-  };
-}
 
 const rows = (store: Awaited<ReturnType<typeof open>>, from = T0 - MINUTE, to = T0 + 100 * MINUTE) =>
   store.metrics.list({

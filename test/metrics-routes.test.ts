@@ -7,22 +7,9 @@ import type { MetricsQueryResponse } from '../src/api/types.ts';
 import { runCli } from '../src/cli/program.ts';
 import type { Clock } from '../src/lib/clock.ts';
 import { createMetricsEngine, type MetricsEngine } from '../src/metrics/engine.ts';
-import type { RequestRecord } from '../src/proxy/types.ts';
+import { req } from './helpers/metrics.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
-
-function req(at: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    environment: 'production',
-    version: 'v1',
-    instance: 'production-v1-a',
-    method: 'GET',
-    status: 200,
-    latencyMs: 10,
-    at,
-    ...overrides,
-  };
-}
 
 let app: FastifyInstance;
 let engine: MetricsEngine;
