@@ -26,7 +26,7 @@ import { formatDuration } from './units.ts';
 export const runSchema = mapping({
   command: text('a shell command').optional().meta({
     description:
-      "Process runtime: the command line run by /bin/sh -c in the version's artifact directory (like a Procfile line), so $PORT expands.",
+      "Process runtime: the command line run by /bin/sh -c in the instance's private copy of the version's artifact directory (like a Procfile line), so $PORT expands.",
   }),
   image: text('an image reference')
     .optional()
