@@ -2,8 +2,8 @@
 // limits. A limit is only judged over enough requests; below that the check is inconclusive, never a pass.
 import type { CanaryAnalysis } from '../config/types.ts';
 import type { WindowStats } from '../metrics/types.ts';
-import { formatMs, formatPercent, plural } from './format.ts';
 import { classCount, classRate, type ErrorClass } from './error-classes.ts';
+import { formatMs, formatPercent, plural } from './format.ts';
 import { p99Of } from './side-summary.ts';
 import { wilsonLowerBound } from './stats.ts';
 import type { CheckResult } from './types.ts';
