@@ -20,7 +20,7 @@ describe('visibleRange', () => {
     ['no data: the whole range', { firstData: null }, now - HOUR],
     ['data for the whole hour: the whole range', { firstData: now - HOUR }, now - HOUR],
     ['a server 20 min old starts where its data does', { firstData: now - 20 * MIN }, now - 20 * MIN],
-    ['a server 1 min old still shows 5 min', { firstData: now - MIN }, now - MIN_VISIBLE_SPAN_MS],
+    ['a server 20 s old still shows 1 min', { firstData: now - 20_000 }, now - MIN_VISIBLE_SPAN_MS],
     [
       'a release before the first data point is kept in view',
       { firstData: now - 10 * MIN, releases: [now - 12 * MIN] },
@@ -32,9 +32,9 @@ describe('visibleRange', () => {
       now - 10 * MIN,
     ],
     [
-      'at least 10 steps of a coarse step (7 d at 15 min)',
+      'at least 12 steps of a coarse step (7 d at 15 min)',
       { from: now - 7 * 24 * HOUR, firstData: now - MIN, stepMs: 15 * MIN },
-      now - 150 * MIN,
+      now - 180 * MIN,
     ],
   ] as const)('%s', (_name, over, from) => {
     expect(visibleRange({ ...base, ...over })).toEqual({ from, to: now });

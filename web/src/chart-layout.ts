@@ -3,9 +3,9 @@
 // series is called.
 
 /** A chart never shows less than this much time, so a few points do not fill its whole width… */
-export const MIN_VISIBLE_SPAN_MS = 5 * 60_000;
-/** …nor fewer than this many steps of its series. */
-export const MIN_VISIBLE_STEPS = 10;
+export const MIN_VISIBLE_SPAN_MS = 60_000;
+/** …nor fewer than this many steps of its series (1 min at the 1 h range's 5 s, 3 h on 7 d). */
+export const MIN_VISIBLE_STEPS = 12;
 /** Rows of release labels at the top of a chart; a label that fits in none is left out. */
 export const MARKER_LABEL_ROWS = 3;
 /** Horizontal room between two labels of one row, in CSS pixels. */
@@ -69,7 +69,10 @@ export function labelRows(labels: readonly MarkerLabel[], rows = MARKER_LABEL_RO
 }
 
 /** Requests the proxy answered itself (refused, or no instance to send them to) carry no version. */
-export const NO_VERSION_LABEL = 'answered by Gantry';
+export const NO_VERSION_LABEL = 'proxy';
+/** What NO_VERSION_LABEL means, for a tooltip. */
+export const NO_VERSION_TITLE =
+  'requests the proxy answered itself: refused (429, 413) or with no ready instance to send them to (503)';
 
 /** What a series of `version` is called in legends and tables. */
 export function versionLabel(version: string): string {

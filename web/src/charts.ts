@@ -130,14 +130,18 @@ function releaseMarkers(releases: ReleaseRecord[], el: HTMLElement): uPlot.Plugi
           const px = devicePixelRatio;
           ctx.save();
           ctx.font = `${10 * px}px system-ui, sans-serif`;
+          // A label goes right of its line, or left of it where it would run past the plot.
           const shown = sorted
-            .map((r) => ({ r, x: u.valToPos(Date.parse(r.createdAt) / 1000, 'x', true) }))
+            .map((r) => {
+              const x = u.valToPos(Date.parse(r.createdAt) / 1000, 'x', true);
+              const w = ctx.measureText(r.version).width;
+              const labelX = x + 3 * px + w <= left + width ? x + 3 * px : x - 3 * px - w;
+              return { r, x, labelX, w };
+            })
             .filter(({ x }) => x >= left && x <= left + width);
-          const rows = labelRows(
-            shown.map(({ r, x }) => ({ x: (x + 3 * px) / px, width: ctx.measureText(r.version).width / px })),
-          );
+          const rows = labelRows(shown.map(({ labelX, w }) => ({ x: labelX / px, width: w / px })));
           const drawn: Array<{ version: string; x: number; width: number; row: number }> = [];
-          shown.forEach(({ r, x }, i) => {
+          shown.forEach(({ r, x, labelX, w }, i) => {
             ctx.strokeStyle = markerColor(r.state);
             ctx.fillStyle = ctx.strokeStyle;
             ctx.setLineDash([4 * px, 3 * px]);
@@ -148,9 +152,8 @@ function releaseMarkers(releases: ReleaseRecord[], el: HTMLElement): uPlot.Plugi
             ctx.stroke();
             const row = rows[i];
             if (row === null || row === undefined) return;
-            ctx.fillText(r.version, x + 3 * px, top + (10 + 12 * row) * px);
-            const w = ctx.measureText(r.version).width / px;
-            drawn.push({ version: r.version, x: (x + 3 * px) / px, width: w, row });
+            ctx.fillText(r.version, labelX, top + (10 + 12 * row) * px);
+            drawn.push({ version: r.version, x: labelX / px, width: w / px, row });
           });
           el.dataset.markerLabels = JSON.stringify(drawn);
           el.dataset.markers = String(shown.length);

@@ -2,7 +2,7 @@
 // and live request rate, 5xx and 4xx rates and latency percentiles per version, refreshed every 3 s.
 import type { EnvironmentView, InstanceView, StatusBody } from '../../../src/api/types.ts';
 import { getJson } from '../api.ts';
-import { versionLabel } from '../chart-layout.ts';
+import { NO_VERSION_TITLE, versionLabel } from '../chart-layout.ts';
 import { badge, errorBox, fill, h, link } from '../dom.ts';
 import { fmtAgo, fmtMs, fmtPercent, fmtRate, toneOf } from '../format.ts';
 import { type HttpMetric, lastValue, queryMetric, type Series } from '../metrics.ts';
@@ -136,10 +136,15 @@ function metricsTable(env: EnvironmentView, metrics: EnvMetrics): HTMLElement {
               h(
                 'tr',
                 { 'data-version': v },
-                h('td', null, versionLabel(v), h('span', { class: 'muted small' }, roleOf(env, v))),
+                h(
+                  'td',
+                  v === '' ? { title: NO_VERSION_TITLE } : null,
+                  versionLabel(v),
+                  h('span', { class: 'muted small' }, roleOf(env, v)),
+                ),
                 cell('http_requests', v, fmtRate, ''),
                 cell('http_5xx_rate', v, fmtPercent, 'bad'),
-                cell('http_4xx_rate', v, fmtPercent, 'warn'),
+                cell('http_4xx_rate', v, fmtPercent),
                 cell('http_latency_p50', v, fmtMs),
                 cell('http_latency_p95', v, fmtMs),
                 cell('http_latency_p99', v, fmtMs, 'warn'),
