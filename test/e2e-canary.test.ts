@@ -81,7 +81,8 @@ describe('canary releases', () => {
     const done = await api.waitRelease(rel.id, 60_000);
     await sleep(300);
     const samples = await load.stop();
-    expect(done.release.state).toBe('succeeded');
+    // Say why when it did not succeed (on a loaded machine the p99 limit may fail the canary).
+    expect(`${done.release.state}: ${done.release.message}`).toMatch(/^succeeded/);
     const steps = done.events
       .filter((e) => e.type === 'canary.step')
       .map((e) => (e.data as { weight: number }).weight);
