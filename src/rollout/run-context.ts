@@ -154,8 +154,8 @@ export class RunContext {
     // Stopping takes up to run.stop_timeout more (SIGTERM, then SIGKILL): said apart from the
     // startup timeout, when it starts and in the outcome, so the wait is not a mystery.
     const grace = config().config.run.stop_timeout;
-    const stopping = Date.now();
-    if (!this.control.abortRequested) {
+    const stopping = this.deps.clock.now();
+    if (!this.control.abortRequested && !this.signal.aborted) {
       await this.event(
         'instances.not_ready',
         `${outcome.reason}; stopping ${ids.length} instance(s), up to ${formatElapsed(grace)} (run.stop_timeout)`,
@@ -163,7 +163,7 @@ export class RunContext {
       );
     }
     await fleet.stop(ids, { drain: false });
-    const took = formatElapsed(Date.now() - stopping);
+    const took = formatElapsed(this.deps.clock.now() - stopping);
     return {
       ok: false,
       reason: `${outcome.reason}; stopped in ${took} (run.stop_timeout ${formatElapsed(grace)})`,
