@@ -20,6 +20,8 @@ function mulberry32(seed: number): () => number {
 
 interface Traffic {
   errorRate: number;
+  /** Share of requests answered 4xx (a 404 for a missing page, or for lost data). */
+  notFoundRate?: number;
   /** Median latency in ms; latencies are log-normal, rounded to whole ms (so there are ties). */
   medianMs: number;
   sigma?: number;
@@ -29,8 +31,11 @@ interface Traffic {
 function simulate(random: () => number, version: string, requests: number, traffic: Traffic): WindowStats {
   const latencies: number[] = [];
   let errors = 0;
+  let notFound = 0;
   for (let i = 0; i < requests; i++) {
     if (random() < traffic.errorRate) errors++;
+    // Drawn only when asked for, so the other cases see the same numbers as before.
+    else if (traffic.notFoundRate && random() < traffic.notFoundRate / (1 - traffic.errorRate)) notFound++;
     const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     latencies.push(
       Math.round(traffic.medianMs * Math.exp((traffic.sigma ?? 0.5) * normal) + (traffic.addMs ?? 0)),
@@ -42,7 +47,7 @@ function simulate(random: () => number, version: string, requests: number, traff
     from: 0,
     to: 10_000,
     requests,
-    byClass: { '2xx': requests - errors, '3xx': 0, '4xx': 0, '5xx': errors },
+    byClass: { '2xx': requests - errors - notFound, '3xx': 0, '4xx': notFound, '5xx': errors },
     errorRate: requests > 0 ? errors / requests : 0,
     p50: quantile(latencies, 0.5),
     p95: quantile(latencies, 0.95),
@@ -94,6 +99,37 @@ describe('analysis on simulated traffic', () => {
       if (run(random, 50 + Math.floor(random() * 350), rare, rare, CONFIG).phase === 'fail') failed++;
     }
     expect(failed).toBeLessThanOrEqual(10);
+  });
+
+  it('the 4xx comparison fails at most 1 % of 1,000 windows where both sides answer 10 % of requests 404', () => {
+    const random = mulberry32(404);
+    const missing = { ...HEALTHY, notFoundRate: 0.1 };
+    let failed = 0;
+    let by4xx = 0;
+    for (let i = 0; i < 1000; i++) {
+      const v = run(random, 50 + Math.floor(random() * 350), missing, missing, CONFIG);
+      if (v.phase === 'fail') failed++;
+      if (v.checks.some((c) => c.name === 'baseline_4xx' && c.phase === 'fail')) by4xx++;
+    }
+    // Measured: 9 by the 4xx test, 20 in all (5xx, 4xx and latency tests each near their 1 %).
+    // A step fails only when its cumulative comparison fails twice running.
+    expect(by4xx).toBeLessThanOrEqual(10);
+    expect(failed).toBeLessThanOrEqual(25);
+  });
+
+  it('fails every window of a canary that lost its data (40 % 404 against 0 %), by the 4xx comparison', () => {
+    const random = mulberry32(4040);
+    for (let i = 0; i < 100; i++) {
+      const v = run(
+        random,
+        50 + Math.floor(random() * 350),
+        { ...HEALTHY, notFoundRate: 0.4 },
+        HEALTHY,
+        CONFIG,
+      );
+      expect(v.phase).toBe('fail');
+      expect(v.checks.find((c) => c.name === 'baseline_4xx')?.phase).toBe('fail');
+    }
   });
 
   it('fails a canary that is 300 ms slower, by the latency comparison', () => {

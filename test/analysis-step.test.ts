@@ -1,18 +1,27 @@
 // Named table cases for the fast path (conclusiveFailure) and for how a step ends (stepDecision).
 import { describe, expect, it } from 'vitest';
-import { conclusiveFailure, stepDecision } from '../src/analysis/index.ts';
+import {
+  ABSOLUTE_CHECKS,
+  conclusiveFailure,
+  judgeInterval,
+  type Phase,
+  stepDecision,
+  type Verdict,
+  worstCheck,
+} from '../src/analysis/index.ts';
 import type { CanaryAnalysis } from '../src/config/types.ts';
 import type { WindowStats } from '../src/metrics/types.ts';
 
-function side(spec: { requests: number; errors: number }): WindowStats {
+function side(spec: { requests: number; errors: number; refused?: number }): WindowStats {
   const { requests, errors } = spec;
+  const refused = spec.refused ?? 0;
   return {
     environment: 'production',
     version: 'v2',
     from: 0,
     to: 1000,
     requests,
-    byClass: { '2xx': requests - errors, '3xx': 0, '4xx': 0, '5xx': errors },
+    byClass: { '2xx': requests - errors - refused, '3xx': 0, '4xx': refused, '5xx': errors },
     errorRate: requests > 0 ? errors / requests : 0,
     p50: null,
     p95: null,
@@ -44,6 +53,81 @@ describe('conclusiveFailure', () => {
       expect(r.message).toMatch(/with 99% confidence/);
       expect(r.data.lower_bound).toBeGreaterThan(r.data.limit as number);
     }
+  });
+});
+
+describe('conclusiveFailure on 4xx', () => {
+  it.each([
+    ['all 404 at 10 requests, 5% max_4xx_rate', 10, 10, 0.05, true],
+    ['40% 404 of 100 requests, 5% max_4xx_rate', 100, 40, 0.05, true],
+    ['3% 404 of 300 requests, 5% max_4xx_rate', 300, 9, 0.05, false],
+    ['all 404 without max_4xx_rate: no hard limit for 4xx', 100, 100, undefined, false],
+  ])('%s', (_name, requests, refused, limit, fails) => {
+    const cfg = config(limit === undefined ? {} : { max_4xx_rate: limit });
+    const r = conclusiveFailure(side({ requests, errors: 0, refused }), cfg);
+    expect(r !== null).toBe(fails);
+    if (r) {
+      expect(r.name).toBe('conclusive_4xx_rate');
+      expect(r.message).toMatch(
+        /^canary 4xx rate \d+(\.\d+)?% \(\d+ of \d+ requests\) is over limit 5% with 99% confidence/,
+      );
+    }
+  });
+});
+
+describe('judgeInterval', () => {
+  const check = (name: string, phase: Phase) => ({ name, phase, message: `${name} ${phase}`, data: {} });
+  const verdict = (...checks: ReturnType<typeof check>[]): Verdict => {
+    const worst = worstCheck(checks);
+    const sideOf = {
+      version: 'v',
+      requests: 100,
+      errors: 0,
+      errorRate: 0,
+      clientErrors: 0,
+      clientErrorRate: 0,
+      p50: null,
+      p99: null,
+    };
+    return { phase: worst.phase, summary: worst.message, checks, canary: sideOf, baseline: sideOf };
+  };
+  const ok = verdict(check('min_requests', 'pass'));
+  it.each([
+    [
+      'a failing 4xx limit over the interval fails at once',
+      verdict(check('max_4xx_rate', 'fail')),
+      ok,
+      0,
+      'interval',
+      0,
+    ],
+    [
+      'a failing 5xx limit over the step fails at once',
+      ok,
+      verdict(check('max_error_rate', 'fail')),
+      0,
+      'cumulative',
+      1,
+    ],
+    ['a first failing 4xx comparison holds the step', ok, verdict(check('baseline_4xx', 'fail')), 0, null, 1],
+    [
+      'a second failing 4xx comparison in a row fails the step',
+      ok,
+      verdict(check('baseline_4xx', 'fail')),
+      1,
+      'cumulative',
+      2,
+    ],
+    ['a passing interval resets the count', ok, ok, 1, null, 0],
+  ] as const)('%s', (_name, interval, cumulative, before, failing, after) => {
+    const j = judgeInterval({ interval, cumulative, baselineFails: before });
+    expect(j.failing).toBe(failing === 'interval' ? interval : failing === 'cumulative' ? cumulative : null);
+    expect(j.baselineFails).toBe(after);
+    expect(j.verdict.phase).toBe(failing ? 'fail' : cumulative.phase === 'fail' ? 'inconclusive' : 'pass');
+  });
+
+  it('counts the 4xx limit among the absolute checks', () => {
+    expect([...ABSOLUTE_CHECKS].sort()).toEqual(['max_4xx_rate', 'max_error_rate', 'max_p99_latency']);
   });
 });
 

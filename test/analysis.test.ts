@@ -9,6 +9,8 @@ interface SideSpec {
   version?: string;
   requests: number;
   errors?: number;
+  /** 4xx answers. */
+  refused?: number;
   latencies?: number[];
   p50?: number | null;
   p99?: number | null;
@@ -16,6 +18,7 @@ interface SideSpec {
 
 function side(spec: SideSpec): WindowStats {
   const errors = spec.errors ?? 0;
+  const refused = spec.refused ?? 0;
   const latencies =
     spec.latencies ?? Array.from({ length: Math.min(spec.requests, 500) }, (_, i) => 40 + (i % 21));
   return {
@@ -24,7 +27,7 @@ function side(spec: SideSpec): WindowStats {
     from: 0,
     to: 10_000,
     requests: spec.requests,
-    byClass: { '2xx': spec.requests - errors, '3xx': 0, '4xx': 0, '5xx': errors },
+    byClass: { '2xx': spec.requests - errors - refused, '3xx': 0, '4xx': refused, '5xx': errors },
     errorRate: spec.requests > 0 ? errors / spec.requests : 0,
     p50: spec.p50 !== undefined ? spec.p50 : quantile(latencies, 0.5),
     p95: quantile(latencies, 0.95),
@@ -164,6 +167,53 @@ const cases: Case[] = [
     summary: /^canary 5xx rate 3% vs baseline 0%: clearly worse \(z=\d+\.\d+, p<0\.0001, n=400\/3600\)$/,
   },
   {
+    name: 'a canary that lost its data (40% 404, stable 0%) fails against the baseline',
+    canary: { requests: 400, refused: 160 },
+    baseline: { requests: 3600 },
+    config: { max_error_rate: 0.01, compare: 'baseline' },
+    phase: 'fail',
+    checks: {
+      max_error_rate: 'pass',
+      baseline_errors: 'pass',
+      baseline_4xx: 'fail',
+      baseline_latency: 'pass',
+    },
+    absent: ['max_4xx_rate'],
+    summary: /^canary 4xx rate 40% vs baseline 0%: clearly worse \(z=\d+\.\d+, p<0\.0001, n=400\/3600\)$/,
+  },
+  {
+    name: 'as many 4xx as the baseline passes (clients asking for missing pages)',
+    canary: { requests: 400, refused: 40 },
+    baseline: { requests: 3600, refused: 360 },
+    config: { compare: 'baseline' },
+    phase: 'pass',
+    checks: { baseline_errors: 'pass', baseline_4xx: 'pass' },
+  },
+  {
+    name: 'a significant but tiny 4xx increase passes (same margins as 5xx: below 1 pp)',
+    canary: { requests: 20_000, refused: 300 },
+    baseline: { requests: 180_000, refused: 1800 },
+    config: { compare: 'baseline' },
+    phase: 'pass',
+    checks: { baseline_4xx: 'pass' },
+  },
+  {
+    name: '4xx rate over max_4xx_rate fails without a baseline',
+    canary: { requests: 312, refused: 31 },
+    config: { max_4xx_rate: 0.05 },
+    phase: 'fail',
+    checks: { min_requests: 'pass', max_4xx_rate: 'fail' },
+    absent: ['max_error_rate'],
+    summary: /^canary 4xx rate 9\.94% > limit 5% \(n=312, 95% lower bound \d+\.\d+%\)$/,
+  },
+  {
+    name: '4xx rate under max_4xx_rate passes; 4xx never count as 5xx',
+    canary: { requests: 312, refused: 9 },
+    config: { max_4xx_rate: 0.05, max_error_rate: 0.01 },
+    phase: 'pass',
+    checks: { max_4xx_rate: 'pass', max_error_rate: 'pass' },
+  },
+  {
     name: 'a significant but tiny error increase passes (below 1 pp)',
     canary: { requests: 20_000, errors: 300 },
     baseline: { requests: 180_000, errors: 1800 },
@@ -269,11 +319,20 @@ describe('analyze', () => {
 
   it('summarizes both sides', () => {
     const v = analyze({
-      canary: side({ requests: 100, errors: 3, p50: 42, p99: 90 }),
+      canary: side({ requests: 100, errors: 3, refused: 5, p50: 42, p99: 90 }),
       baseline: stable({ requests: 900, errors: 0, p50: 40, p99: 88 }),
       config: config({ compare: 'baseline' }),
     });
-    expect(v.canary).toEqual({ version: 'v2', requests: 100, errors: 3, errorRate: 0.03, p50: 42, p99: 90 });
-    expect(v.baseline).toMatchObject({ version: 'v1', requests: 900, errors: 0 });
+    expect(v.canary).toEqual({
+      version: 'v2',
+      requests: 100,
+      errors: 3,
+      errorRate: 0.03,
+      clientErrors: 5,
+      clientErrorRate: 0.05,
+      p50: 42,
+      p99: 90,
+    });
+    expect(v.baseline).toMatchObject({ version: 'v1', requests: 900, errors: 0, clientErrors: 0 });
   });
 });

@@ -13,7 +13,7 @@ import type {
   StatusBody,
   VerdictEventData,
 } from '../src/api/types.ts';
-import { formatPercent, formatSpan } from '../src/cli/canary-format.ts';
+import { formatPercent, formatSides, formatSpan } from '../src/cli/canary-format.ts';
 import { CanaryStatus } from '../src/cli/canary-status.ts';
 import { runCli } from '../src/cli/program.ts';
 
@@ -531,5 +531,24 @@ describe('canary formatting', () => {
     [1, '100 %'],
   ])('formatPercent(%d) is %s', (rate, text) => {
     expect(formatPercent(rate)).toBe(text);
+  });
+
+  it('shows the 4xx rates beside the 5xx ones when either side has 4xx', () => {
+    const side = (version: string, requests: number, clientErrorRate: number) => ({
+      version,
+      requests,
+      errors: 0,
+      errorRate: 0,
+      clientErrors: Math.round(requests * clientErrorRate),
+      clientErrorRate,
+      p50: 1,
+      p99: 2,
+    });
+    expect(formatSides({ canary: side('v2', 35, 0.4), baseline: side('v1', 460, 0) })).toBe(
+      'canary 35 req 0 % 5xx 40 % 4xx p99 2 ms | stable 460 req 0 % 5xx 0 % 4xx p99 2 ms',
+    );
+    expect(formatSides({ canary: side('v2', 35, 0), baseline: side('v1', 460, 0) })).toBe(
+      'canary 35 req 0 % 5xx p99 2 ms | stable 460 req 0 % 5xx p99 2 ms',
+    );
   });
 });

@@ -1,6 +1,6 @@
 // The release path end to end: a real server, the real hello service as child processes, real
 // HTTP load through the proxy.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
@@ -44,6 +44,15 @@ describe('rolling releases', () => {
       const up = await api.upload(v, await helloBuild(tmp.dir, v, knobs));
       expect(up.status).toBe(201);
     }
+    // A build whose start fails the way a service with a missing storage directory does: Node's
+    // uncaught ENOTDIR, whose first line is a dozen lines above the end of its output.
+    const enotdir = `${tmp.dir}/builds/v3-enotdir`;
+    await mkdir(enotdir, { recursive: true });
+    await writeFile(
+      `${enotdir}/server.js`,
+      "require('node:fs').readFileSync(__filename + '/storage/config.yaml');\n",
+    );
+    expect((await api.upload('v3-enotdir', enotdir)).status).toBe(201);
   });
 
   afterAll(async () => {
@@ -105,6 +114,23 @@ describe('rolling releases', () => {
     expect(staging?.instances.map((i) => i.version)).toEqual(['v2']);
   });
 
+  it("a version that crashes at start is quoted by its error's first line, not only its stack's tail", async () => {
+    const done = await api.waitRelease((await api.deploy('staging', 'v3-enotdir')).id);
+    expect(done.release.state).toBe('failed');
+    expect(done.release.message).toMatch(
+      /last output: Error: ENOTDIR: not a directory, open '[^']*server\.js\/storage\/config\.yaml' \| … \| .*Node\.js v\d+/,
+    );
+    const exited = (
+      await api.call<{ events: Array<{ type: string; data: { lastOutput?: string[] } }> }>(
+        'GET',
+        '/api/v1/events?environment=staging&limit=50',
+      )
+    ).body.events.find(
+      (e) => e.type === 'instance.exited' && e.data.lastOutput?.some((l) => /ENOTDIR/.test(l)),
+    );
+    expect(exited?.data.lastOutput?.[0]).toMatch(/^Error: ENOTDIR/);
+  });
+
   it('a version that never gets ready fails after startup_timeout with the probe result', async () => {
     const load = startLoad(ports.staging, 4);
     const done = await api.waitRelease((await api.deploy('staging', 'v3-unready')).id);
@@ -112,6 +138,18 @@ describe('rolling releases', () => {
     expect(done.release.state).toBe('failed');
     expect(done.release.message).toMatch(/not ready after 6 s/);
     expect(done.release.message).toMatch(/last probe: .*503/);
+    // The stop after the startup timeout is said apart from it, when it starts and in the outcome.
+    expect(done.release.message).toMatch(
+      /; stopped in \S+ \(run\.stop_timeout 3s\); staging keeps serving v2$/,
+    );
+    const verifying = done.events.find((e) => e.state === 'verifying');
+    const notReady = done.events.find((e) => e.type === 'instances.not_ready');
+    expect(notReady?.message).toMatch(
+      /not ready after 6 s.*; stopping 1 instance\(s\), up to 3s \(run\.stop_timeout\)$/,
+    );
+    const waited = Date.parse(notReady?.at ?? '') - Date.parse(verifying?.at ?? '');
+    expect(waited).toBeGreaterThanOrEqual(6000);
+    expect(waited).toBeLessThan(8000);
     expect(result.failures).toEqual([]);
     expect([...result.byVersion.keys()]).toEqual(['v2']);
   });

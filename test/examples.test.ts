@@ -155,6 +155,19 @@ describe('examples/hello', () => {
       },
     },
     {
+      name: 'not_found_rate',
+      env: 'HELLO_NOT_FOUND_RATE',
+      value: '40%',
+      verify: async (env, file) => {
+        const { base } = await startHello(env, file);
+        const statuses: number[] = [];
+        for (let i = 0; i < 10; i++) statuses.push((await get(base, i % 2 ? '/' : '/api/items')).status);
+        expect(statuses.filter((s) => s === 404)).toHaveLength(4);
+        expect(statuses.filter((s) => s === 200)).toHaveLength(6);
+        expect((await get(base, '/health')).status).toBe(200);
+      },
+    },
+    {
       name: 'latency_ms',
       env: 'HELLO_LATENCY_MS',
       value: 300,

@@ -153,3 +153,63 @@ describe('log patterns as metrics', () => {
     await logs.stop();
   });
 });
+
+describe('the output of a crash', () => {
+  const CRASHER = `
+const { readFileSync } = require('node:fs');
+console.log('plain stdout line');
+console.error('INFO loading storage');
+console.error('stderr note before the crash');
+if (process.argv[2] === 'crash') readFileSync(__filename + '/storage/config.yaml');
+setTimeout(() => process.exit(0), 50);
+`;
+
+  async function runOnce(dir: string, arg: 'crash' | 'clean') {
+    const store = await fixture.open(`${dir}/gantry.db`);
+    const cfg = config(dir);
+    const logs = createLogService({ config: () => cfg, store, redact: () => [] });
+    await logs.start();
+    const driver = createProcessDriver({ dataDir: `${dir}/data` });
+    drivers.push(driver);
+    captureRuntimeLogs(driver, logs);
+    const id = `production-${arg}-0001`;
+    await writeFile(`${dir}/crasher.cjs`, CRASHER);
+    await driver.start(
+      makeSpec(dir, { id, environment: 'production', version: arg, command: `node crasher.cjs ${arg}` }),
+    );
+    return { logs, id };
+  }
+
+  it("gives error to a crashed process's unlevelled stderr, so --level error finds the cause", async () => {
+    const { logs, id } = await runOnce(fixture.dir(), 'crash');
+    const errors = await waitFor('the crash output as errors', async () => {
+      await logs.flush();
+      const found = await logs.search({ instance: id, level: 'error', limit: 50 });
+      // The stack's lines have no level of their own: only the crash rule makes them errors.
+      return found.some((l) => /^\s+at /.test(l.raw)) ? found : undefined;
+    });
+    const raws = errors.map((l) => l.raw);
+    expect(raws.some((r) => /^Error: ENOTDIR: not a directory/.test(r))).toBe(true);
+    expect(raws.some((r) => /^\s+at /.test(r))).toBe(true);
+    expect(raws).toContain('stderr note before the crash');
+    expect(errors.every((l) => l.stream === 'stderr')).toBe(true);
+    const all = await logs.search({ instance: id, limit: 200 });
+    // A line with a level of its own keeps it; stdout is not judged.
+    expect(all.find((l) => l.raw === 'INFO loading storage')?.level).toBe('info');
+    expect(all.find((l) => l.raw === 'plain stdout line')?.level).toBeNull();
+  });
+
+  it('leaves the stderr of a process that exits 0 without a level', async () => {
+    const { logs, id } = await runOnce(fixture.dir(), 'clean');
+    const line = await waitFor('the stderr note', async () => {
+      await logs.flush();
+      return (await logs.search({ instance: id, limit: 50 })).find(
+        (l) => l.raw === 'stderr note before the crash',
+      );
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    await logs.flush();
+    const again = await logs.search({ instance: id, limit: 50 });
+    expect(again.find((l) => l.id === line.id)?.level).toBeNull();
+  });
+});

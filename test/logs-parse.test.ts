@@ -29,6 +29,26 @@ const cases: Array<{ name: string; line: string; want: ParsedLine }> = [
     want: { level: 'fatal', message: 'down', fields: null },
   },
   {
+    name: "pino's custom http level (25, Verdaccio's access log) is info, not debug",
+    line: '{"level":25,"time":1714565000000,"pid":1,"hostname":"h","req":{"method":"GET"},"msg":"@{request.method} @{request.url}"}',
+    want: { level: 'info', message: '@{request.method} @{request.url}', fields: { req: { method: 'GET' } } },
+  },
+  {
+    name: 'a custom level between warn and error counts as error',
+    line: '{"level":45,"msg":"almost"}',
+    want: { level: 'error', message: 'almost', fields: null },
+  },
+  {
+    name: 'a number below pino levels is no level',
+    line: '{"level":3,"msg":"syslog-ish"}',
+    want: { level: null, message: 'syslog-ish', fields: null },
+  },
+  {
+    name: 'winston words: http is info, verbose debug, silly trace',
+    line: '{"level":"http","message":"GET /"}',
+    want: { level: 'info', message: 'GET /', fields: null },
+  },
+  {
     name: 'bunyan',
     line: '{"name":"shop","hostname":"h","pid":1,"level":40,"msg":"slow query","time":"2026-05-01T12:00:00.000Z","v":0}',
     want: { level: 'warn', message: 'slow query', fields: { name: 'shop' } },

@@ -131,6 +131,28 @@ describe('search', () => {
 });
 
 describe('retention', () => {
+  it("a crash levels only its instance's unlevelled stderr from the last 10 s, the newest 200 at most", async () => {
+    const { logs } = await setup();
+    const crashAt = T0 + 60_000;
+    const other = { instance: 'production-v1-bb' };
+    const err = { stream: 'stderr' as const };
+    logs.ingest(line(crashAt - 30_000, 'old stderr note', err));
+    for (let i = 0; i < 205; i++) logs.ingest(line(crashAt - 5000 + i, `frame ${i}`, err));
+    logs.ingest(line(crashAt - 100, 'WARN disk almost full', err));
+    logs.ingest(line(crashAt - 100, 'plain stdout'));
+    logs.ingest(line(crashAt - 100, 'neighbour stderr', { ...err, ...other }));
+    expect(await logs.crashed({ instance: 'production-v1-aa', at: crashAt })).toBe(200);
+    const all = await logs.search({ limit: 500 });
+    const levelOf = (raw: string) => all.find((l) => l.raw === raw)?.level;
+    expect(levelOf('frame 204')).toBe('error');
+    expect(levelOf('frame 5')).toBe('error');
+    expect(levelOf('frame 4')).toBeNull();
+    expect(levelOf('old stderr note')).toBeNull();
+    expect(levelOf('WARN disk almost full')).toBe('warn');
+    expect(levelOf('plain stdout')).toBeNull();
+    expect(levelOf('neighbour stderr')).toBeNull();
+  });
+
   it('drops lines older than the age, oldest first', async () => {
     let now = T0;
     const { logs } = await setup({ logs: 'logs: { retention: { age: 1h } }', now: () => now });

@@ -2,6 +2,7 @@
 // running the hello example under load: live overview numbers, charts with data, a canary release
 // followed live over SSE, log search; a screenshot of every page goes to test-artifacts/.
 import { mkdir } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,33 @@ const ALARMS = `alarms:
       evaluation_periods: 3, datapoints_to_alarm: 2, severity: P3 }`;
 
 const UI_TIMEOUT = 30_000;
+
+interface MarkerLabelBox {
+  version: string;
+  x: number;
+  width: number;
+  row: number;
+}
+
+/** Sends headers that announce a 20 MB body: the proxy answers 413 itself, before reading it. */
+function declareHugeBody(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/items',
+      headers: { 'content-length': String(20 * 1024 * 1024), 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
 
 describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -122,6 +150,11 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
       .locator('[data-env="staging"] .metric-http_requests svg path')
       .first()
       .waitFor({ state: 'attached' });
+    // 4xx beside 5xx: hello answers 200 to the load, so 0 %.
+    const clientErrors = page.locator(
+      '[data-env="staging"] tr[data-version="v1"] .metric-http_4xx_rate .value',
+    );
+    await clientErrors.filter({ hasText: '0%' }).waitFor();
     await shot('overview');
   });
 
@@ -133,6 +166,9 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     });
     expect(hour.canvas).toBe(true);
     expect(hour.xs).toBeLessThanOrEqual(1000);
+    // The server is minutes old: the 1 h chart starts where its data does, not an hour ago.
+    const shownFrom = Number(await page.locator('[data-chart="requests"]').getAttribute('data-from'));
+    expect(Date.now() - shownFrom).toBeLessThan(20 * 60_000);
     await waitFor('latency chart data', async () => (await chartData(page, 'latency')).values > 0);
     await shot('environment-1h');
 
@@ -161,7 +197,7 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     expect(await page.locator('tr[data-type="canary.step"]').count()).toBe(2);
     expect(await page.locator('tr[data-type="canary.step"]').first().textContent()).toContain('weight 50%');
     expect(await page.locator('tr[data-type="verdict"]').first().textContent()).toMatch(
-      /req, .*5xx, p50 .* p99/,
+      /req, .*5xx, .*4xx, p50 .* p99/,
     );
     expect(await page.locator('button[data-action]').count()).toBe(0);
     await shot('release-done');
@@ -214,6 +250,43 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     await shot('release-rolled-back');
     expect(await page.locator('button[data-action]').count()).toBe(0);
     expect((await api.status()).environments.find((e) => e.name === 'staging')?.currentVersion).toBe('v3');
+  }, 90_000);
+
+  it('environment charts after five releases in minutes: labels apart, every series named', async () => {
+    // Requests the proxy answers itself (413 before reading a body it will not take) carry no version.
+    for (let i = 0; i < 3; i++) expect(await declareHugeBody(ports.staging)).toBe(413);
+    for (const range of ['1h', '7d'] as const) {
+      await page.goto(`${dashboard.url}/environments/staging?range=${range}`);
+      const chart = page.locator(`[data-chart="requests"][data-range="${range}"]`);
+      await chart.waitFor();
+      const labels = await waitFor(`release labels on ${range}`, async () => {
+        const raw = await chart.getAttribute('data-marker-labels');
+        const markers = Number(await chart.getAttribute('data-markers'));
+        return raw && markers >= 5 ? { markers, drawn: JSON.parse(raw) as MarkerLabelBox[] } : false;
+      });
+      await shot(`environment-releases-${range}`);
+      // Five releases within minutes; on 7 d they fall within a few pixels of each other.
+      expect(labels.drawn.length).toBeGreaterThanOrEqual(Math.min(labels.markers, 3));
+      for (const [i, a] of labels.drawn.entries()) {
+        for (const b of labels.drawn.slice(i + 1)) {
+          if (a.row !== b.row) continue;
+          expect(a.x + a.width <= b.x || b.x + b.width <= a.x, `${a.version} and ${b.version} overlap`).toBe(
+            true,
+          );
+        }
+      }
+      const legend = await waitFor('a legend naming the proxy', async () => {
+        const names = await chart.locator('.u-legend .u-series .u-label').allTextContents();
+        return names.includes('proxy') && names;
+      });
+      // The first entry is the time axis; every series after it has a name.
+      expect(legend.slice(1).every((n) => n.trim() !== '' && n !== 'Value')).toBe(true);
+    }
+    await page.goto(`${dashboard.url}/`);
+    const row = page.locator('[data-env="staging"] tr[data-version=""]');
+    await row.waitFor();
+    expect(await row.locator('td').first().textContent()).toBe('proxy');
+    await shot('overview-proxy-row');
   }, 90_000);
 
   it('log search finds a line the service printed', async (ctx) => {

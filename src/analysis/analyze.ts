@@ -1,7 +1,8 @@
 // One verdict over a window: the absolute checks, then the comparison with the stable version,
 // and the worst phase wins (fail > inconclusive > pass), as in Argo Rollouts' analysis.
 import { compareWithBaseline } from './baseline-checks.ts';
-import { checkErrorRateLimit, checkMinRequests, checkP99Limit } from './limit-checks.ts';
+import { ERROR_CLASSES } from './error-classes.ts';
+import { checkMinRequests, checkP99Limit, checkRateLimit } from './limit-checks.ts';
 import { summarizeSide } from './side-summary.ts';
 import type { AnalysisInput, CheckResult, Phase, Verdict } from './types.ts';
 
@@ -10,7 +11,11 @@ const PHASE_RANK: Record<Phase, number> = { pass: 0, inconclusive: 1, fail: 2 };
 export function analyze(input: AnalysisInput): Verdict {
   const { canary, baseline, config } = input;
   const checks: CheckResult[] = [checkMinRequests(canary, config)];
-  for (const check of [checkErrorRateLimit(canary, config), checkP99Limit(canary, config)]) {
+  const limits = [
+    ...ERROR_CLASSES.map((cls) => checkRateLimit(canary, config, cls)),
+    checkP99Limit(canary, config),
+  ];
+  for (const check of limits) {
     if (check) checks.push(check);
   }
   // Without a stable version (a first release) there is nothing to compare with: the absolute

@@ -1,8 +1,9 @@
 // `compare: baseline`: is the canary clearly worse than the stable version over the same window?
 // A check fails only when a one-sided test is significant AND the difference is large enough to
 // matter (defaults.ts); otherwise it passes. Too little data on either side is inconclusive.
-// Errors: pooled two-proportion z-test with Yates' continuity correction, which keeps the false
-// failure rate near the nominal 1 % when errors are rare (uncorrected: up to 2.4 % per window).
+// Errors, 5xx and 4xx each on its own with the same test and margins (error-classes.ts): pooled
+// two-proportion z-test with Yates' continuity correction, which keeps the false failure rate
+// near the nominal 1 % when errors are rare (uncorrected: up to 2.4 % per window).
 // Latency: Mann–Whitney U (stats.ts) on the two samples of request latencies.
 import type { CanaryAnalysis } from '../config/types.ts';
 import type { WindowStats } from '../metrics/types.ts';
@@ -16,9 +17,10 @@ import {
   MIN_RANK_TEST_SAMPLES,
   SIGNIFICANCE_LEVEL,
 } from './defaults.ts';
+import { classCount, classRate, ERROR_CLASSES, type ErrorClass } from './error-classes.ts';
 import { formatMs, formatP, formatPercent, formatStat, plural } from './format.ts';
 import { requiredRequests } from './limit-checks.ts';
-import { errorCount, errorRate, p50Of, p99Of } from './side-summary.ts';
+import { p50Of, p99Of } from './side-summary.ts';
 import { mannWhitneyGreater, twoProportionGreater } from './stats.ts';
 import type { CheckResult } from './types.ts';
 
@@ -30,23 +32,28 @@ export function compareWithBaseline(
   baseline: WindowStats,
   config: CanaryAnalysis,
 ): CheckResult[] {
-  return [compareErrors(canary, baseline, config), compareLatency(canary, baseline, config)];
+  return [
+    ...ERROR_CLASSES.map((cls) => compareRates(canary, baseline, config, cls)),
+    compareLatency(canary, baseline, config),
+  ];
 }
 
-export function compareErrors(
+/** Is the canary's 5xx (or 4xx) share clearly higher than the stable version's? */
+export function compareRates(
   canary: WindowStats,
   baseline: WindowStats,
   config: CanaryAnalysis,
+  cls: ErrorClass,
 ): CheckResult {
-  const name = 'baseline_errors';
+  const name = cls.baselineCheck;
   const short = tooFewRequests(canary, baseline, config);
   if (short) return { name, phase: 'inconclusive', message: short, data: requestCounts(canary, baseline) };
-  const rc = errorRate(canary);
-  const rb = errorRate(baseline);
+  const rc = classRate(canary, cls);
+  const rb = classRate(baseline, cls);
   const test = twoProportionGreater(
-    errorCount(canary),
+    classCount(canary, cls),
     canary.requests,
-    errorCount(baseline),
+    classCount(baseline, cls),
     baseline.requests,
     true,
   );
@@ -65,7 +72,7 @@ export function compareErrors(
     increase,
     ratio: rb > 0 ? rc / rb : null,
   };
-  const rates = `canary 5xx rate ${formatPercent(rc)} vs baseline ${formatPercent(rb)}`;
+  const rates = `canary ${cls.label} rate ${formatPercent(rc)} vs baseline ${formatPercent(rb)}`;
   const stats = `${formatStat('z', test.z)}, ${formatP(test.pValue)}, n=${canary.requests}/${baseline.requests}`;
   if (significant && meaningful) {
     return { name, phase: 'fail', message: `${rates}: clearly worse (${stats})`, data };

@@ -7,7 +7,7 @@ const MINUTE = 60_000;
 /** One-sided p-value below which a baseline comparison may fail. */
 export const SIGNIFICANCE_LEVEL = 0.01;
 
-/** Errors: the canary's 5xx rate must exceed the baseline's by at least 1 percentage point… */
+/** Errors: the canary's 5xx (or 4xx) rate must exceed the baseline's by at least 1 percentage point… */
 export const MIN_ERROR_RATE_INCREASE = 0.01;
 /** …and be at least 1.5× the baseline's (when the baseline has any errors). */
 export const MIN_ERROR_RATE_RATIO = 1.5;

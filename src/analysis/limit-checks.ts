@@ -1,9 +1,10 @@
-// The absolute checks of a canary window: enough requests, 5xx rate and p99 under their limits.
-// A limit is only judged over enough requests; below that the check is inconclusive, never a pass.
+// The absolute checks of a canary window: enough requests, 5xx and 4xx rates and p99 under their
+// limits. A limit is only judged over enough requests; below that the check is inconclusive, never a pass.
 import type { CanaryAnalysis } from '../config/types.ts';
 import type { WindowStats } from '../metrics/types.ts';
+import { classCount, classRate, type ErrorClass } from './error-classes.ts';
 import { formatMs, formatPercent, plural } from './format.ts';
-import { errorCount, errorRate, p99Of } from './side-summary.ts';
+import { p99Of } from './side-summary.ts';
 import { wilsonLowerBound } from './stats.ts';
 import type { CheckResult } from './types.ts';
 
@@ -34,36 +35,38 @@ export function checkMinRequests(canary: WindowStats, config: CanaryAnalysis): C
   };
 }
 
-export function checkErrorRateLimit(canary: WindowStats, config: CanaryAnalysis): CheckResult | null {
-  const limit = config.max_error_rate;
+/** The 5xx or 4xx share of the canary's requests against its limit (`max_error_rate`, `max_4xx_rate`). */
+export function checkRateLimit(
+  canary: WindowStats,
+  config: CanaryAnalysis,
+  cls: ErrorClass,
+): CheckResult | null {
+  const limit = cls.limit(config);
   if (limit === undefined) return null;
-  const rate = errorRate(canary);
+  const name = cls.limitCheck;
+  const rate = classRate(canary, cls);
+  const errors = classCount(canary, cls);
   const n = canary.requests;
-  const data = { error_rate: rate, errors: errorCount(canary), requests: n, limit };
-  const observed = `canary 5xx rate ${formatPercent(rate)}`;
+  const data = { error_rate: rate, errors, requests: n, limit };
+  const observed = `canary ${cls.label} rate ${formatPercent(rate)}`;
   const need = requiredRequests(config);
   if (n < need) {
     return {
-      name: 'max_error_rate',
+      name,
       phase: 'inconclusive',
       message: `${observed} over only ${plural(n, 'request')}, need ${need}`,
       data,
     };
   }
   if (rate <= limit) {
-    return {
-      name: 'max_error_rate',
-      phase: 'pass',
-      message: `${observed} ≤ limit ${formatPercent(limit)} (n=${n})`,
-      data,
-    };
+    return { name, phase: 'pass', message: `${observed} ≤ limit ${formatPercent(limit)} (n=${n})`, data };
   }
   // Over the limit in this window; fail only when that is not the luck of a small sample (one
   // error in 60 requests is 1.7 %, yet says little about a 1 % limit). Until then the step holds.
-  const lower = wilsonLowerBound(errorCount(canary), n, LIMIT_CONFIDENCE_Z, true);
+  const lower = wilsonLowerBound(errors, n, LIMIT_CONFIDENCE_Z, true);
   const sure = lower > limit;
   return {
-    name: 'max_error_rate',
+    name,
     phase: sure ? 'fail' : 'inconclusive',
     message: sure
       ? `${observed} > limit ${formatPercent(limit)} (n=${n}, 95% lower bound ${formatPercent(lower)})`

@@ -7,7 +7,10 @@ import type { WindowStats } from '../metrics/types.ts';
 export type Phase = 'pass' | 'inconclusive' | 'fail';
 
 export interface CheckResult {
-  /** e.g. 'min_requests', 'max_error_rate', 'max_p99_latency', 'baseline_errors', 'baseline_latency' */
+  /**
+   * e.g. 'min_requests', 'max_error_rate', 'max_4xx_rate', 'max_p99_latency', 'baseline_errors',
+   * 'baseline_4xx', 'baseline_latency'
+   */
   name: string;
   phase: Phase;
   /** Human sentence with the numbers: "canary 5xx rate 4.2% > limit 1% (n=312)". */
@@ -28,8 +31,12 @@ export interface Verdict {
 export interface SideSummary {
   version: string;
   requests: number;
+  /** 5xx answers and their share of the requests. */
   errors: number;
   errorRate: number;
+  /** 4xx answers and their share of the requests. */
+  clientErrors: number;
+  clientErrorRate: number;
   p50: number | null;
   p99: number | null;
 }

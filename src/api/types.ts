@@ -207,8 +207,12 @@ export interface ReleaseActionResponse {
 export interface VerdictSide {
   version: string;
   requests: number;
+  /** 5xx answers and their share. */
   errors: number;
   errorRate: number;
+  /** 4xx answers and their share (absent in verdicts recorded before 4xx were judged). */
+  clientErrors?: number;
+  clientErrorRate?: number;
   p50: number | null;
   p99: number | null;
 }

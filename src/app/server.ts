@@ -129,7 +129,9 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'logs' }),
     redact: secretValues,
   });
-  const stopCapture = captureRuntimeLogs(driver, logs);
+  const stopCapture = captureRuntimeLogs(driver, logs, (err) =>
+    logger.error({ err }, "could not mark a crash's output as errors"),
+  );
   await logs.start();
   const metrics = createMetricsEngine({
     store,

@@ -78,6 +78,8 @@ function readSide(value: unknown): VerdictSide | null {
     requests: s.requests,
     errors: isNum(s.errors) ? s.errors : 0,
     errorRate: s.errorRate,
+    ...(isNum(s.clientErrors) ? { clientErrors: s.clientErrors } : {}),
+    ...(isNum(s.clientErrorRate) ? { clientErrorRate: s.clientErrorRate } : {}),
     p50: isNum(s.p50) ? s.p50 : null,
     p99: isNum(s.p99) ? s.p99 : null,
   };

@@ -51,14 +51,19 @@ export function formatCanaryStep(d: CanaryStepEventData, version: string | undef
   return `step ${d.step}/${d.steps}: ${d.weight} % of traffic to ${version ?? 'the new version'}${pause}${checks}`;
 }
 
-/** `canary 312 req 0.3 % 5xx p99 180 ms | stable 940 req 0.2 % 5xx p99 175 ms` */
+/**
+ * `canary 312 req 0.3 % 5xx p99 180 ms | stable 940 req 0.2 % 5xx p99 175 ms`, with the 4xx rates
+ * after the 5xx ones when either side has any 4xx: `canary 35 req 0 % 5xx 40 % 4xx p99 2 ms | …`.
+ */
 export function formatSides(v: Pick<VerdictEventData, 'canary' | 'baseline'>): string {
-  const stable = v.baseline ? formatSide('stable', v.baseline) : 'no stable baseline';
-  return `${formatSide('canary', v.canary)} | ${stable}`;
+  const with4xx = [v.canary, v.baseline].some((s) => (s?.clientErrorRate ?? 0) > 0);
+  const stable = v.baseline ? formatSide('stable', v.baseline, with4xx) : 'no stable baseline';
+  return `${formatSide('canary', v.canary, with4xx)} | ${stable}`;
 }
 
-function formatSide(label: string, s: VerdictSide): string {
-  return `${label} ${s.requests} req ${formatPercent(s.errorRate)} 5xx p99 ${formatMs(s.p99)}`;
+function formatSide(label: string, s: VerdictSide, with4xx: boolean): string {
+  const clientErrors = with4xx ? ` ${formatPercent(s.clientErrorRate ?? 0)} 4xx` : '';
+  return `${label} ${s.requests} req ${formatPercent(s.errorRate)} 5xx${clientErrors} p99 ${formatMs(s.p99)}`;
 }
 
 /** `pass`, or the phase with the reason the analysis gave: `inconclusive: 12 of 50 requests`. */

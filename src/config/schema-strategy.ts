@@ -40,6 +40,9 @@ const analysisSchema = mapping({
     .default(DEFAULT_MIN_REQUESTS)
     .meta({ description: 'Fewer canary requests than this in a window make it inconclusive, never a pass.' }),
   max_error_rate: rate().optional().meta({ description: "Highest 5xx share of the canary's requests." }),
+  max_4xx_rate: rate().optional().meta({
+    description: "Highest 4xx share of the canary's requests (404 from lost data, 401 from lost keys).",
+  }),
   max_p99_latency: duration().optional(),
   compare: enumOf(['baseline', 'none']).optional().meta({
     description: 'baseline: also fail when clearly worse than the stable version (statistical test).',

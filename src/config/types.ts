@@ -52,6 +52,7 @@ export interface CanaryAnalysis {
   interval: Duration;
   min_requests: number;
   max_error_rate?: Rate;
+  max_4xx_rate?: Rate;
   max_p99_latency?: Duration;
   compare?: 'baseline' | 'none';
   /** What happens when a step stays inconclusive past its deadline. */

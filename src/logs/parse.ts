@@ -5,22 +5,31 @@
 // from Python's logging).
 import type { LogLevel, ParsedLine } from './types.ts';
 
+/**
+ * pino's and bunyan's numbers, lowest first. A number between two of them is a custom level and
+ * counts as the higher one: pino's `http` (25, Verdaccio's access log) is info, not debug, so
+ * `--level info` shows it. Below 10 is no pino level (null); above 60 is fatal.
+ */
 const NUMERIC_LEVELS: Array<[number, LogLevel]> = [
-  [60, 'fatal'],
-  [50, 'error'],
-  [40, 'warn'],
-  [30, 'info'],
-  [20, 'debug'],
   [10, 'trace'],
+  [20, 'debug'],
+  [30, 'info'],
+  [40, 'warn'],
+  [50, 'error'],
+  [60, 'fatal'],
 ];
 
 const LEVEL_WORDS: Record<string, LogLevel> = {
   trace: 'trace',
+  silly: 'trace',
   debug: 'debug',
+  verbose: 'debug',
   dbg: 'debug',
   info: 'info',
   information: 'info',
   notice: 'info',
+  // pino's custom `http` level and winston's: access logs.
+  http: 'info',
   warn: 'warn',
   warning: 'warn',
   error: 'error',
@@ -60,11 +69,12 @@ export function parseLine(line: string): ParsedLine {
   return fromPlain(line);
 }
 
-/** A level from a number (pino/bunyan 10–60) or a word (any case); null when unknown. */
+/** A level from a number (pino/bunyan 10–60, see NUMERIC_LEVELS) or a word (any case); null when unknown. */
 export function toLevel(value: unknown): LogLevel | null {
   if (typeof value === 'number') {
-    for (const [n, level] of NUMERIC_LEVELS) if (value >= n) return level;
-    return null;
+    if (!Number.isFinite(value) || value < 10) return null;
+    for (const [n, level] of NUMERIC_LEVELS) if (value <= n) return level;
+    return 'fatal';
   }
   if (typeof value === 'string') return LEVEL_WORDS[value.toLowerCase()] ?? null;
   return null;

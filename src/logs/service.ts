@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
 import type { LogRecord, LogSearchQuery, Store } from '../store/types.ts';
+import { CRASH_OUTPUT_MAX_LINES, CRASH_OUTPUT_WINDOW_MS } from './crash-output.ts';
 import { parseLine } from './parse.ts';
 import { createPatternCounter, type PatternCounter } from './patterns.ts';
 import { createRedactor, type Redactor } from './redact.ts';
@@ -33,6 +34,11 @@ export interface LogService {
   search(q: LogSearchQuery): Promise<LogRecord[]>;
   /** Live tail: each stored line matching the filter, in order; returns the unsubscribe. */
   subscribe(filter: LogFilter, fn: (r: LogRecord) => void): () => void;
+  /**
+   * An instance crashed at `at` (epoch ms): its unlevelled stderr lines just before become errors
+   * (crash-output.ts). Resolves with how many lines changed, once they are stored.
+   */
+  crashed(c: { instance: string; at: number }): Promise<number>;
   /** Applies the retention of gantry.yaml now (the periodic check's work). */
   enforceRetention(): Promise<RetentionOutcome>;
   /** log_matches:<name> for the alarm engine (see patterns.ts for when a datapoint is null). */
@@ -110,6 +116,17 @@ export function createLogService(opts: LogServiceOptions): LogService {
       await retaining?.catch(() => undefined);
     },
     flush: () => writer.flush(),
+    async crashed(c) {
+      // The crash's last lines may still wait in the writer: stored first, then leveled.
+      await writer.flush();
+      return opts.store.logs.levelUnlevelled({
+        instance: c.instance,
+        stream: 'stderr',
+        since: new Date(c.at - CRASH_OUTPUT_WINDOW_MS).toISOString(),
+        limit: CRASH_OUTPUT_MAX_LINES,
+        level: 'error',
+      });
+    },
     search: (q) => opts.store.logs.search(q),
     subscribe: (filter, fn) => tail.subscribe(filter, fn),
     enforceRetention: runRetention,

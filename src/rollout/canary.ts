@@ -2,16 +2,13 @@
 // are compared with the stable version's over the same windows. Each step passes, or the release
 // rolls back by itself; a hard failure is caught within a fraction of a second, not at the end of
 // an interval. Every step is written before traffic moves, so a restarted server resumes it.
-import { analyze, conclusiveFailure, stepDecision } from '../analysis/index.ts';
+import { analyze, conclusiveFailure, judgeInterval, stepDecision } from '../analysis/index.ts';
 import type { Verdict } from '../analysis/types.ts';
 import type { VerdictEventData } from '../api/types.ts';
 import { runCheck } from '../checks/index.ts';
 import type { CanaryStrategy } from '../config/types.ts';
 import { currentInstanceIds, finishSwitch, switchTraffic } from './rolling.ts';
 import type { RunContext } from './run-context.ts';
-
-/** Checks of a fixed limit: one failing interval is enough. */
-const ABSOLUTE_CHECKS = new Set(['max_error_rate', 'max_p99_latency']);
 
 /** How often a step looks for a conclusive hard failure between analysis intervals. */
 const FAST_CHECK_MS = 200;
@@ -150,16 +147,15 @@ async function runStep(ctx: RunContext, strategy: CanaryStrategy, index: number)
         baseline: baseline(ctx, startedAt, now),
         config: analysis,
       });
-      await recordVerdict(
-        ctx,
-        { ...verdict, phase: 'fail', summary: hard.message, checks: [hard, ...verdict.checks] },
+      await recordVerdict(ctx, {
+        verdict: { ...verdict, phase: 'fail', summary: hard.message, checks: [hard, ...verdict.checks] },
         index,
-        step.weight,
-        startedAt,
-        now,
+        weight: step.weight,
+        from: startedAt,
+        to: now,
         stepEndsAt,
-        true,
-      );
+        decisive: true,
+      });
       return {
         kind: 'fail',
         reason: 'AnalysisFailed',
@@ -177,16 +173,9 @@ async function runStep(ctx: RunContext, strategy: CanaryStrategy, index: number)
         baseline: baseline(ctx, startedAt, now),
         config: analysis,
       });
-      // An interval fails the step only on an absolute limit. The comparison with stable is
-      // decided on the whole step, and only when it fails twice running: each test has a 1 %
-      // false-alarm rate, and a step looks many times.
-      const limitFail = interval.checks.some((c) => c.phase === 'fail' && ABSOLUTE_CHECKS.has(c.name));
-      baselineFails = cumulative.phase === 'fail' ? baselineFails + 1 : 0;
-      const cumulativeFail = cumulative.checks.some((c) => c.phase === 'fail' && ABSOLUTE_CHECKS.has(c.name));
-      const failing = limitFail ? interval : cumulativeFail || baselineFails >= 2 ? cumulative : null;
-      const verdict =
-        failing ??
-        (cumulative.phase === 'fail' ? { ...cumulative, phase: 'inconclusive' as const } : cumulative);
+      const judged = judgeInterval({ interval, cumulative, baselineFails });
+      baselineFails = judged.baselineFails;
+      const { failing, verdict } = judged;
       const decision = ctx.control.paused
         ? { action: failing ? ('fail' as const) : ('wait' as const), reason: (failing ?? interval).summary }
         : stepDecision({
@@ -198,16 +187,15 @@ async function runStep(ctx: RunContext, strategy: CanaryStrategy, index: number)
             ...(analysis.step_deadline != null ? { stepDeadlineMs: analysis.step_deadline } : {}),
           });
       const shown = failing ?? (decision.action === 'wait' ? interval : cumulative);
-      await recordVerdict(
-        ctx,
-        shown,
+      await recordVerdict(ctx, {
+        verdict: shown,
         index,
-        step.weight,
-        intervalStart,
-        now,
+        weight: step.weight,
+        from: intervalStart,
+        to: now,
         stepEndsAt,
-        decision.action !== 'wait',
-      );
+        decisive: decision.action !== 'wait',
+      });
       if (decision.action === 'fail') {
         return {
           kind: 'fail',
@@ -276,28 +264,33 @@ function stableIds(ctx: RunContext): string[] {
     .map((m) => m.id);
 }
 
-async function recordVerdict(
-  ctx: RunContext,
-  v: Verdict,
-  index: number,
-  weight: number,
-  from: number,
-  to: number,
-  stepEndsAt: string | null,
-  decisive: boolean,
-): Promise<void> {
+interface VerdictRecord {
+  verdict: Verdict;
+  /** 0-based step index. */
+  index: number;
+  weight: number;
+  /** The window the verdict covers, epoch ms. */
+  from: number;
+  to: number;
+  stepEndsAt: string | null;
+  /** True for the verdict that decided the step (or the release). */
+  decisive: boolean;
+}
+
+async function recordVerdict(ctx: RunContext, r: VerdictRecord): Promise<void> {
+  const v = r.verdict;
   const data: VerdictEventData = {
-    step: index + 1,
+    step: r.index + 1,
     steps: ctx.plan.steps as number,
-    weight,
+    weight: r.weight,
     phase: v.phase,
     summary: v.summary,
     canary: v.canary,
     baseline: v.baseline,
     checks: v.checks,
-    window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
-    stepEndsAt,
-    decisive,
+    window: { from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() },
+    stepEndsAt: r.stepEndsAt,
+    decisive: r.decisive,
   };
   await ctx.event('verdict', `${v.phase}: ${v.summary}`, data as unknown as Record<string, unknown>);
 }

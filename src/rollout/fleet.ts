@@ -27,6 +27,7 @@ import type {
 import { pickSecrets } from '../secrets/inject.ts';
 import type { InstanceSecretSource } from '../secrets/types.ts';
 import type { InstanceRecord, Store } from '../store/types.ts';
+import { LAST_OUTPUT_SCAN_LINES, lastOutput } from './last-output.ts';
 
 export interface ManagedInstance {
   id: string;
@@ -432,7 +433,7 @@ export class Fleet {
         signal: e.exit.signal,
         restartInMs: e.restartInMs,
         restarts: e.instance.restarts,
-        lastOutput: this.recentLogs(m.id, 5).map((l) => l.line.slice(0, 200)),
+        lastOutput: lastOutput(this.recentLogs(m.id, LAST_OUTPUT_SCAN_LINES)),
       });
     } else if (e.type === 'started' && !m.stopping) {
       this.#startProber(m);
@@ -482,7 +483,7 @@ export class Fleet {
     if (exit) parts.push(`last exit: ${exit.code != null ? `code ${exit.code}` : `signal ${exit.signal}`}`);
     if (m.exitsBeforeReady > 0) parts.push(`${m.exitsBeforeReady} exit(s) before ready`);
     if (m.lastProbe) parts.push(`last probe: ${m.lastProbe.detail}`);
-    const lines = this.recentLogs(m.id, 5).map((l) => l.line.slice(0, 200));
+    const lines = lastOutput(this.recentLogs(m.id, LAST_OUTPUT_SCAN_LINES));
     if (lines.length > 0) parts.push(`last output: ${lines.join(' | ')}`);
     return parts.join('; ');
   }

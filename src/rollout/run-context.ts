@@ -1,5 +1,6 @@
 // What a strategy (rolling, canary) works with while it runs one release: the durable record it
 // advances, the fleet, the metrics, operator control, and the write-then-act helpers.
+import { formatElapsed } from '../analysis/format.ts';
 import type { EnvironmentConfig, LoadedConfig } from '../config/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
@@ -151,8 +152,23 @@ export class RunContext {
       );
       return { ok: true };
     }
+    // Stopping takes up to run.stop_timeout more (SIGTERM, then SIGKILL): said apart from the
+    // startup timeout, when it starts and in the outcome, so the wait is not a mystery.
+    const grace = config().config.run.stop_timeout;
+    const stopping = this.deps.clock.now();
+    if (!this.control.abortRequested && !this.signal.aborted) {
+      await this.event(
+        'instances.not_ready',
+        `${outcome.reason}; stopping ${ids.length} instance(s), up to ${formatElapsed(grace)} (run.stop_timeout)`,
+        { instances: ids, stopTimeoutMs: grace },
+      );
+    }
     await fleet.stop(ids, { drain: false });
-    return { ok: false, reason: outcome.reason };
+    const took = formatElapsed(this.deps.clock.now() - stopping);
+    return {
+      ok: false,
+      reason: `${outcome.reason}; stopped in ${took} (run.stop_timeout ${formatElapsed(grace)})`,
+    };
   }
 
   async startAndVerify(ids: string[]): Promise<{ ok: true } | { ok: false; reason: string }> {

@@ -618,6 +618,17 @@ export interface LogRepo {
   pruneBefore(before: string): Promise<{ lines: number; bytes: number }>;
   /** Deletes the oldest lines until at least `bytes` are freed. */
   pruneOldest(bytes: number): Promise<{ lines: number; bytes: number }>;
+  /**
+   * Gives `level` to the newest `limit` lines of `instance` on `stream` captured at or after
+   * `since` (ISO-8601) that have no level; returns how many changed.
+   */
+  levelUnlevelled(q: {
+    instance: string;
+    stream: 'stdout' | 'stderr';
+    since: string;
+    limit: number;
+    level: LogLevel;
+  }): Promise<number>;
 }
 
 /** What became of a verified webhook delivery (a forged one is never recorded). */

@@ -1,7 +1,8 @@
 // Time-series charts on uPlot: one series per version (and percentile), release markers drawn on
-// the time axis, resized with their container.
+// the time axis, resized with their container. The layout rules are in chart-layout.ts.
 import uPlot from 'uplot';
 import type { ReleaseRecord } from '../../src/api/types.ts';
+import { firstDataTime, labelRows, versionLabel, visibleRange } from './chart-layout.ts';
 import type { Series } from './metrics.ts';
 
 const PALETTE = ['#2563eb', '#d97706', '#059669', '#9333ea', '#dc2626', '#0891b2', '#65a30d', '#db2777'];
@@ -20,6 +21,8 @@ export interface ChartSpec {
   releases: ReleaseRecord[];
   from: number;
   to: number;
+  /** The series' step, ms. */
+  stepMs: number;
 }
 
 export function colorFor(key: string, keys: string[]): string {
@@ -30,7 +33,7 @@ export function colorFor(key: string, keys: string[]): string {
 /** Lines of a metric, one per version. */
 export function linesOf(series: Series[], suffix = '', dash?: number[]): ChartLine[] {
   return series.map((s) => ({
-    label: `${s.version}${suffix}`,
+    label: `${versionLabel(s.version)}${suffix}`,
     points: s.points,
     colorKey: s.version,
     ...(dash ? { dash } : {}),
@@ -59,10 +62,19 @@ export function drawChart(el: HTMLElement, spec: ChartSpec): () => void {
   }
   const host = document.createElement('div');
   el.append(host);
+  const shown = visibleRange({
+    from: spec.from,
+    to: spec.to,
+    stepMs: spec.stepMs,
+    firstData: firstDataTime(spec.lines.map((l) => l.points)),
+    releases: spec.releases.map((r) => Date.parse(r.createdAt)),
+  });
+  el.dataset.from = String(shown.from);
+  el.dataset.to = String(shown.to);
   const opts: uPlot.Options = {
     width: Math.max(280, el.clientWidth - 2),
     height: 220,
-    scales: { x: { time: true, min: spec.from / 1000, max: spec.to / 1000 }, y: { range: yRange } },
+    scales: { x: { time: true, min: shown.from / 1000, max: shown.to / 1000 }, y: { range: yRange } },
     axes: [
       { stroke: '#64748b', grid: { stroke: '#e2e8f0' } },
       {
@@ -83,7 +95,7 @@ export function drawChart(el: HTMLElement, spec: ChartSpec): () => void {
         ...(l.dash ? { dash: l.dash } : {}),
       })),
     ],
-    plugins: [releaseMarkers(spec.releases)],
+    plugins: [releaseMarkers(spec.releases, el)],
     legend: { live: true },
   };
   const plot = new uPlot(opts, data, host);
@@ -103,29 +115,48 @@ function yRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.
   return [Math.min(0, min ?? 0), hi > 0 ? hi * 1.1 : 1];
 }
 
-/** Vertical lines where releases started, coloured by outcome, labelled with the version. */
-function releaseMarkers(releases: ReleaseRecord[]): uPlot.Plugin {
+/**
+ * Vertical lines where releases started, coloured by outcome, labelled with the version in rows
+ * that do not overlap (labelRows); the labels drawn are listed in `el.dataset.markerLabels`.
+ */
+function releaseMarkers(releases: ReleaseRecord[], el: HTMLElement): uPlot.Plugin {
+  const sorted = [...releases].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
   return {
     hooks: {
       draw: [
         (u) => {
           const ctx = u.ctx;
           const { top, height, left, width } = u.bbox;
+          const px = devicePixelRatio;
           ctx.save();
-          ctx.font = `${10 * devicePixelRatio}px system-ui, sans-serif`;
-          for (const r of releases) {
-            const x = u.valToPos(Date.parse(r.createdAt) / 1000, 'x', true);
-            if (x < left || x > left + width) continue;
+          ctx.font = `${10 * px}px system-ui, sans-serif`;
+          // A label goes right of its line, or left of it where it would run past the plot.
+          const shown = sorted
+            .map((r) => {
+              const x = u.valToPos(Date.parse(r.createdAt) / 1000, 'x', true);
+              const w = ctx.measureText(r.version).width;
+              const labelX = x + 3 * px + w <= left + width ? x + 3 * px : x - 3 * px - w;
+              return { r, x, labelX, w };
+            })
+            .filter(({ x }) => x >= left && x <= left + width);
+          const rows = labelRows(shown.map(({ labelX, w }) => ({ x: labelX / px, width: w / px })));
+          const drawn: Array<{ version: string; x: number; width: number; row: number }> = [];
+          shown.forEach(({ r, x, labelX, w }, i) => {
             ctx.strokeStyle = markerColor(r.state);
             ctx.fillStyle = ctx.strokeStyle;
-            ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
-            ctx.lineWidth = devicePixelRatio;
+            ctx.setLineDash([4 * px, 3 * px]);
+            ctx.lineWidth = px;
             ctx.beginPath();
             ctx.moveTo(x, top);
             ctx.lineTo(x, top + height);
             ctx.stroke();
-            ctx.fillText(r.version, x + 3 * devicePixelRatio, top + 10 * devicePixelRatio);
-          }
+            const row = rows[i];
+            if (row === null || row === undefined) return;
+            ctx.fillText(r.version, labelX, top + (10 + 12 * row) * px);
+            drawn.push({ version: r.version, x: labelX / px, width: w / px, row });
+          });
+          el.dataset.markerLabels = JSON.stringify(drawn);
+          el.dataset.markers = String(shown.length);
           ctx.restore();
         },
       ],

@@ -5,6 +5,7 @@ import { getJson, qs } from './api.ts';
 export type HttpMetric =
   | 'http_requests'
   | 'http_5xx_rate'
+  | 'http_4xx_rate'
   | 'http_latency_p50'
   | 'http_latency_p95'
   | 'http_latency_p99';

@@ -8,6 +8,8 @@ export const KNOB_FILE = 'hello.json';
 
 const KNOBS = {
   error_rate: { env: 'HELLO_ERROR_RATE', parse: parseRate, fallback: 0 },
+  // A build that lost its data: it answers 404 where the stable one finds what was asked for.
+  not_found_rate: { env: 'HELLO_NOT_FOUND_RATE', parse: parseRate, fallback: 0 },
   latency_ms: { env: 'HELLO_LATENCY_MS', parse: parseMs, fallback: 0 },
   fail_readiness: { env: 'HELLO_FAIL_READINESS', parse: parseBool, fallback: false },
   crash_on_start: { env: 'HELLO_CRASH_ON_START', parse: parseBool, fallback: false },

@@ -45,7 +45,6 @@ const port = readPort(process.env.PORT);
 
 let shuttingDown = false;
 let inFlight = 0;
-let served = 0;
 
 const server = createServer((req, res) => {
   const began = performance.now();
@@ -99,6 +98,11 @@ async function handle(req, res) {
   if (shouldFail()) {
     return send(res, 500, { error: `simulated failure (error_rate ${knobs.error_rate})` });
   }
+  if (notFound.next(knobs.not_found_rate)) {
+    return send(res, 404, {
+      error: `not found (simulated lost data, not_found_rate ${knobs.not_found_rate})`,
+    });
+  }
   if (path === '/') return handleRoot(req, res);
   if (path === '/api/items') return handleItems(req, res);
   return send(res, 404, { error: `no route for ${path}` });
@@ -141,13 +145,23 @@ async function handleSlow(res, url) {
 }
 
 let errorRateOverride = null;
+const failures = evenly();
+const notFound = evenly();
 
 function shouldFail() {
-  const rate = errorRateOverride ?? knobs.error_rate;
-  const before = Math.floor(served * rate);
-  served++;
-  // Deterministic: exactly error_rate of the requests fail, spread evenly.
-  return Math.floor(served * rate) > before;
+  return failures.next(errorRateOverride ?? knobs.error_rate);
+}
+
+/** Deterministic: exactly `rate` of the calls answer true, spread evenly. */
+function evenly() {
+  let calls = 0;
+  return {
+    next(rate) {
+      const before = Math.floor(calls * rate);
+      calls++;
+      return Math.floor(calls * rate) > before;
+    },
+  };
 }
 
 let unready = false;

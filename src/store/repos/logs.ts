@@ -113,6 +113,32 @@ export class KyselyLogRepo implements LogRepo {
       return { lines, bytes: freed };
     });
   }
+
+  async levelUnlevelled(q: {
+    instance: string;
+    stream: 'stdout' | 'stderr';
+    since: string;
+    limit: number;
+    level: LogLevel;
+  }): Promise<number> {
+    if (q.limit <= 0) return 0;
+    const result = await this.#db
+      .updateTable('log_lines')
+      .set({ level: q.level })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('log_lines')
+          .select('id')
+          .where('instance', '=', q.instance)
+          .where('stream', '=', q.stream)
+          .where('at', '>=', q.since)
+          .where('level', 'is', null)
+          .orderBy('id', 'desc')
+          .limit(q.limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
 }
 
 /** Text with none of the search syntax (quoted phrases, `word*` prefixes): grep-able as it is. */

@@ -1,4 +1,4 @@
-// Environment detail: request rate, 5xx rate and latency percentiles per version over a chosen
+// Environment detail: request rate, 5xx and 4xx rates and latency percentiles per version over a chosen
 // range, with release markers, plus the environment's instances and recent events.
 import type {
   EnvironmentEventsResponse,
@@ -69,11 +69,12 @@ export function environmentPage(
     try {
       const now = Date.now();
       const from = `-${rangeMs / 1000}s`;
-      const [env, releases, req, err5, p50, p95, p99, ev] = await Promise.all([
+      const [env, releases, req, err5, err4, p50, p95, p99, ev] = await Promise.all([
         getJson<{ environment: EnvironmentView }>(`/api/v1/environments/${encodeURIComponent(name)}`),
         getJson<ReleaseListResponse>(`/api/v1/releases${qs({ environment: name, limit: 200 })}`),
         queryMetric(name, 'http_requests', from, step),
         queryMetric(name, 'http_5xx_rate', from, step),
+        queryMetric(name, 'http_4xx_rate', from, step),
         queryMetric(name, 'http_latency_p50', from, step),
         queryMetric(name, 'http_latency_p95', from, step),
         queryMetric(name, 'http_latency_p99', from, step),
@@ -83,7 +84,7 @@ export function environmentPage(
       fill(head, summary(env.environment));
       const inRange = releases.releases.filter((r) => Date.parse(r.createdAt) >= now - rangeMs);
       for (const d of destroyers) d();
-      const base = { releases: inRange, from: now - rangeMs, to: now };
+      const base = { releases: inRange, from: now - rangeMs, to: now, stepMs: step * 1000 };
       const latency: ChartLine[] = [
         ...linesOf(p50, ' p50', [2, 3]),
         ...linesOf(p95, ' p95', [6, 3]),
@@ -96,7 +97,12 @@ export function environmentPage(
           lines: linesOf(req),
           format: fmtRate,
         }),
-        drawChart(charts.errors, { ...base, title: '5xx rate', lines: linesOf(err5), format: fmtPercent }),
+        drawChart(charts.errors, {
+          ...base,
+          title: '5xx rate (solid) and 4xx rate (dashed)',
+          lines: [...linesOf(err5, ' 5xx'), ...linesOf(err4, ' 4xx', [2, 3])],
+          format: fmtPercent,
+        }),
         drawChart(charts.latency, {
           ...base,
           title: 'Latency p50 / p95 / p99',

@@ -1,7 +1,8 @@
 // Overview: every environment with the version it runs, the release in progress, its instances
-// and live request rate, 5xx rate and latency percentiles per version, refreshed every 3 s.
+// and live request rate, 5xx and 4xx rates and latency percentiles per version, refreshed every 3 s.
 import type { EnvironmentView, InstanceView, StatusBody } from '../../../src/api/types.ts';
 import { getJson } from '../api.ts';
+import { NO_VERSION_TITLE, versionLabel } from '../chart-layout.ts';
 import { badge, errorBox, fill, h, link } from '../dom.ts';
 import { fmtAgo, fmtMs, fmtPercent, fmtRate, toneOf } from '../format.ts';
 import { type HttpMetric, lastValue, queryMetric, type Series } from '../metrics.ts';
@@ -14,6 +15,7 @@ const STEP_S = 15;
 const METRICS: HttpMetric[] = [
   'http_requests',
   'http_5xx_rate',
+  'http_4xx_rate',
   'http_latency_p50',
   'http_latency_p95',
   'http_latency_p99',
@@ -119,6 +121,7 @@ function metricsTable(env: EnvironmentView, metrics: EnvMetrics): HTMLElement {
           h('th', null, 'version'),
           h('th', null, 'requests'),
           h('th', null, '5xx'),
+          h('th', null, '4xx'),
           h('th', null, 'p50'),
           h('th', null, 'p95'),
           h('th', null, 'p99'),
@@ -128,14 +131,20 @@ function metricsTable(env: EnvironmentView, metrics: EnvMetrics): HTMLElement {
         'tbody',
         null,
         versions.length === 0
-          ? h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'No traffic in the last 15 minutes.'))
+          ? h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No traffic in the last 15 minutes.'))
           : versions.map((v) =>
               h(
                 'tr',
                 { 'data-version': v },
-                h('td', null, v, h('span', { class: 'muted small' }, roleOf(env, v))),
+                h(
+                  'td',
+                  v === '' ? { title: NO_VERSION_TITLE } : null,
+                  versionLabel(v),
+                  h('span', { class: 'muted small' }, roleOf(env, v)),
+                ),
                 cell('http_requests', v, fmtRate, ''),
                 cell('http_5xx_rate', v, fmtPercent, 'bad'),
+                cell('http_4xx_rate', v, fmtPercent),
                 cell('http_latency_p50', v, fmtMs),
                 cell('http_latency_p95', v, fmtMs),
                 cell('http_latency_p99', v, fmtMs, 'warn'),
@@ -166,6 +175,8 @@ function instancesList(instances: InstanceView[]): HTMLElement {
 }
 
 function roleOf(env: EnvironmentView, version: string): string {
+  // Requests the proxy answered itself: no version to have a role.
+  if (version === '') return '';
   if (env.activeRelease?.version === version && version !== env.currentVersion) return ' canary';
   if (version === env.currentVersion) return env.activeRelease ? ' stable' : ' current';
   return env.instances.some((i) => i.version === version) ? '' : ' (stopped)';

@@ -267,7 +267,9 @@ function verdictDetail(v: VerdictEventData): HTMLElement {
       ? h(
           'span',
           { class: 'side' },
-          `${label} ${s.version}: ${s.requests} req, ${fmtPercent(s.errorRate)} 5xx, p50 ${fmtMs(s.p50)}, p99 ${fmtMs(s.p99)}`,
+          `${label} ${s.version}: ${s.requests} req, ${fmtPercent(s.errorRate)} 5xx, ` +
+            `${s.clientErrorRate === undefined ? '' : `${fmtPercent(s.clientErrorRate)} 4xx, `}` +
+            `p50 ${fmtMs(s.p50)}, p99 ${fmtMs(s.p99)}`,
         )
       : null;
   return h(
