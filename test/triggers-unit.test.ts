@@ -184,11 +184,35 @@ describe('ReleaseTriggers', () => {
     expect(events.at(-1)).toMatchObject({ type: 'trigger', data: { deliveryId: 'd2', commit: b } });
   });
 
+  it('does not release an upload that records no ref or commit, and says why it waits', async () => {
+    // A deployer scoped to staging uploads v9rt without ref or commit; a signed tag push of v9rt
+    // (a production rule) must not release that upload.
+    const { store, triggers, upload, calls } = await setUp();
+    const c = randomCommit();
+    const pushed = await triggers.record(push('refs/tags/v9rt', c, 'd1'));
+    expect(pushed.state).toBe('pending');
+    const [bare] = await triggers.versionUploaded(await upload('v9rt', null, null));
+    expect(bare).toMatchObject({
+      id: pushed.id,
+      state: 'pending',
+      message: expect.stringMatching(/no recorded ref or commit.*refs\/tags\/v9rt/),
+    });
+    await triggers.environmentFree('production');
+    expect((await store.triggers.getTrigger(pushed.id))?.state).toBe('pending');
+    // The ref alone, or the commit alone, is not enough either.
+    await triggers.record(push('refs/tags/v9ru', c, 'd2'));
+    const [refOnly] = await triggers.versionUploaded(await upload('v9ru', null, 'refs/tags/v9ru'));
+    expect(refOnly).toMatchObject({ state: 'pending', message: expect.stringMatching(/no recorded commit/) });
+    expect(calls).toEqual([]);
+  });
+
   it('refuses an upload built from another commit or ref', async () => {
     const { triggers, upload, calls } = await setUp();
     const c = randomCommit();
     await triggers.record(push('refs/tags/v1.0.0', c, 'd1'));
-    const [refused] = await triggers.versionUploaded(await upload('v1.0.0', randomCommit()));
+    const [refused] = await triggers.versionUploaded(
+      await upload('v1.0.0', randomCommit(), 'refs/tags/v1.0.0'),
+    );
     expect(refused).toMatchObject({
       state: 'refused',
       message: expect.stringMatching(/commit .* not released/),

@@ -244,6 +244,23 @@ describe('GitHub push webhook', () => {
     expect((await releases()).filter((r) => r.version === 'v9.9.9')).toEqual([]);
   });
 
+  it('does not release an upload that records no ref or commit, and says why the trigger waits', async () => {
+    // Anyone who may upload (a deployer scoped to staging) could name a build after a future tag.
+    const up = await upload('v9rt', await helloBuild(dir, 'v9rt'));
+    expect(up.status).toBe(201);
+    const res = await post(await signedDelivery('push', tagPush('refs/tags/v9rt', randomCommit()), SECRET));
+    expect(res).toMatchObject({
+      status: 202,
+      body: {
+        outcome: 'pending',
+        environment: 'production',
+        message: expect.stringMatching(/no recorded ref or commit.*not released/),
+        trigger: { state: 'pending' },
+      },
+    });
+    expect((await releases()).filter((r) => r.version === 'v9rt')).toEqual([]);
+  });
+
   it('rejects an upload whose checksum does not match with 422, storing nothing', async () => {
     const res = await upload('v-bad-sum', helloApp, {
       checksum: (real) => real.replace(/^./, (c) => (c === '0' ? '1' : '0')),

@@ -8,7 +8,7 @@ import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { DeliveryOutcome, ReleaseTriggerRecord, Store } from '../store/types.ts';
 import { type PushSummary, readPushEvent } from './push-event.ts';
-import type { ReleaseTriggers } from './release-triggers.ts';
+import { type ReleaseTriggers, UNPROVEN_UPLOAD } from './release-triggers.ts';
 import { resolveWebhookSecret, type SecretLookup } from './secret.ts';
 import { checkGithubSignature } from './signature.ts';
 import { SHORT_SHA_LENGTH, sameCommit, versionForRef } from './version-name.ts';
@@ -218,13 +218,12 @@ async function actOn(
           ...(trigger.releaseId ? { releaseId: trigger.releaseId } : {}),
         },
       );
-    case 'pending':
-      return reply(
-        202,
-        'pending',
-        `${version} for ${match.environment}: ${trigger.message}; the release starts when it is uploaded (until ${trigger.expiresAt})`,
-        more,
-      );
+    case 'pending': {
+      const until = trigger.message.startsWith(UNPROVEN_UPLOAD)
+        ? `not released; the trigger waits until ${trigger.expiresAt} or a newer push`
+        : `the release starts when it is uploaded (until ${trigger.expiresAt})`;
+      return reply(202, 'pending', `${version} for ${match.environment}: ${trigger.message}; ${until}`, more);
+    }
     default:
       return reply(422, 'refused', trigger.message, more);
   }
