@@ -11,6 +11,7 @@ import {
   type ReleaseStarter,
   ReleaseTriggers,
   readPushEvent,
+  readSignedBody,
   resolveWebhookSecret,
   sameCommit,
   sameRef,
@@ -91,6 +92,45 @@ describe('checkGithubSignature', () => {
     });
     expect(await checkGithubSignature('s3cret', body, 'sha1=abc')).toMatchObject({ ok: false });
     expect(await checkGithubSignature('s3cret', Buffer.alloc(0), good)).toMatchObject({ ok: false });
+  });
+});
+
+describe('readSignedBody', () => {
+  const body = Buffer.from(JSON.stringify(branchPush('refs/heads/main', SHA)));
+  async function* chunks(...parts: Buffer[]) {
+    yield* parts;
+  }
+  async function* untouchable(): AsyncGenerator<Buffer> {
+    yield* [];
+    throw new Error('the body was read');
+  }
+
+  it('refuses a missing or malformed signature header without reading the body', async () => {
+    for (const header of [undefined, 'sha1=abc', `sha256=${'g'.repeat(64)}`]) {
+      expect(await readSignedBody(untouchable(), 's3cret', header, 1024)).toMatchObject({ ok: false });
+    }
+  });
+
+  it('checks the HMAC across chunks and stops reading past the limit', async () => {
+    const good = await sign('s3cret', body.toString());
+    const half = Math.floor(body.length / 2);
+    const read = await readSignedBody(
+      chunks(body.subarray(0, half), body.subarray(half)),
+      's3cret',
+      good,
+      1024 * 1024,
+    );
+    expect(read).toEqual({ ok: true, body });
+    let pulled = 0;
+    async function* endless() {
+      for (;;) {
+        pulled++;
+        yield Buffer.alloc(1000);
+      }
+    }
+    const tooBig = await readSignedBody(endless(), 's3cret', good, 4500);
+    expect(tooBig).toMatchObject({ ok: false, tooLarge: { maxBytes: 4500, atLeast: 5000 } });
+    expect(pulled).toBe(5);
   });
 });
 

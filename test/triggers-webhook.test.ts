@@ -261,6 +261,37 @@ describe('GitHub push webhook', () => {
     expect((await releases()).filter((r) => r.version === 'v9rt')).toEqual([]);
   });
 
+  it('refuses a delivery above triggers.github.max_body (5MB) with 413 as it streams, signed or not', async () => {
+    const before = await snapshot();
+    const padded = branchPush('refs/heads/main', randomCommit()) as Record<string, unknown>;
+    padded.padding = 'x'.repeat(6 * 1024 * 1024);
+    const big = await signedDelivery('push', padded, SECRET);
+    // Chunked (no Content-Length): read up to the limit, then refused; the same with a wrong signature.
+    const chunked = (body: string, headers: Record<string, string>) =>
+      fetch(`${api.base}/api/v1/hooks/github`, {
+        method: 'POST',
+        headers,
+        body: Readable.toWeb(Readable.from([Buffer.from(body)])) as ReadableStream,
+        duplex: 'half',
+      } as RequestInit);
+    const wrong = { ...big.headers, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` };
+    for (const res of [
+      await chunked(big.body, big.headers),
+      await chunked(big.body, wrong),
+      await fetch(`${api.base}/api/v1/hooks/github`, {
+        method: 'POST',
+        headers: big.headers,
+        body: big.body,
+      }),
+    ]) {
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'WEBHOOK_TOO_LARGE', message: expect.stringContaining('triggers.github.max_body') },
+      });
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('rejects an upload whose checksum does not match with 422, storing nothing', async () => {
     const res = await upload('v-bad-sum', helloApp, {
       checksum: (real) => real.replace(/^./, (c) => (c === '0' ? '1' : '0')),

@@ -92,6 +92,10 @@ export const ERRORS = {
     status: 401,
     hint: 'Give the GitHub webhook the same secret as triggers.github.secret, with content type application/json.',
   },
+  WEBHOOK_TOO_LARGE: {
+    status: 413,
+    hint: 'GitHub push payloads are far smaller; if yours are this large, raise triggers.github.max_body in gantry.yaml (at most 25MB).',
+  },
   WEBHOOK_REPLAY: {
     status: 409,
     hint: 'Each GitHub delivery is acted on once: push again, or release from CI with `gantry release --ref`.',
