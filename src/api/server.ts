@@ -9,6 +9,7 @@ import { type ArtifactStore, artifactTooLarge, checksumMismatch } from '../artif
 import { registerAuditHooks } from '../audit/hook.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { registerAuthHooks } from '../auth/hook.ts';
+import { RefusalBudget } from '../auth/refusal-budget.ts';
 import { createEnvironmentResolver } from '../auth/scope.ts';
 import type { AuthService } from '../auth/service.ts';
 import type { LoadedConfig } from '../config/types.ts';
@@ -73,6 +74,8 @@ export interface ApiDeps {
   auth: AuthService;
   /** Where every mutation is recorded (the API's own by a hook; others call audit.record). */
   audit: AuditLog;
+  /** Unauthenticated requests refused (401) per client address and minute before 429 (default 30). */
+  refusalLimit?: number;
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
@@ -93,7 +96,12 @@ export function buildApi(deps: ApiDeps) {
   const service = () => deps.config().config.service;
   // Who is asking and whether they may (before every handler), and what they changed (after it).
   const environmentsOf = createEnvironmentResolver({ config: deps.config, store: deps.store });
-  registerAuthHooks(app, { auth: deps.auth, accessOf: routeAccess, environmentsOf });
+  registerAuthHooks(app, {
+    auth: deps.auth,
+    accessOf: routeAccess,
+    environmentsOf,
+    refusals: new RefusalBudget(deps.refusalLimit),
+  });
   registerAuditHooks(app, { audit: deps.audit, environmentsOf, logger: deps.logger });
 
   app.addContentTypeParser(

@@ -46,6 +46,11 @@ export const DEFAULT_SCAN_FAIL_ON = 'high';
  * make the server hold (the signature is checked as the body streams, up to this size).
  */
 export const DEFAULT_WEBHOOK_MAX_BODY = 5 * 1024 * 1024;
+/**
+ * Requests without valid credentials refused (401) per client address and minute before that
+ * address's further unauthenticated requests get 429 (`gantry server --refusal-limit`).
+ */
+export const DEFAULT_REFUSAL_LIMIT = 30;
 /** GitHub sends nothing larger. */
 export const MAX_WEBHOOK_MAX_BODY = 25 * 1024 * 1024;
 
