@@ -9,6 +9,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
 import {
   countBySeverity,
   decisionReadScan,
@@ -39,7 +40,7 @@ export const policyOverrideSchema = z
   .meta({ description: 'Start despite refusing policy rules: needs the admin role and a reason.' });
 
 const versionParam = z.object({
-  version: z.string().regex(/^[A-Za-z0-9._+-]{1,128}$/, 'letters, digits, . _ + - (at most 128)'),
+  version: z.string().regex(VERSION_NAME_PATTERN, VERSION_NAME_RULE),
 });
 
 export interface ScanSummary {

@@ -16,6 +16,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import type { IncidentManager } from '../incidents/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { MAX_PATH_PARAM_LENGTH } from '../lib/names.ts';
 import type { LogService } from '../logs/index.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import type { Notifier } from '../notify/index.ts';
@@ -82,7 +83,7 @@ const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => s
 
 export function buildApi(deps: ApiDeps) {
   // Fastify's own request logging stays off: errors are logged by sendError with Gantry's logger.
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, maxParamLength: MAX_PATH_PARAM_LENGTH });
   const registered: Array<{ method: string; url: string }> = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) registered.push({ method, url: r.url });
@@ -289,6 +290,15 @@ export function buildApi(deps: ApiDeps) {
 
   app.post('/api/v1/promote', async (req, reply) => {
     const b = parse(schemas.promote, req.body);
+    if (b.from === b.to) {
+      throw new GantryError(
+        'BAD_REQUEST',
+        `cannot promote from ${b.from} to ${b.to}: from and to name the same environment, and nothing was started`,
+        {
+          hint: `Promote to another environment (\`gantry promote --from ${b.from} --to ENV\`), or release a version there again with \`gantry release ${b.to} VERSION\`.`,
+        },
+      );
+    }
     const res = await deps.control.promote(
       {
         from: b.from,
