@@ -17,6 +17,7 @@ import type { IncidentManager } from '../incidents/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { MAX_PATH_PARAM_LENGTH } from '../lib/names.ts';
+import { storageFullError } from '../lib/storage-full.ts';
 import type { LogService } from '../logs/index.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import type { Notifier } from '../notify/index.ts';
@@ -39,6 +40,7 @@ import { registerMetricsRoutes } from './metrics-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
 import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
+import { dataDirWritable } from './readiness.ts';
 import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
@@ -134,17 +136,22 @@ export function buildApi(deps: ApiDeps) {
       () => ({ status: 'pass' as const, time }),
       (err: Error) => ({ status: 'fail' as const, output: err.message, time }),
     );
+    const writable = await dataDirWritable(deps.server.dataDir, time);
     const listeners = deps.dataPlane.addresses().size;
     const plane = {
       status: listeners > 0 ? ('pass' as const) : ('fail' as const),
       output: `${listeners} listener(s)`,
       time,
     };
-    const ok = store.status === 'pass' && plane.status === 'pass';
+    const ok = store.status === 'pass' && writable.status === 'pass' && plane.status === 'pass';
     const body: HealthBody = {
       status: ok ? 'pass' : 'fail',
       version: deps.server.version,
-      checks: { 'store:reachable': [store], 'dataplane:listeners': [plane] },
+      checks: {
+        'store:reachable': [store],
+        'datadir:writable': [writable],
+        'dataplane:listeners': [plane],
+      },
     };
     return reply
       .code(ok ? 200 : 503)
@@ -424,6 +431,11 @@ async function hashStream(stream: Readable, maxBytes: number): Promise<{ sha256:
 }
 
 function sendError(reply: FastifyReply, err: unknown, logger: Logger): FastifyReply {
+  const full = storageFullError(err);
+  if (full) {
+    logger.error({ err }, 'a write failed: the disk is full');
+    return reply.code(full.status).send(full.toJSON());
+  }
   if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);

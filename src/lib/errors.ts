@@ -144,6 +144,10 @@ export const ERRORS = {
     status: 413,
     hint: 'Scan reports are limited in size: leave out what the gate does not read (e.g. trivy --list-all-pkgs=false).',
   },
+  STORAGE_FULL: {
+    status: 507,
+    hint: "Free space on the disk of the server's data directory (old artifacts, logs: see logs.retention in gantry.yaml), then try again; /readiness fails until there is room.",
+  },
   INTERNAL: { status: 500, hint: "See the server's log." },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
