@@ -85,7 +85,7 @@ const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => s
 
 export function buildApi(deps: ApiDeps) {
   // Fastify's own request logging stays off: errors are logged by sendError with Gantry's logger.
-  const app = Fastify({ logger: false, maxParamLength: MAX_PATH_PARAM_LENGTH });
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH } });
   const registered: Array<{ method: string; url: string }> = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) registered.push({ method, url: r.url });
