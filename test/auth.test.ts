@@ -75,6 +75,8 @@ describe('access control', () => {
       dataDir: `${tmp.dir}/data`,
       listen: '127.0.0.1:0',
       logger: silentLogger,
+      // Every route is asked without a token here, more than the default budget of refusals.
+      refusalLimit: 1000,
     });
     admin = new ApiClient(server);
     expect(admin.token).toMatch(/^gantry_[A-Za-z0-9_-]{43}$/);

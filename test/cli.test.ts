@@ -390,10 +390,23 @@ describe('server', () => {
     });
   });
 
+  it('takes the refusal limit from --refusal-limit, else GANTRY_REFUSAL_LIMIT', async () => {
+    const calls: ServerOptions[] = [];
+    const deps: CliDeps = { startServer: async (o) => void calls.push(o) };
+    expect((await run(['server', '--refusal-limit', '100'], { deps })).code).toBe(0);
+    expect((await run(['server'], { deps, env: { GANTRY_REFUSAL_LIMIT: '7' } })).code).toBe(0);
+    expect(calls.map((c) => c.refusalLimit)).toEqual([100, 7]);
+    const bad = await run(['server'], { deps, env: { GANTRY_REFUSAL_LIMIT: 'lots' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('GANTRY_REFUSAL_LIMIT is not a count: lots');
+  });
+
   it.each([
     ['a bad --listen', ['server', '--listen', 'localhost']],
     ['--initial-version alone', ['server', '--initial-version', 'v1']],
     ['an unknown --log-level', ['server', '--log-level', 'loud']],
+    ['a --refusal-limit of 0', ['server', '--refusal-limit', '0']],
+    ['a --refusal-limit that is no count', ['server', '--refusal-limit', '10/m']],
   ])('rejects %s with exit 2', async (_name, argv) => {
     const r = await run(argv, { deps: { startServer: async () => {} } });
     expect(r.code).toBe(2);

@@ -174,7 +174,9 @@ describe('the DESIGN §4 example', () => {
   });
 
   it('keeps secret references as written, for the secrets module to resolve', () => {
-    expect(config.triggers).toEqual({ github: { secret: `\${secret:GITHUB_WEBHOOK_SECRET}` } });
+    expect(config.triggers).toEqual({
+      github: { secret: `\${secret:GITHUB_WEBHOOK_SECRET}`, max_body: 5 * 1024 * 1024 },
+    });
     expect(config.smtp).toEqual({
       host: 'smtp.example.com',
       port: 587,

@@ -163,6 +163,66 @@ describe('review: release policy edges through a real server', () => {
   });
 });
 
+describe('review: who may replace a scan report a gate has read', () => {
+  let tmp: { dir: string; cleanup: () => Promise<void> };
+  let server: ChildServer;
+  let api: ApiClient;
+  const clean = (target: string) =>
+    Buffer.from(JSON.stringify({ SchemaVersion: 2, ArtifactName: target, Results: [] }));
+
+  beforeAll(async () => {
+    tmp = await tempDir();
+    const cfg = await writeHelloConfig(tmp.dir, {
+      startupTimeout: '10s',
+      productionInstances: 1,
+      staging: '    scan: { fail_on: high }',
+      production: '    scan: { fail_on: high }',
+    });
+    server = new ChildServer({ config: cfg.file, dataDir: path.join(tmp.dir, 'data') });
+    await server.start();
+    api = new ApiClient(server.url);
+    for (const v of ['r1', 'r2']) {
+      expect((await api.upload(v, await helloBuild(tmp.dir, v))).status).toBe(201);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await tmp?.cleanup();
+  });
+
+  it('a staging-scoped deployer may attach and redo a report until a gate reads it, then not; an unscoped one may', async () => {
+    const token = async (body: Record<string, unknown>) => {
+      const r = await api.call<{ secret: string }>('POST', '/api/v1/tokens', body);
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      return r.body.secret;
+    };
+    const staging = await token({ name: 'ci-staging', role: 'deployer', environments: ['staging'] });
+    const unscoped = await token({ name: 'ci', role: 'deployer' });
+    const put = (who: string, v: string, body: Buffer) =>
+      putRaw(server.url, who, v, body, { 'content-type': 'application/json' });
+
+    expect((await put(staging, 'r1', clean('first'))).status).toBe(201);
+    // No gate has read it yet: CI may scan again.
+    expect((await put(staging, 'r1', clean('second'))).status).toBe(200);
+    const release = await api.deploy('staging', 'r1');
+    expect((await api.waitRelease(release.id)).release.state).toBe('succeeded');
+
+    const refused = await put(staging, 'r1', clean('doctored'));
+    expect(refused.status, JSON.stringify(refused.body)).toBe(403);
+    expect((refused.body as ErrorBody).error.message).toMatch(
+      new RegExp(`read by the scan gate of ${release.id} \\(staging\\).*ci-staging acts on staging only`),
+    );
+    const shown = await api.call<{ scan: { target: string } }>('GET', '/api/v1/versions/r1/scan');
+    expect(shown.body.scan.target).toBe('second');
+    // The same bytes again replace nothing; another version not yet checked is still the scoped CI's.
+    expect((await put(staging, 'r1', clean('second'))).status).toBe(200);
+    expect((await put(staging, 'r2', clean('r2'))).status).toBe(201);
+    // A token that acts on every environment may replace a checked report (and the audit log says who).
+    expect((await put(unscoped, 'r1', clean('rescanned'))).status).toBe(200);
+  });
+});
+
 // Windows at boundaries not covered elsewhere, on an injected clock: Lord Howe's half-hour
 // daylight saving, London's Sunday gap, seconds within the closing minute, `to` at midnight, the
 // small hours after the last allowed day, a freeze whose days are read in New York.

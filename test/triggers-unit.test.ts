@@ -11,6 +11,7 @@ import {
   type ReleaseStarter,
   ReleaseTriggers,
   readPushEvent,
+  readSignedBody,
   resolveWebhookSecret,
   sameCommit,
   sameRef,
@@ -91,6 +92,45 @@ describe('checkGithubSignature', () => {
     });
     expect(await checkGithubSignature('s3cret', body, 'sha1=abc')).toMatchObject({ ok: false });
     expect(await checkGithubSignature('s3cret', Buffer.alloc(0), good)).toMatchObject({ ok: false });
+  });
+});
+
+describe('readSignedBody', () => {
+  const body = Buffer.from(JSON.stringify(branchPush('refs/heads/main', SHA)));
+  async function* chunks(...parts: Buffer[]) {
+    yield* parts;
+  }
+  async function* untouchable(): AsyncGenerator<Buffer> {
+    yield* [];
+    throw new Error('the body was read');
+  }
+
+  it('refuses a missing or malformed signature header without reading the body', async () => {
+    for (const header of [undefined, 'sha1=abc', `sha256=${'g'.repeat(64)}`]) {
+      expect(await readSignedBody(untouchable(), 's3cret', header, 1024)).toMatchObject({ ok: false });
+    }
+  });
+
+  it('checks the HMAC across chunks and stops reading past the limit', async () => {
+    const good = await sign('s3cret', body.toString());
+    const half = Math.floor(body.length / 2);
+    const read = await readSignedBody(
+      chunks(body.subarray(0, half), body.subarray(half)),
+      's3cret',
+      good,
+      1024 * 1024,
+    );
+    expect(read).toEqual({ ok: true, body });
+    let pulled = 0;
+    async function* endless() {
+      for (;;) {
+        pulled++;
+        yield Buffer.alloc(1000);
+      }
+    }
+    const tooBig = await readSignedBody(endless(), 's3cret', good, 4500);
+    expect(tooBig).toMatchObject({ ok: false, tooLarge: { maxBytes: 4500, atLeast: 5000 } });
+    expect(pulled).toBe(5);
   });
 });
 
@@ -184,11 +224,35 @@ describe('ReleaseTriggers', () => {
     expect(events.at(-1)).toMatchObject({ type: 'trigger', data: { deliveryId: 'd2', commit: b } });
   });
 
+  it('does not release an upload that records no ref or commit, and says why it waits', async () => {
+    // A deployer scoped to staging uploads v9rt without ref or commit; a signed tag push of v9rt
+    // (a production rule) must not release that upload.
+    const { store, triggers, upload, calls } = await setUp();
+    const c = randomCommit();
+    const pushed = await triggers.record(push('refs/tags/v9rt', c, 'd1'));
+    expect(pushed.state).toBe('pending');
+    const [bare] = await triggers.versionUploaded(await upload('v9rt', null, null));
+    expect(bare).toMatchObject({
+      id: pushed.id,
+      state: 'pending',
+      message: expect.stringMatching(/no recorded ref or commit.*refs\/tags\/v9rt/),
+    });
+    await triggers.environmentFree('production');
+    expect((await store.triggers.getTrigger(pushed.id))?.state).toBe('pending');
+    // The ref alone, or the commit alone, is not enough either.
+    await triggers.record(push('refs/tags/v9ru', c, 'd2'));
+    const [refOnly] = await triggers.versionUploaded(await upload('v9ru', null, 'refs/tags/v9ru'));
+    expect(refOnly).toMatchObject({ state: 'pending', message: expect.stringMatching(/no recorded commit/) });
+    expect(calls).toEqual([]);
+  });
+
   it('refuses an upload built from another commit or ref', async () => {
     const { triggers, upload, calls } = await setUp();
     const c = randomCommit();
     await triggers.record(push('refs/tags/v1.0.0', c, 'd1'));
-    const [refused] = await triggers.versionUploaded(await upload('v1.0.0', randomCommit()));
+    const [refused] = await triggers.versionUploaded(
+      await upload('v1.0.0', randomCommit(), 'refs/tags/v1.0.0'),
+    );
     expect(refused).toMatchObject({
       state: 'refused',
       message: expect.stringMatching(/commit .* not released/),

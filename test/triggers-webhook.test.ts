@@ -244,6 +244,54 @@ describe('GitHub push webhook', () => {
     expect((await releases()).filter((r) => r.version === 'v9.9.9')).toEqual([]);
   });
 
+  it('does not release an upload that records no ref or commit, and says why the trigger waits', async () => {
+    // Anyone who may upload (a deployer scoped to staging) could name a build after a future tag.
+    const up = await upload('v9rt', await helloBuild(dir, 'v9rt'));
+    expect(up.status).toBe(201);
+    const res = await post(await signedDelivery('push', tagPush('refs/tags/v9rt', randomCommit()), SECRET));
+    expect(res).toMatchObject({
+      status: 202,
+      body: {
+        outcome: 'pending',
+        environment: 'production',
+        message: expect.stringMatching(/no recorded ref or commit.*not released/),
+        trigger: { state: 'pending' },
+      },
+    });
+    expect((await releases()).filter((r) => r.version === 'v9rt')).toEqual([]);
+  });
+
+  it('refuses a delivery above triggers.github.max_body (5MB) with 413 as it streams, signed or not', async () => {
+    const before = await snapshot();
+    const padded = branchPush('refs/heads/main', randomCommit()) as Record<string, unknown>;
+    padded.padding = 'x'.repeat(6 * 1024 * 1024);
+    const big = await signedDelivery('push', padded, SECRET);
+    // Chunked (no Content-Length): read up to the limit, then refused; the same with a wrong signature.
+    const chunked = (body: string, headers: Record<string, string>) =>
+      fetch(`${api.base}/api/v1/hooks/github`, {
+        method: 'POST',
+        headers,
+        body: Readable.toWeb(Readable.from([Buffer.from(body)])) as ReadableStream,
+        duplex: 'half',
+      } as RequestInit);
+    const wrong = { ...big.headers, 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` };
+    for (const res of [
+      await chunked(big.body, big.headers),
+      await chunked(big.body, wrong),
+      await fetch(`${api.base}/api/v1/hooks/github`, {
+        method: 'POST',
+        headers: big.headers,
+        body: big.body,
+      }),
+    ]) {
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'WEBHOOK_TOO_LARGE', message: expect.stringContaining('triggers.github.max_body') },
+      });
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('rejects an upload whose checksum does not match with 422, storing nothing', async () => {
     const res = await upload('v-bad-sum', helloApp, {
       checksum: (real) => real.replace(/^./, (c) => (c === '0' ? '1' : '0')),

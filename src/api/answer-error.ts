@@ -3,6 +3,7 @@
 import type { FastifyReply } from 'fastify';
 import { ZodError } from 'zod';
 import { GantryError } from '../lib/errors.ts';
+import { storageFullError } from '../lib/storage-full.ts';
 
 /** `subject` names what was invalid: 'request' (body and parameters) or 'query'. */
 export function answerError(reply: FastifyReply, err: unknown, subject = 'request'): FastifyReply {
@@ -13,6 +14,8 @@ export function answerError(reply: FastifyReply, err: unknown, subject = 'reques
     });
     return reply.code(e.status).send(e.toJSON());
   }
+  // A full disk is said plainly, whatever error the layer that met it wrapped it in.
+  if (storageFullError(err)) throw err;
   if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
   throw err;
 }

@@ -12,7 +12,7 @@ import {
 } from '../auth/credentials.ts';
 import type { AuthService, TokenView } from '../auth/service.ts';
 import { type Actor, ROLES, type Role } from '../auth/types.ts';
-import { parseDuration } from '../config/units.ts';
+import { MAX_DURATION_TEXT, parseDuration } from '../config/units.ts';
 import { GantryError } from '../lib/errors.ts';
 import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
@@ -264,9 +264,13 @@ function expiry(expiresIn: string | undefined, expiresAt: string | undefined): s
   if (expiresIn !== undefined) {
     const ms = parseDuration(expiresIn);
     if (ms === undefined || ms < 1000) {
-      throw new GantryError('BAD_REQUEST', `expiresIn ${expiresIn} is not a duration of at least 1s`, {
-        hint: 'Write it like 12h, 30d or 1h30m.',
-      });
+      throw new GantryError(
+        'BAD_REQUEST',
+        `expiresIn ${expiresIn} is not a duration of at least 1s and ${MAX_DURATION_TEXT}`,
+        {
+          hint: 'Write it like 12h, 30d or 1h30m.',
+        },
+      );
     }
     return new Date(Date.now() + ms).toISOString();
   }

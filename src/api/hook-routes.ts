@@ -1,5 +1,6 @@
 // POST /api/v1/hooks/github (the GitHub push webhook, authenticated by its signature rather than a
 // token) and GET /api/v1/triggers (recent deliveries and the release triggers they recorded).
+import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../auth/types.ts';
@@ -24,9 +25,6 @@ export interface TriggerListResponse {
   deliveries: WebhookDeliveryRecord[];
 }
 
-/** GitHub caps payloads at 25 MB. */
-export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
-
 export const hookSchemas = {
   triggers: z
     .object({
@@ -50,7 +48,8 @@ export const hookRouteDocs: RouteDoc[] = [
       201: 'release started',
       202: 'recorded: waiting for the version to be uploaded, or ignored (other event, deleted ref, no track rule)',
       400: 'missing X-GitHub-Delivery / X-GitHub-Event, or not a push payload',
-      401: 'missing or wrong signature; nothing recorded',
+      401: 'missing or wrong signature (a missing or malformed header is refused before the body is read); nothing recorded',
+      413: 'the body is larger than triggers.github.max_body (5MB by default); nothing recorded',
       404: 'no triggers.github in gantry.yaml',
       409: 'replay: the delivery id was received before, or the same push (ref and commit) made a trigger under another delivery id; nothing changed',
       422: 'release refused (commit mismatch, requirement not met…)',
@@ -68,13 +67,22 @@ export const hookRouteDocs: RouteDoc[] = [
   },
 ];
 
+function isReadable(body: unknown): body is Readable {
+  return typeof (body as Readable | undefined)?.pipe === 'function';
+}
+
+function declaredLength(header: string | undefined): number | undefined {
+  const n = Number(header);
+  return header !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
 export function registerHookRoutes(app: FastifyInstance, deps: GithubHookDeps & { store: Store }): void {
   // Only this route sees its body as raw bytes: the signature is over exactly what GitHub sent.
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_WEBHOOK_BYTES }, (_req, body, done) =>
-      done(null, body),
-    );
+    // The body stays a stream: handleGithubDelivery checks the signature header before reading it
+    // and the HMAC as it streams, up to triggers.github.max_body.
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
     scope.post('/api/v1/hooks/github', async (req, reply) => {
       const header = (name: string) => {
         const v = req.headers[name];
@@ -85,7 +93,9 @@ export function registerHookRoutes(app: FastifyInstance, deps: GithubHookDeps & 
         deliveryId: header('x-github-delivery'),
         signature: header('x-hub-signature-256'),
         contentType: header('content-type'),
-        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        // Refused past the limit, the rest is read into nothing (onError) so GitHub reads the 413.
+        body: (isReadable(req.body) ? req.body : req.raw).iterator({ destroyOnReturn: false }),
+        declaredBytes: declaredLength(req.headers['content-length']),
         // From here on the request is GitHub's, for the audit log.
         verified: (delivery) => {
           req.actor = githubActor(delivery, req.ip);

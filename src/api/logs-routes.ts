@@ -3,6 +3,7 @@
 // reconnects with Last-Event-ID first gets the stored lines it missed).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { MAX_DURATION_TEXT } from '../config/units.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { LogService } from '../logs/service.ts';
 import { parseLogTime } from '../logs/time.ts';
@@ -170,7 +171,7 @@ function readTime(field: string, text: string, now: number): number {
   if (t === undefined) {
     throw new GantryError(
       'BAD_REQUEST',
-      `${field}: expected ISO-8601 (2026-05-01T12:00:00Z), \`now\` or a duration back from now (10m, -1h), got "${text}"`,
+      `${field}: expected ISO-8601 (2026-05-01T12:00:00Z), \`now\` or a duration back from now (10m, -1h; ${MAX_DURATION_TEXT}), got "${text}"`,
     );
   }
   return t;

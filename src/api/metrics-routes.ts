@@ -3,9 +3,10 @@
 // any fastify instance they are registered on.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parseDuration } from '../config/units.ts';
+import { MAX_DURATION_TEXT, parseDuration } from '../config/units.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { GantryError } from '../lib/errors.ts';
+import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusExtras, renderPrometheus } from '../metrics/prometheus.ts';
 import { MAX_POINTS } from '../metrics/query.ts';
@@ -26,10 +27,7 @@ export interface MetricsRouteDeps {
 export const metricsQuerySchema = z
   .object({
     environment: z.string().min(1).max(64),
-    version: z
-      .string()
-      .regex(/^[A-Za-z0-9._+-]{1,128}$/, 'letters, digits, . _ + - (at most 128)')
-      .optional(),
+    version: z.string().regex(VERSION_NAME_PATTERN, VERSION_NAME_RULE).optional(),
     metric: z.string().min(1).max(128),
     from: z.string().max(64).default('-1h'),
     to: z.string().max(64).default('now'),
@@ -117,7 +115,7 @@ export function parseTime(field: string, text: string, now: number): number {
   }
   throw new GantryError(
     'BAD_REQUEST',
-    `${field}: expected ISO-8601 (2026-05-01T12:00:00Z) or a time relative to now (-1h, now), got "${text}"`,
+    `${field}: expected ISO-8601 (2026-05-01T12:00:00Z) or a time relative to now (-1h, now; ${MAX_DURATION_TEXT} back), got "${text}"`,
   );
 }
 
@@ -126,7 +124,7 @@ function parseStep(text: string): number {
   if (ms === undefined || ms < 1000) {
     throw new GantryError(
       'BAD_REQUEST',
-      `step: expected a duration of at least 1s (10s, 1m, 1h), got "${text}"`,
+      `step: expected a duration of at least 1s (10s, 1m, 1h) and ${MAX_DURATION_TEXT}, got "${text}"`,
     );
   }
   return ms;

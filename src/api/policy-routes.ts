@@ -9,7 +9,16 @@ import type { LoadedConfig } from '../config/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { countBySeverity, environmentPolicyView, parseScanReport, toStoredScan } from '../policy/index.ts';
+import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
+import {
+  countBySeverity,
+  decisionReadScan,
+  environmentPolicyView,
+  mayReplaceScan,
+  parseScanReport,
+  type ScanCheck,
+  toStoredScan,
+} from '../policy/index.ts';
 import type {
   EnvironmentPolicyView,
   PolicyDecision,
@@ -31,7 +40,7 @@ export const policyOverrideSchema = z
   .meta({ description: 'Start despite refusing policy rules: needs the admin role and a reason.' });
 
 const versionParam = z.object({
-  version: z.string().regex(/^[A-Za-z0-9._+-]{1,128}$/, 'letters, digits, . _ + - (at most 128)'),
+  version: z.string().regex(VERSION_NAME_PATTERN, VERSION_NAME_RULE),
 });
 
 export interface ScanSummary {
@@ -76,6 +85,7 @@ export const policyRouteDocs: RouteDoc[] = [
     responses: {
       201: 'ScanUploadResponse (stored)',
       200: 'ScanUploadResponse (replaced an earlier report)',
+      403: "replacing a report a release's scan gate has read needs a token not limited to environments",
       404: 'unknown version',
       413: 'report too large',
       422: 'not JSON, or not a report Gantry reads',
@@ -138,6 +148,17 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
         throw new GantryError('BAD_SCAN_REPORT', 'the request has no body: send the scan report as the body');
       }
       const report = parseScanReport(body);
+      const earlier = await deps.store.scanReports.get(service(), version);
+      if (earlier && earlier.sha256 !== bytes.sha256) {
+        const checks = await scanChecks(deps.store, service(), version);
+        const may = mayReplaceScan(req.actor, version, checks);
+        if (!may.ok) {
+          throw new GantryError('FORBIDDEN', may.message, {
+            hint: may.hint,
+            details: { reason: 'scan_report_checked', checkedBy: checks.slice(0, 20) },
+          });
+        }
+      }
       const { record, replaced } = await deps.store.scanReports.put({
         service: service(),
         version,
@@ -185,6 +206,21 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
     const res: EnvironmentPolicyResponse = { policy: environmentPolicyView(env, clock.now()) };
     return res;
   });
+}
+
+/** How many of a version's releases are looked at for a scan check (newest first). */
+const MAX_RELEASES_LOOKED_AT = 500;
+
+/** The releases of a version whose scan gate read its report. */
+async function scanChecks(store: Store, service: string, version: string): Promise<ScanCheck[]> {
+  const releases = await store.releases.list({ service, version, limit: MAX_RELEASES_LOOKED_AT });
+  const checks: ScanCheck[] = [];
+  for (const r of releases) {
+    if (decisionReadScan(policyOfRelease(await store.releases.events(r.id)))) {
+      checks.push({ release: r.id, environment: r.environment });
+    }
+  }
+  return checks;
 }
 
 /** The decision recorded with a release (its `policy` event), or null when none was. */

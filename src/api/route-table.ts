@@ -2,6 +2,7 @@
 // document is generated from the same entries, so the two cannot drift apart.
 import { z } from 'zod';
 import { type Access, defaultAccess } from '../auth/types.ts';
+import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
 import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
@@ -31,7 +32,7 @@ export interface RouteDoc {
   access?: Access;
 }
 
-const versionName = z.string().regex(/^[A-Za-z0-9._+-]{1,128}$/, 'letters, digits, . _ + - (at most 128)');
+const versionName = z.string().regex(VERSION_NAME_PATTERN, VERSION_NAME_RULE);
 const envName = z.string().min(1).max(64);
 
 export const schemas = {
@@ -197,6 +198,7 @@ export const routes: RouteDoc[] = [
     body: schemas.promote,
     responses: {
       201: 'ReleaseResponse',
+      400: 'from and to name the same environment',
       403: 'override without the admin role',
       409: 'release in progress',
       422: 'requirement not met / refused by policy',

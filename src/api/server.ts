@@ -9,12 +9,15 @@ import { type ArtifactStore, artifactTooLarge, checksumMismatch } from '../artif
 import { registerAuditHooks } from '../audit/hook.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { registerAuthHooks } from '../auth/hook.ts';
+import { RefusalBudget } from '../auth/refusal-budget.ts';
 import { createEnvironmentResolver } from '../auth/scope.ts';
 import type { AuthService } from '../auth/service.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import type { IncidentManager } from '../incidents/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { MAX_PATH_PARAM_LENGTH } from '../lib/names.ts';
+import { storageFullError } from '../lib/storage-full.ts';
 import type { LogService } from '../logs/index.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import type { Notifier } from '../notify/index.ts';
@@ -37,6 +40,7 @@ import { registerMetricsRoutes } from './metrics-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
 import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
+import { dataDirWritable } from './readiness.ts';
 import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
@@ -73,13 +77,15 @@ export interface ApiDeps {
   auth: AuthService;
   /** Where every mutation is recorded (the API's own by a hook; others call audit.record). */
   audit: AuditLog;
+  /** Unauthenticated requests refused (401) per client address and minute before 429 (default 30). */
+  refusalLimit?: number;
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
 
 export function buildApi(deps: ApiDeps) {
   // Fastify's own request logging stays off: errors are logged by sendError with Gantry's logger.
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH } });
   const registered: Array<{ method: string; url: string }> = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) registered.push({ method, url: r.url });
@@ -93,7 +99,12 @@ export function buildApi(deps: ApiDeps) {
   const service = () => deps.config().config.service;
   // Who is asking and whether they may (before every handler), and what they changed (after it).
   const environmentsOf = createEnvironmentResolver({ config: deps.config, store: deps.store });
-  registerAuthHooks(app, { auth: deps.auth, accessOf: routeAccess, environmentsOf });
+  registerAuthHooks(app, {
+    auth: deps.auth,
+    accessOf: routeAccess,
+    environmentsOf,
+    refusals: new RefusalBudget(deps.refusalLimit),
+  });
   registerAuditHooks(app, { audit: deps.audit, environmentsOf, logger: deps.logger });
 
   app.addContentTypeParser(
@@ -125,17 +136,22 @@ export function buildApi(deps: ApiDeps) {
       () => ({ status: 'pass' as const, time }),
       (err: Error) => ({ status: 'fail' as const, output: err.message, time }),
     );
+    const writable = await dataDirWritable(deps.server.dataDir, time);
     const listeners = deps.dataPlane.addresses().size;
     const plane = {
       status: listeners > 0 ? ('pass' as const) : ('fail' as const),
       output: `${listeners} listener(s)`,
       time,
     };
-    const ok = store.status === 'pass' && plane.status === 'pass';
+    const ok = store.status === 'pass' && writable.status === 'pass' && plane.status === 'pass';
     const body: HealthBody = {
       status: ok ? 'pass' : 'fail',
       version: deps.server.version,
-      checks: { 'store:reachable': [store], 'dataplane:listeners': [plane] },
+      checks: {
+        'store:reachable': [store],
+        'datadir:writable': [writable],
+        'dataplane:listeners': [plane],
+      },
     };
     return reply
       .code(ok ? 200 : 503)
@@ -281,6 +297,15 @@ export function buildApi(deps: ApiDeps) {
 
   app.post('/api/v1/promote', async (req, reply) => {
     const b = parse(schemas.promote, req.body);
+    if (b.from === b.to) {
+      throw new GantryError(
+        'BAD_REQUEST',
+        `cannot promote from ${b.from} to ${b.to}: from and to name the same environment, and nothing was started`,
+        {
+          hint: `Promote to another environment (\`gantry promote --from ${b.from} --to ENV\`), or release a version there again with \`gantry release ${b.to} VERSION\`.`,
+        },
+      );
+    }
     const res = await deps.control.promote(
       {
         from: b.from,
@@ -406,6 +431,11 @@ async function hashStream(stream: Readable, maxBytes: number): Promise<{ sha256:
 }
 
 function sendError(reply: FastifyReply, err: unknown, logger: Logger): FastifyReply {
+  const full = storageFullError(err);
+  if (full) {
+    logger.error({ err }, 'a write failed: the disk is full');
+    return reply.code(full.status).send(full.toJSON());
+  }
   if (err instanceof GantryError) return reply.code(err.status).send(err.toJSON());
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);

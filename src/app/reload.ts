@@ -4,7 +4,7 @@
 // says which keys need a restart; otherwise the new config is swapped in and each part that
 // watches it (alarm rules, synthetics, notification routes) re-reads it.
 import { isDeepStrictEqual } from 'node:util';
-import { loadConfigFile } from '../config/index.ts';
+import { loadConfigFileOffThread } from '../config/index.ts';
 import type { GantryConfig, LoadedConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
 
@@ -53,7 +53,8 @@ export class ConfigHolder {
   }
 
   async reload(): Promise<ReloadResult> {
-    const next = await loadConfigFile(this.#current.file); // throws ConfigError: nothing changes
+    // Off the event loop: a large file would stall the API and the proxies. Throws ConfigError: nothing changes.
+    const next = await loadConfigFileOffThread(this.#current.file);
     const cold = coldChanges(this.#current.config, next.config);
     if (cold.length > 0) {
       throw new GantryError(

@@ -47,6 +47,8 @@ export interface ServerOptions {
   logLevel?: string;
   logger?: Logger;
   maxArtifactBytes?: number;
+  /** Unauthenticated requests refused per client address and minute before 429 (auth/refusal-budget.ts). */
+  refusalLimit?: number;
 }
 
 export interface GantryServer {
@@ -280,6 +282,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     },
     auth,
     audit,
+    ...(opts.refusalLimit !== undefined ? { refusalLimit: opts.refusalLimit } : {}),
   });
   triggers.start(bus);
   await api.listen({ host: listen.host, port: listen.port });

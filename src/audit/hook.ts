@@ -1,11 +1,14 @@
 // Every API request that changes something is written to the audit log once its answer is sent:
 // who (the request's actor, or anonymous when refused before one was known), from which address,
 // method and route, the environment/release/resource concerned, the status and error code, and
-// its parameters and JSON body (never the body of secret, session or webhook routes).
+// its parameters and JSON body (never the body of secret, session or webhook routes). A request
+// refused before anyone was known is recorded compactly, and counted only once its address is
+// rate-limited (refusal-tally.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type EnvironmentsOf, EVERY_ENVIRONMENT, plainObject } from '../auth/scope.ts';
 import type { Logger } from '../lib/log.ts';
 import { ANONYMOUS, type AuditLog } from './log.ts';
+import { compactAction, RefusalTally } from './refusal-tally.ts';
 
 export interface AuditHookOptions {
   audit: AuditLog;
@@ -38,10 +41,19 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
     return payload;
   });
 
+  const tally = new RefusalTally({ record: (e) => opts.audit.record(e), logger: opts.logger });
+  app.addHook('onClose', async () => tally.flush());
+
   app.addHook('onResponse', async (req, reply) => {
     if (READS.has(req.method)) return;
-    const answer = answers.get(req) ?? { ids: {} };
     const url = req.routeOptions.url;
+    const action = `${req.method} ${url ?? (req.url.split('?')[0] || '/')}`;
+    if (!req.actor && reply.statusCode >= 400) {
+      // Refused before anyone was known: compact, and only counted once the address is rate-limited.
+      if (reply.statusCode === 429) return tally.count(req.ip, action);
+      return recordAnonymous(opts, req, reply.statusCode, answers.get(req)?.code, action);
+    }
+    const answer = answers.get(req) ?? { ids: {} };
     const params = plainObject(req.params);
     // Every environment is what a scope check needs, not a target worth recording.
     const environments = (await opts.environmentsOf(req)).filter((e) => e !== EVERY_ENVIRONMENT);
@@ -67,7 +79,7 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
       await opts.audit.record({
         actor: req.actor ?? { ...ANONYMOUS, address: req.ip },
         address: req.ip,
-        action: `${req.method} ${url ?? (req.url.split('?')[0] || '/')}`,
+        action,
         environment: environments[0] ?? null,
         release: release ?? null,
         target: target ?? null,
@@ -79,6 +91,26 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
       opts.logger.error({ err, action: `${req.method} ${url}` }, 'could not write the audit log entry');
     }
   });
+}
+
+async function recordAnonymous(
+  opts: AuditHookOptions,
+  req: FastifyRequest,
+  status: number,
+  code: string | undefined,
+  action: string,
+): Promise<void> {
+  try {
+    await opts.audit.record({
+      actor: { ...ANONYMOUS, address: req.ip },
+      address: req.ip,
+      action: compactAction(action),
+      status,
+      error: code ? code.slice(0, 64) : `HTTP_${status}`,
+    });
+  } catch (err) {
+    opts.logger.error({ err, action: compactAction(action) }, 'could not write the audit log entry');
+  }
 }
 
 function readAnswer(payload: string): Answer {

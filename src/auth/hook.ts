@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GantryError } from '../lib/errors.ts';
 import { crossSiteReason, presentedCredentials } from './credentials.ts';
 import { OpenReads } from './open-reads.ts';
+import { RefusalBudget } from './refusal-budget.ts';
 import { type EnvironmentsOf, EVERY_ENVIRONMENT } from './scope.ts';
 import type { AuthFailureReason, AuthService } from './service.ts';
 import { type Access, type Actor, actorMay, type Role } from './types.ts';
@@ -17,6 +18,9 @@ export interface AuthHookOptions {
   /** The access a request needs: from the route table by method and route (url undefined: no route). */
   accessOf: (method: string, url: string | undefined, pathname: string) => Access;
   environmentsOf: EnvironmentsOf;
+  /** Refused unauthenticated requests per client address; past it they get 429 (see refusal-budget.ts). */
+  refusals?: RefusalBudget;
+  now?: () => number;
 }
 
 const HINTS: Record<AuthFailureReason | 'missing', string> = {
@@ -35,20 +39,41 @@ export function registerAuthHooks(app: FastifyInstance, opts: AuthHookOptions): 
   const reads = new OpenReads();
   opts.auth.onCredentialsEnded((ended) => reads.end(ended));
 
+  const refusals = opts.refusals ?? new RefusalBudget();
+  const now = opts.now ?? Date.now;
+  // Every request answered 401 without an actor counts against its address (a login with a wrong
+  // token, a webhook with a wrong signature included).
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode === 401 && !req.actor) refusals.refused(req.ip, now());
+  });
+  const refuse = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    reason: AuthFailureReason | 'missing',
+    message: string,
+  ) => {
+    const wait = refusals.exhausted(req.ip, now());
+    return wait > 0 ? tooManyRefusals(reply, refusals.limit, wait) : unauthorized(reply, reason, message);
+  };
+
   app.addHook('onRequest', async (req, reply) => {
     const needed = opts.accessOf(req.method, req.routeOptions.url, req.url.split('?')[0] ?? '/');
     access.set(req, needed);
-    if (needed === 'public' || needed === 'webhook') return;
+    if (needed === 'public' || needed === 'webhook') {
+      // A login or a webhook delivery proves itself later: changes from an address refused too often wait.
+      const wait = READS.has(req.method) ? 0 : refusals.exhausted(req.ip, now());
+      return wait > 0 ? tooManyRefusals(reply, refusals.limit, wait) : undefined;
+    }
     const presented = presentedCredentials(req.headers);
     if (presented.kind === 'none') {
-      return unauthorized(reply, 'missing', 'this endpoint needs a token, and the request carries none');
+      return refuse(req, reply, 'missing', 'this endpoint needs a token, and the request carries none');
     }
-    if (presented.kind === 'malformed') return unauthorized(reply, 'invalid', presented.message);
+    if (presented.kind === 'malformed') return refuse(req, reply, 'invalid', presented.message);
     const result =
       presented.kind === 'bearer'
         ? await opts.auth.authenticateToken(presented.secret)
         : await opts.auth.authenticateSession(presented.secret);
-    if (!result.ok) return unauthorized(reply, result.reason, result.message);
+    if (!result.ok) return refuse(req, reply, result.reason, result.message);
     const actor: Actor = { ...result.actor, address: req.ip };
     req.actor = actor;
     if (presented.kind === 'cookie' && !READS.has(req.method)) {
@@ -82,6 +107,18 @@ function unauthorized(reply: FastifyReply, reason: AuthFailureReason | 'missing'
       : `Bearer realm="gantry", error="invalid_token", error_description="${reason}"`;
   const err = new GantryError('UNAUTHORIZED', message, { hint: HINTS[reason], details: { reason } });
   return reply.code(401).header('www-authenticate', challenge).send(err.toJSON());
+}
+
+function tooManyRefusals(reply: FastifyReply, limit: number, wait: number) {
+  const err = new GantryError(
+    'RATE_LIMITED',
+    `too many requests without valid credentials from this address (${limit} refused within a minute); try again in ${wait} s`,
+    {
+      hint: 'Send a valid token (`Authorization: Bearer <token>`); requests with one are not limited. The server sets the limit with `gantry server --refusal-limit N`.',
+      details: { reason: 'unauthenticated', limit, retryAfterSeconds: wait },
+    },
+  );
+  return reply.code(429).header('retry-after', String(wait)).send(err.toJSON());
 }
 
 function refuseCrossSite(reply: FastifyReply, why: string) {

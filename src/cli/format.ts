@@ -12,6 +12,7 @@ import {
   planSteps,
 } from './canary-format.ts';
 import { EXIT_FAILED, EXIT_OK } from './errors.ts';
+import { escapeControls } from './terminal-text.ts';
 
 // Wide enough for "rolling back", the longest state a release shows while it runs.
 const STATE_COLUMN = 12;
@@ -143,7 +144,9 @@ export function formatWatching(release: ReleaseRecord): string {
 }
 
 /** Plain-text table: columns padded to their widest cell, no trailing spaces. */
-export function formatTable(headers: string[], rows: string[][], indent = ''): string[] {
+export function formatTable(headers: string[], rawRows: string[][], indent = ''): string[] {
+  // A cell is one line: a newline or an escape sequence in user text must not break the table.
+  const rows = rawRows.map((r) => r.map(escapeControls));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const render = (cells: string[]) =>
     indent +

@@ -1,4 +1,5 @@
 // Where the CLI writes and what it reads from its surroundings; injectable so tests capture output.
+import { escapeControlsKeepingLines } from './terminal-text.ts';
 
 export interface OutputStream {
   write(chunk: string): unknown;
@@ -30,8 +31,9 @@ export function resolveIo(io: Partial<CliIo> = {}): ResolvedIo {
   };
 }
 
+/** A line (or several) for people: control characters from user text are shown, not obeyed. */
 export function writeLine(out: OutputStream, line = ''): void {
-  out.write(`${line}\n`);
+  out.write(`${escapeControlsKeepingLines(line)}\n`);
 }
 
 /** One JSON document per line, so scripts can read a stream of them. */

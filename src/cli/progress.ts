@@ -5,6 +5,7 @@ import { phaseName } from './canary-format.ts';
 import { CanaryStatus } from './canary-status.ts';
 import { formatDuration, formatEventLine } from './format.ts';
 import type { OutputStream } from './io.ts';
+import { escapeControls, escapeControlsKeepingLines } from './terminal-text.ts';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const FRAME_MS = 100;
@@ -57,7 +58,7 @@ export class ReleaseProgress {
   /** Prints a line above the status line (or plainly when not on a terminal). */
   line(text: string): void {
     if (this.#timer) this.#out.write(CLEAR_LINE);
-    this.#out.write(`${text}\n`);
+    this.#out.write(`${escapeControlsKeepingLines(text)}\n`);
     if (this.#timer) this.#draw();
   }
 
@@ -77,7 +78,7 @@ export class ReleaseProgress {
       ...(canary ? [canary] : []),
       formatDuration(now - this.#startedAt),
     ];
-    this.#out.write(`${CLEAR_LINE}${fitWidth(parts.join(' · '), this.#out.columns)}`);
+    this.#out.write(`${CLEAR_LINE}${fitWidth(escapeControls(parts.join(' · ')), this.#out.columns)}`);
   }
 }
 

@@ -14,6 +14,7 @@ import type { CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
 import { formatBytes } from './format.ts';
 import type { OutputStream } from './io.ts';
+import { escapeControls } from './terminal-text.ts';
 
 const PROGRESS_EVERY_MS = 100;
 
@@ -137,7 +138,7 @@ async function* countBytes(
   let drawnAt = 0;
   const draw = () => {
     const of = total !== undefined ? ` / ${formatBytes(total)}` : '';
-    err.write(`\r\x1b[2Kuploading ${version}: ${formatBytes(sent)}${of}`);
+    err.write(`\r\x1b[2Kuploading ${escapeControls(version)}: ${formatBytes(sent)}${of}`);
   };
   const chunks = stream[Symbol.asyncIterator]();
   for (;;) {

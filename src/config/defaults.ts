@@ -39,6 +39,21 @@ export const DEFAULT_WINDOW_TZ = 'UTC';
 
 export const DEFAULT_SCAN_FAIL_ON = 'high';
 
+/**
+ * Largest GitHub delivery read (triggers.github.max_body). GitHub caps payloads at 25 MB, but a
+ * push payload lists at most 20 commits with their changed paths and is typically a few KB to a few
+ * hundred KB; 5 MB leaves room for a large vendor import while bounding what unverified posts may
+ * make the server hold (the signature is checked as the body streams, up to this size).
+ */
+export const DEFAULT_WEBHOOK_MAX_BODY = 5 * 1024 * 1024;
+/**
+ * Requests without valid credentials refused (401) per client address and minute before that
+ * address's further unauthenticated requests get 429 (`gantry server --refusal-limit`).
+ */
+export const DEFAULT_REFUSAL_LIMIT = 30;
+/** GitHub sends nothing larger. */
+export const MAX_WEBHOOK_MAX_BODY = 25 * 1024 * 1024;
+
 export const DEFAULT_HTTP_METHOD = 'GET';
 export const DEFAULT_EXPECT_STATUS = 200;
 export const DEFAULT_HTTP_CHECK_TIMEOUT = 10 * SECOND;

@@ -12,6 +12,7 @@ import {
 import { suggest } from './suggest.ts';
 import {
   DURATION_PATTERN,
+  MAX_DURATION_TEXT,
   PER_SECOND_PATTERN,
   PERCENT_PATTERN,
   parseDuration,
@@ -185,6 +186,9 @@ export function duration(opts: { zero?: boolean } = {}) {
   return z
     .string({ error })
     .regex(new RegExp(DURATION_PATTERN), { error })
+    .refine((value) => parseDuration(value) !== undefined, {
+      error: `${DURATION_MESSAGE}, ${MAX_DURATION_TEXT}`,
+    })
     .refine((value) => opts.zero || parseDuration(value) !== 0, {
       error: `${DURATION_MESSAGE}, greater than 0`,
     })

@@ -4,7 +4,8 @@ export { doAddressesOverlap, type HostPort, parseHostPort } from './address.ts';
 export * from './defaults.ts';
 export { ConfigError, type ConfigIssue, formatIssue, formatIssues, formatPath } from './issues.ts';
 export { generateJsonSchema, renderJsonSchema, SCHEMA_FILE, SCHEMA_ID } from './json-schema.ts';
-export { loadConfigFile, parseConfig } from './load.ts';
+export { loadConfigFile, MAX_CONFIG_BYTES, parseConfig } from './load.ts';
+export { loadConfigFileOffThread } from './load-off-thread.ts';
 export { BASE_METRICS, SYNTHETIC_METRICS } from './references.ts';
 export { gantryConfigSchema } from './schema.ts';
 export {

@@ -1,31 +1,46 @@
 // Reads gantry.yaml: YAML with positions, then validation; every problem becomes a ConfigIssue
 // with the line and column of the node it is about.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { findDuplicateKeys } from './duplicate-keys.ts';
 import { ConfigError, type ConfigIssue, compareIssues, formatPath } from './issues.ts';
 import { findPosition } from './positions.ts';
 import type { LoadedConfig } from './types.ts';
 import { validateConfigValue } from './validate.ts';
 
 const MAX_ALIAS_COUNT = 100;
+/**
+ * Largest gantry.yaml read (a real one is a few KB): a larger file is refused before it is parsed.
+ * Documented in docs/security.md.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Problems reported per file: each is placed in the file, and a file of 40,000 bad keys would take long. */
+export const MAX_REPORTED_ISSUES = 100;
 
-function throwIssues(issues: ConfigIssue[]): never {
-  throw new ConfigError([...issues].sort(compareIssues));
+/** Throws the issues in file order, at most MAX_REPORTED_ISSUES of them, then how many more there were. */
+function throwIssues(issues: ConfigIssue[], more = 0): never {
+  const listed = [...issues].sort(compareIssues).slice(0, MAX_REPORTED_ISSUES);
+  const left = more + issues.length - listed.length;
+  const file = issues[0]?.file ?? '';
+  const tail =
+    left > 0 ? [{ file, line: 0, column: 0, path: '', message: `and ${left} more problems not listed` }] : [];
+  throw new ConfigError([...listed, ...tail]);
 }
 
 /** Parses and validates the text of a gantry.yaml; `file` is only used in messages and `dir`. */
 export function parseConfig(text: string, file: string): LoadedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
-  if (doc.errors.length > 0) {
-    throwIssues(
-      doc.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { file, line, column: col, path: '', message: `invalid YAML: ${error.message}` };
-      }),
-    );
+  // Duplicate keys are found in one linear pass below (the parser's own check is quadratic).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
+  const syntax: ConfigIssue[] = doc.errors.map((error) => {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    return { file, line, column: col, path: '', message: `invalid YAML: ${error.message}` };
+  });
+  for (const d of findDuplicateKeys(doc, lineCounter)) {
+    syntax.push({ file, ...d, path: '', message: 'invalid YAML: Map keys must be unique' });
   }
+  if (syntax.length > 0) throwIssues(syntax);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -36,14 +51,13 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   }
   const result = validateConfigValue(raw);
   if (!result.ok) {
-    throwIssues(
-      result.issues.map((issue) => ({
-        file,
-        ...findPosition(doc, lineCounter, issue.path, issue.target),
-        path: formatPath(issue.path),
-        message: issue.message,
-      })),
-    );
+    const issues: ConfigIssue[] = result.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
+      file,
+      ...findPosition(doc, lineCounter, issue.path, issue.target),
+      path: formatPath(issue.path),
+      message: issue.message,
+    }));
+    throwIssues(issues, result.issues.length - issues.length);
   }
   return { file, dir: path.dirname(path.resolve(file)), config: result.config };
 }
@@ -64,8 +78,21 @@ function describeReadError(file: string, error: NodeJS.ErrnoException): string {
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   let text: string;
   try {
+    const size = (await stat(file)).size;
+    if (size > MAX_CONFIG_BYTES) {
+      throwIssues([
+        {
+          file,
+          line: 0,
+          column: 0,
+          path: '',
+          message: `is ${size} bytes, above the ${MAX_CONFIG_BYTES / 1024 / 1024} MiB a gantry.yaml may have: a service's config is a few KB`,
+        },
+      ]);
+    }
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throwIssues([
       {
         file,

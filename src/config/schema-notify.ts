@@ -1,7 +1,13 @@
 // Telling people: `notify:` channel groups, the `smtp:` server for email, `incidents:`, and the
 // `triggers:` that start releases. Secret fields here may hold `${secret:NAME}` references.
 import { z } from 'zod';
-import { DEFAULT_INCIDENT_OPEN_AT, DEFAULT_SMTP_PORT, SMTP_IMPLICIT_TLS_PORT } from './defaults.ts';
+import {
+  DEFAULT_INCIDENT_OPEN_AT,
+  DEFAULT_SMTP_PORT,
+  DEFAULT_WEBHOOK_MAX_BODY,
+  MAX_WEBHOOK_MAX_BODY,
+  SMTP_IMPLICIT_TLS_PORT,
+} from './defaults.ts';
 import {
   bool,
   enumOf,
@@ -13,6 +19,7 @@ import {
   list,
   mapping,
   secretText,
+  size,
   text,
   textMatching,
   whenFieldsValid,
@@ -21,6 +28,7 @@ import { SEVERITIES } from './schema-monitoring.ts';
 import { hasSecretReference } from './secret-refs.ts';
 import { suggest } from './suggest.ts';
 import type { SmtpConfig } from './types.ts';
+import { formatSize } from './units.ts';
 
 const EMAIL = /^[^@\s<>]+@[^@\s<>]+$/;
 const FROM_ADDRESS = /^([^<>]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/;
@@ -157,6 +165,15 @@ export const triggersSchema = mapping({
     secret: secretText('a webhook secret').meta({
       description: `Webhook secret, e.g. \${secret:GITHUB_WEBHOOK_SECRET}.`,
     }),
+    max_body: size()
+      .refine((n) => n >= 1024 && n <= MAX_WEBHOOK_MAX_BODY, {
+        error: `expected a size from 1KB to ${formatSize(MAX_WEBHOOK_MAX_BODY)} (GitHub sends nothing larger)`,
+      })
+      .prefault(formatSize(DEFAULT_WEBHOOK_MAX_BODY))
+      .meta({
+        description:
+          'Largest delivery read; a larger one is refused with 413 as soon as it passes this size (signature checked as it streams).',
+      }),
   })
     .optional()
     .meta({ description: 'GitHub push webhook at POST /api/v1/hooks/github.' }),

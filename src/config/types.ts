@@ -226,7 +226,7 @@ export interface GantryConfig {
   alarms: AlarmConfig[];
   synthetics: SyntheticConfig[];
   logs: LogsConfig;
-  triggers: { github?: { secret: string } };
+  triggers: { github?: { secret: string; max_body: number } };
   smtp?: SmtpConfig;
   notify: Record<string, NotifyChannel[]>;
   incidents: { open_at: 'P1' | 'P2' | 'P3' | 'P4' };

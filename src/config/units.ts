@@ -10,14 +10,22 @@ export const PERCENT_PATTERN = '^\\d+(\\.\\d+)?%$';
 export const SIZE_PATTERN = '^\\d+(\\.\\d+)?\\s?([KMGT]i?)?B$';
 export const PER_SECOND_PATTERN = '^\\d+(\\.\\d+)?/(s|m|h)$';
 
-/** Milliseconds of `500ms`, `10s`, `5m`, `1h`, `1d` or a sum like `1h30m`; undefined when malformed. */
+/**
+ * The longest duration accepted anywhere (gantry.yaml, the API's durations and relative times, the
+ * CLI's options): 100 years. Longer ones (`99999999999d`) would put times outside what a date can
+ * hold; they are refused as malformed, and messages name this bound (MAX_DURATION_TEXT).
+ */
+export const MAX_DURATION_MS = 36_500 * 86_400_000;
+export const MAX_DURATION_TEXT = 'at most 36500d (100 years)';
+
+/** Milliseconds of `500ms`, `10s`, `5m`, `1h`, `1d` or a sum like `1h30m`; undefined when malformed or above MAX_DURATION_MS. */
 export function parseDuration(text: string): number | undefined {
   if (!new RegExp(DURATION_PATTERN).test(text)) return undefined;
   let total = 0;
   for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
     total += Number(amount) * (DURATION_UNITS[unit ?? ''] ?? Number.NaN);
   }
-  return Number.isFinite(total) ? Math.round(total) : undefined;
+  return Number.isFinite(total) && total <= MAX_DURATION_MS ? Math.round(total) : undefined;
 }
 
 /** The shortest exact spelling of a duration: 10000 → `10s`, 90000 → `90s`, 3600000 → `1h`. */

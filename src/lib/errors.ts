@@ -92,6 +92,10 @@ export const ERRORS = {
     status: 401,
     hint: 'Give the GitHub webhook the same secret as triggers.github.secret, with content type application/json.',
   },
+  WEBHOOK_TOO_LARGE: {
+    status: 413,
+    hint: 'GitHub push payloads are far smaller; if yours are this large, raise triggers.github.max_body in gantry.yaml (at most 25MB).',
+  },
   WEBHOOK_REPLAY: {
     status: 409,
     hint: 'Each GitHub delivery is acted on once: push again, or release from CI with `gantry release --ref`.',
@@ -139,6 +143,10 @@ export const ERRORS = {
   SCAN_REPORT_TOO_LARGE: {
     status: 413,
     hint: 'Scan reports are limited in size: leave out what the gate does not read (e.g. trivy --list-all-pkgs=false).',
+  },
+  STORAGE_FULL: {
+    status: 507,
+    hint: "Free space on the disk of the server's data directory (old artifacts, logs: see logs.retention in gantry.yaml), then try again; /readiness fails until there is room.",
   },
   INTERNAL: { status: 500, hint: "See the server's log." },
 } as const satisfies Record<string, { status: number; hint: string }>;

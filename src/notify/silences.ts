@@ -1,6 +1,6 @@
 // Silences: Alertmanager's matchers on alert labels (exact, or a regular expression anchored at both
 // ends), active between startsAt and endsAt. Pure functions; the notifier stores the records.
-import { parseDuration } from '../config/units.ts';
+import { MAX_DURATION_TEXT, parseDuration } from '../config/units.ts';
 import { GantryError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { SilenceMatcher, SilenceRecord } from '../store/types.ts';
@@ -93,7 +93,9 @@ function endOf(input: SilenceInput, from: number): number {
   if (input.duration === undefined) badRequest('give endsAt (ISO-8601) or duration (e.g. 1h)');
   const ms = parseDuration(input.duration);
   if (ms === undefined || ms <= 0) {
-    badRequest(`duration: expected a duration like 30m, 1h or 2d, got "${input.duration}"`);
+    badRequest(
+      `duration: expected a duration like 30m, 1h or 2d (${MAX_DURATION_TEXT}), got "${input.duration}"`,
+    );
   }
   return from + ms;
 }

@@ -204,6 +204,7 @@ export interface ReleaseRepo {
   list(q: {
     service: string;
     environment?: string;
+    version?: string;
     limit?: number;
     before?: string;
   }): Promise<ReleaseRecord[]>;

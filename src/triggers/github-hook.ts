@@ -2,15 +2,17 @@
 // triggers.github.secret and its delivery id is new. A forged or unsigned one is refused before
 // anything is written; a replayed one is refused by the delivery table's key. A `push` whose ref
 // matches a track rule becomes a release trigger (release-triggers.ts).
+
+import { DEFAULT_WEBHOOK_MAX_BODY } from '../config/defaults.ts';
 import { matchRef, type RefMatch } from '../config/track.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { DeliveryOutcome, ReleaseTriggerRecord, Store } from '../store/types.ts';
 import { type PushSummary, readPushEvent } from './push-event.ts';
-import type { ReleaseTriggers } from './release-triggers.ts';
+import { type ReleaseTriggers, UNPROVEN_UPLOAD } from './release-triggers.ts';
 import { resolveWebhookSecret, type SecretLookup } from './secret.ts';
-import { checkGithubSignature } from './signature.ts';
+import { checkSignatureHeader, readSignedBody } from './signature.ts';
 import { SHORT_SHA_LENGTH, sameCommit, versionForRef } from './version-name.ts';
 
 export interface GithubDelivery {
@@ -18,7 +20,10 @@ export interface GithubDelivery {
   deliveryId: string | undefined;
   signature: string | undefined;
   contentType: string | undefined;
-  body: Buffer;
+  /** The raw body: read here (signature checked as it streams, up to triggers.github.max_body). */
+  body: Buffer | AsyncIterable<Buffer | Uint8Array>;
+  /** The request's Content-Length, when it sent one: a larger one than the limit is refused unread. */
+  declaredBytes?: number | undefined;
   /** Told once the signature verifies, before anything else is checked or recorded. */
   verified?: (deliveryId: string | undefined) => void;
 }
@@ -52,15 +57,31 @@ const DELIVERY_ID = /^[A-Za-z0-9-]{1,100}$/;
 const EVENT_NAME = /^[a-z_]{1,64}$/;
 
 export async function handleGithubDelivery(deps: GithubHookDeps, d: GithubDelivery): Promise<HookResponse> {
-  const secret = await resolveWebhookSecret(deps.config().config.triggers.github?.secret, deps.secret);
-  const check = await checkGithubSignature(secret, d.body, d.signature);
-  if (!check.ok) {
+  const github = deps.config().config.triggers.github;
+  const secret = await resolveWebhookSecret(github?.secret, deps.secret);
+  const maxBytes = github?.max_body ?? DEFAULT_WEBHOOK_MAX_BODY;
+  const refuse = (reason: string) => {
     deps.logger.warn(
       { delivery: safeId(d.deliveryId), event: safeEvent(d.event) },
-      `refused a GitHub delivery: ${check.reason}`,
+      `refused a GitHub delivery: ${reason}`,
     );
-    throw new GantryError('BAD_SIGNATURE', `refused: ${check.reason}; nothing was recorded`);
+  };
+  const header = checkSignatureHeader(d.signature);
+  if (!header.ok) {
+    refuse(header.reason);
+    throw new GantryError('BAD_SIGNATURE', `refused: ${header.reason}; nothing was recorded`);
   }
+  if (d.declaredBytes !== undefined && d.declaredBytes > maxBytes) {
+    refuse(`Content-Length ${d.declaredBytes} is above ${maxBytes}`);
+    throw webhookTooLarge(maxBytes, d.declaredBytes);
+  }
+  const read = await readSignedBody(d.body, secret, d.signature, maxBytes);
+  if (!read.ok) {
+    refuse(read.reason);
+    if (read.tooLarge) throw webhookTooLarge(maxBytes, read.tooLarge.atLeast);
+    throw new GantryError('BAD_SIGNATURE', `refused: ${read.reason}; nothing was recorded`);
+  }
+  const body = read.body;
   d.verified?.(safeId(d.deliveryId));
   if (!d.deliveryId || !DELIVERY_ID.test(d.deliveryId)) {
     throw new GantryError('BAD_REQUEST', 'the delivery has no valid X-GitHub-Delivery header (a GUID)');
@@ -70,10 +91,10 @@ export async function handleGithubDelivery(deps: GithubHookDeps, d: GithubDelive
   }
   const delivery = d.deliveryId;
   const event = d.event;
-  const read = event === 'push' ? readPush(deps, d) : undefined;
+  const push = event === 'push' ? readPush(deps, body, d.contentType) : undefined;
   // One verified delivery at a time: the replay checks and the records they rely on must not interleave.
   return serially(deps.store, async () => {
-    await refuseReplay(deps, delivery, read);
+    await refuseReplay(deps, delivery, push);
     const recorded = await deps.store.triggers.recordDelivery({
       id: delivery,
       source: 'github',
@@ -90,7 +111,7 @@ export async function handleGithubDelivery(deps: GithubHookDeps, d: GithubDelive
       await refuseReplay(deps, delivery, undefined);
       throw new GantryError('WEBHOOK_REPLAY', `delivery ${delivery} was received before`);
     }
-    const res = await actOn(deps, delivery, event, read);
+    const res = await actOn(deps, delivery, event, push);
     await deps.store.triggers.finishDelivery(delivery, {
       outcome: res.body.outcome,
       message: res.body.message,
@@ -118,8 +139,8 @@ type ReadPush =
   | { error: string }
   | { push: PushSummary; match?: RefMatch | undefined; version?: string; versionError?: string };
 
-function readPush(deps: GithubHookDeps, d: GithubDelivery): ReadPush {
-  const payload = parsePayload(d.body, d.contentType);
+function readPush(deps: GithubHookDeps, body: Buffer, contentType: string | undefined): ReadPush {
+  const payload = parsePayload(body, contentType);
   if (payload === undefined) return { error: 'the body is not a JSON push payload' };
   const read = readPushEvent(payload);
   if ('error' in read) return read;
@@ -218,16 +239,23 @@ async function actOn(
           ...(trigger.releaseId ? { releaseId: trigger.releaseId } : {}),
         },
       );
-    case 'pending':
-      return reply(
-        202,
-        'pending',
-        `${version} for ${match.environment}: ${trigger.message}; the release starts when it is uploaded (until ${trigger.expiresAt})`,
-        more,
-      );
+    case 'pending': {
+      const until = trigger.message.startsWith(UNPROVEN_UPLOAD)
+        ? `not released; the trigger waits until ${trigger.expiresAt} or a newer push`
+        : `the release starts when it is uploaded (until ${trigger.expiresAt})`;
+      return reply(202, 'pending', `${version} for ${match.environment}: ${trigger.message}; ${until}`, more);
+    }
     default:
       return reply(422, 'refused', trigger.message, more);
   }
+}
+
+function webhookTooLarge(maxBytes: number, bytes: number): GantryError {
+  return new GantryError(
+    'WEBHOOK_TOO_LARGE',
+    `refused: the delivery is larger than triggers.github.max_body (${maxBytes} bytes; at least ${bytes} sent); nothing was recorded`,
+    { details: { maxBytes } },
+  );
 }
 
 const queues = new WeakMap<object, Promise<unknown>>();

@@ -15,5 +15,5 @@ export {
   type ReleaseTriggersDeps,
 } from './release-triggers.ts';
 export { resolveWebhookSecret, type SecretLookup } from './secret.ts';
-export { checkGithubSignature } from './signature.ts';
+export { checkGithubSignature, checkSignatureHeader, readSignedBody, type SignedBody } from './signature.ts';
 export { SHORT_SHA_LENGTH, sameCommit, sameRef, versionForRef } from './version-name.ts';

@@ -11,6 +11,8 @@ import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { ReleaseRecord, ReleaseTriggerRecord, Store, VersionRecord } from '../store/types.ts';
 import { SHORT_SHA_LENGTH, sameCommit, sameRef } from './version-name.ts';
 
+/** The message of a trigger that waits because the stored upload does not prove it is the push's build. */
+export const UNPROVEN_UPLOAD = 'waiting: ';
 export const DEFAULT_TRIGGER_TTL_MS = 24 * 3600 * 1000;
 /** Deliveries are remembered (the replay guard) and finished triggers kept this long. */
 export const DEFAULT_DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
@@ -173,6 +175,14 @@ export class ReleaseTriggers {
     if (Date.parse(t.expiresAt) <= this.#clock.now()) return this.#expire(t);
     const version = uploaded ?? (await store.versions.get(t.service, t.version));
     if (!version) return t;
+    const unproven = describeUnproven(t, version);
+    if (unproven) {
+      // The stored upload does not say it is this push's build: it is not released, and a later
+      // push or the expiry ends the wait; the trigger says why it waits.
+      if (unproven !== t.message)
+        await store.triggers.moveTrigger(t.id, 'pending', 'pending', { message: unproven });
+      return (await store.triggers.getTrigger(t.id)) ?? t;
+    }
     const mismatch = describeMismatch(t, version);
     if (mismatch) return this.#finish(t, 'refused', mismatch);
     if (!(await store.triggers.moveTrigger(t.id, 'pending', 'starting', { message: 'starting' }))) {
@@ -262,6 +272,19 @@ export class ReleaseTriggers {
     this.#queue = run.catch(() => {});
     return run;
   }
+}
+
+/**
+ * Why a push may not release an upload that does not record the ref and commit it was built from:
+ * anyone allowed to upload (a deployer scoped to staging, say) could otherwise upload a build under
+ * the name a later tag push releases to production. Only an upload recorded as the build of the
+ * pushed ref and commit matches (`gantry upload --ref --commit`, which CI fills in from GITHUB_REF
+ * and GITHUB_SHA).
+ */
+function describeUnproven(t: ReleaseTriggerRecord, v: VersionRecord): string | undefined {
+  const missing = [v.gitRef ? undefined : 'ref', v.gitCommit ? undefined : 'commit'].filter(Boolean);
+  if (missing.length === 0) return undefined;
+  return `${UNPROVEN_UPLOAD}version ${v.version} was uploaded with no recorded ${missing.join(' or ')}, so it is not known to be the build of ${t.ref} at ${t.commit.slice(0, SHORT_SHA_LENGTH)}; a push releases only an upload recorded with its ref and commit (gantry upload --ref ${t.ref} --commit SHA); if it is that build, release it by hand: gantry release ${t.environment} ${v.version}`;
 }
 
 /** Why the uploaded version is not the build of the pushed ref and commit, if it is not. */

@@ -2,9 +2,10 @@
 // push and CI's upload agree on it: a tag's own name (`v1.2.3`) for tags, the first 12 hex digits
 // of the commit for branches (a branch name is not a version: it moves).
 
+import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
+
 export const SHORT_SHA_LENGTH = 12;
 
-const VERSION_NAME = /^[A-Za-z0-9._+-]{1,128}$/;
 const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
 
 export type VersionForRef = { version: string; error?: undefined } | { version?: undefined; error: string };
@@ -16,9 +17,9 @@ export type VersionForRef = { version: string; error?: undefined } | { version?:
 export function versionForRef(ref: string, commit?: string): VersionForRef {
   if (ref.startsWith('refs/tags/')) {
     const tag = ref.slice('refs/tags/'.length);
-    if (!VERSION_NAME.test(tag)) {
+    if (!VERSION_NAME_PATTERN.test(tag)) {
       return {
-        error: `tag ${tag} cannot be a version name (letters, digits, . _ + - only, at most 128): pass --version`,
+        error: `tag ${tag} cannot be a version name (${VERSION_NAME_RULE}): pass --version`,
       };
     }
     return { version: tag };

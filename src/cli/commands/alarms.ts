@@ -2,7 +2,11 @@
 // alarm's transitions, silencing its notifications for a while, and the synthetic checks.
 import { type Command, InvalidArgumentError } from 'commander';
 import type { AlarmStatus, AlarmTransition, SyntheticStatus } from '../../api/alarm-routes.ts';
-import { formatDuration as formatConfigDuration, parseDuration } from '../../config/units.ts';
+import {
+  formatDuration as formatConfigDuration,
+  MAX_DURATION_TEXT,
+  parseDuration,
+} from '../../config/units.ts';
 import type { GantryClient } from '../client.ts';
 import { type ClientOptions, commandGroup } from '../command-group.ts';
 import type { CliContext } from '../context.ts';
@@ -23,7 +27,7 @@ function parseState(value: string): string {
 function parseSilenceDuration(value: string): string {
   const ms = parseDuration(value);
   if (ms === undefined || ms < 1000)
-    throw new InvalidArgumentError('expected a duration like 30m, 1h or 2d.');
+    throw new InvalidArgumentError(`expected a duration like 30m, 1h or 2d, ${MAX_DURATION_TEXT}.`);
   return value;
 }
 

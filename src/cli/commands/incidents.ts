@@ -7,12 +7,13 @@ import type {
   IncidentView,
   TimelineEntry,
 } from '../../api/incident-routes.ts';
-import { parseDuration } from '../../config/units.ts';
+import { MAX_DURATION_TEXT, parseDuration } from '../../config/units.ts';
 import { type ClientOptions, commandGroup } from '../command-group.ts';
 import type { CliContext } from '../context.ts';
 import { formatClock, formatDateTime, formatDuration, formatTable } from '../format.ts';
 import { writeJson, writeLine } from '../io.ts';
 import { addExamples, parsePositiveInt } from '../options.ts';
+import { escapeControlsKeepingLines } from '../terminal-text.ts';
 
 const STATUSES = ['open', 'acknowledged', 'resolved', 'active', 'all'];
 
@@ -24,7 +25,7 @@ function parseStatus(value: string): string {
 function parseSince(value: string): string {
   const ms = parseDuration(value);
   if (ms === undefined || ms < 1000)
-    throw new InvalidArgumentError('expected a duration like 24h, 7d or 30d.');
+    throw new InvalidArgumentError(`expected a duration like 24h, 7d or 30d, ${MAX_DURATION_TEXT}.`);
   return value;
 }
 
@@ -84,7 +85,7 @@ export function registerIncidents(program: Command, ctx: CliContext): Command {
         if (o.postmortem) {
           const markdown = await c.incidentPostmortem(id);
           if (json) writeJson(ctx.io.stdout, { id, markdown });
-          else ctx.io.stdout.write(markdown);
+          else ctx.io.stdout.write(escapeControlsKeepingLines(markdown));
           return;
         }
         const body = await c.getIncident(id);

@@ -3,6 +3,7 @@
 // live tail over Server-Sent Events until Ctrl-C, reconnecting without losing or repeating lines.
 import { type Command, InvalidArgumentError } from 'commander';
 import type { LogLineView } from '../../api/logs-routes.ts';
+import { MAX_DURATION_TEXT } from '../../config/units.ts';
 import { type Clock, systemClock } from '../../lib/clock.ts';
 import { parseLogTime } from '../../logs/time.ts';
 import { LOG_LEVELS } from '../../logs/types.ts';
@@ -41,7 +42,7 @@ function parseLevel(value: string): string {
 function parseTimeOption(value: string): string {
   if (parseLogTime(value, Date.now()) === undefined) {
     throw new InvalidArgumentError(
-      'expected ISO-8601 (2026-05-01T12:00:00Z), now, or a duration like 10m or 2h.',
+      `expected ISO-8601 (2026-05-01T12:00:00Z), now, or a duration like 10m or 2h (${MAX_DURATION_TEXT}).`,
     );
   }
   return value;

@@ -2,7 +2,7 @@
 // environment over the recent past, one column per version.
 import { type Command, InvalidArgumentError } from 'commander';
 import type { MetricsQueryResponse } from '../../api/types.ts';
-import { parseDuration } from '../../config/units.ts';
+import { MAX_DURATION_TEXT, parseDuration } from '../../config/units.ts';
 import { type CliContext, createClient, perform } from '../context.ts';
 import { EXIT_OK } from '../errors.ts';
 import { formatBytes, formatClock, formatDateTime, formatTable } from '../format.ts';
@@ -34,7 +34,7 @@ interface MetricsOptions {
 function parseDurationOption(value: string): string {
   const ms = parseDuration(value);
   if (ms === undefined || ms < 1000)
-    throw new InvalidArgumentError('expected a duration like 30s, 10m, 1h or 7d.');
+    throw new InvalidArgumentError(`expected a duration like 30s, 10m, 1h or 7d, ${MAX_DURATION_TEXT}.`);
   return value;
 }
 

@@ -1,5 +1,6 @@
 // gantry server: parses its options and hands them to the server (src/app), injected through CliDeps.
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_REFUSAL_LIMIT } from '../../config/defaults.ts';
 import { parseSize } from '../../config/units.ts';
 import { type CliContext, perform } from '../context.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, UsageError } from '../errors.ts';
@@ -24,6 +25,8 @@ export interface ServerOptions {
   json: boolean;
   /** Largest artifact upload accepted; undefined: $GANTRY_MAX_ARTIFACT_SIZE, else the server's default. */
   maxArtifactBytes?: number;
+  /** Unauthenticated requests refused per address and minute before 429; undefined: $GANTRY_REFUSAL_LIMIT, else 30. */
+  refusalLimit?: number;
 }
 
 interface ParsedServerOptions {
@@ -34,6 +37,7 @@ interface ParsedServerOptions {
   initialArtifact?: string;
   logLevel?: ServerOptions['logLevel'];
   maxArtifactSize?: number;
+  refusalLimit?: number;
 }
 
 export function registerServer(program: Command, ctx: CliContext): Command {
@@ -58,6 +62,11 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       '--max-artifact-size <size>',
       'largest artifact upload accepted, e.g. 512MB or 2GB (default: $GANTRY_MAX_ARTIFACT_SIZE or 512MB)',
       parseArtifactSize,
+    )
+    .option(
+      '--refusal-limit <count>',
+      `requests without valid credentials refused per client address and minute before it gets 429 (default: $GANTRY_REFUSAL_LIMIT or ${DEFAULT_REFUSAL_LIMIT})`,
+      parseRefusalLimit,
     );
   addJsonOption(cmd);
   addExamples(
@@ -91,6 +100,8 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       };
       const maxArtifactBytes = opts.maxArtifactSize ?? envArtifactSize(ctx.io.env.GANTRY_MAX_ARTIFACT_SIZE);
       if (maxArtifactBytes !== undefined) serverOpts.maxArtifactBytes = maxArtifactBytes;
+      const refusalLimit = opts.refusalLimit ?? envRefusalLimit(ctx.io.env.GANTRY_REFUSAL_LIMIT);
+      if (refusalLimit !== undefined) serverOpts.refusalLimit = refusalLimit;
       try {
         await start(serverOpts);
       } catch (err) {
@@ -100,6 +111,25 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       return EXIT_OK;
     }),
   );
+}
+
+function parseRefusalLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a whole number of at least 1, like 30.');
+  return n;
+}
+
+function envRefusalLimit(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  try {
+    return parseRefusalLimit(value);
+  } catch {
+    throw new UsageError(
+      `GANTRY_REFUSAL_LIMIT is not a count: ${value}`,
+      'Set it to a whole number, like 30.',
+    );
+  }
 }
 
 function parseArtifactSize(value: string): number {

@@ -2,7 +2,7 @@
 // while, with a reason; list the silences; end one early.
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CreateSilenceRequest } from '../../api/notify-routes.ts';
-import { parseDuration } from '../../config/units.ts';
+import { MAX_DURATION_TEXT, parseDuration } from '../../config/units.ts';
 import type { SilenceView } from '../../notify/types.ts';
 import { type ClientOptions, commandGroup } from '../command-group.ts';
 import type { CliContext } from '../context.ts';
@@ -28,7 +28,7 @@ export function parseMatcher(value: string, previous: Matcher[] = []): Matcher[]
 function parseSilenceDuration(value: string): string {
   const ms = parseDuration(value);
   if (ms === undefined || ms < 1000)
-    throw new InvalidArgumentError('expected a duration like 30m, 1h or 2d.');
+    throw new InvalidArgumentError(`expected a duration like 30m, 1h or 2d, ${MAX_DURATION_TEXT}.`);
   return value;
 }
 

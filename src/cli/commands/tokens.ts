@@ -4,7 +4,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TokenView } from '../../api/auth-routes.ts';
 import { ROLES, type Role } from '../../auth/types.ts';
-import { parseDuration } from '../../config/units.ts';
+import { MAX_DURATION_TEXT, parseDuration } from '../../config/units.ts';
 import { type ClientOptions, commandGroup } from '../command-group.ts';
 import type { CliContext } from '../context.ts';
 import { formatDateTime, formatTable } from '../format.ts';
@@ -14,7 +14,7 @@ import { addExamples } from '../options.ts';
 function parseExpiry(value: string): string {
   const ms = parseDuration(value);
   if (ms === undefined || ms < 1000)
-    throw new InvalidArgumentError('expected a duration like 12h, 30d or 90d.');
+    throw new InvalidArgumentError(`expected a duration like 12h, 30d or 90d, ${MAX_DURATION_TEXT}.`);
   return value;
 }
 

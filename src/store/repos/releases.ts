@@ -147,6 +147,7 @@ export class KyselyReleaseRepo implements ReleaseRepo {
   async list(q: {
     service: string;
     environment?: string;
+    version?: string;
     limit?: number;
     before?: string;
   }): Promise<ReleaseRecord[]> {
@@ -157,6 +158,7 @@ export class KyselyReleaseRepo implements ReleaseRepo {
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc');
     if (q.environment !== undefined) query = query.where('environment', '=', q.environment);
+    if (q.version !== undefined) query = query.where('version', '=', q.version);
     if (q.before !== undefined) query = query.where('created_at', '<', q.before);
     if (q.limit !== undefined) query = query.limit(q.limit);
     return (await query.execute()).map(toReleaseRecord);
