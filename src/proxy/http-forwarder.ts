@@ -1,8 +1,11 @@
 // One proxied HTTP request: a handler object given to undici's dispatch() that writes the backend's
 // response straight into the client's ServerResponse (no intermediate stream or promise), retries
 // connection failures of body-less idempotent requests on another backend, and records the
-// request exactly once. The edge's limits are checked before a backend is chosen.
+// request exactly once. A malformed request and the edge's limits are refused before a backend is
+// chosen. An Upgrade request goes the same way and becomes a tunnel only when the backend answers
+// 101; any other answer reaches the client as a plain response (upgrade-forwarder.ts).
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/log.ts';
 import type { BackendRegistry, BackendState } from './backend-registry.ts';
@@ -16,6 +19,7 @@ import {
 } from './error-responses.ts';
 import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.ts';
 import { recordRequest } from './record-request.ts';
+import { checkRequestHead, malformedResponse } from './request-check.ts';
 import { chooseBackend, chooseRetryBackend, type RoutingTable } from './routing-table.ts';
 import type { MetricsSink } from './types.ts';
 
@@ -31,9 +35,23 @@ export interface ForwardContext {
   currentTable: (environment: string) => RoutingTable | undefined;
 }
 
+/** An Upgrade request (WebSocket…): what to ask the backend for, and what to do once it agrees. */
+export interface UpgradeRequest {
+  /** The Upgrade header's value, sent to the backend. */
+  protocol: string;
+  /**
+   * Called once the backend answered 101, with its response headers and connection; `done` is to
+   * be called when both sides have closed (the backend counts as in flight until then).
+   */
+  tunnel(headers: IncomingHttpHeaders, upstream: Duplex, requestId: string, done: () => void): void;
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 // Status recorded when the client went away before any response header was sent (nginx's 499).
 const CLIENT_CLOSED = 499;
+// What undici throws while building a request it will not send. Before the request started, such an
+// error means the check of request-check.ts let through something undici refuses.
+const REFUSED_BY_UNDICI = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
 export function forwardRequest(
   ctx: ForwardContext,
@@ -41,10 +59,17 @@ export function forwardRequest(
   req: IncomingMessage,
   res: ServerResponse,
   expectsContinue = false,
+  upgrade?: UpgradeRequest,
 ): void {
   const start = performance.now();
   const at = Date.now();
   const edge = table.edge;
+  const defect = checkRequestHead(req, upgrade !== undefined);
+  if (defect) {
+    const refusal = { response: malformedResponse(defect) };
+    refuseRequest(ctx.sink, table.environment, req, res, refusal, start, at, edge.headers);
+    return;
+  }
   if (edge.limiter !== null || edge.maxBody >= 0) {
     const refusal = checkEdge(edge, table.environment, req, start);
     if (refusal) {
@@ -61,7 +86,8 @@ export function forwardRequest(
     recordRequest(ctx.sink, table.environment, undefined, req.method ?? '', e.status, start, at, e.kind);
     return;
   }
-  new ProxyExchange(ctx, table, req, res, head.headers, head.requestId, start, at).dispatch(backend);
+  const exchange = new ProxyExchange(ctx, table, req, res, head.headers, head.requestId, start, at, upgrade);
+  exchange.dispatch(backend);
 }
 
 class ProxyExchange implements Dispatcher.DispatchHandler {
@@ -75,6 +101,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly #at: number;
   readonly #hasBody: boolean;
   readonly #body: IncomingMessage | AsyncIterable<Buffer> | null;
+  readonly #upgrade: UpgradeRequest | undefined;
   #backend: BackendState | null = null;
   #tried: BackendState[] | null = null;
   #controller: Dispatcher.DispatchController | null = null;
@@ -95,6 +122,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     requestId: string,
     start: number,
     at: number,
+    upgrade: UpgradeRequest | undefined,
   ) {
     this.#ctx = ctx;
     this.#table = table;
@@ -104,10 +132,13 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#requestId = requestId;
     this.#start = start;
     this.#at = at;
+    this.#upgrade = upgrade;
     const h = req.headers;
+    // An Upgrade request has no body (request-check.ts): what follows its head belongs to the tunnel.
     this.#hasBody =
-      h['transfer-encoding'] !== undefined ||
-      (h['content-length'] !== undefined && h['content-length'] !== '0');
+      upgrade === undefined &&
+      (h['transfer-encoding'] !== undefined ||
+        (h['content-length'] !== undefined && h['content-length'] !== '0'));
     const maxBody = table.edge.maxBody;
     this.#body = !this.#hasBody ? null : needsCounting(req, maxBody) ? limitBody(req, maxBody) : req;
     res.on('close', () => this.#onClientClose());
@@ -128,6 +159,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
           headers: this.#headers,
           // undici streams async iterables too; its types only list streams and buffers.
           body: this.#body as Dispatcher.DispatchOptions['body'],
+          upgrade: this.#upgrade?.protocol,
         },
         this,
       );
@@ -155,6 +187,37 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     const out = buildClientHeaders(headers, this.#requestId, this.#table.edge.headers);
     if (statusMessage) this.#res.writeHead(statusCode, statusMessage, out);
     else this.#res.writeHead(statusCode, out);
+  }
+
+  /** The backend agreed to switch protocols (101): from now on bytes flow both ways untouched. */
+  onRequestUpgrade(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    socket: Duplex,
+  ): void {
+    const backend = this.#backend;
+    const upgrade = this.#upgrade;
+    if (this.#done || !backend || !upgrade) {
+      // The client left while the backend answered: nothing is left to connect it to.
+      socket.destroy();
+      return;
+    }
+    this.#done = true;
+    this.#status = statusCode;
+    // For an upgrade, latency is the time to the backend's answer, not the tunnel's lifetime.
+    const ctx = this.#ctx;
+    recordRequest(
+      ctx.sink,
+      this.#table.environment,
+      backend,
+      this.#req.method ?? '',
+      statusCode,
+      this.#start,
+      this.#at,
+      undefined,
+    );
+    upgrade.tunnel(headers, socket, this.#requestId, () => ctx.registry.release(backend));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -191,6 +254,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     }
     if (isBodyTooLarge(err)) {
       this.#refuseBody();
+      return;
+    }
+    if (!this.#sent && REFUSED_BY_UNDICI.has(errorCode(err))) {
+      this.#refuseUnsendable(err);
       return;
     }
     const f = classifyUpstreamError(err, this.#sent);
@@ -230,6 +297,37 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#backend = null;
     lingerOnBody(this.#req);
     const e = bodyTooLargeResponse(this.#table.environment, this.#table.edge.maxBody);
+    sendProxyError(res, e, this.#requestId, undefined, this.#table.edge.headers);
+    this.#finish(e.status, e.kind);
+  }
+
+  /**
+   * undici refused to build the request (request-check.ts should have caught it). It has then also
+   * marked one of the pool's connections busy for good (undici 8 counts the failed dispatch as a
+   * busy client), so the pool is replaced before it runs out of connections; and the request is
+   * the client's fault, not the version's.
+   */
+  #refuseUnsendable(err: Error): void {
+    const backend = this.#backend as BackendState;
+    this.#ctx.logger.error(
+      {
+        environment: this.#table.environment,
+        instance: backend.id,
+        code: errorCode(err),
+        reason: err.message,
+      },
+      "a request passed the proxy's checks but the upstream client refused it; its connection pool is replaced",
+    );
+    this.#ctx.registry.replaceUpstream(backend);
+    this.#ctx.registry.release(backend);
+    this.#backend = null;
+    const res = this.#res;
+    res.shouldKeepAlive = false;
+    const e = malformedResponse({
+      status: 400,
+      message: 'the request cannot be forwarded as sent',
+      hint: 'Check the request line and headers for duplicates and invalid characters.',
+    });
     sendProxyError(res, e, this.#requestId, undefined, this.#table.edge.headers);
     this.#finish(e.status, e.kind);
   }
