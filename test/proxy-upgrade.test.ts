@@ -2,7 +2,7 @@
 // answered 101. A backend that answers 200 once turned it into a raw tunnel anyway, and requests
 // pipelined behind the Upgrade skipped max_body, the rate limit, X-Forwarded-For, request ids and
 // metrics. Every request here is written as raw bytes on a socket.
-import { type AddressInfo, createServer as createNetServer, connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { backend, pool, refusedPort, route, useProxyFixture, waitFor, within } from './helpers/proxy.ts';
 import { firstBody, rawExchange } from './helpers/raw-http.ts';
