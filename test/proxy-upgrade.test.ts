@@ -160,4 +160,24 @@ describe('an Upgrade the backend accepts (101)', () => {
     expect(await p.plane.drain(['i1'], 10_000)).toBe(0);
     expect(p.sink.records()).toMatchObject([{ status: 101, version: 'v1', instance: 'i1' }]);
   });
+
+  it('ends when the client leaves, even if the backend keeps its side open', async () => {
+    const up = await fx.upstream('quiet');
+    let backendGotEnd = false;
+    up.server.on('upgrade', (_req, socket: Socket) => {
+      // Accepts, then neither reads nor closes: a backend that ignores the client's FIN.
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      socket.on('error', () => {});
+      socket.on('end', () => {
+        backendGotEnd = true;
+      });
+    });
+    const p = await fx.planeTo(up.url);
+    const socket = connect(p.port('staging'), '127.0.0.1', () => socket.write(upgradeHead('/socket')));
+    await within(new Promise((r) => socket.once('data', r)), 10_000, 'the 101');
+    expect(p.plane.inFlight().get('i1')).toBe(1);
+    socket.end();
+    expect(await p.plane.drain(['i1'], 3_000)).toBe(0);
+    await waitFor(() => backendGotEnd, 'the proxy to close its connection to the backend', 3_000);
+  });
 });

@@ -55,21 +55,35 @@ function closeAfterAnswer(socket: Socket): void {
   socket.resume();
 }
 
+/**
+ * Carries bytes both ways until either side is done. Like nginx, the tunnel ends when either side
+ * ends or closes: what is already on its way is flushed to the other side, then both connections
+ * close. Without this, a client gone quietly (FIN) kept the tunnel, and its backend in flight, for
+ * as long as the backend kept its side open. LINGER_MS bounds a peer that does not read what is left.
+ */
 function openTunnel(client: Duplex, upstream: Duplex, responseHead: string, head: Buffer, done: () => void) {
   let open = 2;
+  let cut: NodeJS.Timeout | undefined;
+  const finish = () => {
+    if (cut !== undefined) return;
+    cut = setTimeout(() => {
+      client.destroy();
+      upstream.destroy();
+    }, LINGER_MS);
+    cut.unref();
+    for (const side of [client, upstream]) side.end(() => side.destroy());
+  };
   const closedOne = () => {
-    if (--open === 0) done();
+    finish();
+    if (--open > 0) return;
+    clearTimeout(cut);
+    done();
   };
   upstream.on('error', () => upstream.destroy());
-  upstream.once('close', (hadError: boolean) => {
-    if (hadError) client.destroy();
-    else client.end();
-    closedOne();
-  });
-  client.once('close', () => {
-    upstream.destroy();
-    closedOne();
-  });
+  client.once('end', finish);
+  upstream.once('end', finish);
+  client.once('close', closedOne);
+  upstream.once('close', closedOne);
   client.write(responseHead, 'latin1');
   // Bytes the client sent right behind its request head belong to the new protocol.
   if (head.length > 0) upstream.write(head);
