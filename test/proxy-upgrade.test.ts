@@ -180,4 +180,27 @@ describe('an Upgrade the backend accepts (101)', () => {
     expect(await p.plane.drain(['i1'], 3_000)).toBe(0);
     await waitFor(() => backendGotEnd, 'the proxy to close its connection to the backend', 3_000);
   });
+
+  it('waits, when pipelined behind a request still being answered, for that answer to go out', async () => {
+    const up = await fx.upstream('slow', (_req, res) => {
+      setTimeout(() => res.end('first'), 100);
+    });
+    up.server.on('upgrade', (_req, socket: Socket, head: Buffer) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      if (head.length > 0) socket.write(head);
+      socket.pipe(socket);
+    });
+    const p = await fx.planeTo(up.url);
+    const socket = connect(p.port('staging'), '127.0.0.1', () =>
+      socket.write(`GET /first HTTP/1.1\r\nHost: app.test\r\n\r\n${upgradeHead('/socket')}hello`),
+    );
+    fx.defer(async () => void socket.destroy());
+    let text = '';
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+    });
+    await waitFor(() => text.endsWith('hello'), 'the answer, the 101 and the echo');
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nfirstHTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(p.sink.records().map((r) => r.status)).toEqual([200, 101]);
+  });
 });

@@ -20,7 +20,15 @@ export function forwardUpgrade(
   head: Buffer,
 ): void {
   client.on('error', () => client.destroy());
-  const socket = client as Socket;
+  const socket = client as Socket & { _httpMessage?: ServerResponse | null };
+  // An Upgrade pipelined behind a request still being answered waits for that answer to go out
+  // (node:http detaches it from the socket when it finishes): the socket carries one at a time.
+  const previous = socket._httpMessage;
+  if (previous && !previous.writableFinished) {
+    previous.once('finish', () => forwardUpgrade(ctx, table, req, client, head));
+    return;
+  }
+  if (previous) previous.detachSocket(socket);
   const res = new ServerResponse(req);
   res.assignSocket(socket);
   res.shouldKeepAlive = false;
