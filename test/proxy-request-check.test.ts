@@ -28,7 +28,7 @@ function request(method: string, url: string, rawHeaders: string[]): IncomingMes
 function undiciRefuses(req: IncomingMessage): boolean {
   let refused = false;
   client.dispatch(
-    { method: req.method ?? '', path: req.url ?? '', headers: buildUpstreamHeaders(req, false).headers },
+    { method: req.method ?? '', path: req.url ?? '', headers: buildUpstreamHeaders(req).headers },
     {
       onRequestStart(controller) {
         controller.abort(new Error('not sent'));

@@ -128,3 +128,12 @@ export function malformedResponse(defect: MalformedRequest): ProxyErrorResponse 
     body: errorBody(defect.status === 400 ? 'BAD_REQUEST' : 'NOT_IMPLEMENTED', defect.message, defect.hint),
   };
 }
+
+/** The answer to a request that passed the check but that undici refused to send all the same. */
+export function unsendableResponse(): ProxyErrorResponse {
+  return malformedResponse({
+    status: 400,
+    message: 'the request cannot be forwarded as sent',
+    hint: 'Check the request line and headers for duplicates and invalid characters.',
+  });
+}

@@ -9,7 +9,8 @@ import { type IncomingHttpHeaders, type IncomingMessage, ServerResponse } from '
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { LINGER_MS } from './edge-refusals.ts';
-import { type ForwardContext, forwardRequest } from './http-forwarder.ts';
+import type { ForwardContext } from './forward-context.ts';
+import { forwardRequest } from './http-forwarder.ts';
 import type { RoutingTable } from './routing-table.ts';
 
 export function forwardUpgrade(
