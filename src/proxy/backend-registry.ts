@@ -102,6 +102,20 @@ export class BackendRegistry {
     return pool;
   }
 
+  /**
+   * Gives the backend's URL a fresh pool; the old one closes gracefully (its running and queued
+   * requests finish). For a pool a failed dispatch may have left with a connection marked busy.
+   */
+  replaceUpstream(s: BackendState): void {
+    const pool = this.#pools.get(s.url);
+    if (pool) {
+      this.#pools.delete(s.url);
+      pool.close().catch(() => {});
+    }
+    for (const other of this.#states.values()) if (other.url === s.url) other.upstream = null;
+    s.upstream = null;
+  }
+
   acquire(s: BackendState): void {
     s.inFlight++;
   }

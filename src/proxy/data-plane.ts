@@ -6,7 +6,7 @@
 import { type Logger, silentLogger } from '../lib/log.ts';
 import { BackendRegistry, parseBackendUrl, type UpstreamOptions } from './backend-registry.ts';
 import { validateEdgeSettings } from './edge.ts';
-import type { ForwardContext } from './http-forwarder.ts';
+import type { ForwardContext } from './forward-context.ts';
 import { formatListenAddress, type ListenAddress, parseListenAddress } from './listen-address.ts';
 import {
   boundAddress,

@@ -1,7 +1,8 @@
 // Requests refused at the edge, before a backend is chosen: 429 when the client has no token left,
 // 413 when the declared body is over the limit (or, streamed, grows over it), 431 when the request
-// head is too large (Node's parser reports it as a client error). They are recorded with version
-// '' so they never count against a version, nor in canary analysis.
+// head is too large (Node's parser reports it as a client error), 400/501 when it is malformed
+// (request-check.ts). They are recorded with version '' so they never count against a version,
+// nor in canary analysis.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -77,9 +78,13 @@ export function refuseRequest(
   at: number,
   headers: readonly string[] = [],
 ): void {
-  const id = req.headers['x-request-id'];
+  const kind = refusal.response.kind;
+  // A malformed request's own id is not echoed, and its connection is not reused: where its body
+  // ends may be unclear.
+  const id = kind === 'malformed_request' ? undefined : req.headers['x-request-id'];
   const requestId = typeof id === 'string' && id !== '' ? id : randomUUID();
-  if (refusal.response.kind === 'body_too_large') lingerOnBody(req);
+  if (kind === 'body_too_large') lingerOnBody(req);
+  if (kind === 'malformed_request') res.shouldKeepAlive = false;
   sendProxyError(res, refusal.response, requestId, refusal.retryAfter, headers);
   const r = refusal.response;
   recordRequest(sink, environment, undefined, req.method ?? '', r.status, start, at, r.kind);

@@ -11,7 +11,6 @@ const CONNECTION = 2;
 const XFF = 3;
 const REQUEST_ID = 4;
 const HOST = 5;
-const UPGRADE = 6;
 
 const REQUEST_RULES = new Map<string, number>(
   Object.entries({
@@ -23,7 +22,8 @@ const REQUEST_RULES = new Map<string, number>(
     te: SKIP,
     trailer: SKIP,
     'transfer-encoding': SKIP,
-    upgrade: UPGRADE,
+    // An Upgrade request's Connection and Upgrade fields are written by undici (its `upgrade` option).
+    upgrade: SKIP,
     // Node answers `Expect: 100-continue` itself; undici refuses to send the field.
     expect: SKIP,
     'x-forwarded-for': XFF,
@@ -54,11 +54,8 @@ export interface UpstreamRequestHead {
   requestId: string;
 }
 
-/**
- * Builds the headers sent to a backend. With `upgrade`, the Connection and Upgrade fields are kept
- * (the handshake needs them) and the head is written by the caller over a raw socket.
- */
-export function buildUpstreamHeaders(req: IncomingMessage, upgrade: boolean): UpstreamRequestHead {
+/** Builds the headers sent to a backend. */
+export function buildUpstreamHeaders(req: IncomingMessage): UpstreamRequestHead {
   const raw = req.rawHeaders;
   const out: string[] = [];
   let xff: string | undefined;
@@ -80,11 +77,8 @@ export function buildUpstreamHeaders(req: IncomingMessage, upgrade: boolean): Up
       requestId ??= value;
     } else if (rule === CONNECTION) {
       connection = connection === undefined ? value : `${connection}, ${value}`;
-    } else if (upgrade && rule === UPGRADE) {
-      out.push(name, value);
     }
   }
-  if (upgrade) out.push('Connection', 'Upgrade');
   if (connection !== undefined) dropConnectionNamed(out, connection);
   const client = req.socket.remoteAddress ?? '';
   requestId ??= randomUUID();

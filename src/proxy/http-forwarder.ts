@@ -1,39 +1,17 @@
-// One proxied HTTP request: a handler object given to undici's dispatch() that writes the backend's
-// response straight into the client's ServerResponse (no intermediate stream or promise), retries
-// connection failures of body-less idempotent requests on another backend, and records the
-// request exactly once. The edge's limits are checked before a backend is chosen.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
-import type { Logger } from '../lib/log.ts';
-import type { BackendRegistry, BackendState } from './backend-registry.ts';
-import { isBodyTooLarge, limitBody, needsCounting } from './body-limit.ts';
-import { bodyTooLargeResponse, checkEdge, lingerOnBody, refuseRequest } from './edge-refusals.ts';
-import {
-  classifyUpstreamError,
-  noBackendResponse,
-  sendProxyError,
-  upstreamErrorResponse,
-} from './error-responses.ts';
-import { buildClientHeaders, buildUpstreamHeaders } from './forward-headers.ts';
+// One proxied HTTP request, up to the exchange with a backend (proxy-exchange.ts): a malformed
+// request and the edge's limits are refused before a backend is chosen, and an environment without
+// a ready backend gets its 503. An Upgrade request goes the same way and becomes a tunnel only when
+// the backend answers 101; any other answer reaches the client as a plain response
+// (upgrade-forwarder.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkEdge, refuseRequest } from './edge-refusals.ts';
+import { noBackendResponse, sendProxyError } from './error-responses.ts';
+import type { ForwardContext, UpgradeRequest } from './forward-context.ts';
+import { buildUpstreamHeaders } from './forward-headers.ts';
+import { ProxyExchange } from './proxy-exchange.ts';
 import { recordRequest } from './record-request.ts';
-import { chooseBackend, chooseRetryBackend, type RoutingTable } from './routing-table.ts';
-import type { MetricsSink } from './types.ts';
-
-export interface ForwardContext {
-  registry: BackendRegistry;
-  sink: MetricsSink;
-  logger: Logger;
-  retryConnectFailures: boolean;
-  /** Attempts per request in all, the first included. */
-  maxAttempts: number;
-  retryAfter: string;
-  /** The environment's table now, for retries (the request's own table may be out of date). */
-  currentTable: (environment: string) => RoutingTable | undefined;
-}
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-// Status recorded when the client went away before any response header was sent (nginx's 499).
-const CLIENT_CLOSED = 499;
+import { checkRequestHead, malformedResponse } from './request-check.ts';
+import { chooseBackend, type RoutingTable } from './routing-table.ts';
 
 export function forwardRequest(
   ctx: ForwardContext,
@@ -41,10 +19,17 @@ export function forwardRequest(
   req: IncomingMessage,
   res: ServerResponse,
   expectsContinue = false,
+  upgrade?: UpgradeRequest,
 ): void {
   const start = performance.now();
   const at = Date.now();
   const edge = table.edge;
+  const defect = checkRequestHead(req, upgrade !== undefined);
+  if (defect) {
+    const refusal = { response: malformedResponse(defect) };
+    refuseRequest(ctx.sink, table.environment, req, res, refusal, start, at, edge.headers);
+    return;
+  }
   if (edge.limiter !== null || edge.maxBody >= 0) {
     const refusal = checkEdge(edge, table.environment, req, start);
     if (refusal) {
@@ -53,7 +38,7 @@ export function forwardRequest(
     }
   }
   if (expectsContinue) res.writeContinue();
-  const head = buildUpstreamHeaders(req, false);
+  const head = buildUpstreamHeaders(req);
   const backend = chooseBackend(table, req);
   if (!backend) {
     const e = noBackendResponse(table.environment);
@@ -61,234 +46,6 @@ export function forwardRequest(
     recordRequest(ctx.sink, table.environment, undefined, req.method ?? '', e.status, start, at, e.kind);
     return;
   }
-  new ProxyExchange(ctx, table, req, res, head.headers, head.requestId, start, at).dispatch(backend);
-}
-
-class ProxyExchange implements Dispatcher.DispatchHandler {
-  readonly #ctx: ForwardContext;
-  readonly #table: RoutingTable;
-  readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
-  readonly #headers: string[];
-  readonly #requestId: string;
-  readonly #start: number;
-  readonly #at: number;
-  readonly #hasBody: boolean;
-  readonly #body: IncomingMessage | AsyncIterable<Buffer> | null;
-  #backend: BackendState | null = null;
-  #tried: BackendState[] | null = null;
-  #controller: Dispatcher.DispatchController | null = null;
-  #sent = false;
-  #status = 0;
-  /** Body bytes still expected by Content-Length, or -1 when the length is unknown. */
-  #remaining = -1;
-  #ended = false;
-  #done = false;
-  #resume: (() => void) | null = null;
-
-  constructor(
-    ctx: ForwardContext,
-    table: RoutingTable,
-    req: IncomingMessage,
-    res: ServerResponse,
-    headers: string[],
-    requestId: string,
-    start: number,
-    at: number,
-  ) {
-    this.#ctx = ctx;
-    this.#table = table;
-    this.#req = req;
-    this.#res = res;
-    this.#headers = headers;
-    this.#requestId = requestId;
-    this.#start = start;
-    this.#at = at;
-    const h = req.headers;
-    this.#hasBody =
-      h['transfer-encoding'] !== undefined ||
-      (h['content-length'] !== undefined && h['content-length'] !== '0');
-    const maxBody = table.edge.maxBody;
-    this.#body = !this.#hasBody ? null : needsCounting(req, maxBody) ? limitBody(req, maxBody) : req;
-    res.on('close', () => this.#onClientClose());
-  }
-
-  dispatch(backend: BackendState): void {
-    const registry = this.#ctx.registry;
-    registry.acquire(backend);
-    this.#backend = backend;
-    this.#sent = false;
-    this.#controller = null;
-    const req = this.#req;
-    try {
-      registry.upstreamOf(backend).dispatch(
-        {
-          path: req.url ?? '/',
-          method: req.method as Dispatcher.HttpMethod,
-          headers: this.#headers,
-          // undici streams async iterables too; its types only list streams and buffers.
-          body: this.#body as Dispatcher.DispatchOptions['body'],
-        },
-        this,
-      );
-    } catch (err) {
-      this.onResponseError(null, err as Error);
-    }
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    this.#sent = true;
-    if (this.#done) controller.abort(new Error('client closed the connection'));
-  }
-
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
-    this.#status = statusCode;
-    if (this.#done) return;
-    const length = headers['content-length'];
-    this.#remaining = length !== undefined && this.#req.method !== 'HEAD' ? Number(length) : -1;
-    const out = buildClientHeaders(headers, this.#requestId, this.#table.edge.headers);
-    if (statusMessage) this.#res.writeHead(statusCode, statusMessage, out);
-    else this.#res.writeHead(statusCode, out);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#done) return;
-    if (this.#remaining > 0) {
-      this.#remaining -= chunk.length;
-      if (this.#remaining === 0) {
-        // The last chunk goes out with end(): one write instead of two on small responses.
-        this.#ended = true;
-        this.#res.end(chunk);
-        return;
-      }
-    }
-    if (this.#res.write(chunk)) return;
-    // The client reads slower than the backend writes: stop reading from the backend until the
-    // client catches up, so nothing piles up in memory.
-    controller.pause();
-    this.#resume ??= () => this.#controller?.resume();
-    this.#res.once('drain', this.#resume);
-  }
-
-  onResponseEnd(): void {
-    if (this.#done) return;
-    if (!this.#ended) this.#res.end();
-    this.#finish(this.#status, undefined);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
-    if (this.#done) return;
-    // The whole body already went to the client: whatever broke afterwards did not affect it.
-    if (this.#ended) {
-      this.#finish(this.#status, undefined);
-      return;
-    }
-    if (isBodyTooLarge(err)) {
-      this.#refuseBody();
-      return;
-    }
-    const f = classifyUpstreamError(err, this.#sent);
-    const res = this.#res;
-    if (res.headersSent) {
-      this.#log(err, f.kind);
-      // Headers already went out: the client can only learn of the failure by the connection
-      // being cut, so it never mistakes a truncated body for a complete one.
-      this.#finish(this.#status, f.kind);
-      res.destroy();
-      return;
-    }
-    const retry = f.beforeSend ? this.#chooseRetry() : undefined;
-    if (retry) {
-      this.#ctx.registry.release(this.#backend as BackendState);
-      this.dispatch(retry);
-      return;
-    }
-    this.#log(err, f.kind);
-    const e = upstreamErrorResponse(this.#table.environment, f);
-    // An unread request body would corrupt the next request on this connection.
-    if (!this.#req.complete) res.shouldKeepAlive = false;
-    sendProxyError(res, e, this.#requestId, undefined, this.#table.edge.headers);
-    this.#finish(e.status, e.kind);
-  }
-
-  /** The body grew past the limit while streaming: the backend got less than the limit. */
-  #refuseBody(): void {
-    const res = this.#res;
-    if (res.headersSent) {
-      // The backend answered before reading it all; the answer cannot be completed honestly.
-      this.#finish(this.#status, 'body_too_large');
-      res.destroy();
-      return;
-    }
-    this.#ctx.registry.release(this.#backend as BackendState);
-    this.#backend = null;
-    lingerOnBody(this.#req);
-    const e = bodyTooLargeResponse(this.#table.environment, this.#table.edge.maxBody);
-    sendProxyError(res, e, this.#requestId, undefined, this.#table.edge.headers);
-    this.#finish(e.status, e.kind);
-  }
-
-  #chooseRetry(): BackendState | undefined {
-    const ctx = this.#ctx;
-    if (!ctx.retryConnectFailures || this.#hasBody || !IDEMPOTENT.has(this.#req.method ?? ''))
-      return undefined;
-    const tried = this.#tried ?? [];
-    this.#tried = tried;
-    tried.push(this.#backend as BackendState);
-    if (tried.length >= ctx.maxAttempts) return undefined;
-    const table = ctx.currentTable(this.#table.environment) ?? this.#table;
-    return chooseRetryBackend(table, tried);
-  }
-
-  #onClientClose(): void {
-    if (this.#done) return;
-    if (this.#ended) {
-      this.#finish(this.#status, undefined);
-      return;
-    }
-    this.#finish(this.#res.headersSent ? this.#status : CLIENT_CLOSED, 'client_abort');
-    this.#controller?.abort(new Error('client closed the connection'));
-  }
-
-  #finish(status: number, error: string | undefined): void {
-    this.#done = true;
-    // No backend when the edge refused the request midway: it is not the version's doing.
-    const b = this.#backend ?? undefined;
-    if (b) this.#ctx.registry.release(b);
-    recordRequest(
-      this.#ctx.sink,
-      this.#table.environment,
-      b,
-      this.#req.method ?? '',
-      status,
-      this.#start,
-      this.#at,
-      error,
-    );
-  }
-
-  #log(err: Error, kind: string): void {
-    const b = this.#backend;
-    this.#ctx.logger.warn(
-      {
-        environment: this.#table.environment,
-        instance: b?.id,
-        version: b?.version,
-        code: errorCode(err),
-        kind,
-      },
-      'upstream request failed',
-    );
-  }
-}
-
-function errorCode(err: Error): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : err.name;
+  const { headers, requestId } = head;
+  new ProxyExchange({ ctx, table, req, res, headers, requestId, start, at, upgrade }).dispatch(backend);
 }

@@ -61,7 +61,8 @@ export interface RequestRecord {
    * Set when the proxy itself produced the response ('no_backend' | 'upstream_connect' |
    * 'upstream_timeout' | 'upstream_reset'), or 'client_abort' when the client left first (status 499
    * if no response header had been sent yet). Refusals at the edge ('rate_limited' 429,
-   * 'body_too_large' 413, 'header_too_large' 431) have version '': no backend is to blame.
+   * 'body_too_large' 413, 'header_too_large' 431, 'malformed_request' 400 or 501) have version '':
+   * no backend is to blame.
    */
   error?: string;
 }

@@ -1,16 +1,17 @@
-// Upgrade (WebSocket) passthrough: the backend is chosen like any request, the request head is
-// rewritten and written on a raw connection, then both sockets are piped until either side closes.
-// The exchange counts as in flight for its whole life, so drain() waits for open WebSockets.
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
-import { connect, type Socket } from 'node:net';
+// Upgrade (WebSocket) requests go through forwardRequest like any other (the same checks, limits,
+// headers, backend choice, retries and record), answered through a ServerResponse bound to the
+// raw client socket. Only a 101 from the backend turns the connection into a tunnel, piped both
+// ways until either side closes; the backend counts as in flight meanwhile, so drain() waits for
+// open WebSockets. Any other answer reaches the client as a plain response and the connection
+// closes after it: what the client sent behind the request is never forwarded, neither as tunnel
+// bytes nor as requests of its own (they would have passed the edge unchecked).
+import { type IncomingHttpHeaders, type IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { BackendState } from './backend-registry.ts';
-import { rateLimited } from './edge-refusals.ts';
-import { noBackendResponse, type ProxyErrorResponse, upstreamErrorResponse } from './error-responses.ts';
-import { buildUpstreamHeaders } from './forward-headers.ts';
-import type { ForwardContext } from './http-forwarder.ts';
-import { recordRequest } from './record-request.ts';
-import { chooseBackend, type RoutingTable } from './routing-table.ts';
+import { LINGER_MS } from './edge-refusals.ts';
+import type { ForwardContext } from './forward-context.ts';
+import { forwardRequest } from './http-forwarder.ts';
+import type { RoutingTable } from './routing-table.ts';
 
 export function forwardUpgrade(
   ctx: ForwardContext,
@@ -19,113 +20,94 @@ export function forwardUpgrade(
   client: Duplex,
   head: Buffer,
 ): void {
-  const start = performance.now();
-  const at = Date.now();
-  const { headers, requestId } = buildUpstreamHeaders(req, true);
-  const method = req.method ?? 'GET';
-  let recorded = false;
-  const recordOnce = (backend: BackendState | undefined, status: number, error: string | undefined) => {
-    if (recorded) return;
-    recorded = true;
-    // For an upgrade, latency is the time to the backend's answer, not the socket's lifetime.
-    recordRequest(ctx.sink, table.environment, backend, method, status, start, at, error);
-  };
   client.on('error', () => client.destroy());
-
-  const limiter = table.edge.limiter;
-  const wait = limiter === null ? 0 : limiter.take(table.edge.clientOf(req), start);
-  if (wait > 0) {
-    const refusal = rateLimited(table.environment, wait);
-    writeRawError(client, refusal.response, requestId, refusal.retryAfter);
-    recordOnce(undefined, refusal.response.status, refusal.response.kind);
+  const socket = client as Socket & { _httpMessage?: ServerResponse | null };
+  // An Upgrade pipelined behind a request still being answered waits for that answer to go out
+  // (node:http detaches it from the socket when it finishes): the socket carries one at a time.
+  const previous = socket._httpMessage;
+  if (previous && !previous.writableFinished) {
+    previous.once('finish', () => forwardUpgrade(ctx, table, req, client, head));
     return;
   }
-
-  const backend = chooseBackend(table, req);
-  if (!backend) {
-    const e = noBackendResponse(table.environment);
-    writeRawError(client, e, requestId, ctx.retryAfter);
-    recordOnce(undefined, e.status, e.kind);
-    return;
-  }
-
-  ctx.registry.acquire(backend);
-  // Nothing reads the client socket until it is piped; paused, it keeps early bytes buffered.
-  client.pause();
-  const upstream: Socket = connect({ host: backend.host, port: backend.port });
-  upstream.setNoDelay(true);
-  let connected = false;
-  let answered = false;
-  let closed = 0;
-  const closedOne = () => {
-    if (++closed === 2) ctx.registry.release(backend);
-  };
-
-  upstream.on('error', (err: NodeJS.ErrnoException) => {
-    ctx.logger.warn(
-      { environment: table.environment, instance: backend.id, version: backend.version, code: err.code },
-      'upstream upgrade connection failed',
-    );
+  if (previous) previous.detachSocket(socket);
+  const res = new ServerResponse(req);
+  res.assignSocket(socket);
+  res.shouldKeepAlive = false;
+  // node:http's server passes its sockets' 'drain' on to their response; this one is ours to pass.
+  const onDrain = () => res.emit('drain');
+  socket.on('drain', onDrain);
+  res.once('finish', () => {
+    socket.off('drain', onDrain);
+    res.detachSocket(socket);
+    closeAfterAnswer(socket);
   });
-  upstream.on('close', (hadError: boolean) => {
-    if (!answered) {
-      answered = true;
-      const kind = connected ? 'upstream_reset' : 'upstream_connect';
-      const e = upstreamErrorResponse(table.environment, { kind, status: 502, beforeSend: !connected });
-      if (!client.destroyed) writeRawError(client, e, requestId, undefined);
-      recordOnce(backend, e.status, e.kind);
-    } else if (hadError) {
+  forwardRequest(ctx, table, req, res, false, {
+    protocol: req.headers.upgrade ?? '',
+    tunnel(headers, upstream, requestId, done) {
+      socket.off('drain', onDrain);
+      res.detachSocket(socket);
+      openTunnel(client, upstream, switchingProtocolsHead(headers, requestId), head, done);
+    },
+  });
+}
+
+/**
+ * Ends the client's connection once its answer is out. What the client sent behind the request is
+ * read and dropped meanwhile (bounded by LINGER_MS): closing with unread data would make the
+ * kernel reset the connection, and the client could lose the answer.
+ */
+function closeAfterAnswer(socket: Socket): void {
+  socket.end();
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
+  socket.resume();
+}
+
+/**
+ * Carries bytes both ways until either side is done. Like nginx, the tunnel ends when either side
+ * ends or closes: what is already on its way is flushed to the other side, then both connections
+ * close. Without this, a client gone quietly (FIN) kept the tunnel, and its backend in flight, for
+ * as long as the backend kept its side open. LINGER_MS bounds a peer that does not read what is left.
+ */
+function openTunnel(client: Duplex, upstream: Duplex, responseHead: string, head: Buffer, done: () => void) {
+  let open = 2;
+  let cut: NodeJS.Timeout | undefined;
+  const finish = () => {
+    if (cut !== undefined) return;
+    cut = setTimeout(() => {
       client.destroy();
-    } else {
-      client.end();
-    }
-    closedOne();
-  });
-  client.on('close', () => {
-    if (!answered) {
-      answered = true;
-      recordOnce(backend, 499, 'client_abort');
-    }
-    upstream.destroy();
-    closedOne();
-  });
-
-  upstream.once('connect', () => {
-    connected = true;
-    upstream.write(formatRequestHead(method, req.url ?? '/', headers));
-    if (head.length > 0) upstream.write(head);
-    upstream.once('data', (chunk: Buffer) => {
-      answered = true;
-      recordOnce(backend, parseStatus(chunk), undefined);
-    });
-    upstream.pipe(client);
-    client.pipe(upstream);
-  });
+      upstream.destroy();
+    }, LINGER_MS);
+    cut.unref();
+    for (const side of [client, upstream]) side.end(() => side.destroy());
+  };
+  const closedOne = () => {
+    finish();
+    if (--open > 0) return;
+    clearTimeout(cut);
+    done();
+  };
+  upstream.on('error', () => upstream.destroy());
+  client.once('end', finish);
+  upstream.once('end', finish);
+  client.once('close', closedOne);
+  upstream.once('close', closedOne);
+  client.write(responseHead, 'latin1');
+  // Bytes the client sent right behind its request head belong to the new protocol.
+  if (head.length > 0) upstream.write(head);
+  upstream.pipe(client);
+  client.pipe(upstream);
 }
 
-function formatRequestHead(method: string, url: string, headers: string[]): string {
-  let s = `${method} ${url} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+/** The backend's 101 as the client gets it: its headers (Connection and Upgrade included) and the request id. */
+function switchingProtocolsHead(headers: IncomingHttpHeaders, requestId: string): string {
+  let s = 'HTTP/1.1 101 Switching Protocols\r\n';
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) s += `${name}: ${v}\r\n`;
+  }
+  if (headers['x-request-id'] === undefined) s += `x-request-id: ${requestId}\r\n`;
   return `${s}\r\n`;
-}
-
-/** Status code of an HTTP/1.x response head ("HTTP/1.1 101 …"), 0 when unreadable. */
-function parseStatus(chunk: Buffer): number {
-  if (chunk.length < 12 || chunk.toString('latin1', 0, 5) !== 'HTTP/') return 0;
-  const status = Number(chunk.toString('latin1', 9, 12));
-  return Number.isInteger(status) ? status : 0;
-}
-
-function writeRawError(
-  client: Duplex,
-  e: ProxyErrorResponse,
-  requestId: string,
-  retryAfter: string | undefined,
-): void {
-  const reason = STATUS_CODES[e.status] ?? 'Error';
-  const extra = retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`;
-  client.end(
-    `HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${e.body.length}\r\n` +
-      `Cache-Control: no-store\r\nX-Request-Id: ${requestId}\r\n${extra}Connection: close\r\n\r\n${e.body.toString()}`,
-  );
 }
