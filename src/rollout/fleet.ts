@@ -121,7 +121,8 @@ export class Fleet {
     const env = this.#env(environment);
     const ver = await this.#store.versions.get(config.service, version);
     if (!ver) throw new Error(`version ${version} of ${config.service} is not uploaded`);
-    if (!config.run.command) throw new Error('run.command is required by the process runtime');
+    if (typeof config.run.command !== 'string')
+      throw new Error('run.command is required by the process runtime');
     await this.#store.instances.upsert({
       id,
       service: config.service,
@@ -153,7 +154,7 @@ export class Fleet {
     const { config } = this.#cfg();
     if (rec.pid == null || rec.pidStartTime == null || rec.port == null) return undefined;
     const ver = await this.#store.versions.get(config.service, rec.version);
-    if (!ver || !config.run.command || !config.environments[rec.environment]) {
+    if (!ver || typeof config.run.command !== 'string' || !config.environments[rec.environment]) {
       await this.#driver.reap(rec.pid, rec.pidStartTime, config.run.stop_timeout);
       return undefined;
     }
