@@ -10,6 +10,7 @@ import type {
   TokenListResponse,
   TokenResponse,
 } from '../api/auth-routes.ts';
+import type { RecordImageResponse } from '../api/image-routes.ts';
 import type {
   IncidentActionResponse,
   IncidentDetailResponse,
@@ -25,7 +26,6 @@ import type {
   SilenceListResponse,
   SilenceResponse,
 } from '../api/notify-routes.ts';
-import type { RecordImageResponse } from '../api/image-routes.ts';
 import type { EnvironmentPolicyResponse, ScanUploadResponse } from '../api/policy-routes.ts';
 import type {
   KeyRotationResponse,
