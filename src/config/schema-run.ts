@@ -17,6 +17,7 @@ import {
   intIn,
   keyIssue,
   mapping,
+  text,
   whenFieldsValid,
 } from './fields.ts';
 import { containerPort, imageRepository, resourcesSchema, runCommand } from './schema-runtime.ts';
@@ -38,6 +39,10 @@ export const runSchema = mapping({
   drain_timeout: duration({ zero: true })
     .prefault(formatDuration(DEFAULT_DRAIN_TIMEOUT))
     .meta({ description: 'How long a removed instance may finish its in-flight requests.' }),
+  data_dir: text('a directory path').optional().meta({
+    description:
+      "Where each environment's persistent data lives: <data_dir>/<environment>/, passed to instances as GANTRY_DATA_DIR; it survives new versions. Relative to this file; default <Gantry's data dir>/data/<service>/.",
+  }),
 }).meta({
   description: 'How to run one instance of a version (which fields apply depends on `runtime`).',
 });
