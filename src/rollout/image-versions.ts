@@ -6,6 +6,7 @@
 import { imageOfVersion, isImageTag, parseImageReference, pinImage } from '../config/image-ref.ts';
 import type { GantryConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
+import type { WorkloadDriver } from '../runtime/driver.ts';
 import type { Store, VersionRecord } from '../store/types.ts';
 
 /** The driver's resolveArtifact, for images: pulls per policy, answers the digest (`sha256:…`). */
@@ -13,6 +14,15 @@ export type ResolveImage = (ref: {
   kind: 'image';
   image: string;
 }) => Promise<{ kind: 'image'; image: string; digest: string }>;
+
+/** The driver's resolveArtifact, narrowed to images. */
+export function imageResolverOf(driver: Pick<WorkloadDriver, 'resolveArtifact' | 'kind'>): ResolveImage {
+  return async (ref) => {
+    const artifact = await driver.resolveArtifact(ref);
+    if (artifact.kind === 'image') return artifact;
+    throw new GantryError('RUNTIME_UNAVAILABLE', `the ${driver.kind} runtime cannot run image ${ref.image}`);
+  };
+}
 
 export interface ImageVersionRequest {
   service: string;
