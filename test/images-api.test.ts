@@ -87,4 +87,36 @@ describe('images on a server that runs processes', () => {
       (await api.status()).environments.find((e) => e.name === 'staging')?.currentVersion ?? null,
     ).toBeNull();
   });
+
+  it('takes a trivy image report of the version digest, and refuses one of other bytes', async () => {
+    const report = (name: string, repoDigests: string[]) =>
+      JSON.stringify({
+        SchemaVersion: 2,
+        ArtifactName: name,
+        ArtifactType: 'container_image',
+        Metadata: { RepoDigests: repoDigests },
+        Results: [{ Target: name, Class: 'os-pkgs', Type: 'alpine', Vulnerabilities: [] }],
+      });
+    const put = async (body: string) => {
+      const res = await fetch(`${api.base}/api/v1/versions/v3/scan`, {
+        method: 'PUT',
+        headers: { ...api.headers(), 'content-type': 'application/json' },
+        body,
+      });
+      return { status: res.status, body: (await res.json()) as ErrorBody };
+    };
+    const other = await put(
+      report('127.0.0.1:5000/hello:v3', [`127.0.0.1:5000/hello@sha256:${'4'.repeat(64)}`]),
+    );
+    expect(other.status).toBe(422);
+    expect(other.body.error).toEqual({
+      code: 'BAD_SCAN_REPORT',
+      message: `the report scanned 127.0.0.1:5000/hello:v3, but the version is 127.0.0.1:5000/hello@${DIGEST} (other bytes): nothing was stored`,
+      hint: `Scan the image you release: trivy image --format json --output report.json 127.0.0.1:5000/hello@${DIGEST}`,
+    });
+    const missing = await api.call<ErrorBody>('GET', '/api/v1/versions/v3/scan');
+    expect(missing.status).toBe(404);
+    const same = await put(report('127.0.0.1:5000/hello:v3', [`127.0.0.1:5000/hello@${DIGEST}`]));
+    expect(same.status).toBe(201);
+  });
 });
