@@ -41,4 +41,3 @@ export function parseDockerfile(text: string): Stage[] {
 export function only(stage: Stage, keyword: string): string[] {
   return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 }
-
