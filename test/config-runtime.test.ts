@@ -147,6 +147,18 @@ describe('runtime: docker', () => {
       ],
     },
     {
+      name: 'an engine address dockerode cannot reach (https, no port, a relative socket)',
+      yaml: `service: shop-api
+runtime: { docker: { host: "https://engine.local:2376" } }
+run: { image: shop-api, port: 8000 }
+environments:
+  staging: { listen: 127.0.0.1:8081 }
+`,
+      issues: [
+        'gantry.yaml:2:28 runtime.docker.host: expected the engine address, like unix:///var/run/docker.sock, unix:///run/podman/podman.sock or tcp://127.0.0.1:2375',
+      ],
+    },
+    {
       name: 'a registry listed twice',
       yaml: `service: shop-api
 runtime:

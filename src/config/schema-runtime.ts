@@ -14,7 +14,8 @@ import { parseImageReference } from './image-ref.ts';
 import type { DockerRuntimeConfig, RuntimeConfig } from './types.ts';
 import { formatSize } from './units.ts';
 
-const ENGINE_ADDRESS = /^(unix:\/\/\/\S+|(tcp|http|https):\/\/[^\s/]+\/?)$/;
+/** What dockerode can reach: a UNIX socket by absolute path, or plain HTTP at host:port. */
+const ENGINE_ADDRESS = /^(unix:\/\/\/\S+|(tcp|http):\/\/([^\s/:[\]]+|\[[0-9a-fA-F:]+\]):\d{1,5}\/?)$/;
 const REGISTRY_HOST =
   /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/;
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
