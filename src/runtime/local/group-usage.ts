@@ -7,6 +7,11 @@ import type { InstanceStats } from '../driver.ts';
 
 /** USER_HZ: /proc reports CPU time in these ticks, fixed at 100 per second by the Linux ABI. */
 const CLOCK_TICKS_PER_SECOND = 100;
+/**
+ * Readings of several instances within this window share one scan of /proc: a sampler asks for
+ * every instance in turn, and one scan costs as much as the whole machine has processes.
+ */
+const SCAN_REUSE_MS = 250;
 
 interface MemberStat {
   pid: number;
@@ -33,10 +38,17 @@ export interface GroupUsageMeter {
 /** `procDir` is the root of the proc filesystem (tests may point elsewhere). */
 export function createGroupUsageMeter(procDir = '/proc'): GroupUsageMeter {
   const previous = new Map<string, Previous>();
+  let scan: { at: number; stats: Promise<MemberStat[]> } | undefined;
+  /** The latest scan of /proc and when it was taken (performance.now()). */
+  const scanProc = async (): Promise<{ at: number; stats: MemberStat[] }> => {
+    const now = performance.now();
+    if (!scan || now - scan.at > SCAN_REUSE_MS) scan = { at: now, stats: readAll(procDir) };
+    return { at: scan.at, stats: await scan.stats };
+  };
   return {
     async read(key, pid) {
-      const members = await readGroup(procDir, pid);
-      const monotonic = performance.now();
+      const { at: monotonic, stats } = await scanProc();
+      const members = stats.filter((s) => s.pgrp === pid);
       if (members.length === 0) {
         previous.delete(key);
         return undefined;
@@ -59,13 +71,13 @@ export function createGroupUsageMeter(procDir = '/proc'): GroupUsageMeter {
   };
 }
 
-/** The live processes of group `pgid`. */
-async function readGroup(procDir: string, pgid: number): Promise<MemberStat[]> {
+/** Every live process. */
+async function readAll(procDir: string): Promise<MemberStat[]> {
   const entries = await readdir(procDir).catch(() => [] as string[]);
   const stats = await Promise.all(
     entries.filter((e) => /^\d+$/.test(e)).map((e) => readStat(path.join(procDir, e, 'stat'))),
   );
-  return stats.filter((s): s is MemberStat => s !== undefined && s.pgrp === pgid);
+  return stats.filter((s): s is MemberStat => s !== undefined);
 }
 
 /** Fields of /proc/<pid>/stat; the command name in parentheses may hold spaces and parentheses. */
