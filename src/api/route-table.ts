@@ -7,6 +7,7 @@ import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
 import { hookRouteDocs } from './hook-routes.ts';
+import { imageRouteDocs } from './image-routes.ts';
 import { incidentRouteDocs } from './incident-routes.ts';
 import { logRouteDocs } from './logs-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
@@ -41,7 +42,9 @@ export const schemas = {
       environment: envName.optional(),
       ref: z.string().min(1).max(256).optional(),
       version: versionName,
-      image: z.string().min(1).max(512).optional(),
+      image: z.string().min(1).max(512).optional().meta({
+        description: 'Runtime docker: the image of a version not recorded yet; default run.image:<version>.',
+      }),
       override: policyOverrideSchema.optional(),
     })
     .strict()
@@ -90,6 +93,7 @@ export const routes: RouteDoc[] = [
   ...auditRouteDocs,
   ...hookRouteDocs,
   ...policyRouteDocs,
+  ...imageRouteDocs,
   {
     method: 'GET',
     path: '/health',

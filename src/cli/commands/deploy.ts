@@ -31,18 +31,18 @@ export function registerDeploy(program: Command, ctx: CliContext): Command {
     'gantry deploy --env staging --version v2 --artifact ./dist --wait',
     'gantry deploy --env staging --version v2 --artifact build/app.tar.gz --json',
     'gantry deploy --env production --version v2 --artifact ./dist --scan trivy.json --wait',
+    'gantry deploy --env staging --version v2 --image registry.example.com/shop-api:v2 --wait   # runtime docker',
     'gantry deploy --env production --version v2 --artifact ./dist --override-policy "hotfix for INC-42"',
   ]);
   return cmd.action((opts: DeployOptions, command: Command) =>
     perform(ctx, command, async (json) => {
       const override = overrideOf(opts);
       const client = await createClient(ctx, opts.dataDir);
-      const { image } = await shipVersion(ctx, client, opts, json);
+      await shipVersion(ctx, client, opts, json);
       await shipScan(ctx, client, opts.version, opts, json);
       const body = {
         environment: opts.env,
         version: opts.version,
-        ...(image ? { image } : {}),
         ...override,
       };
       const res = await client.createRelease(body);

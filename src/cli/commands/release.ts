@@ -43,6 +43,7 @@ export function registerRelease(program: Command, ctx: CliContext): Command {
   addExamples(cmd, [
     'gantry release --ref refs/heads/main --version "$GITHUB_SHA" --artifact ./dist --wait',
     'gantry release --ref refs/tags/v1.2.3 --version v1.2.3 --artifact ./dist --json',
+    'gantry release --ref "$GITHUB_REF" --version v1.2.3 --image "$IMAGE@$DIGEST" --scan trivy.json --wait',
     'gantry release --ref "$GITHUB_REF" --artifact ./dist   # version: the tag, or the commit\'s first 12 digits',
     'gantry release pause rel_m9x2k3a1b2c3d4e5 --reason "watching the dashboards"',
   ]);
@@ -56,12 +57,11 @@ export function registerRelease(program: Command, ctx: CliContext): Command {
       const version = resolveVersion(ctx.io.env, opts);
       const override = overrideOf(opts);
       const client = await createClient(ctx, opts.dataDir);
-      const { image } = await shipVersion(ctx, client, { ...opts, version }, json, opts.ref);
+      await shipVersion(ctx, client, { ...opts, version }, json, opts.ref);
       await shipScan(ctx, client, version, opts, json);
       const body = {
         ref: opts.ref,
         version,
-        ...(image ? { image } : {}),
         ...override,
       };
       const res = await client.createRelease(body);
