@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN §6): thin handlers over the control plane, validated with the route
+// The HTTP API (/api/v1/openapi.json): thin handlers over the control plane, validated with the route
 // table's zod schemas, errors mapped through the one catalogue in lib/errors.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';

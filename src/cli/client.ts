@@ -1,4 +1,4 @@
-// Typed client of Gantry's HTTP API (DESIGN §6); the CLI's only way to reach the server.
+// Typed client of Gantry's HTTP API (/api/v1/openapi.json); the CLI's only way to reach the server.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AlarmHistoryResponse, AlarmListResponse, SyntheticListResponse } from '../api/alarm-routes.ts';

@@ -1,4 +1,4 @@
-// The errors a CLI command can end with, the exit code each one means (DESIGN §5) and how it is shown.
+// The errors a CLI command can end with, the exit code each one means (README: CLI) and how it is shown.
 import { CommanderError } from 'commander';
 import { GantryError } from '../lib/errors.ts';
 import { type OutputStream, writeJson, writeLine } from './io.ts';

@@ -1,4 +1,4 @@
-// The `gantry` command line: one program, a file per command, exit codes per DESIGN §5.
+// The `gantry` command line: one program, a file per command, exit codes as the README's CLI section lists them.
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerAlarms } from './commands/alarms.ts';

@@ -1,4 +1,4 @@
-// The one interface every runtime (process, docker, kubernetes) implements (DESIGN §9).
+// The one interface every runtime (process, docker, kubernetes) implements.
 
 export interface InstanceSpec {
   id: string;

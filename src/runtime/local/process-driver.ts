@@ -1,4 +1,4 @@
-// The `process` runtime: services as supervised local child processes (DESIGN §9).
+// The `process` runtime: services as supervised local child processes.
 import { GantryError } from '../../lib/errors.ts';
 import { type Logger, silentLogger } from '../../lib/log.ts';
 import type {
