@@ -5,6 +5,7 @@ export * from './defaults.ts';
 export { ConfigError, type ConfigIssue, formatIssue, formatIssues, formatPath } from './issues.ts';
 export { generateJsonSchema, renderJsonSchema, SCHEMA_FILE, SCHEMA_ID } from './json-schema.ts';
 export { loadConfigFile, parseConfig } from './load.ts';
+export { PLACEHOLDER_COMMAND, PLACEHOLDER_MESSAGE } from './placeholder.ts';
 export { BASE_METRICS, SYNTHETIC_METRICS } from './references.ts';
 export { gantryConfigSchema } from './schema.ts';
 export {

@@ -1,6 +1,7 @@
 // Validates a parsed gantry.yaml value: the schema, then the cross-references, all issues at once.
 import type { z } from 'zod';
 import { describeKind, MISSING } from './fields.ts';
+import { findPlaceholderIssues } from './placeholder.ts';
 import { findReferenceIssues } from './references.ts';
 import { gantryConfigSchema } from './schema.ts';
 import type { GantryConfig } from './types.ts';
@@ -46,6 +47,7 @@ export function validateConfigValue(raw: unknown): ValidationResult {
   const issues = [
     ...(parsed.success ? [] : expandZodIssues(parsed.error.issues)),
     ...findReferenceIssues(raw),
+    ...findPlaceholderIssues(raw),
   ];
   if (issues.length > 0 || !parsed.success) return { ok: false, issues };
   return { ok: true, config: parsed.data };

@@ -4,7 +4,14 @@
 export type Stack = 'node' | 'python' | 'other';
 
 /** Where the run command came from; 'none' means a placeholder the user must replace. */
-export type CommandSource = 'procfile' | 'start-script' | 'main-field' | 'entry-file' | 'fastapi' | 'none';
+export type CommandSource =
+  | 'procfile'
+  | 'start-script'
+  | 'main-field'
+  | 'entry-file'
+  | 'fastapi'
+  | 'wsgi'
+  | 'none';
 
 export interface HealthPaths {
   liveness?: string;
