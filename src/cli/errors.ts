@@ -29,7 +29,7 @@ export class ConnectionError extends Error {
 
   constructor(url: string, reason: string) {
     super(
-      `cannot reach Gantry at ${url}: ${reason} — is \`gantry server\` running? (set GANTRY_URL to point elsewhere)`,
+      `cannot reach Gantry at ${url}: ${reason} — is \`gantry server\` running? (--url or GANTRY_URL point elsewhere)`,
     );
     this.name = 'ConnectionError';
     this.url = url;

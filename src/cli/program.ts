@@ -24,7 +24,7 @@ import { registerWatch } from './commands/watch.ts';
 import type { CliContext, CliDeps } from './context.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ExitError } from './errors.ts';
 import { type CliIo, resolveIo, writeLine } from './io.ts';
-import { addJsonOption, CLIENT_ENV_HELP } from './options.ts';
+import { addConnectionOptions, addJsonOption, CLIENT_ENV_HELP } from './options.ts';
 
 export type { CliDeps } from './context.ts';
 export type { CliIo, OutputStream } from './io.ts';
@@ -44,7 +44,7 @@ ${CLIENT_ENV_HELP}`;
  * process.exit: a command that ends with a non-zero code throws an ExitError (a CommanderError).
  */
 export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
-  const ctx: CliContext = { io: resolveIo(io), deps };
+  const ctx: CliContext = { io: resolveIo(io), deps, connection: {} };
   const program = new Command('gantry')
     .description('Gantry: release web services health-gated, watch them in production')
     .version(packageJson.version, '-V, --version', 'print the version of gantry')
@@ -61,7 +61,13 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     })
     .showHelpAfterError('(add --help for usage and examples)')
     .addHelpText('after', PROGRAM_HELP);
-  addJsonOption(program);
+  addConnectionOptions(addJsonOption(program));
+  // `gantry --url U status` and `gantry status --url U` alike: the command's own value wins.
+  program.hook('preAction', (_program, action) => {
+    const url = nearestOption(action, 'url');
+    const token = nearestOption(action, 'token');
+    ctx.connection = { ...(url !== undefined ? { url } : {}), ...(token !== undefined ? { token } : {}) };
+  });
   for (const register of [
     registerServer,
     registerValidate,
@@ -87,6 +93,15 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     register(program, ctx);
   }
   return program;
+}
+
+/** An option's value on the command itself, else on its parent command, and so on up (optsWithGlobals lets the program win). */
+function nearestOption(command: Command, name: string): string | undefined {
+  for (let at: Command | null = command; at; at = at.parent) {
+    const value: unknown = at.opts()[name];
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
 }
 
 /** Runs the CLI on the user's arguments (process.argv.slice(2)) and returns the exit code. */
