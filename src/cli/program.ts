@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerAlarms } from './commands/alarms.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
@@ -89,6 +90,7 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerLogs,
     registerTokens,
     registerAudit,
+    registerCompletion,
   ]) {
     register(program, ctx);
   }
