@@ -1,7 +1,7 @@
 // The published package: `npm run build` emits JavaScript into dist/, `npm pack` makes the tarball,
 // and a project that installs it runs gantry from node_modules, where Node refuses to strip types.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,12 @@ function run(cmd: string, args: string[], opts: { cwd: string; timeoutMs?: numbe
 }
 
 const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== undefined;
+
+/** The `$schema` of a gantry.yaml's first line (the editor modeline). */
+async function modeline(file: string): Promise<string | undefined> {
+  const first = (await readFile(file, 'utf8')).split('\n')[0] ?? '';
+  return /^# yaml-language-server: \$schema=(\S+)$/.exec(first)?.[1];
+}
 
 let tmp = '';
 let project = '';
@@ -125,6 +131,19 @@ describe('the package installed from its tarball', () => {
     expect(inited.code, inited.out).toBe(0);
     const again = await gantry(['validate', '--config', path.join(app, 'gantry.yaml')]);
     expect(again.code, again.out).toBe(0);
+    // The editor's schema: the installed package's, by a path that works for the whole team.
+    const schema = await modeline(path.join(app, 'gantry.yaml'));
+    expect(schema).toBe('../node_modules/gantry/schema/gantry.schema.json');
+    const resolved = JSON.parse(await readFile(path.resolve(app, schema ?? 'missing'), 'utf8')) as {
+      title: string;
+    };
+    expect(resolved.title).toBe('gantry.yaml');
+  });
+
+  it('survives its own prepare script, which a link or git install runs (the dashboard ships built)', async () => {
+    const prepared = await run('npm', ['run', 'prepare'], { cwd: installed() });
+    expect(prepared.code, prepared.out).toBe(0);
+    expect(prepared.out).toContain('web/dist ships built: nothing to prepare');
   });
 
   it('serves the API and dashboard from the built files', async () => {
@@ -152,6 +171,20 @@ describe('the package installed from its tarball', () => {
       const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
       expect(health.status).toBe(200);
       expect(((await health.json()) as { status: string }).status).toBe('pass');
+      // The schema, for editors, with no token; the same as the package's file.
+      const served = await fetch(`${url}/api/v1/schema/gantry.json`, { signal: AbortSignal.timeout(10_000) });
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toContain('application/schema+json');
+      const file = await readFile(path.join(installed(), 'schema/gantry.schema.json'), 'utf8');
+      expect(await served.text()).toBe(file);
+      // gantry init --schema server writes that URL.
+      const app = path.join(project, 'app-served');
+      await mkdir(app);
+      const inited = await gantry(['init', '--dir', app, '--schema', 'server', '--url', url]);
+      expect(inited.code, inited.out).toBe(0);
+      const written = await modeline(path.join(app, 'gantry.yaml'));
+      expect(written).toBe(`${url}/api/v1/schema/gantry.json`);
+      expect((await fetch(written ?? 'missing', { signal: AbortSignal.timeout(10_000) })).status).toBe(200);
       if (await exists(path.join(installed(), 'web/dist/index.html'))) {
         const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(10_000) });
         expect(page.status).toBe(200);

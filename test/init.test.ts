@@ -27,7 +27,7 @@ async function makeProject(
   temps.push(base);
   const dir = path.join(base, name);
   if (copyFrom) await cp(copyFrom, dir, { recursive: true });
-  else await mkdir(dir);
+  else await mkdir(dir, { recursive: true });
   for (const [file, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), text);
@@ -84,6 +84,50 @@ describe('gantry init: a Node project', () => {
     expect(m, first).not.toBeNull();
     const schema = JSON.parse(await readFile(path.resolve(dir, m?.[1] ?? ''), 'utf8')) as { title: string };
     expect(schema.title).toBe('gantry.yaml');
+  });
+
+  it('points $schema at the node_modules/gantry Node would resolve, from the project or a parent (a workspace)', async () => {
+    const dir = await makeProject('ws/packages/api', {
+      'package.json': '{"name":"api","main":"server.js"}',
+      'server.js': '',
+    });
+    const root = path.resolve(dir, '../../..');
+    await mkdir(path.join(root, 'node_modules/gantry/schema'), { recursive: true });
+    await writeFile(
+      path.join(root, 'node_modules/gantry/schema/gantry.schema.json'),
+      '{"title":"installed"}',
+    );
+    expect((await init(['--dir', dir])).code).toBe(0);
+    const first = (await readFile(path.join(dir, 'gantry.yaml'), 'utf8')).split('\n')[0];
+    expect(first).toBe(
+      '# yaml-language-server: $schema=../../../node_modules/gantry/schema/gantry.schema.json',
+    );
+  });
+
+  it("writes the server's schema URL with --schema server (--url, else GANTRY_URL), and any other --schema as is", async () => {
+    const dir = await makeProject('schema-choice', {
+      'package.json': '{"name":"s","main":"server.js"}',
+      'server.js': '',
+    });
+    const modeline = async () => (await readFile(path.join(dir, 'gantry.yaml'), 'utf8')).split('\n')[0];
+    expect(
+      (await init(['--dir', dir, '--schema', 'server', '--url', 'https://gantry.example.com/'])).code,
+    ).toBe(0);
+    expect(await modeline()).toBe(
+      '# yaml-language-server: $schema=https://gantry.example.com/api/v1/schema/gantry.json',
+    );
+    let stdout = '';
+    const code = await runCli(['init', '--dir', dir, '--force', '--schema', 'server'], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => true },
+      env: { GANTRY_URL: 'http://127.0.0.1:7070' },
+    });
+    expect(code, stdout).toBe(0);
+    expect(await modeline()).toBe(
+      '# yaml-language-server: $schema=http://127.0.0.1:7070/api/v1/schema/gantry.json',
+    );
+    expect((await init(['--dir', dir, '--force', '--schema', 'tools/gantry.schema.json'])).code).toBe(0);
+    expect(await modeline()).toBe('# yaml-language-server: $schema=tools/gantry.schema.json');
   });
 
   it('runs npm start for a start script that is more than `node FILE`, and names the service from a scoped package', async () => {

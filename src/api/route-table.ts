@@ -11,6 +11,7 @@ import { logRouteDocs } from './logs-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
 import { notifyRouteDocs } from './notify-routes.ts';
 import { policyOverrideSchema, policyRouteDocs } from './policy-routes.ts';
+import { schemaRouteDocs } from './schema-routes.ts';
 import { secretRouteDocs } from './secret-routes.ts';
 import { webRouteDocs } from './web-routes.ts';
 
@@ -88,6 +89,7 @@ export const routes: RouteDoc[] = [
   ...authRouteDocs,
   ...auditRouteDocs,
   ...hookRouteDocs,
+  ...schemaRouteDocs,
   ...policyRouteDocs,
   {
     method: 'GET',

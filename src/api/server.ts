@@ -38,6 +38,7 @@ import { registerNotifyRoutes } from './notify-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
 import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
 import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
+import { registerSchemaRoutes } from './schema-routes.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
@@ -144,6 +145,7 @@ export function buildApi(deps: ApiDeps) {
   });
 
   app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
+  registerSchemaRoutes(app);
 
   registerMetricsRoutes(app, {
     engine: deps.metrics,

@@ -3,7 +3,13 @@
 export { doAddressesOverlap, type HostPort, parseHostPort } from './address.ts';
 export * from './defaults.ts';
 export { ConfigError, type ConfigIssue, formatIssue, formatIssues, formatPath } from './issues.ts';
-export { generateJsonSchema, renderJsonSchema, SCHEMA_FILE, SCHEMA_ID } from './json-schema.ts';
+export {
+  generateJsonSchema,
+  renderJsonSchema,
+  SCHEMA_FILE,
+  SCHEMA_ID,
+  SCHEMA_URL_PATH,
+} from './json-schema.ts';
 export { loadConfigFile, parseConfig } from './load.ts';
 export { PLACEHOLDER_COMMAND, PLACEHOLDER_MESSAGE } from './placeholder.ts';
 export { BASE_METRICS, SYNTHETIC_METRICS } from './references.ts';

@@ -48,7 +48,10 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     {
       path: CONFIG_FILE,
       what: `service ${facts.service}: ${describeRun(facts)}`,
-      text: renderConfig(facts, { schema: schemaReference(dir), scanGate: opts.ci !== undefined }),
+      text: renderConfig(facts, {
+        schema: schemaReference(dir, opts.schema, opts.serverUrl),
+        scanGate: opts.ci !== undefined,
+      }),
     },
   ];
   if (opts.ci === 'github') {

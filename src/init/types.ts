@@ -57,6 +57,10 @@ export interface InitOptions {
   ci?: CiProvider;
   force: boolean;
   service?: string;
+  /** The `$schema` to write: `server`, a path or a URL; default: the installed package's file. */
+  schema?: string;
+  /** The server's address, needed by `schema: 'server'`. */
+  serverUrl?: string;
 }
 
 export interface WrittenFile {
