@@ -1,6 +1,6 @@
 // The published package: `npm run build` emits JavaScript into dist/, `npm pack` makes the tarball,
 // and a project that installs it runs gantry from node_modules, where Node refuses to strip types.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -239,6 +239,49 @@ describe('bin/gantry.js picks its entry', () => {
     const res = await run(process.execPath, [bin], { cwd: tmp });
     expect(res.code, res.out).toBe(0);
     expect(res.out.trim()).toBe(expected);
+  });
+});
+
+/** A Node older than 24 on this machine (the system's), to see bin/gantry.js find a newer one. */
+function findOldNode(): string | undefined {
+  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node']) {
+    const res = spawnSync(candidate, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' });
+    if (res.status === 0 && Number(res.stdout.trim()) < 24) return candidate;
+  }
+  return undefined;
+}
+
+const oldNode = findOldNode();
+
+describe.skipIf(oldNode === undefined)('bin/gantry.js under an older Node (skipped without one)', () => {
+  /** node_modules/gantry whose dist/main.js prints the Node major it runs on. */
+  async function installedLayout(root: string, withProjectNode: boolean): Promise<string> {
+    const pkg = path.join(root, 'node_modules/gantry');
+    await mkdir(path.join(pkg, 'bin'), { recursive: true });
+    await mkdir(path.join(pkg, 'dist'), { recursive: true });
+    await cp(path.join(repoRoot, 'bin/gantry.js'), path.join(pkg, 'bin/gantry.js'));
+    await writeFile(path.join(pkg, 'package.json'), '{"type":"module"}\n');
+    await writeFile(path.join(pkg, 'dist/main.js'), "console.log(process.versions.node.split('.')[0]);\n");
+    if (withProjectNode) {
+      await mkdir(path.join(root, 'node_modules/node/bin'), { recursive: true });
+      await symlink(process.execPath, path.join(root, 'node_modules/node/bin/node'));
+    }
+    return path.join(pkg, 'bin/gantry.js');
+  }
+
+  it("runs on the project's node package (npm install --save-dev node@24)", async () => {
+    const bin = await installedLayout(path.join(tmp, 'old-with-node'), true);
+    const res = await run(oldNode ?? 'node', [bin], { cwd: tmp });
+    expect(res.code, res.out).toBe(0);
+    expect(Number(res.out.trim())).toBeGreaterThanOrEqual(24);
+  });
+
+  it('says how to get Node 24 when the project has none (exit 2)', async () => {
+    const bin = await installedLayout(path.join(tmp, 'old-without-node'), false);
+    const res = await run(oldNode ?? 'node', [bin], { cwd: tmp });
+    expect(res.code).toBe(2);
+    expect(res.out).toContain('gantry needs Node.js >= 24');
+    expect(res.out).toContain('npm install --save-dev node@24');
   });
 });
 
