@@ -14,7 +14,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY . .
 # `npm install`, not `npm ci`: the lock file cannot list other platforms' optional packages (see
-# .ci/run). Its `prepare` script builds the dashboard.
+# .ci/run). Its `dependencies` script builds the dashboard.
 RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund && npm run build
 
 # 2. Production dependencies only; none of them needs an install script.

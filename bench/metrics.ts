@@ -1,5 +1,5 @@
 // Metrics benchmark (npm run bench:metrics): the cost of recording a proxied request, of a canary
-// window, and of a 1 h chart query, each beside its budget (DESIGN §13).
+// window, and of a 1 h chart query, each beside its budget.
 // Usage: node bench/metrics.ts [--records N] [--json]
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';

@@ -1,5 +1,5 @@
 // Proxy benchmark (npm run bench:proxy): throughput and latency direct to an upstream, through
-// Gantry's data plane and through nginx, side by side in one run, against DESIGN §13's budgets.
+// Gantry's data plane and through nginx, side by side in one run, against its budgets (the BUDGET_ constants below).
 // Upstream, proxy and load generator each run in their own process; every run is bounded in time.
 // Usage: node bench/proxy.ts [--seconds N] [--rounds N] [--tool wrk|autocannon] [--json]
 import { parseArgs } from 'node:util';

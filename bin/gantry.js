@@ -3,7 +3,8 @@
 // node_modules, where Node refuses to strip types) and the container image run the JavaScript
 // that `npm run build` emits into dist/. A checkout runs src/main.ts through type stripping, even
 // when a dist/ from an earlier build lies around, which could be stale. When started by an older
-// system Node, a checkout re-runs itself with the Node 24 it pins as a devDependency.
+// system Node, a checkout re-runs itself with the Node 24 it pins as a devDependency, and an
+// installed package with the `node` package of the project that installed it, if it has one.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,10 +20,15 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major >= 24) {
   await import(entry === built ? '../dist/main.js' : '../src/main.ts');
 } else {
-  const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
-  if (!existsSync(pinned)) {
+  const pinned = [
+    new URL('../node_modules/node/bin/node', import.meta.url), // a checkout's devDependency
+    ...(installed ? [new URL('../../node/bin/node', import.meta.url)] : []), // the project's, beside gantry
+  ]
+    .map((url) => fileURLToPath(url))
+    .find((file) => existsSync(file));
+  if (!pinned) {
     process.stderr.write(
-      `gantry needs Node.js >= 24 (this is ${process.version}). Install Node 24, or in a Gantry checkout run \`npm ci\` to get the pinned Node.\n`,
+      `gantry needs Node.js >= 24 (this is ${process.version}). Install Node 24, or add it to the project that installed gantry (\`npm install --save-dev node@24\`; npx and npm scripts then run on it). In a Gantry checkout, \`npm install\` brings the pinned Node.\n`,
     );
     process.exit(2);
   }

@@ -782,7 +782,7 @@ describe('connection and auth', () => {
     expect(w.code).toBe(1);
     expect(w.stderr).toContain('connection refused');
     expect(r.stderr).toBe(
-      `error: cannot reach Gantry at ${url}: connection refused — is \`gantry server\` running? (set GANTRY_URL to point elsewhere)\n`,
+      `error: cannot reach Gantry at ${url}: connection refused — is \`gantry server\` running? (--url or GANTRY_URL point elsewhere)\n`,
     );
   });
 
@@ -790,6 +790,40 @@ describe('connection and auth', () => {
     const r = await run(['status'], { url: 'ftp://example' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('GANTRY_URL');
+  });
+
+  it('takes --url and --token before or after the command name, over GANTRY_URL and GANTRY_TOKEN', async () => {
+    await writeFile(path.join(dataDir, 'admin-token'), 'file-token\n');
+    // GANTRY_URL points at a closed port: only --url reaches the server.
+    const env = { GANTRY_URL: 'http://127.0.0.1:9', GANTRY_TOKEN: 'env-token', GANTRY_DATA_DIR: dataDir };
+    const after = await run(['history', '--env', 'staging', '--url', server.url, '--token', 'flag-s3cret'], {
+      env,
+    });
+    expect(after.code, after.stderr).toBe(0);
+    expect(server.seen[0]?.headers.authorization).toBe('Bearer flag-s3cret');
+    const before = await run(['--url', `${server.url}/`, '--token', 'first', 'history', '--env', 'staging'], {
+      env,
+    });
+    expect(before.code, before.stderr).toBe(0);
+    expect(server.seen[1]?.headers.authorization).toBe('Bearer first');
+    // The command's own value wins over the program's, and --url alone keeps GANTRY_TOKEN.
+    const both = await run(['--token', 'first', 'history', '--env', 'staging', '--token', 'second'], {
+      env: { ...env, GANTRY_URL: server.url },
+    });
+    expect(both.code, both.stderr).toBe(0);
+    expect(server.seen[2]?.headers.authorization).toBe('Bearer second');
+    const urlOnly = await run(['alarms', 'list', '--url', server.url], { env });
+    expect(server.seen[3]?.headers.authorization).toBe('Bearer env-token');
+    expect(urlOnly.stdout + urlOnly.stderr + after.stdout + after.stderr).not.toContain('s3cret');
+  });
+
+  it('names --url when it is not an http URL, and refuses an empty --token (exit 2)', async () => {
+    const bad = await run(['status', '--url', 'ftp://example']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--url must be an http:// or https:// URL');
+    const empty = await run(['status', '--token', ' ']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--token is empty');
   });
 
   it('sends GANTRY_TOKEN as a bearer token and never prints it', async () => {

@@ -37,7 +37,7 @@ ${opts.extra ?? ''}`;
   return parseConfig(text, 'gantry.yaml').config;
 }
 
-describe('the DESIGN §4 example', () => {
+describe('the full example of every key', () => {
   let config: GantryConfig;
   beforeAll(async () => {
     config = parseConfig(await readFixture('design-example.yaml'), 'gantry.yaml').config;

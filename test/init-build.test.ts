@@ -1,7 +1,7 @@
 // The published package: `npm run build` emits JavaScript into dist/, `npm pack` makes the tarball,
 // and a project that installs it runs gantry from node_modules, where Node refuses to strip types.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,12 @@ function run(cmd: string, args: string[], opts: { cwd: string; timeoutMs?: numbe
 }
 
 const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== undefined;
+
+/** The `$schema` of a gantry.yaml's first line (the editor modeline). */
+async function modeline(file: string): Promise<string | undefined> {
+  const first = (await readFile(file, 'utf8')).split('\n')[0] ?? '';
+  return /^# yaml-language-server: \$schema=(\S+)$/.exec(first)?.[1];
+}
 
 let tmp = '';
 let project = '';
@@ -125,6 +131,24 @@ describe('the package installed from its tarball', () => {
     expect(inited.code, inited.out).toBe(0);
     const again = await gantry(['validate', '--config', path.join(app, 'gantry.yaml')]);
     expect(again.code, again.out).toBe(0);
+    // The editor's schema: the installed package's, by a path that works for the whole team.
+    const schema = await modeline(path.join(app, 'gantry.yaml'));
+    expect(schema).toBe('../node_modules/gantry/schema/gantry.schema.json');
+    const resolved = JSON.parse(await readFile(path.resolve(app, schema ?? 'missing'), 'utf8')) as {
+      title: string;
+    };
+    expect(resolved.title).toBe('gantry.yaml');
+  });
+
+  it('has no script that runs when a project installs it (npm 11 asks to approve those)', async () => {
+    // The dashboard ships built (prepack); a checkout builds it on `npm install` with the
+    // `dependencies` script, which npm runs for the project being installed only.
+    const pkg = JSON.parse(await readFile(path.join(installed(), 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const installTime = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'];
+    expect(Object.keys(pkg.scripts).filter((s) => installTime.includes(s))).toEqual([]);
+    expect(pkg.scripts.prepack).toContain('build:web');
   });
 
   it('serves the API and dashboard from the built files', async () => {
@@ -152,6 +176,20 @@ describe('the package installed from its tarball', () => {
       const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
       expect(health.status).toBe(200);
       expect(((await health.json()) as { status: string }).status).toBe('pass');
+      // The schema, for editors, with no token; the same as the package's file.
+      const served = await fetch(`${url}/api/v1/schema/gantry.json`, { signal: AbortSignal.timeout(10_000) });
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toContain('application/schema+json');
+      const file = await readFile(path.join(installed(), 'schema/gantry.schema.json'), 'utf8');
+      expect(await served.text()).toBe(file);
+      // gantry init --schema server writes that URL.
+      const app = path.join(project, 'app-served');
+      await mkdir(app);
+      const inited = await gantry(['init', '--dir', app, '--schema', 'server', '--url', url]);
+      expect(inited.code, inited.out).toBe(0);
+      const written = await modeline(path.join(app, 'gantry.yaml'));
+      expect(written).toBe(`${url}/api/v1/schema/gantry.json`);
+      expect((await fetch(written ?? 'missing', { signal: AbortSignal.timeout(10_000) })).status).toBe(200);
       if (await exists(path.join(installed(), 'web/dist/index.html'))) {
         const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(10_000) });
         expect(page.status).toBe(200);
@@ -201,6 +239,49 @@ describe('bin/gantry.js picks its entry', () => {
     const res = await run(process.execPath, [bin], { cwd: tmp });
     expect(res.code, res.out).toBe(0);
     expect(res.out.trim()).toBe(expected);
+  });
+});
+
+/** A Node older than 24 on this machine (the system's), to see bin/gantry.js find a newer one. */
+function findOldNode(): string | undefined {
+  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node']) {
+    const res = spawnSync(candidate, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' });
+    if (res.status === 0 && Number(res.stdout.trim()) < 24) return candidate;
+  }
+  return undefined;
+}
+
+const oldNode = findOldNode();
+
+describe.skipIf(oldNode === undefined)('bin/gantry.js under an older Node (skipped without one)', () => {
+  /** node_modules/gantry whose dist/main.js prints the Node major it runs on. */
+  async function installedLayout(root: string, withProjectNode: boolean): Promise<string> {
+    const pkg = path.join(root, 'node_modules/gantry');
+    await mkdir(path.join(pkg, 'bin'), { recursive: true });
+    await mkdir(path.join(pkg, 'dist'), { recursive: true });
+    await cp(path.join(repoRoot, 'bin/gantry.js'), path.join(pkg, 'bin/gantry.js'));
+    await writeFile(path.join(pkg, 'package.json'), '{"type":"module"}\n');
+    await writeFile(path.join(pkg, 'dist/main.js'), "console.log(process.versions.node.split('.')[0]);\n");
+    if (withProjectNode) {
+      await mkdir(path.join(root, 'node_modules/node/bin'), { recursive: true });
+      await symlink(process.execPath, path.join(root, 'node_modules/node/bin/node'));
+    }
+    return path.join(pkg, 'bin/gantry.js');
+  }
+
+  it("runs on the project's node package (npm install --save-dev node@24)", async () => {
+    const bin = await installedLayout(path.join(tmp, 'old-with-node'), true);
+    const res = await run(oldNode ?? 'node', [bin], { cwd: tmp });
+    expect(res.code, res.out).toBe(0);
+    expect(Number(res.out.trim())).toBeGreaterThanOrEqual(24);
+  });
+
+  it('says how to get Node 24 when the project has none (exit 2)', async () => {
+    const bin = await installedLayout(path.join(tmp, 'old-without-node'), false);
+    const res = await run(oldNode ?? 'node', [bin], { cwd: tmp });
+    expect(res.code).toBe(2);
+    expect(res.out).toContain('gantry needs Node.js >= 24');
+    expect(res.out).toContain('npm install --save-dev node@24');
   });
 });
 

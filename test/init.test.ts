@@ -6,10 +6,11 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { runCli } from '../src/cli/program.ts';
 import { loadConfigFile, matchRef } from '../src/config/index.ts';
 import { PLACEHOLDER_COMMAND, toServiceName } from '../src/init/index.ts';
-import { repoRoot } from './helpers/gantry.ts';
+import { repoRoot, runGantry } from './helpers/gantry.ts';
 
 const temps: string[] = [];
 afterAll(async () => {
@@ -26,7 +27,7 @@ async function makeProject(
   temps.push(base);
   const dir = path.join(base, name);
   if (copyFrom) await cp(copyFrom, dir, { recursive: true });
-  else await mkdir(dir);
+  else await mkdir(dir, { recursive: true });
   for (const [file, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), text);
@@ -85,6 +86,50 @@ describe('gantry init: a Node project', () => {
     expect(schema.title).toBe('gantry.yaml');
   });
 
+  it('points $schema at the node_modules/gantry Node would resolve, from the project or a parent (a workspace)', async () => {
+    const dir = await makeProject('ws/packages/api', {
+      'package.json': '{"name":"api","main":"server.js"}',
+      'server.js': '',
+    });
+    const root = path.resolve(dir, '../../..');
+    await mkdir(path.join(root, 'node_modules/gantry/schema'), { recursive: true });
+    await writeFile(
+      path.join(root, 'node_modules/gantry/schema/gantry.schema.json'),
+      '{"title":"installed"}',
+    );
+    expect((await init(['--dir', dir])).code).toBe(0);
+    const first = (await readFile(path.join(dir, 'gantry.yaml'), 'utf8')).split('\n')[0];
+    expect(first).toBe(
+      '# yaml-language-server: $schema=../../../node_modules/gantry/schema/gantry.schema.json',
+    );
+  });
+
+  it("writes the server's schema URL with --schema server (--url, else GANTRY_URL), and any other --schema as is", async () => {
+    const dir = await makeProject('schema-choice', {
+      'package.json': '{"name":"s","main":"server.js"}',
+      'server.js': '',
+    });
+    const modeline = async () => (await readFile(path.join(dir, 'gantry.yaml'), 'utf8')).split('\n')[0];
+    expect(
+      (await init(['--dir', dir, '--schema', 'server', '--url', 'https://gantry.example.com/'])).code,
+    ).toBe(0);
+    expect(await modeline()).toBe(
+      '# yaml-language-server: $schema=https://gantry.example.com/api/v1/schema/gantry.json',
+    );
+    let stdout = '';
+    const code = await runCli(['init', '--dir', dir, '--force', '--schema', 'server'], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => true },
+      env: { GANTRY_URL: 'http://127.0.0.1:7070' },
+    });
+    expect(code, stdout).toBe(0);
+    expect(await modeline()).toBe(
+      '# yaml-language-server: $schema=http://127.0.0.1:7070/api/v1/schema/gantry.json',
+    );
+    expect((await init(['--dir', dir, '--force', '--schema', 'tools/gantry.schema.json'])).code).toBe(0);
+    expect(await modeline()).toBe('# yaml-language-server: $schema=tools/gantry.schema.json');
+  });
+
   it('runs npm start for a start script that is more than `node FILE`, and names the service from a scoped package', async () => {
     const dir = await makeProject('x', {
       'package.json': JSON.stringify({
@@ -109,12 +154,55 @@ describe('gantry init: a Node project', () => {
   });
 
   it('uses package.json main when there is no start script, and --service over every guess', async () => {
-    const dir = await makeProject('y', { 'package.json': '{"name":"ignored","main":"lib/app.js"}' });
+    const dir = await makeProject('y', {
+      'package.json': '{"name":"ignored","main":"lib/app"}',
+      'lib/app.js': '',
+    });
     const res = await init(['--dir', dir, '--service', 'billing']);
     expect(res.code, res.stderr).toBe(0);
     const { config } = await loadConfigFile(path.join(dir, 'gantry.yaml'));
     expect(config.service).toBe('billing');
     expect(config.run.command).toBe('node lib/app.js');
+  });
+
+  it("passes over npm init's main when that file does not exist (no `node index.js` for a missing index.js)", async () => {
+    // What `npm init -y` writes: main index.js whether or not there is one, and a placeholder test.
+    const npmInit = JSON.stringify({
+      name: 'fresh',
+      version: '1.0.0',
+      main: 'index.js',
+      scripts: { test: 'echo "Error: no test specified" && exit 1' },
+    });
+    const withServer = await makeProject('fresh', { 'package.json': npmInit, 'server.mjs': '' });
+    const found = await init(['--dir', withServer]);
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stderr).toContain("warning: package.json's main is index.js, which does not exist");
+    expect((await loadConfigFile(path.join(withServer, 'gantry.yaml'))).config.run.command).toBe(
+      'node server.mjs',
+    );
+
+    const empty = await makeProject('fresh', { 'package.json': npmInit });
+    const placeholder = await init(['--dir', empty, '--json']);
+    expect(placeholder.code, placeholder.stderr).toBe(0);
+    expect(JSON.parse(placeholder.stdout)).toMatchObject({
+      run: { command: PLACEHOLDER_COMMAND, source: 'none' },
+    });
+    expect(await readFile(path.join(empty, 'gantry.yaml'), 'utf8')).not.toMatch(/command: .*index\.js/);
+  });
+
+  it('keeps a start script that runs a missing file, with a warning unless a build script makes it', async () => {
+    const unbuilt = await makeProject('s1', { 'package.json': '{"scripts":{"start":"node app.js"}}' });
+    const res = await init(['--dir', unbuilt]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain('the start script runs app.js, which does not exist');
+    const built = await makeProject('s2', {
+      'package.json': '{"scripts":{"start":"node dist/server.js","build":"tsc"}}',
+    });
+    const quiet = await init(['--dir', built]);
+    expect(quiet.stderr).not.toContain('does not exist');
+    expect((await loadConfigFile(path.join(built, 'gantry.yaml'))).config.run.command).toBe(
+      'node dist/server.js',
+    );
   });
 
   it('refuses an invalid --service', async () => {
@@ -165,6 +253,47 @@ describe('gantry init: Python and other projects', () => {
     expect(config.health.readiness?.path).toBe('/readyz');
   });
 
+  it.each([
+    [
+      'Flask',
+      {
+        'requirements.txt': 'flask\ngunicorn\n',
+        'app.py': 'from flask import Flask\napp = Flask(__name__)\n',
+      },
+      'gunicorn -w 2 app:app --bind 127.0.0.1:$PORT --graceful-timeout 10',
+    ],
+    [
+      'Django',
+      {
+        'requirements.txt': 'Django>=5\ngunicorn\n',
+        'manage.py': '',
+        'mysite/wsgi.py':
+          'from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n',
+      },
+      'gunicorn -w 2 mysite.wsgi:application --bind 127.0.0.1:$PORT --graceful-timeout 10',
+    ],
+  ])('runs a %s app under Gunicorn', async (_name, files, command) => {
+    const dir = await makeProject('wsgi-app', files);
+    const res = await init(['--dir', dir, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      run: { command, source: 'wsgi' },
+      warnings: [expect.any(String)],
+    });
+    const { config } = await loadConfigFile(path.join(dir, 'gantry.yaml'));
+    expect(config.run.stop_timeout).toBe(15_000);
+  });
+
+  it('warns when the Gunicorn it writes is not among the dependencies', async () => {
+    const dir = await makeProject('no-gunicorn', {
+      'requirements.txt': 'fastapi\n',
+      'main.py': 'from fastapi import FastAPI\napp = FastAPI()\n',
+    });
+    const res = await init(['--dir', dir]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain('gunicorn and uvicorn are not among the dependencies');
+  });
+
   it("takes a Procfile's web line before anything else", async () => {
     const dir = await makeProject('rails-app', {
       Procfile: 'release: rake db:migrate\nweb: bundle exec puma -p $PORT\n',
@@ -178,14 +307,22 @@ describe('gantry init: Python and other projects', () => {
     expect(await readFile(path.join(dir, 'gantry.yaml'), 'utf8')).toContain('# health:');
   });
 
-  it('writes a placeholder that validates, and fails with instructions if run, when nothing says how to start', async () => {
+  it('writes a placeholder that validate refuses, and that fails with instructions if run, when nothing says how to start', async () => {
     const dir = await makeProject('mystery');
     const res = await init(['--dir', dir]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toContain('warning: no start command found');
     expect(res.stdout).toContain('1. Set run.command in gantry.yaml.');
-    const { config } = await loadConfigFile(path.join(dir, 'gantry.yaml'));
-    expect(config.run.command).toBe(PLACEHOLDER_COMMAND);
+    const text = await readFile(path.join(dir, 'gantry.yaml'), 'utf8');
+    expect(text).toContain('# TODO: no start command was found');
+    expect((parseYaml(text) as { run: { command: string } }).run.command).toBe(PLACEHOLDER_COMMAND);
+    const file = path.join(dir, 'gantry.yaml');
+    await expect(loadConfigFile(file)).rejects.toThrow(
+      /gantry\.yaml:\d+:\d+ run\.command: still the placeholder `gantry init` wrote/,
+    );
+    const validated = await runGantry(['validate', '--config', file]);
+    expect(validated.code, validated.stderr).toBe(2);
+    expect(validated.stderr).toContain('run.command: still the placeholder');
     const run = await new Promise<{ code: number | null; err: string }>((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', PLACEHOLDER_COMMAND], { env: { PORT: '4321' } });
       let err = '';

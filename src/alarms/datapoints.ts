@@ -1,4 +1,4 @@
-// One datapoint per period for each metric of DESIGN §7, over all versions of an environment:
+// One datapoint per period for each metric, over all versions of an environment:
 // request metrics from the metrics engine, instance gauges from its samples, restarts and probe
 // failures counted from the environment's events, synthetics from the series store, and anything
 // else (log_matches:<name>) from an extra source. null is a missing datapoint.

@@ -1,4 +1,4 @@
-// The alarm engine (DESIGN §7): each rule of gantry.yaml is evaluated the moment each of its
+// The alarm engine: each rule of gantry.yaml is evaluated the moment each of its
 // periods closes (plus a small grace), on timers aligned to period boundaries, never by polling.
 // Every transition is written to the store, then published; a restarted engine resumes from the
 // persisted states.

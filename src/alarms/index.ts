@@ -1,4 +1,4 @@
-// Alarms (DESIGN §7): CloudWatch-style rules evaluated the moment each period closes.
+// Alarms: CloudWatch-style rules evaluated the moment each period closes.
 export type { ExtraMetricSource } from './datapoints.ts';
 export { type AlarmEngine, type AlarmEngineOptions, createAlarmEngine } from './engine.ts';
 export { type AlarmRule, type Evaluation, evaluateAlarm, evaluationRange } from './evaluate.ts';

@@ -1,4 +1,4 @@
-// Alarms (DESIGN §7): CloudWatch semantics, evaluated the moment each period closes.
+// Alarms: CloudWatch semantics, evaluated the moment each period closes.
 // The alarm engine publishes AlarmTransition; notifications and incidents consume it.
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';

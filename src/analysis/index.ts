@@ -1,4 +1,4 @@
-// Canary analysis: pure verdicts over request windows (DESIGN §7).
+// Canary analysis: pure verdicts over request windows.
 export { analyze, worsePhase, worstCheck } from './analyze.ts';
 export * from './defaults.ts';
 export { CLIENT_ERRORS, ERROR_CLASSES, type ErrorClass, SERVER_ERRORS } from './error-classes.ts';

@@ -1,4 +1,4 @@
-// Canary analysis (DESIGN §7): pure functions from two windows of request statistics and the
+// Canary analysis: pure functions from two windows of request statistics and the
 // configured limits to a verdict with the numbers behind it.
 import type { CanaryAnalysis } from '../config/types.ts';
 import type { WindowStats } from '../metrics/types.ts';

@@ -13,6 +13,7 @@ import { logRouteDocs } from './logs-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
 import { notifyRouteDocs } from './notify-routes.ts';
 import { policyOverrideSchema, policyRouteDocs } from './policy-routes.ts';
+import { schemaRouteDocs } from './schema-routes.ts';
 import { secretRouteDocs } from './secret-routes.ts';
 import { webRouteDocs } from './web-routes.ts';
 
@@ -92,6 +93,7 @@ export const routes: RouteDoc[] = [
   ...authRouteDocs,
   ...auditRouteDocs,
   ...hookRouteDocs,
+  ...schemaRouteDocs,
   ...policyRouteDocs,
   ...imageRouteDocs,
   {

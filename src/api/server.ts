@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN §6): thin handlers over the control plane, validated with the route
+// The HTTP API (/api/v1/openapi.json): thin handlers over the control plane, validated with the route
 // table's zod schemas, errors mapped through the one catalogue in lib/errors.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -43,6 +43,7 @@ import { gantryMetrics } from './own-metrics.ts';
 import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
 import { dataDirWritable } from './readiness.ts';
 import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
+import { registerSchemaRoutes } from './schema-routes.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
@@ -161,6 +162,7 @@ export function buildApi(deps: ApiDeps) {
   });
 
   app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
+  registerSchemaRoutes(app);
 
   registerMetricsRoutes(app, {
     engine: deps.metrics,

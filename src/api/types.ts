@@ -1,4 +1,4 @@
-// Request and response bodies of the HTTP API (DESIGN §6), shared with the CLI's typed client.
+// Request and response bodies of the HTTP API (/api/v1/openapi.json), shared with the CLI's typed client.
 // Everything here is JSON; timestamps are ISO-8601 strings.
 
 import type { PolicyDecision } from '../policy/types.ts';

@@ -14,7 +14,7 @@ export interface WebRouteOptions {
   distDir?: string;
 }
 
-/** Where `npm install` (prepare → vite build) puts the dashboard. */
+/** Where `npm install` (its `dependencies` script → vite build) puts the dashboard. */
 export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';

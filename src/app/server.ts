@@ -102,7 +102,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   });
   const secretValues = secretValuesCache(config, secrets);
 
-  // Tokens and the audit log; the first admin token when there is no usable one (DESIGN §5).
+  // Tokens and the audit log; the first admin token when there is no usable one (README: CLI).
   const auth = new AuthService({ tokens: store.tokens });
   const audit = new AuditLog({ repo: store.audit });
   const adminToken = await bootstrapAdminToken(auth, dataDir);

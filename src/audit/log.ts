@@ -1,4 +1,4 @@
-// The audit service (DESIGN §8, issue 6): every mutation, who did it, from where, to what and with
+// The audit service (issue 6): every mutation, who did it, from where, to what and with
 // which outcome, appended to a hash-chained log. The API records its own requests through a hook;
 // other modules record what does not come through an API request (a config reload by SIGHUP, a
 // release started by a webhook, an offline secret rotation) with `record`.

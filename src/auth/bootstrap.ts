@@ -1,4 +1,4 @@
-// The first admin token (DESIGN §5): when the store holds no usable admin token (a fresh data
+// The first admin token (README: CLI): when the store holds no usable admin token (a fresh data
 // directory, or every admin token revoked or expired), the server creates one, writes it to
 // `<data-dir>/admin-token` readable by its owner only, and hands it back to be printed once. The
 // CLI on the same machine reads that file, so a local user needs no set-up step; someone locked

@@ -1,2 +1,2 @@
-// Step checks run against a canary instance (DESIGN §4 `checks:`).
+// Step checks run against a canary instance (gantry.yaml `checks:`).
 export { type CheckRunResult, type CheckTarget, type RunCheckOptions, runCheck } from './run-check.ts';

@@ -1,4 +1,4 @@
-// Step checks (DESIGN §4 `checks:`): an HTTP check or a command, run against one canary instance
+// Step checks (gantry.yaml `checks:`): an HTTP check or a command, run against one canary instance
 // before its step completes. A check never throws: the outcome and its reason are in the result.
 import type { CheckConfig } from '../config/types.ts';
 import { runCommandCheck } from './command-check.ts';

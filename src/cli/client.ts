@@ -1,4 +1,4 @@
-// Typed client of Gantry's HTTP API (DESIGN §6); the CLI's only way to reach the server.
+// Typed client of Gantry's HTTP API (/api/v1/openapi.json); the CLI's only way to reach the server.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AlarmHistoryResponse, AlarmListResponse, SyntheticListResponse } from '../api/alarm-routes.ts';
@@ -70,36 +70,59 @@ interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Base URL from GANTRY_URL; token from GANTRY_TOKEN, else `<data-dir>/admin-token` when that file exists. */
+/** The server and token given on the command line (`--url`, `--token`): they win over the environment. */
+export interface ConnectionFlags {
+  url?: string;
+  token?: string;
+}
+
+/**
+ * Base URL from --url, else GANTRY_URL, else the default; token from --token, else GANTRY_TOKEN,
+ * else `<data-dir>/admin-token` when that file exists.
+ */
 export async function resolveClientConfig(
   env: Record<string, string | undefined>,
   fetchImpl: typeof fetch,
   dataDir?: string,
+  flags: ConnectionFlags = {},
 ): Promise<ClientConfig> {
   return {
-    baseUrl: parseBaseUrl(env.GANTRY_URL || DEFAULT_URL),
-    token: await findToken(env, dataDir),
+    baseUrl: resolveBaseUrl(env, flags),
+    token: await findToken(env, dataDir, flags),
     fetch: fetchImpl,
   };
 }
 
-function parseBaseUrl(raw: string): string {
+/** The server's address, from --url, GANTRY_URL or the default, without a trailing slash. */
+export function resolveBaseUrl(env: Record<string, string | undefined>, flags: ConnectionFlags = {}): string {
+  if (flags.url !== undefined) return parseBaseUrl(flags.url, '--url');
+  return parseBaseUrl(env.GANTRY_URL || DEFAULT_URL, 'GANTRY_URL');
+}
+
+function parseBaseUrl(raw: string, from: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`GANTRY_URL is not a URL: ${raw}`, 'Set it like http://127.0.0.1:7070');
+    throw new UsageError(`${from} is not a URL: ${raw}`, 'Give it like http://127.0.0.1:7070');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`GANTRY_URL must be an http:// or https:// URL, not ${url.protocol}`);
+    throw new UsageError(`${from} must be an http:// or https:// URL, not ${url.protocol}`);
   }
   return url.href.replace(/\/+$/, '');
 }
 
 async function findToken(
   env: Record<string, string | undefined>,
-  dataDir?: string,
+  dataDir: string | undefined,
+  flags: ConnectionFlags,
 ): Promise<string | undefined> {
+  if (flags.token !== undefined) {
+    const token = flags.token.trim();
+    if (!token)
+      throw new UsageError('--token is empty', 'Pass the token, or leave --token out to use GANTRY_TOKEN.');
+    return token;
+  }
   const fromEnv = env.GANTRY_TOKEN?.trim();
   if (fromEnv) return fromEnv;
   const file = path.join(dataDirFrom(env, dataDir), 'admin-token');

@@ -1,7 +1,7 @@
 // What every command receives: the io, the injected server-side functions, and one way to run an action.
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { GantryClient, resolveClientConfig } from './client.ts';
+import { type ConnectionFlags, GantryClient, resolveClientConfig } from './client.ts';
 import type { ServerOptions } from './commands/server.ts';
 import type { ValidateResult } from './commands/validate.ts';
 import { EXIT_OK, ExitError, reportError } from './errors.ts';
@@ -19,10 +19,12 @@ export interface CliDeps {
 export interface CliContext {
   io: ResolvedIo;
   deps: CliDeps;
+  /** --url and --token of the command being run (before or after its name), set before its action. */
+  connection: ConnectionFlags;
 }
 
 export async function createClient(ctx: CliContext, dataDir?: string): Promise<GantryClient> {
-  return new GantryClient(await resolveClientConfig(ctx.io.env, ctx.io.fetch, dataDir));
+  return new GantryClient(await resolveClientConfig(ctx.io.env, ctx.io.fetch, dataDir, ctx.connection));
 }
 
 export function isJson(cmd: Command): boolean {

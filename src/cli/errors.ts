@@ -1,4 +1,4 @@
-// The errors a CLI command can end with, the exit code each one means (DESIGN §5) and how it is shown.
+// The errors a CLI command can end with, the exit code each one means (README: CLI) and how it is shown.
 import { CommanderError } from 'commander';
 import { GantryError } from '../lib/errors.ts';
 import { type OutputStream, writeJson, writeLine } from './io.ts';
@@ -29,7 +29,7 @@ export class ConnectionError extends Error {
 
   constructor(url: string, reason: string) {
     super(
-      `cannot reach Gantry at ${url}: ${reason} — is \`gantry server\` running? (set GANTRY_URL to point elsewhere)`,
+      `cannot reach Gantry at ${url}: ${reason} — is \`gantry server\` running? (--url or GANTRY_URL point elsewhere)`,
     );
     this.name = 'ConnectionError';
     this.url = url;

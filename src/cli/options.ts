@@ -18,11 +18,21 @@ export function addJsonOption(cmd: Command): Command {
   return cmd.option('--json', 'print machine-readable JSON instead of text');
 }
 
-/** --json, plus where to find the admin token when GANTRY_TOKEN is not set. */
+/** The server to talk to and the token to show it: program options, and every client command's. */
+export function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--url <url>', 'server address (default: $GANTRY_URL, else http://127.0.0.1:7070)')
+    .option(
+      '--token <token>',
+      "API token (default: $GANTRY_TOKEN, else the data directory's admin-token); other local users can see it in ps: prefer the variable",
+    );
+}
+
+/** --json, --url and --token, plus where to find the admin token when no token is given. */
 export function addClientOptions(cmd: Command): Command {
-  return addJsonOption(cmd).option(
+  return addConnectionOptions(addJsonOption(cmd)).option(
     '--data-dir <dir>',
-    'data directory holding admin-token, used when GANTRY_TOKEN is not set (default: $GANTRY_DATA_DIR or .gantry)',
+    'data directory holding admin-token, used when no token is given (default: $GANTRY_DATA_DIR or .gantry)',
   );
 }
 
@@ -31,7 +41,7 @@ export function addWaitOption(cmd: Command): Command {
 }
 
 export const CLIENT_ENV_HELP = `
-Environment:
+Environment (--url and --token win over it):
   GANTRY_URL    server address (default http://127.0.0.1:7070)
   GANTRY_TOKEN  API token (default: the admin-token file in the data directory)
 `;

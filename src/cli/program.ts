@@ -1,8 +1,9 @@
-// The `gantry` command line: one program, a file per command, exit codes per DESIGN §5.
+// The `gantry` command line: one program, a file per command, exit codes as the README's CLI section lists them.
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerAlarms } from './commands/alarms.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
@@ -24,7 +25,7 @@ import { registerWatch } from './commands/watch.ts';
 import type { CliContext, CliDeps } from './context.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ExitError } from './errors.ts';
 import { type CliIo, resolveIo, writeLine } from './io.ts';
-import { addJsonOption, CLIENT_ENV_HELP } from './options.ts';
+import { addConnectionOptions, addJsonOption, CLIENT_ENV_HELP } from './options.ts';
 
 export type { CliDeps } from './context.ts';
 export type { CliIo, OutputStream } from './io.ts';
@@ -44,7 +45,7 @@ ${CLIENT_ENV_HELP}`;
  * process.exit: a command that ends with a non-zero code throws an ExitError (a CommanderError).
  */
 export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
-  const ctx: CliContext = { io: resolveIo(io), deps };
+  const ctx: CliContext = { io: resolveIo(io), deps, connection: {} };
   const program = new Command('gantry')
     .description('Gantry: release web services health-gated, watch them in production')
     .version(packageJson.version, '-V, --version', 'print the version of gantry')
@@ -61,7 +62,13 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     })
     .showHelpAfterError('(add --help for usage and examples)')
     .addHelpText('after', PROGRAM_HELP);
-  addJsonOption(program);
+  addConnectionOptions(addJsonOption(program));
+  // `gantry --url U status` and `gantry status --url U` alike: the command's own value wins.
+  program.hook('preAction', (_program, action) => {
+    const url = nearestOption(action, 'url');
+    const token = nearestOption(action, 'token');
+    ctx.connection = { ...(url !== undefined ? { url } : {}), ...(token !== undefined ? { token } : {}) };
+  });
   for (const register of [
     registerServer,
     registerValidate,
@@ -83,10 +90,20 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerLogs,
     registerTokens,
     registerAudit,
+    registerCompletion,
   ]) {
     register(program, ctx);
   }
   return program;
+}
+
+/** An option's value on the command itself, else on its parent command, and so on up (optsWithGlobals lets the program win). */
+function nearestOption(command: Command, name: string): string | undefined {
+  for (let at: Command | null = command; at; at = at.parent) {
+    const value: unknown = at.opts()[name];
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
 }
 
 /** Runs the CLI on the user's arguments (process.argv.slice(2)) and returns the exit code. */

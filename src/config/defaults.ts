@@ -1,4 +1,4 @@
-// Every default of gantry.yaml in one place (DESIGN §4). Durations are milliseconds, sizes bytes.
+// Every default of gantry.yaml in one place. Durations are milliseconds, sizes bytes.
 // The schema applies them; other modules may reuse them as flag defaults.
 import type { StrategyConfig } from './types.ts';
 

@@ -12,9 +12,16 @@ export {
   pinImage,
 } from './image-ref.ts';
 export { ConfigError, type ConfigIssue, formatIssue, formatIssues, formatPath } from './issues.ts';
-export { generateJsonSchema, renderJsonSchema, SCHEMA_FILE, SCHEMA_ID } from './json-schema.ts';
+export {
+  generateJsonSchema,
+  renderJsonSchema,
+  SCHEMA_FILE,
+  SCHEMA_ID,
+  SCHEMA_URL_PATH,
+} from './json-schema.ts';
 export { loadConfigFile, MAX_CONFIG_BYTES, parseConfig } from './load.ts';
 export { loadConfigFileOffThread } from './load-off-thread.ts';
+export { PLACEHOLDER_COMMAND, PLACEHOLDER_MESSAGE } from './placeholder.ts';
 export { BASE_METRICS, SYNTHETIC_METRICS } from './references.ts';
 export { gantryConfigSchema } from './schema.ts';
 export { engineAddress } from './schema-runtime.ts';

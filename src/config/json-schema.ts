@@ -8,6 +8,9 @@ export const SCHEMA_ID = 'urn:gantry:schema:gantry.yaml';
 /** Where the generated file lives, relative to the repository root (shipped in the package). */
 export const SCHEMA_FILE = 'schema/gantry.schema.json';
 
+/** Where a running server serves the same schema (GET, no token needed). */
+export const SCHEMA_URL_PATH = '/api/v1/schema/gantry.json';
+
 export function generateJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(gantryConfigSchema, { io: 'input', target: 'draft-2020-12' });
   const { $schema, ...rest } = generated;

@@ -120,7 +120,7 @@ function checkUniqueNames(
   return names;
 }
 
-/** Metric names of DESIGN §7 that need no argument. */
+/** Metric names that need no argument. */
 export const BASE_METRICS = [
   'http_requests',
   'http_5xx_rate',

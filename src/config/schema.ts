@@ -1,4 +1,4 @@
-// The whole gantry.yaml (DESIGN §4) as one zod schema. Its output is exactly GantryConfig (checked
+// The whole gantry.yaml as one zod schema. Its output is exactly GantryConfig (checked
 // below at compile time); its input side is what users write and what the JSON Schema describes.
 // Rules that relate one part of the file to another (names that must exist, unique listeners)
 // live in references.ts, which runs on the same input.

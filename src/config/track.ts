@@ -1,4 +1,4 @@
-// Which environment a git ref releases to, from the environments' `track` rules (DESIGN §5:
+// Which environment a git ref releases to, from the environments' `track` rules (used by
 // `gantry release --ref …` and the GitHub push webhook).
 import path from 'node:path';
 import type { GantryConfig, TrackConfig } from './types.ts';

@@ -1,4 +1,4 @@
-// The parsed, validated and defaulted form of gantry.yaml (DESIGN §4).
+// The parsed, validated and defaulted form of gantry.yaml.
 // Durations are milliseconds, rates are fractions (1% → 0.01), sizes are bytes.
 // The zod schema in schema.ts must produce exactly these types (checked by a type assertion there).
 

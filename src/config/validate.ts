@@ -1,6 +1,7 @@
 // Validates a parsed gantry.yaml value: the schema, then the cross-references, all issues at once.
 import type { z } from 'zod';
 import { describeKind, MISSING } from './fields.ts';
+import { findPlaceholderIssues } from './placeholder.ts';
 import { findReferenceIssues } from './references.ts';
 import { findRuntimeIssues } from './runtime-rules.ts';
 import { gantryConfigSchema } from './schema.ts';
@@ -48,6 +49,7 @@ export function validateConfigValue(raw: unknown): ValidationResult {
     ...(parsed.success ? [] : expandZodIssues(parsed.error.issues)),
     ...findReferenceIssues(raw),
     ...findRuntimeIssues(raw),
+    ...findPlaceholderIssues(raw),
   ];
   if (issues.length > 0 || !parsed.success) return { ok: false, issues };
   return { ok: true, config: parsed.data };

@@ -1,4 +1,4 @@
-// Incidents (DESIGN §2, issue 4): opened by severe alarms, acknowledged, assigned and resolved by
+// Incidents (issue 4): opened by severe alarms, acknowledged, assigned and resolved by
 // people, with a timeline assembled from everything that happened around them.
 import type { AlarmTransition, Severity } from '../alarms/types.ts';
 import type { IncidentRecord, IncidentStatus } from '../store/types.ts';

@@ -1,36 +1,19 @@
 // Looks at a project directory and decides how Gantry should run it: the stack, the service name,
-// the start command (a Procfile's web line, package.json, a FastAPI app) and the health endpoints.
-// It never asks: what it cannot find becomes a placeholder and a warning.
-import { readdir, readFile, stat } from 'node:fs/promises';
+// the start command (a Procfile's web line, package.json, a Python web app) and the health
+// endpoints. It never asks: what it cannot find becomes a placeholder and a warning.
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PLACEHOLDER_COMMAND } from '../config/index.ts';
 import { readDockerfile } from './dockerfile.ts';
-import { findFastApiApp, findHealthPaths, readSourceFiles } from './source-scan.ts';
+import { findHealthPaths, readSourceFiles } from './source-scan.ts';
+import { type Command, nodeCommand, type PackageJson, pythonCommand } from './start-command.ts';
 import type { NodeFacts, ProjectFacts, PythonFacts } from './types.ts';
+
+export { PLACEHOLDER_COMMAND };
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DEFAULT_SERVICE = 'my-service';
-const NODE_ENTRY_FILES = ['server.js', 'index.js', 'app.js', 'main.js', 'src/server.js', 'src/index.js'];
 const NPM_PLACEHOLDER_TEST = /no test specified/;
-// A start script that is only `node FILE [args]` can run directly: no npm in between, so SIGTERM
-// reaches the service itself.
-const SIMPLE_NODE_COMMAND = /^node(\s+[\w./@=:-]+)+$/;
-const GUNICORN_STOP_TIMEOUT = '15s';
-
-/** The command written when nothing says how to start the service: it fails with instructions. */
-export const PLACEHOLDER_COMMAND =
-  'echo "gantry.yaml: set run.command to the command that starts this service on port \\$PORT" >&2; exit 1';
-
-interface PackageJson {
-  name?: unknown;
-  main?: unknown;
-  scripts?: Record<string, unknown>;
-}
-
-interface Command {
-  command: string;
-  source: ProjectFacts['commandSource'];
-  stopTimeout?: string;
-}
 
 /** A valid service name (a DNS label) made from a package or directory name, if one can be. */
 export function toServiceName(raw: string): string | undefined {
@@ -72,15 +55,13 @@ export async function detectProject(dir: string, serviceOption?: string): Promis
   const procfileWeb = procfile === undefined ? undefined : /^web:[ \t]*(\S.*?)\s*$/m.exec(procfile)?.[1];
   let command: Command | undefined = procfileWeb ? { command: procfileWeb, source: 'procfile' } : undefined;
   if (!command && stack === 'node' && packageJson) {
-    command = nodeCommand(packageJson, await findEntryFile(dir), warnings);
+    command = await nodeCommand(dir, packageJson, warnings);
   }
-  if (!command && stack === 'python' && mentionsFastApi(pyproject, requirements)) {
-    command = fastApiCommand(files, warnings);
-  }
+  if (!command && stack === 'python') command = pythonCommand({ pyproject, requirements }, files, warnings);
   if (!command) {
     command = { command: PLACEHOLDER_COMMAND, source: 'none' };
     warnings.push(
-      'no start command found (no Procfile web line, start script or FastAPI app): set run.command in gantry.yaml',
+      'no start command found (no Procfile web line, start script, main file, usual entry file or Python web app): set run.command in gantry.yaml, `gantry validate` refuses the placeholder',
     );
   }
 
@@ -106,52 +87,6 @@ export async function detectProject(dir: string, serviceOption?: string): Promis
     ...(dockerfile ? { dockerfile } : {}),
     warnings,
   };
-}
-
-function nodeCommand(pkg: PackageJson, entry: string | undefined, warnings: string[]): Command | undefined {
-  const start = typeof pkg.scripts?.start === 'string' ? pkg.scripts.start.trim() : undefined;
-  if (start) {
-    return SIMPLE_NODE_COMMAND.test(start)
-      ? { command: start, source: 'start-script' }
-      : { command: 'npm start', source: 'start-script' };
-  }
-  if (typeof pkg.main === 'string' && pkg.main.trim() !== '') {
-    return { command: `node ${pkg.main.trim()}`, source: 'main-field' };
-  }
-  if (entry) {
-    warnings.push(`no start script in package.json: guessed \`node ${entry}\`, check run.command`);
-    return { command: `node ${entry}`, source: 'entry-file' };
-  }
-  return undefined;
-}
-
-async function findEntryFile(dir: string): Promise<string | undefined> {
-  for (const file of NODE_ENTRY_FILES) {
-    const info = await stat(path.join(dir, file)).catch(() => undefined);
-    if (info?.isFile()) return file;
-  }
-  return undefined;
-}
-
-function fastApiCommand(files: Awaited<ReturnType<typeof readSourceFiles>>, warnings: string[]): Command {
-  const app = findFastApiApp(files);
-  if (!app)
-    warnings.push('FastAPI is a dependency but no `app = FastAPI(` was found: check main:app in run.command');
-  const target = app?.target ?? 'main:app';
-  const chdir = app?.chdir ? ` --chdir ${app.chdir}` : '';
-  // Gunicorn finishes in-flight requests on SIGTERM within --graceful-timeout; stop_timeout is longer.
-  return {
-    command: `gunicorn -w 2 -k uvicorn.workers.UvicornWorker${chdir} ${target} --bind 127.0.0.1:$PORT --graceful-timeout 10`,
-    source: 'fastapi',
-    stopTimeout: GUNICORN_STOP_TIMEOUT,
-  };
-}
-
-function mentionsFastApi(pyproject: string | undefined, requirements: string | undefined): boolean {
-  return (
-    (requirements !== undefined && /^\s*fastapi\b/im.test(requirements)) ||
-    (pyproject !== undefined && /["'\s]fastapi\b/i.test(pyproject))
-  );
 }
 
 function nodeFacts(pkg: PackageJson, topLevel: string[]): NodeFacts {

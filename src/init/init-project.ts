@@ -2,7 +2,7 @@
 // every file or none, and nothing over an existing file without --force.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, formatIssues, parseConfig } from '../config/index.ts';
+import { ConfigError, formatIssues, PLACEHOLDER_MESSAGE, parseConfig } from '../config/index.ts';
 import { detectProject, isServiceName } from './detect.ts';
 import { DOCKERFILE, GUESSED_CONTAINER_PORT } from './dockerfile.ts';
 import { schemaReference } from './package-info.ts';
@@ -59,7 +59,11 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     {
       path: CONFIG_FILE,
       what: `service ${facts.service}: ${describeRun(facts, choice)}`,
-      text: renderConfig(facts, { schema: schemaReference(dir), scanGate: opts.ci !== undefined, choice }),
+      text: renderConfig(facts, {
+        schema: schemaReference(dir, opts.schema, opts.serverUrl),
+        scanGate: opts.ci !== undefined,
+        choice,
+      }),
     },
   ];
   if (opts.ci === 'github') {
@@ -109,17 +113,21 @@ function chooseRuntime(facts: ProjectFacts, asked: InitRuntime | undefined): Run
   return { runtime, image: `${PLACEHOLDER_REGISTRY}/${facts.service}`, containerPort };
 }
 
-/** The generated file must load with the real loader; if it does not, that is Gantry's bug. */
+/**
+ * The generated file must load with the real loader, the placeholder command aside (that one is
+ * refused on purpose, until the user replaces it); anything else is Gantry's bug.
+ */
 function checkConfig(text: string, file: string): void {
   try {
     parseConfig(text, file);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (!(err instanceof ConfigError)) throw err;
+    const issues = err.issues.filter((issue) => issue.message !== PLACEHOLDER_MESSAGE);
+    if (issues.length > 0) {
       throw new Error(
-        `gantry init produced an invalid ${CONFIG_FILE} (please report this):\n${formatIssues(err.issues)}`,
+        `gantry init produced an invalid ${CONFIG_FILE} (please report this):\n${formatIssues(issues)}`,
       );
     }
-    throw err;
   }
 }
 

@@ -30,6 +30,7 @@ const COMMAND_ORIGIN: Record<ProjectFacts['commandSource'], string> = {
   'main-field': "package.json's main",
   'entry-file': 'a guess from the files present',
   fastapi: 'the FastAPI app, under Gunicorn with Uvicorn workers',
+  wsgi: 'the Flask or Django (WSGI) app, under Gunicorn',
   none: '',
 };
 
@@ -80,7 +81,10 @@ function renderProcessRun(facts: ProjectFacts): string[] {
   return [
     'run:',
     facts.commandSource === 'none'
-      ? '  # No start command was found (Procfile, package.json, FastAPI app): REPLACE this placeholder.'
+      ? [
+          '  # TODO: no start command was found (Procfile, package.json start/main, server.js or index.js,',
+          '  # a FastAPI, Flask or Django app). REPLACE the placeholder below: `gantry validate` refuses it.',
+        ].join('\n')
       : `  # From ${COMMAND_ORIGIN[facts.commandSource]}.`,
     "  # Run by /bin/sh -c in the version's artifact directory; it must listen on the port in $PORT.",
     `  command: ${yamlScalar(facts.command)}`,

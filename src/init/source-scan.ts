@@ -1,4 +1,4 @@
-// A bounded look through a project's source files: health endpoints and the FastAPI app object.
+// A bounded look through a project's source files: health endpoints and the Python app object.
 // Heuristics only: what they find is written into gantry.yaml for the user to check.
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -104,11 +104,28 @@ export interface AsgiApp {
 
 /** The first `NAME = FastAPI(` in the Python files, as gunicorn's `module:NAME`. */
 export function findFastApiApp(files: SourceFile[]): AsgiApp | undefined {
+  return findAppObject(
+    files,
+    /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*[A-Za-z_.]+\s*)?=\s*(?:fastapi\.)?FastAPI\(/m,
+  );
+}
+
+/** A WSGI app for gunicorn: the first `NAME = Flask(`, else a Django project's wsgi.py. */
+export function findWsgiApp(files: SourceFile[]): AsgiApp | undefined {
+  return (
+    findAppObject(files, /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*[A-Za-z_.]+\s*)?=\s*(?:flask\.)?Flask\(/m) ??
+    findAppObject(
+      files.filter((f) => f.rel.endsWith('wsgi.py')),
+      /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*get_wsgi_application\(/m,
+    )
+  );
+}
+
+/** `module:NAME` of the first Python file where `pattern` captures NAME; src/ layouts chdir there. */
+function findAppObject(files: SourceFile[], pattern: RegExp): AsgiApp | undefined {
   for (const file of files) {
     if (!file.rel.endsWith('.py')) continue;
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*[A-Za-z_.]+\s*)?=\s*(?:fastapi\.)?FastAPI\(/m.exec(
-      file.text,
-    );
+    const m = pattern.exec(file.text);
     if (!m) continue;
     let rel = file.rel.replace(/\.py$/, '').replace(/\/__init__$/, '');
     let chdir: string | undefined;

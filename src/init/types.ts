@@ -4,7 +4,14 @@
 export type Stack = 'node' | 'python' | 'other';
 
 /** Where the run command came from; 'none' means a placeholder the user must replace. */
-export type CommandSource = 'procfile' | 'start-script' | 'main-field' | 'entry-file' | 'fastapi' | 'none';
+export type CommandSource =
+  | 'procfile'
+  | 'start-script'
+  | 'main-field'
+  | 'entry-file'
+  | 'fastapi'
+  | 'wsgi'
+  | 'none';
 
 export interface HealthPaths {
   liveness?: string;
@@ -62,6 +69,10 @@ export interface InitOptions {
   runtime?: InitRuntime;
   force: boolean;
   service?: string;
+  /** The `$schema` to write: `server`, a path or a URL; default: the installed package's file. */
+  schema?: string;
+  /** The server's address, needed by `schema: 'server'`. */
+  serverUrl?: string;
 }
 
 export interface WrittenFile {

@@ -1,4 +1,4 @@
-// The metrics engine (DESIGN §7): every proxied request lands in a per-second bucket of its
+// The metrics engine: every proxied request lands in a per-second bucket of its
 // (environment, version); closed seconds are announced to subscribers (alarms), closed minutes are
 // rolled up into the store, and windows and queries read both.
 import { type Clock, systemClock } from '../lib/clock.ts';

@@ -1,4 +1,4 @@
-// The metrics engine's contract (DESIGN §7): per-(environment, version) request statistics per
+// The metrics engine's contract: per-(environment, version) request statistics per
 // second in memory, rolled up per minute into the store, queried by name, range and step.
 
 /** Request statistics of one (environment, version) over a time window. */

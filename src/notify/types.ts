@@ -1,4 +1,4 @@
-// Notifications (DESIGN §7): alarm transitions become Alertmanager-shaped alerts, pass the stages
+// Notifications: alarm transitions become Alertmanager-shaped alerts, pass the stages
 // (group, silence, dedup, fan-out) and land in the outbox, which channels drain.
 import type { NotifyChannel, SmtpConfig } from '../config/types.ts';
 import type {

@@ -1,5 +1,5 @@
 // Watches one instance: readiness decides whether it may get traffic, liveness whether it must be
-// restarted, startup_timeout how long it may take to become ready (DESIGN §4).
+// restarted, startup_timeout how long it may take to become ready.
 import { DEFAULT_READINESS } from '../config/defaults.ts';
 import type { HealthConfig, ProbeConfig } from '../config/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';

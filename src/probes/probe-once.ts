@@ -1,5 +1,5 @@
 // One health probe against one instance: an HTTP GET, or a TCP connect when the probe is of
-// type 'tcp' or absent (DESIGN §4: with no readiness probe, an open port means ready).
+// type 'tcp' or absent (gantry.yaml: with no readiness probe, an open port means ready).
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';

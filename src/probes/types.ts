@@ -1,4 +1,4 @@
-// Results and events of health probes (DESIGN §4): what the rollout and alarms consume.
+// Results and events of health probes: what the rollout and alarms consume.
 
 export interface ProbeTarget {
   host: string;

@@ -1,4 +1,4 @@
-// The data plane: makes a desired routing table so (DESIGN §3). apply() does everything fallible
+// The data plane: makes a desired routing table come true. apply() does everything fallible
 // (validation, opening listeners, reading certificates) before touching live state, and an
 // environment whose listener cannot open keeps its previous listener and table. The one exception
 // is a listener that must change what a running server cannot (HTTP ↔ HTTPS, header limit) on the

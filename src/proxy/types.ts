@@ -1,4 +1,4 @@
-// The data plane's contract (DESIGN §3): it takes a desired routing table and makes it so; it
+// The data plane's contract: it takes a desired routing table and makes it so; it
 // never reads the store. Every proxied request yields a RequestRecord handed to a MetricsSink.
 
 export interface Backend {
@@ -27,7 +27,7 @@ export interface EnvironmentRoute {
   edge?: EdgeSettings;
 }
 
-/** What an environment's listener does besides routing (DESIGN §4 `tls`, `rate_limit`…). */
+/** What an environment's listener does besides routing (gantry.yaml `tls`, `rate_limit`…). */
 export interface EdgeSettings {
   /**
    * Serve HTTPS with these PEM files (absolute paths), re-read when they change; with

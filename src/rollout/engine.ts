@@ -1,4 +1,4 @@
-// Releases as durable state machines (DESIGN §3): every transition is written before it is acted
+// Releases as durable state machines: every transition is written before it is acted
 // on, so a server killed at any point can tell, after a restart, how far a release got.
 //
 //   rolling: pending → starting → verifying → switching → draining → succeeded

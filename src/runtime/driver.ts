@@ -1,4 +1,4 @@
-// The one interface every runtime (process, docker, kubernetes) implements (DESIGN §9, §14.1).
+// The one interface every runtime (process, docker, kubernetes) implements.
 // Nothing outside runtime/ knows how a driver runs an instance: an instance is an opaque handle,
 // the artifact a directory or an image pinned by digest, stats and orphans are the driver's own.
 import type { Logger } from '../lib/log.ts';

@@ -1,4 +1,4 @@
-// Records and repository interfaces of the store (DESIGN §8). Callers depend on these only;
+// Records and repository interfaces of the store. Callers depend on these only;
 // the SQLite and PostgreSQL dialects implement them.
 
 export type ReleaseState =
@@ -248,7 +248,7 @@ export interface EnvironmentEventRepo {
   prune(before: string): Promise<number>;
 }
 
-/** Request statistics of one (environment, version) over one minute (DESIGN §7). */
+/** Request statistics of one (environment, version) over one minute. */
 export interface MetricRollupRecord {
   service: string;
   environment: string;
@@ -702,7 +702,7 @@ export interface TriggerRepo {
   pruneTriggers(before: string): Promise<number>;
 }
 
-/** An API token (DESIGN §8): only its SHA-256 is stored; the token itself is shown once at creation. */
+/** An API token: only its SHA-256 is stored; the token itself is shown once at creation. */
 export interface ApiTokenRecord {
   id: string; // tok_…
   name: string;

@@ -1,4 +1,4 @@
-// Synthetic checks (DESIGN §4 `synthetics:`): each entry runs on its own `every` schedule against
+// Synthetic checks (gantry.yaml `synthetics:`): each entry runs on its own `every` schedule against
 // its environment's public address (an HTTP request, or a command told GANTRY_TARGET_URL), and
 // each result becomes datapoints the alarm engine reads: synthetic_failures:<name> (1 failed,
 // 0 passed) and synthetic_latency:<name> (ms), at the time the run finished. Runs start on

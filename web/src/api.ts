@@ -1,4 +1,4 @@
-// The dashboard's only way to the server: the HTTP API under /api/v1 (DESIGN §6).
+// The dashboard's only way to the server: the HTTP API under /api/v1 (/api/v1/openapi.json).
 import type { ApiErrorBody } from '../../src/api/types.ts';
 import { navigate } from './router.ts';
 import { setCurrentUser } from './session.ts';

@@ -2,6 +2,8 @@
 // workflow) for the project in a directory. Local files only: no server involved.
 import { type Command, Option } from 'commander';
 import type { InitResult } from '../../init/index.ts';
+import { SCHEMA_FROM_SERVER } from '../../init/package-info.ts';
+import { resolveBaseUrl } from '../client.ts';
 import { type CliContext, perform } from '../context.ts';
 import { EXIT_OK, UsageError } from '../errors.ts';
 import { writeJson, writeLine } from '../io.ts';
@@ -12,6 +14,7 @@ interface InitCliOptions {
   runtime?: 'process' | 'docker';
   force?: boolean;
   service?: string;
+  schema?: string;
   dir: string;
 }
 
@@ -34,6 +37,14 @@ export function registerInit(program: Command, ctx: CliContext): Command {
     )
     .option('--force', 'overwrite files that already exist')
     .option('--service <name>', 'service name (default: from package.json, pyproject.toml or the directory)')
+    .option(
+      '--schema <where>',
+      "the $schema of the editor modeline: `server` (served by the server at --url or $GANTRY_URL), or a path or URL as is (default: node_modules/gantry's schema when the project has it, else this gantry's)",
+    )
+    .option(
+      '--url <url>',
+      'server address for --schema server (default: $GANTRY_URL, else http://127.0.0.1:7070)',
+    )
     .option('--dir <dir>', 'project directory', '.');
   addJsonOption(cmd);
   addExamples(
@@ -42,6 +53,7 @@ export function registerInit(program: Command, ctx: CliContext): Command {
       'gantry init',
       'gantry init --ci github',
       'gantry init --ci github --runtime docker',
+      'gantry init --schema server --url https://gantry.example.com',
       'gantry init --service shop-api --force --json',
     ],
     false,
@@ -58,6 +70,10 @@ export function registerInit(program: Command, ctx: CliContext): Command {
           ...(opts.ci ? { ci: opts.ci } : {}),
           ...(opts.runtime ? { runtime: opts.runtime } : {}),
           ...(opts.service !== undefined ? { service: opts.service } : {}),
+          ...(opts.schema !== undefined ? { schema: opts.schema } : {}),
+          ...(opts.schema === SCHEMA_FROM_SERVER
+            ? { serverUrl: resolveBaseUrl(ctx.io.env, ctx.connection) }
+            : {}),
         });
       } catch (err) {
         if (err instanceof InitError) throw new UsageError(err.message, err.hint);

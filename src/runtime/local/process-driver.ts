@@ -1,4 +1,4 @@
-// The `process` runtime: services as supervised local child processes (DESIGN §9).
+// The `process` runtime: services as supervised local child processes.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GantryError } from '../../lib/errors.ts';

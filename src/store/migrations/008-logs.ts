@@ -1,4 +1,4 @@
-// Captured output of the instances (DESIGN §8): one row per line, indexed for the time, environment
+// Captured output of the instances: one row per line, indexed for the time, environment
 // and cursor orders that searches use, plus the dialect's full-text index over message and raw.
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import { createSqliteLogIndex } from '../sqlite/log-text-search.ts';

@@ -1,4 +1,4 @@
-// Secrets (DESIGN §8): one row per (service, environment, name), the value only as AES-256-GCM
+// Secrets: one row per (service, environment, name), the value only as AES-256-GCM
 // ciphertext with its IV and authentication tag, and the id of the master key that sealed it, so a
 // server started with another key says so instead of decrypting garbage. Environment '*' holds the
 // global secrets that `${secret:NAME}` references in gantry.yaml resolve from.

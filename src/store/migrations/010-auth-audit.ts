@@ -1,4 +1,4 @@
-// API tokens (hashed), dashboard sessions and the audit log (DESIGN §8). The audit log is
+// API tokens (hashed), dashboard sessions and the audit log. The audit log is
 // append-only: the database itself refuses UPDATE and DELETE on it, so a bug or a careless script
 // cannot rewrite history; editing the file by other means breaks the hash chain, which
 // `gantry audit --verify` detects.
