@@ -3,7 +3,7 @@
 // lines (p50/p99 of several queries), and database size per million lines, beside the budgets.
 // Usage: node bench/logs.ts [--lines 1000000] [--json]
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -75,7 +75,9 @@ async function dbBytes(file: string): Promise<number> {
 async function benchIngest(
   dir: string,
 ): Promise<{ linesPerS: number; requestsPerS: number; dropped: number }> {
-  await writeFile(path.join(dir, 'chatty.mjs'), CHATTY);
+  const app = path.join(dir, 'app');
+  await mkdir(app, { recursive: true });
+  await writeFile(path.join(app, 'chatty.mjs'), CHATTY);
   const store = await openStore({ kind: 'sqlite', path: path.join(dir, 'ingest.db') });
   const cfg = config(dir);
   const secrets = ['not-in-output-secret'];
@@ -88,13 +90,14 @@ async function benchIngest(
     service: 'bench',
     environment: 'production',
     version: 'v1',
-    workDir: dir,
+    artifact: { kind: 'directory', directory: app },
     command: 'node chatty.mjs',
     env: {
       PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`,
       CHATTY_LINES: String(CHATTY_LINES),
     },
     portEnv: 'PORT',
+    stopTimeoutMs: 10_000,
   });
   // From the first line to the last one stored, while HTTP requests to the instance go on.
   const t0 = performance.now();

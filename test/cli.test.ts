@@ -684,7 +684,8 @@ describe('status and history', () => {
             version: 'v2',
             state: 'running',
             ready: true,
-            pid: 4242,
+            handle: { driver: 'process', pid: 4242, startTime: '123456' },
+            runtimeRef: 'pid 4242',
             port: 41234,
             restarts: 0,
             startedAt: '2026-05-01T12:03:01.000Z',
@@ -702,7 +703,7 @@ describe('status and history', () => {
     expect(r.code).toBe(0);
     expect(server.seen[0]?.url.searchParams.get('environment')).toBe('staging');
     expect(r.stdout).toMatch(/staging\s+http:\/\/127\.0\.0\.1:8081\s+v2\s+1\/1 ready/);
-    expect(r.stdout).toMatch(/staging-v2-ab12\s+v2\s+running\s+yes\s+4242\s+41234\s+0/);
+    expect(r.stdout).toMatch(/staging-v2-ab12\s+v2\s+running\s+yes\s+pid 4242\s+41234\s+0/);
     const j = await run(['status', '--json']);
     expect(JSON.parse(j.stdout)).toEqual(body);
     const global = await run(['--json', 'status']);

@@ -8,6 +8,7 @@ import {
   ChildServer,
   helloBuild,
   hit,
+  pidOf,
   tempDir,
   waitFor,
   writeHelloConfig,
@@ -68,10 +69,10 @@ describe('SIGKILL and restart', () => {
     const before = (await api0.status()).environments.find((e) => e.name === 'staging')?.instances ?? [];
     const api = await restart();
     // The proxy died with the server; the instances did not.
-    for (const i of before) expect(alive(i.pid as number)).toBe(true);
+    for (const i of before) expect(alive(pidOf(i))).toBe(true);
     await expectConsistent(api, 'v1');
     const after = (await api.status()).environments.find((e) => e.name === 'staging')?.instances ?? [];
-    expect(after.map((i) => i.pid).sort()).toEqual(before.map((i) => i.pid).sort());
+    expect(after.map(pidOf).sort()).toEqual(before.map(pidOf).sort());
     const releases = await api.call<{ releases: ReleaseRecord[] }>(
       'GET',
       '/api/v1/releases?environment=staging',
@@ -96,7 +97,7 @@ describe('SIGKILL and restart', () => {
     await waitFor('verifying', async () => (await api0.releaseState(rel.id)) === 'verifying');
     const newPids = ((await api0.status()).environments.find((e) => e.name === 'staging')?.instances ?? [])
       .filter((i) => i.version === 'v2')
-      .map((i) => i.pid as number);
+      .map(pidOf);
     expect(newPids.length).toBe(2);
     const api = await restart();
     expect((await api.waitRelease(rel.id)).release.state).toBe('failed');

@@ -8,6 +8,7 @@ import {
   ApiClient,
   helloBuild,
   hit,
+  pidOf,
   startLoad,
   tempDir,
   waitFor,
@@ -205,12 +206,14 @@ describe('rolling releases', () => {
   it('restarts a crashed instance with backoff and keeps serving on the other one', async () => {
     const before = (await api.status()).environments.find((e) => e.name === 'production');
     const victim = before?.instances[0];
-    expect(victim?.pid).toBeTruthy();
-    process.kill(-(victim?.pid as number), 'SIGKILL');
+    const victimPid = pidOf(victim);
+    process.kill(-victimPid, 'SIGKILL');
     const after = await waitFor('instance restarted and ready', async () => {
       const env = (await api.status()).environments.find((e) => e.name === 'production');
       const inst = env?.instances.find((i) => i.id === victim?.id);
-      return inst && inst.restarts >= 1 && inst.ready && inst.pid !== victim?.pid ? inst : undefined;
+      return inst && inst.restarts >= 1 && inst.ready && inst.handle && pidOf(inst) !== victimPid
+        ? inst
+        : undefined;
     });
     expect(after.lastExit?.signal).toBe('SIGKILL');
     expect((await hit(ports.production)).status).toBe(200);

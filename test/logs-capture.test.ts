@@ -1,6 +1,6 @@
 // A real service run by the process runtime prints JSON and plain lines on stdout and stderr; they
 // are captured, parsed and stored. Log patterns are counted as metrics and an alarm fires on them.
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlarmEngine } from '../src/alarms/index.ts';
 import { EVALUATION_GRACE_MS } from '../src/alarms/rules.ts';
@@ -47,7 +47,9 @@ logs:
 describe('capture of a real service', () => {
   it('stores its JSON, logfmt and plain lines from stdout and stderr, parsed and redacted', async () => {
     const dir = fixture.dir();
-    await writeFile(`${dir}/server.mjs`, SERVICE);
+    // The artifact beside the driver's data directory, as in a server (a copy cannot go inside itself).
+    await mkdir(`${dir}/app`);
+    await writeFile(`${dir}/app/server.mjs`, SERVICE);
     const store = await fixture.open(`${dir}/gantry.db`);
     const cfg = config(dir);
     const secret = 'key-0123456789abcdef';
@@ -56,7 +58,7 @@ describe('capture of a real service', () => {
     const driver = createProcessDriver({ dataDir: `${dir}/data` });
     drivers.push(driver);
     captureRuntimeLogs(driver, logs);
-    const spec = makeSpec(dir, {
+    const spec = makeSpec(`${dir}/app`, {
       id: 'production-v2-ab12',
       environment: 'production',
       version: 'v2',

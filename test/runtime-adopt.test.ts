@@ -1,6 +1,6 @@
 // Adoption across a server restart: driver A leaves its instance running, driver B takes it over.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AdoptRecord, InstanceInfo, WorkloadDriver } from '../src/runtime/driver.ts';
+import type { AdoptRecord, InstanceHandle, InstanceInfo, WorkloadDriver } from '../src/runtime/driver.ts';
 import { createProcessDriver } from '../src/runtime/index.ts';
 import {
   EventRecorder,
@@ -9,6 +9,8 @@ import {
   isGone,
   makeSpec,
   makeTempDir,
+  pidOf,
+  startTimeOf,
   waitFor,
   waitForHttp,
 } from './fixtures/services/rt-harness.ts';
@@ -29,8 +31,7 @@ function newDriver(): WorkloadDriver {
 function recordOf(info: InstanceInfo): AdoptRecord {
   return {
     spec: info.spec,
-    pid: info.pid as number,
-    pidStartTime: info.pidStartTime as string,
+    handle: info.handle as InstanceHandle,
     port: info.port,
     restarts: info.restarts,
   };
@@ -41,11 +42,11 @@ async function startAndLeave(): Promise<InstanceInfo> {
   const a = newDriver();
   const events = new EventRecorder(a);
   const info = await a.start(makeSpec(workDir.path));
-  groups.push(info.pid as number);
+  groups.push(pidOf(info));
   await waitForHttp(info.port);
   await events.waitForLine(info.id, `listening on ${info.port}`);
   await a.close({ stopInstances: false, graceMs: 1_000 });
-  expect(isAlive(info.pid as number, info.pidStartTime as string)).toBe(true);
+  expect(isAlive(pidOf(info), startTimeOf(info))).toBe(true);
   return info;
 }
 
@@ -74,9 +75,9 @@ describe('process driver: adoption', () => {
     const left = await startAndLeave();
     const b = newDriver();
     const events = new EventRecorder(b);
-    const adopted = await b.adopt(recordOf(left));
-    expect(adopted).toMatchObject({ id: left.id, status: 'running', pid: left.pid, port: left.port });
-    expect(adopted?.pidStartTime).toBe(left.pidStartTime);
+    const [adopted, ...more] = await b.adopt([recordOf(left)]);
+    expect(more).toEqual([]);
+    expect(adopted).toMatchObject({ id: left.id, status: 'running', handle: left.handle, port: left.port });
     expect(b.list().map((i) => i.id)).toEqual([left.id]);
     expect((await httpGet(left.port, '/')).body).toBe(`ok ${left.id}`);
 
@@ -86,42 +87,57 @@ describe('process driver: adoption', () => {
     await events.waitForLine(left.id, 'err-after-adoption');
     expect(b.recentLogs(left.id).map((l) => l.line)).not.toContain(`listening on ${left.port}`);
 
-    process.kill(-(left.pid as number), 'SIGKILL');
+    process.kill(-pidOf(left), 'SIGKILL');
     const [exited] = await events.waitForCount('exited', left.id, 1);
     expect(exited?.restartInMs).toBe(50);
     const [started] = await events.waitForCount('started', left.id, 1);
-    expect(started?.instance.pid).not.toBe(left.pid);
-    groups.push(started?.instance.pid as number);
+    expect(pidOf(started?.instance)).not.toBe(pidOf(left));
+    groups.push(pidOf(started?.instance));
     await waitForHttp(left.port);
     expect(b.get(left.id)).toMatchObject({ status: 'running', restarts: 1 });
     await events.waitForLine(left.id, `listening on ${left.port}`);
   });
 
-  it('returns undefined for a pid that is gone', async () => {
+  it('leaves out a process that is gone', async () => {
     const a = newDriver();
     const info = await a.start(makeSpec(workDir.path));
     await a.stop(info.id, { graceMs: 2_000 });
-    expect(await newDriver().adopt(recordOf(info))).toBeUndefined();
+    expect(await newDriver().adopt([recordOf(info)])).toEqual([]);
   });
 
-  it('returns undefined, and leaves the process alone, when the pid has another start time', async () => {
+  it('leaves out, and leaves alone, a process whose pid has another start time', async () => {
     const left = await startAndLeave();
     const b = newDriver();
-    expect(await b.adopt({ ...recordOf(left), pidStartTime: '1' })).toBeUndefined();
+    const handle = { ...(left.handle as InstanceHandle), startTime: '1' };
+    expect(await b.adopt([{ ...recordOf(left), handle }])).toEqual([]);
     expect(b.list()).toEqual([]);
     expect((await httpGet(left.port, '/')).status).toBe(200);
   });
 });
 
-describe('process driver: reap', () => {
-  it('kills a leftover process group only when its start time matches', async () => {
-    const left = await startAndLeave();
-    const pid = left.pid as number;
+describe('process driver: orphans', () => {
+  it('removes the processes and files of unclaimed instances, and keeps claimed ones', async () => {
+    const kept = await startAndLeave();
+    const orphan = await startAndLeave();
     const b = newDriver();
-    await b.reap(pid, '1', 500);
-    expect(isAlive(pid, left.pidStartTime as string)).toBe(true);
-    await b.reap(pid, left.pidStartTime as string, 5_000);
-    await waitFor('leftover to be gone', () => isGone(pid));
-    await expect(httpGet(left.port, '/', 2_000)).rejects.toThrow();
+    const removed = await b.removeOrphans(new Set([kept.id]), 5_000);
+    expect(removed).toEqual([orphan.id]);
+    await waitFor('orphan to be gone', () => isGone(pidOf(orphan)));
+    await expect(httpGet(orphan.port, '/', 2_000)).rejects.toThrow();
+    expect(isAlive(pidOf(kept), startTimeOf(kept))).toBe(true);
+    expect((await httpGet(kept.port, '/')).status).toBe(200);
+  });
+
+  it('never touches the instances of another driver (another data directory)', async () => {
+    const left = await startAndLeave();
+    const otherData = await makeTempDir('other-data');
+    try {
+      const other = createProcessDriver({ dataDir: otherData.path });
+      drivers.push(other);
+      expect(await other.removeOrphans(new Set(), 500)).toEqual([]);
+      expect(isAlive(pidOf(left), startTimeOf(left))).toBe(true);
+    } finally {
+      await otherData.remove();
+    }
   });
 });

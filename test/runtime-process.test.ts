@@ -12,6 +12,7 @@ import {
   isGone,
   makeSpec,
   makeTempDir,
+  pidOf,
   waitFor,
   waitForHttp,
 } from './fixtures/services/rt-harness.ts';
@@ -47,8 +48,11 @@ describe('process driver: start', () => {
       });
       const info = await driver.start(spec);
       expect(info).toMatchObject({ id: spec.id, status: 'running', host: '127.0.0.1', restarts: 0 });
-      expect(info.pid).toBeGreaterThan(0);
-      expect(info.pidStartTime).toMatch(/^\d+$/);
+      expect(info.handle).toMatchObject({
+        driver: 'process',
+        pid: expect.any(Number),
+        startTime: expect.stringMatching(/^\d+$/),
+      });
       expect(info.port).toBeGreaterThan(0);
 
       expect((await waitForHttp(info.port)).body).toBe(`ok ${spec.id}`);
@@ -149,7 +153,7 @@ describe('process driver: supervision', () => {
     expect((await waitForHttp(info.port)).status).toBe(200);
     const now = driver.get(info.id);
     expect(now).toMatchObject({ status: 'running', restarts: 1, port: info.port });
-    expect(now?.pid).not.toBe(info.pid);
+    expect(pidOf(now)).not.toBe(pidOf(info));
     expect(now?.lastExit?.code).toBe(7);
   });
 
@@ -159,9 +163,9 @@ describe('process driver: supervision', () => {
     await driver.restart(info.id, 'liveness failed');
     const now = driver.get(info.id);
     expect(now).toMatchObject({ status: 'running', restarts: 1 });
-    expect(now?.pid).not.toBe(info.pid);
+    expect(pidOf(now)).not.toBe(pidOf(info));
     expect(rec.of('exited', info.id)[0]?.restartInMs).toBe(0);
-    expect(isGone(info.pid as number)).toBe(true);
+    expect(isGone(pidOf(info))).toBe(true);
     await waitForHttp(info.port);
   });
 });
@@ -178,7 +182,7 @@ describe('process driver: stop', () => {
     expect(isGone(grandchild)).toBe(false);
 
     await driver.stop(spec.id, { graceMs: 10_000 });
-    expect(isGone(info.pid as number)).toBe(true);
+    expect(isGone(pidOf(info))).toBe(true);
     await waitFor('grandchild to be gone', () => isGone(grandchild));
     expect(driver.get(spec.id)?.status).toBe('stopped');
     expect(rec.of('stopped', spec.id)).toHaveLength(1);
@@ -218,7 +222,7 @@ describe('process driver: stop', () => {
       await events.waitForCount('exited', spec.id, 1);
       expect(slow.get(spec.id)?.status).toBe('backoff');
       await slow.stop(spec.id, { graceMs: 1_000 });
-      expect(slow.get(spec.id)).toMatchObject({ status: 'stopped', pid: null, restarts: 0 });
+      expect(slow.get(spec.id)).toMatchObject({ status: 'stopped', handle: null, restarts: 0 });
       expect(events.of('stopped', spec.id)).toHaveLength(1);
     } finally {
       await slow.close({ stopInstances: true, graceMs: 1_000 });
@@ -229,8 +233,8 @@ describe('process driver: stop', () => {
     const a = await driver.start(makeSpec(workDir.path));
     const b = await driver.start(makeSpec(workDir.path));
     await driver.close({ stopInstances: true, graceMs: 5_000 });
-    expect(isGone(a.pid as number)).toBe(true);
-    expect(isGone(b.pid as number)).toBe(true);
+    expect(isGone(pidOf(a))).toBe(true);
+    expect(isGone(pidOf(b))).toBe(true);
     await expect(driver.start(makeSpec(workDir.path))).rejects.toThrow(/closed/);
   });
 });

@@ -111,8 +111,7 @@ describe('instances', () => {
       releaseId: null,
       runtime: 'process' as const,
       state: 'starting' as const,
-      pid: null,
-      pidStartTime: null,
+      handle: null,
       port: null,
       restarts: 0,
     };
@@ -124,16 +123,14 @@ describe('instances', () => {
       ...base,
       id: 'staging-v1-aaaa',
       state: 'running',
-      pid: 4242,
-      pidStartTime: '123456',
+      handle: { driver: 'process', pid: 4242, startTime: '123456' },
       port: 41234,
       restarts: 1,
     });
     const updated = await store.instances.get('staging-v1-aaaa');
     expect(updated).toMatchObject({
       state: 'running',
-      pid: 4242,
-      pidStartTime: '123456',
+      handle: { driver: 'process', pid: 4242, startTime: '123456' },
       port: 41234,
       restarts: 1,
     });

@@ -33,7 +33,10 @@ export interface InstanceView {
   state: InstanceState;
   /** Passing readiness and receiving traffic. */
   ready: boolean;
-  pid: number | null;
+  /** What runs the instance, as its runtime describes it (process: pid and start time; docker: container id). */
+  handle: ({ readonly driver: string } & Record<string, unknown>) | null;
+  /** The same for people: `pid 4242`, `docker 3f9a2c…`; null while nothing runs. */
+  runtimeRef: string | null;
   port: number | null;
   restarts: number;
   startedAt: string | null;

@@ -2,6 +2,7 @@
 import type { LoadedConfig } from '../config/types.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import type { Fleet, ManagedInstance } from '../rollout/fleet.ts';
+import { describeHandle } from '../runtime/index.ts';
 import type { Store, VersionRecord } from '../store/types.ts';
 import type { EnvironmentView, InstanceView, VersionView } from './types.ts';
 
@@ -14,7 +15,8 @@ export function instanceView(m: ManagedInstance): InstanceView {
     version: m.version,
     state: m.info.status,
     ready: m.ready && !m.stopping,
-    pid: m.info.pid,
+    handle: m.info.handle,
+    runtimeRef: describeHandle(m.info.handle),
     port: m.info.port,
     restarts: m.info.restarts,
     startedAt: iso(m.info.startedAt),

@@ -16,7 +16,7 @@ import { createIncidentManager } from '../incidents/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { captureRuntimeLogs, createLogService } from '../logs/index.ts';
 import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
-import { createProcessSampler } from '../metrics/process-sampler.ts';
+import { createInstanceSampler } from '../metrics/instance-sampler.ts';
 import { createNotifier } from '../notify/index.ts';
 import { checkEdgeFiles, createDataPlane, withEdgeConfig } from '../proxy/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
@@ -25,7 +25,7 @@ import { ReleaseEngine } from '../rollout/engine.ts';
 import { ReleaseEventBus } from '../rollout/events.ts';
 import { Fleet } from '../rollout/fleet.ts';
 import { recoverFleet } from '../rollout/recover.ts';
-import { createProcessDriver } from '../runtime/index.ts';
+import { createDriver } from '../runtime/index.ts';
 import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
@@ -118,11 +118,10 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
 
   const artifacts = createArtifactStore(dataDir);
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
-  const driver = createProcessDriver({
-    dataDir,
-    logger: logger.child({ component: 'runtime' }),
-    restartGraceMs: loaded.config.run.stop_timeout,
-  });
+  const driver = createDriver(
+    { kind: 'process' },
+    { dataDir, logger: logger.child({ component: 'runtime' }) },
+  );
   // Every instance's output, from the first line on (adopted instances included).
   const logs = createLogService({
     config,
@@ -178,23 +177,17 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     audit,
     logger: logger.child({ component: 'triggers' }),
   });
-  const sampler = createProcessSampler({
+  const sampler = createInstanceSampler({
     onSample: (s) => metrics.setInstanceSample(s),
     logger,
+    measure: (id) => fleet.stats(id),
     list: () =>
-      fleet.list().flatMap((m) =>
-        m.info.pid
-          ? [
-              {
-                instanceId: m.id,
-                environment: m.environment,
-                version: m.version,
-                pid: m.info.pid,
-                restarts: m.info.restarts,
-              },
-            ]
-          : [],
-      ),
+      fleet.list().map((m) => ({
+        instanceId: m.id,
+        environment: m.environment,
+        version: m.version,
+        restarts: m.info.restarts,
+      })),
   });
   sampler.start();
 

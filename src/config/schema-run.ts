@@ -41,6 +41,10 @@ export const runSchema = mapping({
   drain_timeout: duration({ zero: true })
     .prefault(formatDuration(DEFAULT_DRAIN_TIMEOUT))
     .meta({ description: 'How long a removed instance may finish its in-flight requests.' }),
+  data_dir: text('a directory path').optional().meta({
+    description:
+      "Where each environment's persistent data lives: <data_dir>/<environment>/, passed to instances as GANTRY_DATA_DIR; it survives new versions. Relative to this file; default <Gantry's data dir>/data/<service>/.",
+  }),
 })
   .superRefine((run, ctx) => {
     if (run.command === undefined && run.image === undefined) {

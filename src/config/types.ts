@@ -33,6 +33,8 @@ export interface RunConfig {
   stop_timeout: Duration;
   /** Time the proxy waits for in-flight requests of a removed instance before stopping it. */
   drain_timeout: Duration;
+  /** Base of the environments' persistent data directories (`<data_dir>/<environment>/`). */
+  data_dir?: string;
 }
 
 export interface TrackConfig {

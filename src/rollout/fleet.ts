@@ -12,7 +12,18 @@ import {
   type ProbeResult,
 } from '../probes/index.ts';
 import type { DataPlane, DesiredState, Pool } from '../proxy/types.ts';
-import type { InstanceInfo, LogLine, RuntimeEvent, WorkloadDriver } from '../runtime/driver.ts';
+import type {
+  AdoptRecord,
+  Artifact,
+  ArtifactRef,
+  InstanceHandle,
+  InstanceInfo,
+  InstanceSpec,
+  InstanceStats,
+  LogLine,
+  RuntimeEvent,
+  WorkloadDriver,
+} from '../runtime/driver.ts';
 import { pickSecrets } from '../secrets/inject.ts';
 import type { InstanceSecretSource } from '../secrets/types.ts';
 import type { InstanceRecord, Store } from '../store/types.ts';
@@ -110,7 +121,7 @@ export class Fleet {
     return `${environment}-${v}-${shortId()}`;
   }
 
-  /** Starts one instance of a version. The instance record is written before the process is spawned. */
+  /** Starts one instance of a version. The instance record is written before the instance is launched. */
   async start(
     id: string,
     environment: string,
@@ -118,67 +129,93 @@ export class Fleet {
     releaseId: string | null,
   ): Promise<ManagedInstance> {
     const { config } = this.#cfg();
-    const env = this.#env(environment);
     const ver = await this.#store.versions.get(config.service, version);
     if (!ver) throw new Error(`version ${version} of ${config.service} is not uploaded`);
-    if (!config.run.command) throw new Error('run.command is required by the process runtime');
+    const artifact = await this.#driver.resolveArtifact(this.#artifactRef(ver.artifactRef));
     await this.#store.instances.upsert({
       id,
       service: config.service,
       environment,
       version,
       releaseId,
-      runtime: 'process',
+      runtime: this.#driver.kind,
       state: 'starting',
-      pid: null,
-      pidStartTime: null,
+      handle: null,
       port: null,
       restarts: 0,
     });
-    const info = await this.#driver.start({
+    const info = await this.#driver.start(this.#spec(id, environment, version, artifact));
+    return this.#track(info, releaseId);
+  }
+
+  /**
+   * Takes over the instances a previous server left running; returns those still alive. Records
+   * that cannot be adopted (nothing was running yet, version or environment gone) are left out.
+   */
+  async adopt(records: InstanceRecord[]): Promise<ManagedInstance[]> {
+    const { config } = this.#cfg();
+    const adoptable: AdoptRecord[] = [];
+    const releases = new Map<string, string | null>();
+    for (const rec of records) {
+      if (!rec.handle || rec.handle.driver !== this.#driver.kind || rec.port == null) continue;
+      if (!config.environments[rec.environment]) continue;
+      const ver = await this.#store.versions.get(config.service, rec.version);
+      if (!ver) continue;
+      const artifact: Artifact = { kind: 'directory', directory: path.join(this.#dataDir, ver.artifactRef) };
+      adoptable.push({
+        spec: { ...this.#spec(rec.id, rec.environment, rec.version, artifact), port: rec.port },
+        handle: rec.handle as InstanceHandle,
+        port: rec.port,
+        restarts: rec.restarts,
+      });
+      releases.set(rec.id, rec.releaseId);
+    }
+    const infos = adoptable.length > 0 ? await this.#driver.adopt(adoptable) : [];
+    return infos.map((info) => {
+      const m = this.#track(info, releases.get(info.id) ?? null);
+      m.everReady = true; // it served before; liveness counts from now on
+      return m;
+    });
+  }
+
+  /** Ends what the runtime still runs for instances no record claims; returns their ids. */
+  removeOrphans(claimed: ReadonlySet<string>): Promise<string[]> {
+    return this.#driver.removeOrphans(claimed, this.#cfg().config.run.stop_timeout);
+  }
+
+  /** CPU and memory of an instance, as its runtime measures them. */
+  stats(id: string): Promise<InstanceStats | undefined> {
+    return this.#driver.stats(id);
+  }
+
+  /** Persistent data directory of an environment: it survives versions (GANTRY_DATA_DIR). */
+  environmentDataDir(environment: string): string {
+    const { config, dir } = this.#cfg();
+    const base = config.run.data_dir
+      ? path.resolve(dir, config.run.data_dir)
+      : path.join(this.#dataDir, 'data', config.service);
+    return path.join(base, environment);
+  }
+
+  #artifactRef(artifactRef: string): ArtifactRef {
+    return { kind: 'directory', directory: path.join(this.#dataDir, artifactRef) };
+  }
+
+  #spec(id: string, environment: string, version: string, artifact: Artifact): InstanceSpec {
+    const { config } = this.#cfg();
+    const env = this.#env(environment);
+    return {
       id,
       service: config.service,
       environment,
       version,
-      workDir: path.join(this.#dataDir, ver.artifactRef),
-      command: config.run.command,
+      artifact,
+      ...(config.run.command !== undefined ? { command: config.run.command } : {}),
       env: { ...config.run.env, ...env.env, ...this.#secretEnv(env) },
       portEnv: config.run.port_env,
-    });
-    return this.#track(info, releaseId);
-  }
-
-  /** Takes over an instance left running by a previous server; returns undefined if it is gone. */
-  async adopt(rec: InstanceRecord): Promise<ManagedInstance | undefined> {
-    const { config } = this.#cfg();
-    if (rec.pid == null || rec.pidStartTime == null || rec.port == null) return undefined;
-    const ver = await this.#store.versions.get(config.service, rec.version);
-    if (!ver || !config.run.command || !config.environments[rec.environment]) {
-      await this.#driver.reap(rec.pid, rec.pidStartTime, config.run.stop_timeout);
-      return undefined;
-    }
-    const env = this.#env(rec.environment);
-    const info = await this.#driver.adopt({
-      spec: {
-        id: rec.id,
-        service: config.service,
-        environment: rec.environment,
-        version: rec.version,
-        workDir: path.join(this.#dataDir, ver.artifactRef),
-        command: config.run.command,
-        env: { ...config.run.env, ...env.env, ...this.#secretEnv(env) },
-        portEnv: config.run.port_env,
-        port: rec.port,
-      },
-      pid: rec.pid,
-      pidStartTime: rec.pidStartTime,
-      port: rec.port,
-      restarts: rec.restarts,
-    });
-    if (!info) return undefined;
-    const m = this.#track(info, rec.releaseId);
-    m.everReady = true; // it served before; liveness counts from now on
-    return m;
+      dataDir: this.environmentDataDir(environment),
+      stopTimeoutMs: config.run.stop_timeout,
+    };
   }
 
   /**
@@ -413,10 +450,9 @@ export class Fleet {
         environment: m.environment,
         version: m.version,
         releaseId: m.releaseId,
-        runtime: 'process',
+        runtime: this.#driver.kind,
         state: m.info.status,
-        pid: m.info.pid,
-        pidStartTime: m.info.pidStartTime,
+        handle: m.info.handle,
         port: m.info.port,
         restarts: m.info.restarts,
       });

@@ -1,6 +1,5 @@
 // Start-up after a crash or a clean stop: take over the instances still running, make every
 // environment serve its current version again, and resolve the releases found in flight.
-import { readdir, readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/types.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../store/types.ts';
@@ -18,16 +17,17 @@ export async function recoverFleet(opts: {
   const service = config.config.service;
   const records = await store.instances.list({ service });
 
-  for (const rec of records) {
-    const adopted = rec.pid != null ? await fleet.adopt(rec) : undefined;
-    if (adopted) {
-      logger.info({ instance: rec.id, pid: rec.pid, version: rec.version }, 'adopted running instance');
-      continue;
-    }
-    // The server may have died between writing the record and learning the pid: find the process by its id.
-    if (rec.pid == null) await killByInstanceId(rec.id, logger);
-    await store.instances.remove(rec.id);
+  const adopted = await fleet.adopt(records);
+  for (const m of adopted) {
+    logger.info({ instance: m.id, version: m.version }, 'adopted running instance');
   }
+  // What no adopted record claims goes: processes or containers of a server that died between
+  // launching them and recording them, and instances of versions or environments now gone.
+  const claimed = new Set(adopted.map((m) => m.id));
+  const orphans = await fleet.removeOrphans(claimed);
+  if (orphans.length > 0)
+    logger.warn({ instances: orphans }, 'removed leftover instances with no usable record');
+  for (const rec of records) if (!claimed.has(rec.id)) await store.instances.remove(rec.id);
 
   const active = await store.releases.listActive(service);
   const preSwitch = new Set(
@@ -72,27 +72,4 @@ export async function recoverFleet(opts: {
   }
 
   await engine.recover();
-}
-
-/** Kills the process group of a leftover instance process found by its GANTRY_INSTANCE_ID. */
-async function killByInstanceId(id: string, logger: Logger): Promise<void> {
-  const needle = `GANTRY_INSTANCE_ID=${id}\0`;
-  let pids: string[];
-  try {
-    pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
-  } catch {
-    return;
-  }
-  for (const pid of pids) {
-    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
-    if (!environ.includes(needle)) continue;
-    logger.warn({ instance: id, pid: Number(pid) }, 'killing leftover instance process with no record');
-    try {
-      process.kill(-Number(pid), 'SIGKILL');
-    } catch {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {}
-    }
-  }
 }

@@ -4,6 +4,7 @@ import type { EnvironmentConfig, LoadedConfig } from '../config/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { MetricsReader } from '../metrics/types.ts';
+import { describeHandle } from '../runtime/index.ts';
 import type { ReleasePlan, ReleaseRecord, ReleaseState, Store, TransitionInput } from '../store/types.ts';
 import type { Fleet } from './fleet.ts';
 
@@ -120,10 +121,10 @@ export class RunContext {
       );
       await this.event(
         'instance.started',
-        `instance ${id} started (pid ${m.info.pid}, port ${m.info.port})`,
+        `instance ${id} started (${describeHandle(m.info.handle) ?? 'not running yet'}, port ${m.info.port})`,
         {
           instance: id,
-          pid: m.info.pid,
+          handle: m.info.handle,
           port: m.info.port,
         },
       );

@@ -1,9 +1,11 @@
-// The runtime module: the driver contract and its implementations.
+// The runtime module: the driver contract, its implementations and the one factory that picks one.
+
+export { createDriver, describeHandle } from './create-driver.ts';
 export type * from './driver.ts';
 export { type BackoffOptions, DEFAULT_BACKOFF } from './local/backoff.ts';
 export {
   createProcessDriver,
   DEFAULT_LOG_BUFFER_LINES,
-  DEFAULT_RESTART_GRACE_MS,
   type ProcessDriverOptions,
 } from './local/process-driver.ts';
+export { type CommandRun, runCommand } from './local/run-command.ts';

@@ -78,8 +78,8 @@ export interface InstancesTable {
   release_id: string | null;
   runtime: 'process' | 'docker' | 'kubernetes';
   state: InstanceState;
-  pid: number | null;
-  pid_start_time: string | null;
+  /** The runtime's handle of what runs the instance, as JSON text. */
+  handle: string | null;
   port: number | null;
   restarts: number;
   created_at: string;

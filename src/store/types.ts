@@ -103,6 +103,8 @@ export interface ReleaseEventRecord {
 
 export type InstanceState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
 
+export type StoredHandle = { readonly driver: string } & Record<string, unknown>;
+
 export interface InstanceRecord {
   id: string; // e.g. production-v2-3f9a
   service: string;
@@ -111,9 +113,11 @@ export interface InstanceRecord {
   releaseId: string | null;
   runtime: 'process' | 'docker' | 'kubernetes';
   state: InstanceState;
-  pid: number | null;
-  /** Process start time (clock ticks since boot, /proc/<pid>/stat field 22) so a reused pid is not adopted. */
-  pidStartTime: string | null;
+  /**
+   * What runs the instance, as its runtime describes it: opaque outside runtime/, JSON-serialisable,
+   * with the driver's kind in `driver`. Null while nothing runs (not started yet, in backoff).
+   */
+  handle: StoredHandle | null;
   port: number | null;
   restarts: number;
   createdAt: string;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import type { ReleaseDetailResponse, ReleaseRecord, StatusBody } from '../../src/api/types.ts';
+import type { InstanceView, ReleaseDetailResponse, ReleaseRecord, StatusBody } from '../../src/api/types.ts';
 import { packDirectory } from '../../src/artifacts/index.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -377,6 +377,13 @@ export class ChildServer {
       setTimeout(() => proc.kill('SIGKILL'), 15_000).unref();
     });
   }
+}
+
+/** The pid of an instance the process runtime runs (from its opaque handle in the API's view). */
+export function pidOf(i: Pick<InstanceView, 'id' | 'handle'> | undefined): number {
+  const pid = i?.handle?.pid;
+  if (typeof pid !== 'number') throw new Error(`instance ${i?.id} has no process running`);
+  return pid;
 }
 
 /** Is a process alive? */

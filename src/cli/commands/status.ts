@@ -63,7 +63,7 @@ export function renderStatus(body: StatusBody): string[] {
   return lines;
 }
 
-const INSTANCE_HEADERS = ['ID', 'VERSION', 'STATE', 'READY', 'PID', 'PORT', 'RESTARTS', 'LAST EXIT'];
+const INSTANCE_HEADERS = ['ID', 'VERSION', 'STATE', 'READY', 'RUNS AS', 'PORT', 'RESTARTS', 'LAST EXIT'];
 
 function instanceRow(i: InstanceView): string[] {
   return [
@@ -71,7 +71,7 @@ function instanceRow(i: InstanceView): string[] {
     i.version,
     i.state,
     i.ready ? 'yes' : 'no',
-    i.pid === null ? '-' : String(i.pid),
+    i.runtimeRef ?? '-',
     i.port === null ? '-' : String(i.port),
     String(i.restarts),
     describeExit(i),

@@ -1,4 +1,6 @@
 // The `process` runtime: services as supervised local child processes (DESIGN §9).
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GantryError } from '../../lib/errors.ts';
 import { type Logger, silentLogger } from '../../lib/log.ts';
 import type {
@@ -12,22 +14,22 @@ import type {
 } from '../driver.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import { pickFreePort } from './free-port.ts';
-import { reapProcess } from './os-process.ts';
+import { createGroupUsageMeter } from './group-usage.ts';
+import { ownerMarker, removeOrphanInstances } from './orphans.ts';
+import { readProcessHandle } from './process-handle.ts';
+import { shellLine } from './shell-line.ts';
 import { type InstanceContext, SupervisedInstance } from './supervised-instance.ts';
 
 export interface ProcessDriverOptions {
-  /** Output files live under `<dataDir>/instances/<id>/`. */
+  /** Output files and working copies live under `<dataDir>/instances/<id>/`. */
   dataDir: string;
   logger?: Logger;
   backoff?: BackoffOptions;
   /** Lines of recent output kept per instance for `recentLogs` (default 1000). */
   logBufferLines?: number;
-  /** Grace period between SIGTERM and SIGKILL in `restart` (default 10 s). */
-  restartGraceMs?: number;
 }
 
 export const DEFAULT_LOG_BUFFER_LINES = 1000;
-export const DEFAULT_RESTART_GRACE_MS = 10_000;
 /** Stopped instances stay visible to `get`/`recentLogs` until this many newer ones have stopped. */
 const STOPPED_KEPT = 100;
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -40,6 +42,7 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
   const pendingPorts = new Set<number>();
   const stoppedOrder: string[] = [];
   const listeners = new Set<(e: RuntimeEvent) => void>();
+  const usage = createGroupUsageMeter();
   let closed = false;
 
   const ctx: InstanceContext = {
@@ -47,7 +50,7 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
     logger,
     backoff: opts.backoff ?? DEFAULT_BACKOFF,
     logBufferLines: opts.logBufferLines ?? DEFAULT_LOG_BUFFER_LINES,
-    restartGraceMs: opts.restartGraceMs ?? DEFAULT_RESTART_GRACE_MS,
+    owner: ownerMarker(opts.dataDir),
     emit: (e) => {
       for (const fn of listeners) {
         try {
@@ -109,8 +112,41 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
     return inst;
   }
 
+  async function adoptOne(rec: AdoptRecord): Promise<InstanceInfo | undefined> {
+    const existing = instances.get(rec.spec.id);
+    const pid = readProcessHandle(rec.handle)?.pid;
+    if (existing && existing.status !== 'stopped' && pid !== undefined && existing.pid === pid) {
+      return existing.info();
+    }
+    validateSpec(rec.spec);
+    claimId(rec.spec.id);
+    pendingPorts.add(rec.port);
+    try {
+      const inst = await SupervisedInstance.adopt(rec, ctx);
+      return inst ? register(inst) : undefined;
+    } finally {
+      pendingIds.delete(rec.spec.id);
+      pendingPorts.delete(rec.port);
+    }
+  }
+
   return {
     kind: 'process',
+
+    async resolveArtifact(ref) {
+      if (ref.kind !== 'directory') {
+        throw new Error(
+          `the process runtime runs unpacked directories, not images (${ref.image}); set \`runtime: docker\` in gantry.yaml to run images`,
+        );
+      }
+      const info = await stat(ref.directory).catch(() => undefined);
+      if (!info?.isDirectory()) {
+        throw new Error(
+          `artifact directory ${ref.directory} does not exist; upload the version again (\`gantry upload\`)`,
+        );
+      }
+      return { kind: 'directory', directory: ref.directory };
+    },
 
     async start(spec) {
       validateSpec(spec);
@@ -138,24 +174,34 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
       await mustGet(id).restart(reason);
     },
 
-    async adopt(rec: AdoptRecord) {
-      const existing = instances.get(rec.spec.id);
-      if (existing && existing.status !== 'stopped' && existing.info().pid === rec.pid)
-        return existing.info();
-      validateSpec(rec.spec);
-      claimId(rec.spec.id);
-      pendingPorts.add(rec.port);
-      try {
-        const inst = await SupervisedInstance.adopt(rec, ctx);
-        return inst ? register(inst) : undefined;
-      } finally {
-        pendingIds.delete(rec.spec.id);
-        pendingPorts.delete(rec.port);
+    async adopt(records) {
+      const adopted: InstanceInfo[] = [];
+      for (const rec of records) {
+        const info = await adoptOne(rec);
+        if (info) adopted.push(info);
       }
+      return adopted;
     },
 
-    async reap(pid, pidStartTime, graceMs) {
-      if (await reapProcess(pid, pidStartTime, graceMs)) logger.info({ pid }, 'reaped leftover process');
+    async removeOrphans(claimed, graceMs) {
+      const removed = await removeOrphanInstances({
+        owner: ctx.owner,
+        instancesDir: join(opts.dataDir, 'instances'),
+        keep: (id) =>
+          claimed.has(id) || pendingIds.has(id) || (instances.get(id)?.status ?? 'stopped') !== 'stopped',
+        graceMs,
+      });
+      if (removed.length > 0) logger.info({ instances: removed }, 'removed orphan instances');
+      return removed;
+    },
+
+    async stats(id) {
+      const pid = instances.get(id)?.pid;
+      if (pid === undefined) {
+        usage.forget(id);
+        return undefined;
+      }
+      return usage.read(id, pid);
     },
 
     get(id) {
@@ -192,7 +238,7 @@ function validateSpec(spec: InstanceSpec): void {
   if (!SAFE_ID.test(spec.id) || spec.id.includes('..')) {
     problems.push(`id ${JSON.stringify(spec.id)} must be letters, digits, '.', '_' or '-'`);
   }
-  if (!spec.command.trim()) problems.push('run.command is empty');
+  if (!shellLine(spec.command ?? '').trim()) problems.push('run.command is empty');
   if (!ENV_NAME.test(spec.portEnv))
     problems.push(`port_env ${JSON.stringify(spec.portEnv)} is not a variable name`);
   if (spec.port !== undefined && !(Number.isInteger(spec.port) && spec.port > 0 && spec.port < 65536)) {

@@ -1,6 +1,6 @@
 // One instance under supervision: its current process, its output files and its restart policy.
 // Stop, restart and relaunch run one at a time through a queue, so they never interleave.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/log.ts';
 import type {
@@ -17,7 +17,10 @@ import { buildInstanceEnv } from './instance-env.ts';
 import { LogTail } from './log-tail.ts';
 import { type RunningProcess, spawnProcess, terminateProcess, watchProcess } from './os-process.ts';
 import { isSameLiveProcess } from './proc-stat.ts';
+import { processHandle, readProcessHandle } from './process-handle.ts';
 import { RingBuffer } from './ring-buffer.ts';
+import { shellLine } from './shell-line.ts';
+import { makeWorkingCopy, mkdirPrivate, workingCopyPath } from './working-copy.ts';
 
 export const INSTANCE_HOST = '127.0.0.1';
 
@@ -26,7 +29,8 @@ export interface InstanceContext {
   logger: Logger;
   backoff: BackoffOptions;
   logBufferLines: number;
-  restartGraceMs: number;
+  /** Marks the instances of this driver (its data directory), so orphans are found and others left alone. */
+  owner: string;
   emit: (e: RuntimeEvent) => void;
 }
 
@@ -53,14 +57,21 @@ export class SupervisedInstance {
   #queue: Promise<unknown> = Promise.resolve();
   #stopped: Promise<void> | undefined;
 
-  /** Creates the instance's files and spawns its first process. */
+  /** Creates the instance's files and working copy, then spawns its first process. */
   static async start(spec: InstanceSpec, port: number, ctx: InstanceContext): Promise<SupervisedInstance> {
     const inst = new SupervisedInstance(spec, port, 0, ctx);
-    await mkdir(inst.dir, { recursive: true });
-    await writeFile(join(inst.dir, 'stdout.log'), '');
-    await writeFile(join(inst.dir, 'stderr.log'), '');
-    await inst.#openTails(false);
     try {
+      if (spec.artifact.kind !== 'directory') {
+        throw new Error(
+          `the process runtime runs unpacked directories, not images (${spec.artifact.image}); set \`runtime: docker\` in gantry.yaml to run images`,
+        );
+      }
+      await mkdirPrivate(inst.dir);
+      await makeWorkingCopy(spec.artifact.directory, inst.dir);
+      if (spec.dataDir) await mkdirPrivate(spec.dataDir);
+      await writeFile(join(inst.dir, 'stdout.log'), '');
+      await writeFile(join(inst.dir, 'stderr.log'), '');
+      await inst.#openTails(false);
       await inst.#spawn();
     } catch (err) {
       await inst.#closeTails(true);
@@ -72,12 +83,13 @@ export class SupervisedInstance {
 
   /** Takes over a process left by a previous server; undefined when that process is gone. */
   static async adopt(rec: AdoptRecord, ctx: InstanceContext): Promise<SupervisedInstance | undefined> {
-    if (!isSameLiveProcess(rec.pid, rec.pidStartTime)) return undefined;
+    const handle = readProcessHandle(rec.handle);
+    if (!handle || !isSameLiveProcess(handle.pid, handle.startTime)) return undefined;
     const inst = new SupervisedInstance(rec.spec, rec.port, rec.restarts, ctx);
-    await mkdir(inst.dir, { recursive: true });
+    await mkdirPrivate(inst.dir);
     await inst.#openTails(true);
-    inst.#attach(watchProcess(rec.pid, rec.pidStartTime));
-    inst.#log.info({ pid: rec.pid }, 'instance adopted');
+    inst.#attach(watchProcess(handle.pid, handle.startTime));
+    inst.#log.info({ pid: handle.pid }, 'instance adopted');
     return inst;
   }
 
@@ -106,8 +118,7 @@ export class SupervisedInstance {
       id: this.spec.id,
       spec: this.spec,
       status: this.#status,
-      pid: this.#proc?.pid ?? null,
-      pidStartTime: this.#proc?.pidStartTime ?? null,
+      handle: this.#proc ? processHandle(this.#proc.pid, this.#proc.pidStartTime) : null,
       port: this.port,
       host: INSTANCE_HOST,
       restarts: this.#restarts,
@@ -118,6 +129,11 @@ export class SupervisedInstance {
 
   recentLogs(limit?: number): LogLine[] {
     return this.#lines.last(limit);
+  }
+
+  /** Leader of the current process group, for resource stats; undefined while nothing runs. */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
   }
 
   /** Stops for good: cancels a pending restart, ends the process group, then removes the files. */
@@ -161,7 +177,7 @@ export class SupervisedInstance {
       if (proc) {
         this.#status = 'stopping';
         this.#killing = proc;
-        const exit = await terminateProcess(proc, this.#ctx.restartGraceMs);
+        const exit = await terminateProcess(proc, this.spec.stopTimeoutMs);
         this.#proc = undefined;
         this.#lastExit = exit;
         await this.#drainAfterExit();
@@ -184,10 +200,10 @@ export class SupervisedInstance {
   }
 
   async #spawn(): Promise<void> {
-    const env = buildInstanceEnv(this.spec, this.port);
+    const env = buildInstanceEnv(this.spec, this.port, this.#ctx.owner);
     const proc = await spawnProcess({
-      command: this.spec.command,
-      cwd: this.spec.workDir,
+      command: shellLine(this.spec.command ?? ''),
+      cwd: workingCopyPath(this.dir),
       env,
       stdoutPath: join(this.dir, 'stdout.log'),
       stderrPath: join(this.dir, 'stderr.log'),

@@ -14,6 +14,7 @@ import * as authAudit from './010-auth-audit.ts';
 import * as policy from './011-policy.ts';
 import * as triggers from './012-triggers.ts';
 import * as logLevelIndex from './013-log-level-index.ts';
+import * as instanceHandles from './014-instance-handles.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '011-policy': policy,
   '012-triggers': triggers,
   '013-log-level-index': logLevelIndex,
+  '014-instance-handles': instanceHandles,
 };

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, InstancesTable } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { InstanceRecord, InstanceRepo } from '../types.ts';
+import type { InstanceRecord, InstanceRepo, StoredHandle } from '../types.ts';
 
 export class KyselyInstanceRepo implements InstanceRepo {
   readonly #db: Kysely<Database>;
@@ -21,8 +21,7 @@ export class KyselyInstanceRepo implements InstanceRepo {
       release_id: i.releaseId,
       runtime: i.runtime,
       state: i.state,
-      pid: i.pid,
-      pid_start_time: i.pidStartTime,
+      handle: i.handle === null ? null : JSON.stringify(i.handle),
       port: i.port,
       restarts: i.restarts,
       updated_at: now,
@@ -60,11 +59,22 @@ function toInstanceRecord(row: Selectable<InstancesTable>): InstanceRecord {
     releaseId: row.release_id,
     runtime: row.runtime,
     state: row.state,
-    pid: row.pid === null ? null : Number(row.pid),
-    pidStartTime: row.pid_start_time,
+    handle: parseHandle(row.handle),
     port: row.port === null ? null : Number(row.port),
     restarts: Number(row.restarts),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** A stored handle, or null when there is none or it is not a handle (then nothing can be adopted). */
+function parseHandle(text: string | null): StoredHandle | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && typeof (value as { driver?: unknown }).driver === 'string') {
+      return value as StoredHandle;
+    }
+  } catch {}
+  return null;
 }

@@ -151,7 +151,7 @@ function summary(env: EnvironmentView): HTMLElement {
           null,
           h('span', { class: `dot ${i.ready ? 'good' : toneOf(i.state)}` }),
           h('code', null, i.id),
-          ` ${i.version} · ${i.state} · pid ${i.pid ?? '–'} · port ${i.port ?? '–'}`,
+          ` ${i.version} · ${i.state} · ${i.runtimeRef ?? 'not running'} · port ${i.port ?? '–'}`,
           i.lastProbe
             ? h('span', { class: 'muted' }, ` · probe ${i.lastProbe.ok ? 'ok' : i.lastProbe.detail}`)
             : null,
