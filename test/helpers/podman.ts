@@ -253,9 +253,14 @@ async function writeConfigs(dir: string, registry: string): Promise<void> {
   );
   await writeFile(
     path.join(dir, 'registries.conf'),
-    ['unqualified-search-registries = []', '', '[[registry]]', `location = "${registry}"`, 'insecure = true', ''].join(
-      '\n',
-    ),
+    [
+      'unqualified-search-registries = []',
+      '',
+      '[[registry]]',
+      `location = "${registry}"`,
+      'insecure = true',
+      '',
+    ].join('\n'),
   );
   await writeFile(
     path.join(dir, 'registry.yml'),
