@@ -327,7 +327,25 @@ describe('release abort|pause|resume|promote', () => {
     expect(seen).toHaveLength(0);
   });
 
-  it('release --ref still starts a release', async () => {
+  it('release --ref --image records the image, then starts the release', async () => {
+    const digest = `sha256:${'e'.repeat(64)}`;
+    routes.set('POST /api/v1/versions/v2/image', (res) =>
+      sendJson(res, 201, {
+        created: true,
+        version: {
+          service: 'shop',
+          version: 'v2',
+          artifactKind: 'image',
+          image: `registry.local/shop@${digest}`,
+          digest,
+          sha256: 'e'.repeat(64),
+          sizeBytes: null,
+          gitRef: 'refs/tags/v2',
+          gitCommit: null,
+          createdAt: '2026-05-01T12:02:59.000Z',
+        },
+      }),
+    );
     routes.set('POST /api/v1/releases', (res) =>
       sendJson(res, 201, {
         release: canaryRelease({ state: 'pending' }),
@@ -345,11 +363,13 @@ describe('release abort|pause|resume|promote', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(seen[0]?.body ?? '')).toEqual({
-      ref: 'refs/tags/v2',
-      version: 'v2',
-      image: 'registry.local/shop:v2',
-    });
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      'POST /api/v1/versions/v2/image',
+      'POST /api/v1/releases',
+    ]);
+    expect(JSON.parse(seen[0]?.body ?? '')).toEqual({ image: 'registry.local/shop:v2', ref: 'refs/tags/v2' });
+    expect(JSON.parse(seen[1]?.body ?? '')).toEqual({ ref: 'refs/tags/v2', version: 'v2' });
+    expect(r.stdout).toContain(`pulled v2: registry.local/shop@${digest}`);
     expect(r.stdout).toContain('release rel_can1 started: production → v2 (canary)');
     expect(r.stdout).toContain('environment production chosen: tag v2 matches production track.tag v*');
   });

@@ -516,9 +516,14 @@ describe('deploy and release', () => {
     );
   });
 
-  it('--image skips the upload and prints the server error', async () => {
-    server.on('POST', '/api/v1/releases', (_req, res) =>
-      apiError(res, 422, 'RUNTIME_UNAVAILABLE', 'the container runtime is not available yet'),
+  it('--image has the server pull the image instead of uploading, and prints its error', async () => {
+    server.on('POST', '/api/v1/versions/v2/image', (_req, res) =>
+      apiError(
+        res,
+        422,
+        'RUNTIME_UNAVAILABLE',
+        'cannot release image registry.local/hello:v2: this server runs processes',
+      ),
     );
     const r = await run([
       'deploy',
@@ -530,11 +535,14 @@ describe('deploy and release', () => {
       'registry.local/hello:v2',
     ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error: the container runtime is not available yet');
+    expect(r.stderr).toContain(
+      'error: cannot release image registry.local/hello:v2: this server runs processes',
+    );
     expect(server.requests('POST', '/api/v1/versions/v2/artifact')).toHaveLength(0);
-    expect(JSON.parse(server.requests('POST', '/api/v1/releases')[0]?.body.toString() ?? '')).toMatchObject({
-      image: 'registry.local/hello:v2',
-    });
+    expect(server.requests('POST', '/api/v1/releases')).toHaveLength(0);
+    expect(
+      JSON.parse(server.requests('POST', '/api/v1/versions/v2/image')[0]?.body.toString() ?? ''),
+    ).toMatchObject({ image: 'registry.local/hello:v2' });
   });
 
   it('--json without --wait prints the response body', async () => {

@@ -55,14 +55,18 @@ environments: { staging: { listen: 127.0.0.1:8081 } }
     ],
   },
   {
-    name: 'run with both command and image',
+    name: 'run with an image but the process runtime',
     yaml: HEAD.replace('run: { command: node server.js }', 'run: { command: node server.js, image: app }'),
-    issues: ['gantry.yaml:2:33 run.image: set only one of `command` or `image`, not both'],
+    issues: [
+      'gantry.yaml:2:33 run.image: `image` needs `runtime: docker` at the top of the file (the default runtime, process, runs `command` in the artifact directory)',
+    ],
   },
   {
     name: 'run with neither command nor image',
     yaml: HEAD.replace('run: { command: node server.js }', 'run:\n  port_env: HTTP_PORT'),
-    issues: ['gantry.yaml:3:3 run: set `command` (to run a process) or `image` (to run a container)'],
+    issues: [
+      'gantry.yaml:3:3 run: set `command` (to run a process) or `image` with `runtime: docker` (to run a container)',
+    ],
   },
   {
     name: 'no environment',
@@ -222,7 +226,7 @@ checks:
   e2e: { command: "npm run e2e -- --token \${secret:TOKEN}" }
 `,
     issues: [
-      `gantry.yaml:6:19 checks.e2e.command: \`\${secret:…}\` references are allowed only in secret fields (triggers.github.secret, smtp.password, and a notify channel's webhook_url, routing_key, url, secret or headers)`,
+      `gantry.yaml:6:19 checks.e2e.command: \`\${secret:…}\` references are allowed only in secret fields (triggers.github.secret, smtp.password, runtime.docker.registries[].password, and a notify channel's webhook_url, routing_key, url, secret or headers)`,
     ],
   },
   {
@@ -407,7 +411,7 @@ alarms:
 incidents: { open_at: P9 }
 `;
     expect(problemsOf(yaml)).toEqual([
-      'gantry.yaml:3:3 run: set `command` (to run a process) or `image` (to run a container)',
+      'gantry.yaml:3:3 run: set `command` (to run a process) or `image` with `runtime: docker` (to run a container)',
       "gantry.yaml:3:3 run.comand: unknown key 'comand' (did you mean 'command'?)",
       'gantry.yaml:7:16 environments.staging.instances: expected a whole number from 1 to 1000',
       "gantry.yaml:8:25 environments.staging.requires.passed: unknown environment 'qa': define it under `environments` (known: staging)",

@@ -205,6 +205,7 @@ describe('a minimal config', () => {
     const loaded = parseConfig(await readFixture('minimal.yaml'), 'minimal.yaml');
     expect(loaded.config).toEqual({
       service: 'hello',
+      runtime: { type: 'process' },
       run: {
         command: 'node server.js',
         port_env: 'PORT',
@@ -337,8 +338,8 @@ alarms:
 
   it('writes numbers and booleans in env as text, and chooses implicit TLS on port 465', () => {
     const config = parseWith({
-      run: '{ image: registry.local/app, env: { WORKERS: 4, DEBUG: false } }',
-      extra: 'smtp: { host: mail.local, port: 465, from: ops@example.com }',
+      run: '{ image: registry.local/app, port: 8000, env: { WORKERS: 4, DEBUG: false } }',
+      extra: 'runtime: docker\nsmtp: { host: mail.local, port: 465, from: ops@example.com }',
     });
     expect(config.run).toMatchObject({ image: 'registry.local/app', env: { WORKERS: '4', DEBUG: 'false' } });
     expect(config.run.command).toBeUndefined();

@@ -10,48 +10,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../src/cli/commands/server.ts';
 import { runCli } from '../src/cli/program.ts';
+import { only, parseDockerfile, type Stage } from './helpers/dockerfile.ts';
 import { freePort, repoRoot } from './helpers/gantry.ts';
-
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-interface Stage {
-  image: string;
-  name: string;
-  instructions: Instruction[];
-}
-
-/** Dockerfile → stages of instructions (continuations joined, comments dropped, ARGs substituted). */
-function parseDockerfile(text: string): Stage[] {
-  const logical = text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-  const args = new Map<string, string>();
-  const stages: Stage[] = [];
-  for (const line of logical) {
-    const m = /^(\S+)\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const keyword = (m[1] ?? '').toUpperCase();
-    const rest = (m[2] ?? '').replace(/\$\{(\w+)\}/g, (all, name: string) => args.get(name) ?? all);
-    if (keyword === 'ARG' && stages.length === 0) {
-      const [name, value] = rest.split('=');
-      if (name && value) args.set(name, value);
-    } else if (keyword === 'FROM') {
-      const from = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest);
-      stages.push({ image: from?.[1] ?? '', name: from?.[2] ?? '', instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push({ keyword, args: rest });
-    }
-  }
-  return stages;
-}
-
-function only(stage: Stage, keyword: string): string[] {
-  return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
-}
 
 let stages: Stage[] = [];
 let runtime: Stage;

@@ -9,7 +9,13 @@ import type { LoadedConfig } from '../config/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { countBySeverity, environmentPolicyView, parseScanReport, toStoredScan } from '../policy/index.ts';
+import {
+  countBySeverity,
+  environmentPolicyView,
+  findImageMismatch,
+  parseScanReport,
+  toStoredScan,
+} from '../policy/index.ts';
 import type {
   EnvironmentPolicyView,
   PolicyDecision,
@@ -129,7 +135,8 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
       const { version } = versionParam.parse(req.params);
       const body = typeof req.body === 'string' ? req.body : '';
       const bytes = raw.get(req) ?? { sha256: createHash('sha256').update(body).digest('hex'), size: 0 };
-      if (!(await deps.store.versions.get(service(), version))) {
+      const recorded = await deps.store.versions.get(service(), version);
+      if (!recorded) {
         throw new GantryError('UNKNOWN_VERSION', `version ${version} of ${service()} has not been uploaded`, {
           hint: 'Upload the artifact first; `gantry deploy … --scan report.json` does both in order.',
         });
@@ -138,6 +145,15 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
         throw new GantryError('BAD_SCAN_REPORT', 'the request has no body: send the scan report as the body');
       }
       const report = parseScanReport(body);
+      const mismatch =
+        report.image && recorded.artifactKind === 'image'
+          ? findImageMismatch(report.image, recorded.artifactRef)
+          : undefined;
+      if (mismatch) {
+        throw new GantryError('BAD_SCAN_REPORT', `${mismatch}: nothing was stored`, {
+          hint: `Scan the image you release: trivy image --format json --output report.json ${recorded.artifactRef}`,
+        });
+      }
       const { record, replaced } = await deps.store.scanReports.put({
         service: service(),
         version,

@@ -6,6 +6,7 @@ import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
 import { hookRouteDocs } from './hook-routes.ts';
+import { imageRouteDocs } from './image-routes.ts';
 import { incidentRouteDocs } from './incident-routes.ts';
 import { logRouteDocs } from './logs-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
@@ -40,7 +41,9 @@ export const schemas = {
       environment: envName.optional(),
       ref: z.string().min(1).max(256).optional(),
       version: versionName,
-      image: z.string().min(1).max(512).optional(),
+      image: z.string().min(1).max(512).optional().meta({
+        description: 'Runtime docker: the image of a version not recorded yet; default run.image:<version>.',
+      }),
       override: policyOverrideSchema.optional(),
     })
     .strict()
@@ -89,6 +92,7 @@ export const routes: RouteDoc[] = [
   ...auditRouteDocs,
   ...hookRouteDocs,
   ...policyRouteDocs,
+  ...imageRouteDocs,
   {
     method: 'GET',
     path: '/health',

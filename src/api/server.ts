@@ -31,6 +31,7 @@ import { registerAuditRoutes } from './audit-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
 import { readChecksumHeader } from './checksum-header.ts';
 import { registerHookRoutes } from './hook-routes.ts';
+import { registerImageRoutes } from './image-routes.ts';
 import { registerIncidentRoutes } from './incident-routes.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerMetricsRoutes } from './metrics-routes.ts';
@@ -156,6 +157,7 @@ export function buildApi(deps: ApiDeps) {
   registerIncidentRoutes(app, { incidents: deps.incidents, principal: (req) => req.actor?.name });
   registerLogRoutes(app, { logs: deps.logs });
   registerPolicyRoutes(app, { config: deps.config, store: deps.store, logger: deps.logger });
+  registerImageRoutes(app, { control: deps.control });
   if (deps.secrets) registerSecretRoutes(app, deps.secrets);
   registerAuthRoutes(app, {
     auth: deps.auth,
@@ -260,15 +262,10 @@ export function buildApi(deps: ApiDeps) {
 
   app.post('/api/v1/releases', async (req, reply) => {
     const b = parse(schemas.createRelease, req.body);
-    if (b.image !== undefined) {
-      throw new GantryError(
-        'RUNTIME_UNAVAILABLE',
-        `cannot release image ${b.image}: this server runs services as local processes`,
-      );
-    }
     const res = await deps.control.release(
       {
         version: b.version,
+        ...(b.image !== undefined ? { image: b.image } : {}),
         ...(b.environment !== undefined ? { environment: b.environment } : {}),
         ...(b.ref !== undefined ? { ref: b.ref } : {}),
         ...(b.override ? { override: b.override } : {}),

@@ -73,6 +73,11 @@ export interface VersionView {
   service: string;
   version: string;
   artifactKind: 'dir' | 'image';
+  /** Image versions: `repo@sha256:…`, the bytes every release of the version runs. */
+  image?: string;
+  /** Image versions: the digest (`sha256:…`) pulled when the version was recorded. */
+  digest?: string;
+  /** Directory versions: SHA-256 of the uploaded archive; image versions: the digest's hex. */
   sha256: string | null;
   sizeBytes: number | null;
   gitRef: string | null;
@@ -103,7 +108,10 @@ export interface CreateReleaseRequest {
   /** Git ref (refs/heads/main, refs/tags/v1.2.3): the environment is chosen by the `track` rules. */
   ref?: string;
   version: string;
-  /** Container image of the version (needs the container runtime, not available yet: answered 422 RUNTIME_UNAVAILABLE). */
+  /**
+   * Runtime docker: the image of a version not recorded yet (default run.image:<version>); it is
+   * pulled and its digest recorded before anything stops. A process server answers 422 RUNTIME_UNAVAILABLE.
+   */
   image?: string;
   /** Start despite a closed window, a freeze or the scan gate (admin only; recorded with its reason). */
   override?: PolicyOverride;

@@ -38,6 +38,7 @@ export function versionView(v: VersionRecord): VersionView {
     service: v.service,
     version: v.version,
     artifactKind: v.artifactKind,
+    ...(v.artifactKind === 'image' ? { image: v.artifactRef, digest: `sha256:${v.sha256 ?? ''}` } : {}),
     sha256: v.sha256,
     sizeBytes: v.sizeBytes,
     gitRef: v.gitRef,

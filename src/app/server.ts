@@ -24,6 +24,7 @@ import { ControlPlane } from '../rollout/control.ts';
 import { ReleaseEngine } from '../rollout/engine.ts';
 import { ReleaseEventBus } from '../rollout/events.ts';
 import { Fleet } from '../rollout/fleet.ts';
+import { imageResolverOf } from '../rollout/image-versions.ts';
 import { recoverFleet } from '../rollout/recover.ts';
 import { createDriver } from '../runtime/index.ts';
 import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
@@ -118,8 +119,9 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
 
   const artifacts = createArtifactStore(dataDir);
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
+  const runtime = loaded.config.runtime;
   const driver = createDriver(
-    { kind: 'process' },
+    runtime.type === 'docker' ? { kind: 'docker', docker: { ...runtime.docker } } : { kind: 'process' },
     { dataDir, logger: logger.child({ component: 'runtime' }) },
   );
   // Every instance's output, from the first line on (adopted instances included).
@@ -160,7 +162,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     metrics,
     logger: logger.child({ component: 'releases' }),
   });
-  const control = new ControlPlane({ config, store, engine });
+  const control = new ControlPlane({ config, store, engine, resolveImage: imageResolverOf(driver) });
   // A secret set for an environment that lists it restarts that environment's instances.
   const secretRestarts = new SecretRestarts({
     config,

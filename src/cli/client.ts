@@ -10,6 +10,7 @@ import type {
   TokenListResponse,
   TokenResponse,
 } from '../api/auth-routes.ts';
+import type { RecordImageResponse } from '../api/image-routes.ts';
 import type {
   IncidentActionResponse,
   IncidentDetailResponse,
@@ -145,6 +146,15 @@ export class GantryClient {
 
   listVersions(): Promise<VersionListResponse> {
     return this.#json('GET', '/versions');
+  }
+
+  /** Runtime docker: the server pulls the image and records its digest as the version (201, or 200 when already so). */
+  async recordImage(
+    version: string,
+    req: { image?: string; ref?: string; commit?: string },
+  ): Promise<{ status: number; body: RecordImageResponse }> {
+    const res = await this.#send('POST', `/versions/${encodeURIComponent(version)}/image`, { json: req });
+    return { status: res.status, body: (await res.json()) as RecordImageResponse };
   }
 
   createRelease(req: CreateReleaseBody): Promise<ReleaseResponse> {

@@ -1,6 +1,6 @@
 // The part deploy, release, promote and rollback share: ship the artifact, start the release, report or follow it.
 import { type Command, Option } from 'commander';
-import type { ReleaseResponse } from '../api/types.ts';
+import type { ReleaseResponse, VersionView } from '../api/types.ts';
 import type { GantryClient } from './client.ts';
 import type { CliContext } from './context.ts';
 import { EXIT_OK, UsageError } from './errors.ts';
@@ -25,23 +25,39 @@ export function addArtifactOptions(cmd: Command): Command {
         'image',
       ),
     )
-    .addOption(new Option('--image <ref>', 'container image reference (needs the container runtime)'))
+    .addOption(
+      new Option(
+        '--image <ref>',
+        'container image (runtime docker): the server pulls it and keeps its digest as the version',
+      ),
+    )
     .option('--commit <sha>', 'git commit the version was built from (default: $GITHUB_SHA when set)');
 }
 
-/** Uploads the artifact unless the version is an image; returns the image reference for the release request. */
+/**
+ * Uploads the artifact, or has the server pull the image and record its digest, so that the
+ * version exists before a scan report is attached to it and the release starts.
+ */
 export async function shipVersion(
   ctx: CliContext,
   client: GantryClient,
   opts: ArtifactOptions,
   json: boolean,
   ref?: string,
-): Promise<{ image?: string }> {
-  if (opts.image) return { image: opts.image };
+): Promise<void> {
+  const commit = opts.commit ?? (ctx.io.env.GITHUB_SHA || undefined);
+  if (opts.image) {
+    const { body } = await client.recordImage(opts.version, {
+      image: opts.image,
+      ...(ref ? { ref } : {}),
+      ...(commit ? { commit } : {}),
+    });
+    if (!json) writeLine(ctx.io.stdout, describeImage(body.version, body.created));
+    return;
+  }
   if (!opts.artifact) {
     throw new UsageError('pass --artifact DIR|FILE.tar.gz or --image REF', 'See --help for an example.');
   }
-  const commit = opts.commit ?? (ctx.io.env.GITHUB_SHA || undefined);
   const { created, response } = await uploadArtifact(ctx, client, {
     version: opts.version,
     artifact: opts.artifact,
@@ -49,7 +65,12 @@ export async function shipVersion(
     ...(commit ? { commit } : {}),
   });
   if (!json) writeLine(ctx.io.stdout, describeUpload(response.version, created));
-  return {};
+}
+
+function describeImage(v: VersionView, created: boolean): string {
+  return created
+    ? `pulled ${v.version}: ${v.image ?? '?'}`
+    : `version ${v.version} is already ${v.image ?? '?'}; reusing it`;
 }
 
 /** Prints the started release (or its JSON body); with --wait follows it and returns its outcome. */

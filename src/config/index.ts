@@ -2,11 +2,21 @@
 // environments, and the schema both as zod and as JSON Schema.
 export { doAddressesOverlap, type HostPort, parseHostPort } from './address.ts';
 export * from './defaults.ts';
+export {
+  DIGEST_PATTERN,
+  type ImageReference,
+  imageOfVersion,
+  isImageTag,
+  MAX_IMAGE_REFERENCE_LENGTH,
+  parseImageReference,
+  pinImage,
+} from './image-ref.ts';
 export { ConfigError, type ConfigIssue, formatIssue, formatIssues, formatPath } from './issues.ts';
 export { generateJsonSchema, renderJsonSchema, SCHEMA_FILE, SCHEMA_ID } from './json-schema.ts';
 export { loadConfigFile, parseConfig } from './load.ts';
 export { BASE_METRICS, SYNTHETIC_METRICS } from './references.ts';
 export { gantryConfigSchema } from './schema.ts';
+export { engineAddress } from './schema-runtime.ts';
 export {
   findSecretReferenceProblem,
   hasSecretReference,

@@ -20,17 +20,15 @@ import {
   text,
   whenFieldsValid,
 } from './fields.ts';
+import { containerPort, imageRepository, resourcesSchema, runCommand } from './schema-runtime.ts';
 import type { ProbeConfig } from './types.ts';
 import { formatDuration } from './units.ts';
 
 export const runSchema = mapping({
-  command: text('a shell command').optional().meta({
-    description:
-      "Process runtime: the command line run by /bin/sh -c in the version's artifact directory (like a Procfile line), so $PORT expands.",
-  }),
-  image: text('an image reference')
-    .optional()
-    .meta({ description: 'Container runtime: the image, run as image:<version>.' }),
+  command: runCommand().optional(),
+  image: imageRepository().optional(),
+  port: containerPort().optional(),
+  resources: resourcesSchema.optional(),
   port_env: envVarName()
     .default(DEFAULT_PORT_ENV)
     .meta({ description: 'Variable that receives the port Gantry picked for the instance.' }),
@@ -45,18 +43,9 @@ export const runSchema = mapping({
     description:
       "Where each environment's persistent data lives: <data_dir>/<environment>/, passed to instances as GANTRY_DATA_DIR; it survives new versions. Relative to this file; default <Gantry's data dir>/data/<service>/.",
   }),
-})
-  .superRefine((run, ctx) => {
-    if (run.command === undefined && run.image === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'set `command` (to run a process) or `image` (to run a container)',
-      });
-    } else if (run.command !== undefined && run.image !== undefined) {
-      ctx.addIssue(keyIssue(['image'], 'set only one of `command` or `image`, not both'));
-    }
-  }, whenFieldsValid)
-  .meta({ description: 'How to run one instance of a version.' });
+}).meta({
+  description: 'How to run one instance of a version (which fields apply depends on `runtime`).',
+});
 
 type ProbeDefaults = typeof DEFAULT_LIVENESS | typeof DEFAULT_READINESS;
 

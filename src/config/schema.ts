@@ -9,10 +9,12 @@ import { environmentsSchema } from './schema-environment.ts';
 import { alarmsSchema, logsSchema, syntheticsSchema } from './schema-monitoring.ts';
 import { incidentsSchema, notifySchema, smtpSchema, triggersSchema } from './schema-notify.ts';
 import { healthSchema, runSchema } from './schema-run.ts';
+import { runtimeSchema } from './schema-runtime.ts';
 import type { GantryConfig } from './types.ts';
 
 export const gantryConfigSchema = mapping({
   service: dnsName('a service name').meta({ description: 'Name of the service, like shop-api.' }),
+  runtime: runtimeSchema.prefault('process'),
   run: runSchema,
   health: healthSchema.prefault({}),
   environments: environmentsSchema,

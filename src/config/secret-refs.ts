@@ -9,6 +9,7 @@ export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const SECRET_FIELDS = [
   'triggers.github.secret',
   'smtp.password',
+  'runtime.docker.registries[].password',
   'notify.*[].webhook_url (slack)',
   'notify.*[].routing_key (pagerduty)',
   'notify.*[].url, .secret, .headers (webhook)',
@@ -16,6 +17,7 @@ export const SECRET_FIELDS = [
 
 export const SECRET_NOT_ALLOWED_MESSAGE =
   `\`\${secret:…}\` references are allowed only in secret fields (triggers.github.secret, smtp.password, ` +
+  'runtime.docker.registries[].password, ' +
   "and a notify channel's webhook_url, routing_key, url, secret or headers)";
 
 export const SECRET_IN_ENV_MESSAGE =

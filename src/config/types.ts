@@ -25,8 +25,14 @@ export interface HealthConfig {
 }
 
 export interface RunConfig {
-  command?: string;
+  /** Process runtime: one shell line. Docker runtime: argv replacing the image's CMD. */
+  command?: string | string[];
+  /** Docker runtime: the repository; version V runs image:V unless the release names an image. */
   image?: string;
+  /** Docker runtime: the port the service listens on inside the container. */
+  port?: number;
+  /** Docker runtime: limits of each container (memory in bytes). */
+  resources?: { cpus?: number; memory?: number };
   port_env: string;
   env: Record<string, string>;
   /** Grace period between SIGTERM and SIGKILL when stopping an instance. */
@@ -36,6 +42,25 @@ export interface RunConfig {
   /** Base of the environments' persistent data directories (`<data_dir>/<environment>/`). */
   data_dir?: string;
 }
+
+export interface RegistryCredentials {
+  /** host[:port] of the registry, as it appears at the start of image references. */
+  host: string;
+  username: string;
+  /** May hold `${secret:NAME}` references (resolved from the global secrets). */
+  password: string;
+}
+
+export interface DockerRuntimeConfig {
+  /** Engine API address; when absent: $DOCKER_HOST, else DEFAULT_DOCKER_HOST. */
+  host?: string;
+  /** `bridge` (publish run.port on 127.0.0.1:<free>), `host`, or a named network. */
+  network: string;
+  pull: 'if-not-present' | 'always';
+  registries: RegistryCredentials[];
+}
+
+export type RuntimeConfig = { type: 'process' } | { type: 'docker'; docker: DockerRuntimeConfig };
 
 export interface TrackConfig {
   branch?: string | string[];
@@ -218,6 +243,7 @@ export interface SmtpConfig {
 
 export interface GantryConfig {
   service: string;
+  runtime: RuntimeConfig;
   run: RunConfig;
   health: HealthConfig;
   environments: Record<string, EnvironmentConfig>;

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { describeKind, MISSING } from './fields.ts';
 import { findReferenceIssues } from './references.ts';
+import { findRuntimeIssues } from './runtime-rules.ts';
 import { gantryConfigSchema } from './schema.ts';
 import type { GantryConfig } from './types.ts';
 import { expandZodIssues, type PathIssue } from './zod-issues.ts';
@@ -46,6 +47,7 @@ export function validateConfigValue(raw: unknown): ValidationResult {
   const issues = [
     ...(parsed.success ? [] : expandZodIssues(parsed.error.issues)),
     ...findReferenceIssues(raw),
+    ...findRuntimeIssues(raw),
   ];
   if (issues.length > 0 || !parsed.success) return { ok: false, issues };
   return { ok: true, config: parsed.data };

@@ -46,7 +46,11 @@ export const ERRORS = {
   ARTIFACT_TOO_LARGE: { status: 413, hint: 'Raise the server limit or make the artifact smaller.' },
   RUNTIME_UNAVAILABLE: {
     status: 422,
-    hint: 'Container images need the docker or kubernetes runtime, which is not available yet: deploy with --artifact DIR.',
+    hint: 'Container images need `runtime: docker` in gantry.yaml (then restart the server); a process server takes --artifact DIR.',
+  },
+  IMAGE_UNAVAILABLE: {
+    status: 422,
+    hint: 'Check the image reference, that the registry is reachable from the server and, for a private registry, its credentials under runtime.docker.registries.',
   },
   CONFIG_RESTART_REQUIRED: {
     status: 409,

@@ -4,6 +4,7 @@ export { checkOverride, decide, describeDecision, refusalError } from './decide.
 export { evaluatePolicy, type PolicyFacts } from './evaluate.ts';
 export { type PolicyCheck, PolicyGate, toStoredScan } from './gate.ts';
 export { allowExpired, allowExpiresAt, evaluateScan } from './scan-gate.ts';
+export { findImageMismatch } from './scan-image.ts';
 export {
   countBySeverity,
   describeCounts,

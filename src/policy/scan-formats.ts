@@ -80,10 +80,16 @@ export function parseTrivy(doc: unknown): ScanReport {
     });
   });
   const trivy = isObject(root.Trivy) ? text(root.Trivy.Version) : null;
+  const name = text(root.ArtifactName);
+  const metadata = isObject(root.Metadata) ? root.Metadata : {};
+  const repoDigests = list(metadata.RepoDigests, 'Metadata.RepoDigests').filter(
+    (d): d is string => typeof d === 'string',
+  );
   return {
     format: 'trivy',
     scanner: trivy ? `trivy ${trivy}` : 'trivy',
-    target: text(root.ArtifactName),
+    target: name,
+    ...(root.ArtifactType === 'container_image' && name ? { image: { name, repoDigests } } : {}),
     findings,
   };
 }

@@ -28,7 +28,15 @@ export interface ScanReport {
   scanner: string | null;
   /** What was scanned (image, directory, lockfile), when the report says. */
   target: string | null;
+  /** Trivy `image` reports: the image as the report names it (ArtifactName, RepoDigests). */
+  image?: ScannedImage;
   findings: ScanFinding[];
+}
+
+export interface ScannedImage {
+  name: string;
+  /** `repo@sha256:…` the engine knew for the image (empty for an image built and not pushed yet). */
+  repoDigests: string[];
 }
 
 /** A scan report as stored: the normalized report plus where it came from. */

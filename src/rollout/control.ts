@@ -11,11 +11,21 @@ import type { PolicyDecision, PolicyOverride } from '../policy/types.ts';
 import type { ReleaseRecord, Store } from '../store/types.ts';
 import { ReleaseConflictError } from '../store/types.ts';
 import type { ReleaseEngine } from './engine.ts';
+import {
+  checkRunnable,
+  ensureImage,
+  type ImageVersionRequest,
+  type RecordedImage,
+  type ResolveImage,
+  recordImageVersion,
+} from './image-versions.ts';
 
 export interface ReleaseRequest {
   environment?: string;
   ref?: string;
   version: string;
+  /** Runtime docker: the image of a version not recorded yet (default run.image:<version>). */
+  image?: string;
   createdBy?: string | null;
   /** Start despite refusing policy rules: needs the admin role and a reason. */
   override?: PolicyOverride;
@@ -33,6 +43,7 @@ export class ControlPlane {
   readonly #engine: ReleaseEngine;
   readonly #gate: PolicyGate;
   readonly #defaultActor: Actor | undefined;
+  readonly #resolveImage: ResolveImage | undefined;
 
   /**
    * `defaultActor` acts for requests that carry no actor: the composition root passes an admin
@@ -45,12 +56,33 @@ export class ControlPlane {
     engine: ReleaseEngine;
     clock?: Pick<Clock, 'now'>;
     defaultActor?: Actor;
+    /** The runtime driver's resolveArtifact (runtime docker): pulls an image and answers its digest. */
+    resolveImage?: ResolveImage;
   }) {
     this.#cfg = opts.config;
     this.#store = opts.store;
     this.#engine = opts.engine;
     this.#gate = new PolicyGate({ store: opts.store, ...(opts.clock ? { clock: opts.clock } : {}) });
     this.#defaultActor = opts.defaultActor;
+    this.#resolveImage = opts.resolveImage;
+  }
+
+  /**
+   * Runtime docker: pulls the image of a version and records its digest (or checks the digest the
+   * version already has). `gantry deploy|release --image` calls it before attaching a scan report.
+   */
+  async recordImage(req: Omit<ImageVersionRequest, 'service'>): Promise<RecordedImage> {
+    const { config } = this.#cfg();
+    if (config.runtime.type !== 'docker') {
+      throw new GantryError(
+        'RUNTIME_UNAVAILABLE',
+        `cannot release ${req.image === undefined ? 'an image' : `image ${req.image}`}: this server runs services as local processes (gantry.yaml has no \`runtime: docker\`)`,
+      );
+    }
+    return recordImageVersion(
+      { store: this.#store, resolve: this.#imageResolver(), config },
+      { ...req, service: config.service },
+    );
   }
 
   /** `deploy --env` and `release --ref`: the environment is given or chosen by the track rules. */
@@ -76,12 +108,23 @@ export class ControlPlane {
       chosenBy = `${match.kind} ${match.name} matches ${environment} track.${match.kind} ${describeList(match.kind === 'tag' ? rule?.tag : rule?.branch)}`;
     }
     if (environment === undefined) throw new GantryError('BAD_REQUEST', 'environment or ref is required');
+    this.#envConfig(environment);
+    // The image is pulled and its digest recorded before anything stops.
+    const imageReady =
+      req.image !== undefined || config.runtime.type === 'docker'
+        ? await this.recordImage({
+            version: req.version,
+            ...(req.image !== undefined ? { image: req.image } : {}),
+            gitRef: req.ref ?? null,
+          })
+        : undefined;
     const started = await this.#startChecked(
       environment,
       req.version,
       req.ref ? 'release' : 'deploy',
       req,
       actor,
+      imageReady !== undefined,
     );
     return { ...started, ...(chosenBy ? { chosenBy } : {}) };
   }
@@ -157,15 +200,20 @@ export class ControlPlane {
     kind: ReleaseRecord['kind'],
     req: { createdBy?: string | null; ref?: string; override?: PolicyOverride | undefined },
     requestActor: Actor | undefined,
+    imageReady = false,
   ): Promise<StartedRelease> {
     const { config } = this.#cfg();
     const envCfg = this.#envConfig(environment);
-    if (!(await this.#store.versions.get(config.service, version))) {
+    const rec = await this.#store.versions.get(config.service, version);
+    if (!rec) {
       throw new GantryError(
         'UNKNOWN_VERSION',
         `version ${version} of ${config.service} has not been uploaded`,
       );
     }
+    checkRunnable(config, rec);
+    // Promote, rollback: the recorded digest must still be there (pulled again if the engine lost it).
+    if (rec.artifactKind === 'image' && !imageReady) await ensureImage(this.#imageResolver(), rec);
     const actor = requestActor ?? this.#defaultActor;
     const policy = await this.#gate.check({
       service: config.service,
@@ -198,6 +246,14 @@ export class ControlPlane {
       }
       throw err;
     }
+  }
+
+  #imageResolver(): ResolveImage {
+    if (this.#resolveImage) return this.#resolveImage;
+    throw new GantryError(
+      'RUNTIME_UNAVAILABLE',
+      'gantry.yaml asks for `runtime: docker`, but this server started without a container driver: restart it',
+    );
   }
 
   #envConfig(name: string) {

@@ -26,7 +26,8 @@ import type {
 } from '../runtime/driver.ts';
 import { pickSecrets } from '../secrets/inject.ts';
 import type { InstanceSecretSource } from '../secrets/types.ts';
-import type { InstanceRecord, Store } from '../store/types.ts';
+import type { InstanceRecord, Store, VersionRecord } from '../store/types.ts';
+import { digestOf } from './image-versions.ts';
 
 export interface ManagedInstance {
   id: string;
@@ -131,7 +132,7 @@ export class Fleet {
     const { config } = this.#cfg();
     const ver = await this.#store.versions.get(config.service, version);
     if (!ver) throw new Error(`version ${version} of ${config.service} is not uploaded`);
-    const artifact = await this.#driver.resolveArtifact(this.#artifactRef(ver.artifactRef));
+    const artifact = await this.#driver.resolveArtifact(this.#artifactRef(ver));
     await this.#store.instances.upsert({
       id,
       service: config.service,
@@ -161,7 +162,7 @@ export class Fleet {
       if (!config.environments[rec.environment]) continue;
       const ver = await this.#store.versions.get(config.service, rec.version);
       if (!ver) continue;
-      const artifact: Artifact = { kind: 'directory', directory: path.join(this.#dataDir, ver.artifactRef) };
+      const artifact = this.#recordedArtifact(ver);
       adoptable.push({
         spec: { ...this.#spec(rec.id, rec.environment, rec.version, artifact), port: rec.port },
         handle: rec.handle as InstanceHandle,
@@ -197,8 +198,17 @@ export class Fleet {
     return path.join(base, environment);
   }
 
-  #artifactRef(artifactRef: string): ArtifactRef {
-    return { kind: 'directory', directory: path.join(this.#dataDir, artifactRef) };
+  /** An image version runs the digest recorded with it (`repo@sha256:…`), never its tag again. */
+  #artifactRef(ver: VersionRecord): ArtifactRef {
+    if (ver.artifactKind === 'image') return { kind: 'image', image: ver.artifactRef };
+    return { kind: 'directory', directory: path.join(this.#dataDir, ver.artifactRef) };
+  }
+
+  /** The artifact of an adopted instance: what its version recorded, without pulling anything. */
+  #recordedArtifact(ver: VersionRecord): Artifact {
+    const digest = digestOf(ver);
+    if (digest !== undefined) return { kind: 'image', image: ver.artifactRef, digest };
+    return { kind: 'directory', directory: path.join(this.#dataDir, ver.artifactRef) };
   }
 
   #spec(id: string, environment: string, version: string, artifact: Artifact): InstanceSpec {
@@ -213,6 +223,8 @@ export class Fleet {
       ...(config.run.command !== undefined ? { command: config.run.command } : {}),
       env: { ...config.run.env, ...env.env, ...this.#secretEnv(env) },
       portEnv: config.run.port_env,
+      ...(config.run.port !== undefined ? { containerPort: config.run.port } : {}),
+      ...(config.run.resources !== undefined ? { resources: resourcesOf(config.run.resources) } : {}),
       dataDir: this.environmentDataDir(environment),
       stopTimeoutMs: config.run.stop_timeout,
     };
@@ -516,4 +528,11 @@ export class Fleet {
       signal?.addEventListener('abort', done, { once: true });
     });
   }
+}
+
+function resourcesOf(r: { cpus?: number; memory?: number }): InstanceSpec['resources'] {
+  return {
+    ...(r.cpus !== undefined ? { cpus: r.cpus } : {}),
+    ...(r.memory !== undefined ? { memoryBytes: r.memory } : {}),
+  };
 }

@@ -37,12 +37,11 @@ export function registerDeploy(program: Command, ctx: CliContext): Command {
     perform(ctx, command, async (json) => {
       const override = overrideOf(opts);
       const client = await createClient(ctx, opts.dataDir);
-      const { image } = await shipVersion(ctx, client, opts, json);
+      await shipVersion(ctx, client, opts, json);
       await shipScan(ctx, client, opts.version, opts, json);
       const body = {
         environment: opts.env,
         version: opts.version,
-        ...(image ? { image } : {}),
         ...override,
       };
       const res = await client.createRelease(body);

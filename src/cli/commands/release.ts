@@ -56,12 +56,11 @@ export function registerRelease(program: Command, ctx: CliContext): Command {
       const version = resolveVersion(ctx.io.env, opts);
       const override = overrideOf(opts);
       const client = await createClient(ctx, opts.dataDir);
-      const { image } = await shipVersion(ctx, client, { ...opts, version }, json, opts.ref);
+      await shipVersion(ctx, client, { ...opts, version }, json, opts.ref);
       await shipScan(ctx, client, version, opts, json);
       const body = {
         ref: opts.ref,
         version,
-        ...(image ? { image } : {}),
         ...override,
       };
       const res = await client.createRelease(body);

@@ -1,0 +1,65 @@
+// Images as versions over HTTP (runtime docker, DESIGN §14.1): POST records the image of a version
+// by pulling it and keeping its digest, the counterpart of uploading an artifact directory.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ControlPlane } from '../rollout/control.ts';
+import type { RouteDoc } from './route-table.ts';
+import type { VersionView } from './types.ts';
+import { versionView } from './views.ts';
+
+const versionParam = z.object({
+  version: z.string().regex(/^[A-Za-z0-9._+-]{1,128}$/, 'letters, digits, . _ + - (at most 128)'),
+});
+
+export const recordImageSchema = z
+  .object({
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .meta({ description: 'Image reference (tag or @sha256:…); default run.image:<version>.' }),
+    ref: z.string().max(256).optional(),
+    commit: z.string().max(64).optional(),
+  })
+  .strict();
+
+/** POST /api/v1/versions/:version/image → 201 (recorded) or 200 (the version already has this digest). */
+export interface RecordImageResponse {
+  version: VersionView;
+  created: boolean;
+}
+
+export const imageRouteDocs: RouteDoc[] = [
+  {
+    method: 'POST',
+    path: '/api/v1/versions/:version/image',
+    access: 'deployer',
+    summary:
+      'Runtime docker: pull the image of a version (--image REF, default run.image:<version>) and record its digest; every later release of the version runs that digest',
+    tag: 'versions',
+    body: recordImageSchema,
+    responses: {
+      201: 'RecordImageResponse (recorded)',
+      200: 'RecordImageResponse (the version already has this digest)',
+      400: 'not an image reference, or no image and no run.image',
+      409: 'the version exists with another digest, or is a directory',
+      422: 'the pull failed (IMAGE_UNAVAILABLE names the image and the engine error) or the server runs processes',
+    },
+  },
+];
+
+export function registerImageRoutes(app: FastifyInstance, deps: { control: ControlPlane }): void {
+  app.post<{ Params: { version: string } }>('/api/v1/versions/:version/image', async (req, reply) => {
+    const { version } = versionParam.parse(req.params);
+    const b = recordImageSchema.parse(req.body ?? {});
+    const recorded = await deps.control.recordImage({
+      version,
+      ...(b.image !== undefined ? { image: b.image } : {}),
+      gitRef: b.ref ?? null,
+      gitCommit: b.commit ?? null,
+    });
+    const body: RecordImageResponse = { version: versionView(recorded.version), created: recorded.created };
+    return reply.code(recorded.created ? 201 : 200).send(body);
+  });
+}
