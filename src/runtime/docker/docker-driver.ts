@@ -22,7 +22,7 @@ import { readContainerHandle } from './container-handle.ts';
 import { type ContainerContext, ContainerInstance } from './container-instance.ts';
 import { Engine, short } from './engine.ts';
 import { type DockerRuntimeOptions, parseEngineAddress, type RegistryCredential } from './options.ts';
-import { digestFor, parseImageReference, pinnedReference, pullAuth } from './requests.ts';
+import { digestFor, imageReference, pinnedReference, pullAuth } from './requests.ts';
 
 export interface DockerDriverOptions extends DockerRuntimeOptions {
   /** The owner marker is a digest of this directory (the server's data directory). */
@@ -150,7 +150,7 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
         );
       }
       const image = ref.image;
-      const parsed = parseImageReference(image);
+      const parsed = imageReference(image);
       let digests = opts.pull === 'always' ? undefined : await engine.imageDigests(image);
       if (digests === undefined || (!parsed.digest && !digestFor(image, digests))) {
         await engine.pull(image, await credentialsFor(image));

@@ -2,8 +2,12 @@
 // with their defaults as named constants. Passwords stay `${secret:NAME}` references here: they are
 // resolved at each pull, so a secret set after the server started is used and none sits in memory.
 
-/** Where the engine listens when neither runtime.docker.host nor $DOCKER_HOST says. */
-export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+import { DEFAULT_DOCKER_HOST, DEFAULT_DOCKER_NETWORK, DEFAULT_DOCKER_PULL } from '../../config/defaults.ts';
+
+export { DEFAULT_DOCKER_HOST };
+
+/** Engine API ports when runtime.docker.host names none (Docker's conventions). */
+const DEFAULT_ENGINE_PORT = { http: 2375, https: 2376 } as const;
 /** Where a container sees its environment's persistent data directory (GANTRY_DATA_DIR). */
 export const CONTAINER_DATA_DIR = '/var/lib/gantry/data';
 /** Host address of published ports: the proxy and probes reach containers on loopback only. */
@@ -29,7 +33,9 @@ export interface DockerRuntimeOptions {
 }
 
 /** How dockerode reaches the engine. */
-export type EngineAddress = { socketPath: string } | { protocol: 'http'; host: string; port: number };
+export type EngineAddress =
+  | { socketPath: string }
+  | { protocol: 'http' | 'https'; host: string; port: number };
 
 /** Reads `runtime.docker` (already validated by the config schema) with its defaults. */
 export function readDockerOptions(
@@ -38,8 +44,8 @@ export function readDockerOptions(
 ): DockerRuntimeOptions {
   const r = raw ?? {};
   const host = str(r.host) ?? (env.DOCKER_HOST?.trim() || DEFAULT_DOCKER_HOST);
-  const network = str(r.network) ?? 'bridge';
-  const pull = str(r.pull) ?? 'if-not-present';
+  const network = str(r.network) ?? DEFAULT_DOCKER_NETWORK;
+  const pull = str(r.pull) ?? DEFAULT_DOCKER_PULL;
   if (pull !== 'if-not-present' && pull !== 'always') {
     throw new Error(`runtime.docker.pull is ${JSON.stringify(pull)}; use if-not-present or always`);
   }
@@ -59,7 +65,7 @@ function readCredential(value: unknown, i: number): RegistryCredential {
   return { host, username, password };
 }
 
-/** `unix:///run/podman/podman.sock` → a socket path; `tcp://127.0.0.1:2375` → host and port. */
+/** `unix:///run/podman/podman.sock` → a socket path; `tcp://127.0.0.1:2375` → host and port (https: TLS). */
 export function parseEngineAddress(host: string): EngineAddress {
   if (host.startsWith('unix://')) {
     const socketPath = host.slice('unix://'.length);
@@ -68,8 +74,12 @@ export function parseEngineAddress(host: string): EngineAddress {
     }
     return { socketPath };
   }
-  const m = /^(?:tcp|http):\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(host);
-  if (m) return { protocol: 'http', host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  const m = /^(tcp|http|https):\/\/([^:/]+|\[[^\]]+\])(?::(\d+))?\/?$/.exec(host);
+  if (m) {
+    const protocol = m[1] === 'https' ? 'https' : 'http';
+    const port = m[3] ? Number(m[3]) : DEFAULT_ENGINE_PORT[protocol];
+    return { protocol, host: (m[2] as string).replace(/^\[|\]$/g, ''), port };
+  }
   throw new Error(
     `runtime.docker.host ${JSON.stringify(host)} is not an engine address; use unix:///path/to.sock or tcp://host:port`,
   );

@@ -1,6 +1,7 @@
 // Pure builders for the Docker Engine API requests the docker runtime sends (kamal's "commands"):
 // what a container is created with, which labels mark it, which reference an image runs by, which
 // credentials a pull carries. Tested by equality; nothing here talks to an engine.
+import { type ImageReference, parseImageReference } from '../../config/image-ref.ts';
 import type { InstanceSpec } from '../driver.ts';
 import { CONTAINER_DATA_DIR, PUBLISH_HOST, type RegistryCredential } from './options.ts';
 
@@ -106,48 +107,33 @@ export function buildCreateRequest(spec: InstanceSpec, ctx: CreateContext): Crea
   return req;
 }
 
-/** An image reference split into its repository and its tag or digest. */
-export interface ImageReference {
-  repository: string;
-  tag?: string;
-  digest?: string;
+/** The parts of an image reference; throws naming it when it is not one. */
+export function imageReference(image: string): ImageReference {
+  const parsed = parseImageReference(image);
+  if (!parsed) {
+    throw new Error(
+      `${JSON.stringify(image)} is not an image reference; write it as [host[:port]/]path[:tag][@sha256:…], like 127.0.0.1:5000/shop-api:v1`,
+    );
+  }
+  return parsed;
 }
 
-export function parseImageReference(ref: string): ImageReference {
-  const at = ref.indexOf('@');
-  const name = at >= 0 ? ref.slice(0, at) : ref;
-  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
-  const slash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  const hasTag = colon > slash;
-  return {
-    repository: hasTag ? name.slice(0, colon) : name,
-    ...(hasTag ? { tag: name.slice(colon + 1) } : {}),
-    ...(digest ? { digest } : {}),
-  };
-}
-
-/** The registry host of a repository, as Docker reads it (`docker.io` when none is named). */
-export function registryHost(repository: string): string {
-  const first = repository.split('/')[0] ?? '';
-  const named =
-    repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  return named ? first : 'docker.io';
+/** The registry host of an image, as Docker reads it (`docker.io` when none is named). */
+export function registryHost(image: string): string {
+  return imageReference(image).registry ?? 'docker.io';
 }
 
 /** The reference a version runs by: its repository pinned to the recorded digest. */
 export function pinnedReference(image: string, digest: string): string {
-  return `${parseImageReference(image).repository}@${digest}`;
+  return `${imageReference(image).repository}@${digest}`;
 }
 
 /** The registry digest of `image` among an inspected image's RepoDigests (`repo@sha256:…`). */
 export function digestFor(image: string, repoDigests: readonly string[] | undefined): string | undefined {
-  const { repository } = parseImageReference(image);
-  const short = repository.replace(/^docker\.io\/(library\/)?/, '');
+  const wanted = withoutDefaultRegistry(imageReference(image).repository);
   for (const entry of repoDigests ?? []) {
     const ref = parseImageReference(entry);
-    const repo = ref.repository.replace(/^docker\.io\/(library\/)?/, '');
-    if (repo === short && ref.digest) return ref.digest;
+    if (ref?.digest && withoutDefaultRegistry(ref.repository) === wanted) return ref.digest;
   }
   return undefined;
 }
@@ -157,6 +143,11 @@ export function pullAuth(
   image: string,
   registries: readonly RegistryCredential[],
 ): RegistryCredential | undefined {
-  const host = registryHost(parseImageReference(image).repository);
+  const host = registryHost(image);
   return registries.find((r) => r.host === host);
+}
+
+/** `docker.io/library/node` and `node` name the same repository. */
+function withoutDefaultRegistry(repository: string): string {
+  return repository.replace(/^docker\.io\/(library\/)?/, '');
 }
