@@ -124,6 +124,24 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
     return { ...cred, password: replaceSecretReferences(cred.password, (n) => values.get(n) ?? '') };
   }
 
+  /** Pulls per policy (with the registry's credentials) and answers the image's registry digest. */
+  async function resolveImage(image: string): Promise<Artifact> {
+    const parsed = imageReference(image);
+    let digests = opts.pull === 'always' ? undefined : await engine.imageDigests(image);
+    if (digests === undefined || (!parsed.digest && !digestFor(image, digests))) {
+      await engine.pull(image, await credentialsFor(image));
+      digests = await engine.imageDigests(image);
+    }
+    const digest = parsed.digest ?? digestFor(image, digests);
+    if (!digest) {
+      throw new Error(
+        `image ${image} has no registry digest (it was never pushed or pulled); push it to a registry and deploy that reference`,
+      );
+    }
+    logger.info({ image, digest }, 'image resolved');
+    return { kind: 'image', image, digest };
+  }
+
   async function adoptOne(rec: AdoptRecord): Promise<InstanceInfo | undefined> {
     const existing = instances.get(rec.spec.id);
     const wanted = readContainerHandle(rec.handle)?.containerId;
@@ -145,25 +163,17 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
 
     async resolveArtifact(ref): Promise<Artifact> {
       if (ref.kind !== 'image') {
-        throw new Error(
+        throw new GantryError(
+          'RUNTIME_UNAVAILABLE',
           `the docker runtime runs images, not directories (${ref.directory}); deploy with --image, or remove \`runtime: docker\` from gantry.yaml to run processes`,
         );
       }
-      const image = ref.image;
-      const parsed = imageReference(image);
-      let digests = opts.pull === 'always' ? undefined : await engine.imageDigests(image);
-      if (digests === undefined || (!parsed.digest && !digestFor(image, digests))) {
-        await engine.pull(image, await credentialsFor(image));
-        digests = await engine.imageDigests(image);
+      try {
+        return await resolveImage(ref.image);
+      } catch (err) {
+        if (err instanceof GantryError) throw err;
+        throw new GantryError('IMAGE_UNAVAILABLE', (err as Error).message);
       }
-      const digest = parsed.digest ?? digestFor(image, digests);
-      if (!digest) {
-        throw new Error(
-          `image ${image} has no registry digest (it was never pushed or pulled); push it to a registry and deploy that reference`,
-        );
-      }
-      logger.info({ image, digest }, 'image resolved');
-      return { kind: 'image', image, digest };
     },
 
     async start(spec) {
