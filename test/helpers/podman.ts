@@ -8,6 +8,7 @@
 // needed. Locally a missing Podman skips the tests; under CI=true it fails them (see peers.ts).
 import { execFile } from 'node:child_process';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -172,15 +173,16 @@ export class PodmanPeer {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  async #ping(): Promise<true | undefined> {
-    try {
-      const { stdout } = await run('curl', ['-s', '--unix-socket', this.socketPath, 'http://d/_ping'], {
-        timeout: 5_000,
+  #ping(): Promise<true | undefined> {
+    return new Promise((resolve) => {
+      const req = request({ socketPath: this.socketPath, path: '/_ping', timeout: 5_000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200 ? true : undefined);
       });
-      return stdout === 'OK' ? true : undefined;
-    } catch {
-      return undefined;
-    }
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(undefined));
+      req.end();
+    });
   }
 
   /** A rootfs holding node, the libraries it links and the test services, imported as one layer. */
