@@ -138,7 +138,7 @@ describe('image references', () => {
 
   it('carries the credentials of the image registry only', () => {
     const registries = [
-      { host: 'registry.example.com', username: 'ci', password: '${secret:REG}' },
+      { host: 'registry.example.com', username: 'ci', password: 'ci-password' },
       { host: '127.0.0.1:5000', username: 'local', password: 'pw' },
     ];
     expect(pullAuth('registry.example.com/shop:v1', registries)?.username).toBe('ci');
