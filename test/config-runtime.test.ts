@@ -83,6 +83,22 @@ describe('runtime: docker', () => {
     ).toEqual(docker.runtime);
   });
 
+  it('takes every engine address the driver reaches', () => {
+    for (const host of [
+      'unix:///run/podman/podman.sock',
+      'tcp://127.0.0.1:2375',
+      'http://[::1]:2375',
+      'https://engine.example.com',
+      'https://engine.example.com:2376/',
+    ]) {
+      const { config } = parseConfig(
+        file(`{ docker: { host: "${host}" } }`, '{ image: shop-api, port: 80 }'),
+        'g.yaml',
+      );
+      expect(config.runtime.type === 'docker' && config.runtime.docker.host).toBe(host);
+    }
+  });
+
   const cases: Array<{ name: string; yaml: string; issues: string[] }> = [
     {
       name: 'an image with the process runtime',
@@ -147,6 +163,18 @@ describe('runtime: docker', () => {
       ],
     },
     {
+      name: 'an engine address with a path',
+      yaml: `service: shop-api
+runtime: { docker: { host: "https://engine.local:2376/v1.41" } }
+run: { image: shop-api, port: 8000 }
+environments:
+  staging: { listen: 127.0.0.1:8081 }
+`,
+      issues: [
+        'gantry.yaml:2:28 runtime.docker.host: expected the engine address, like unix:///var/run/docker.sock, unix:///run/podman/podman.sock, tcp://127.0.0.1:2375 or https://engine.example.com:2376',
+      ],
+    },
+    {
       name: 'a registry listed twice',
       yaml: `service: shop-api
 runtime:
@@ -186,7 +214,7 @@ environments:
   staging: { listen: 127.0.0.1:8081 }
 `,
       issues: [
-        'gantry.yaml:4:11 runtime.docker.host: expected the engine address, like unix:///var/run/docker.sock, unix:///run/podman/podman.sock or tcp://127.0.0.1:2375',
+        'gantry.yaml:4:11 runtime.docker.host: expected the engine address, like unix:///var/run/docker.sock, unix:///run/podman/podman.sock, tcp://127.0.0.1:2375 or https://engine.example.com:2376',
         'gantry.yaml:5:11 runtime.docker.pull: expected one of if-not-present, always',
         "gantry.yaml:6:5 runtime.docker.netwrk: unknown key 'netwrk' (did you mean 'network'?)",
         'gantry.yaml:8:17 runtime.docker.registries[0].host: expected a registry host, like registry.example.com or 127.0.0.1:5000 (no scheme, no path)',

@@ -8,6 +8,7 @@ import { GantryError } from '../src/lib/errors.ts';
 import {
   checkRunnable,
   ensureImage,
+  imageResolverOf,
   type ResolveImage,
   recordImageVersion,
 } from '../src/rollout/image-versions.ts';
@@ -140,6 +141,33 @@ describe('recording the image of a version', () => {
     ]);
     expect(both.map((r) => r.created).sort()).toEqual([false, true]);
     expect(both[0]?.version.artifactRef).toBe(both[1]?.version.artifactRef);
+  });
+});
+
+describe("the driver's resolveArtifact as the control plane sees it", () => {
+  it("turns the engine's error into a 422 IMAGE_UNAVAILABLE with the engine's words", async () => {
+    const resolve = imageResolverOf({
+      kind: 'docker',
+      resolveArtifact: async () => {
+        throw new Error(`cannot pull image ${REPO}:v7: manifest unknown`);
+      },
+    });
+    const err = await rejection(resolve({ kind: 'image', image: `${REPO}:v7` }));
+    expect(err.code).toBe('IMAGE_UNAVAILABLE');
+    expect(err.message).toBe(`cannot pull image ${REPO}:v7: manifest unknown`);
+    const ok = imageResolverOf({
+      kind: 'docker',
+      resolveArtifact: async (ref) => ({
+        kind: 'image',
+        image: ref.kind === 'image' ? ref.image : '',
+        digest: D1,
+      }),
+    });
+    expect(await ok({ kind: 'image', image: `${REPO}:v7` })).toEqual({
+      kind: 'image',
+      image: `${REPO}:v7`,
+      digest: D1,
+    });
   });
 });
 

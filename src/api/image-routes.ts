@@ -2,7 +2,10 @@
 // by pulling it and keeping its digest, the counterpart of uploading an artifact directory.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { Logger } from '../lib/log.ts';
 import type { ControlPlane } from '../rollout/control.ts';
+import type { ReleaseTriggerRecord } from '../store/types.ts';
+import type { ReleaseTriggers } from '../triggers/index.ts';
 import type { RouteDoc } from './route-table.ts';
 import type { VersionView } from './types.ts';
 import { versionView } from './views.ts';
@@ -28,6 +31,8 @@ export const recordImageSchema = z
 export interface RecordImageResponse {
   version: VersionView;
   created: boolean;
+  /** Triggers (GitHub pushes waiting for this version) the new version started or refused. */
+  triggered?: ReleaseTriggerRecord[];
 }
 
 export const imageRouteDocs: RouteDoc[] = [
@@ -49,7 +54,13 @@ export const imageRouteDocs: RouteDoc[] = [
   },
 ];
 
-export function registerImageRoutes(app: FastifyInstance, deps: { control: ControlPlane }): void {
+export interface ImageRouteDeps {
+  control: ControlPlane;
+  triggers: Pick<ReleaseTriggers, 'versionUploaded'>;
+  logger: Logger;
+}
+
+export function registerImageRoutes(app: FastifyInstance, deps: ImageRouteDeps): void {
   app.post<{ Params: { version: string } }>('/api/v1/versions/:version/image', async (req, reply) => {
     const { version } = versionParam.parse(req.params);
     const b = recordImageSchema.parse(req.body ?? {});
@@ -60,6 +71,14 @@ export function registerImageRoutes(app: FastifyInstance, deps: { control: Contr
       gitCommit: b.commit ?? null,
     });
     const body: RecordImageResponse = { version: versionView(recorded.version), created: recorded.created };
+    if (recorded.created) {
+      deps.logger.info({ version, image: recorded.version.artifactRef }, 'image version recorded');
+      // A push that waited for this version releases it now, as after an artifact upload.
+      body.triggered = await deps.triggers.versionUploaded(recorded.version).catch((err: unknown) => {
+        deps.logger.error({ err, version }, 'starting the push triggers of an image version failed');
+        return [];
+      });
+    }
     return reply.code(recorded.created ? 201 : 200).send(body);
   });
 }

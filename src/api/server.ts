@@ -157,7 +157,7 @@ export function buildApi(deps: ApiDeps) {
   registerIncidentRoutes(app, { incidents: deps.incidents, principal: (req) => req.actor?.name });
   registerLogRoutes(app, { logs: deps.logs });
   registerPolicyRoutes(app, { config: deps.config, store: deps.store, logger: deps.logger });
-  registerImageRoutes(app, { control: deps.control });
+  registerImageRoutes(app, { control: deps.control, triggers: deps.triggers, logger: deps.logger });
   if (deps.secrets) registerSecretRoutes(app, deps.secrets);
   registerAuthRoutes(app, {
     auth: deps.auth,

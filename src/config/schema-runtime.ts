@@ -14,7 +14,9 @@ import { parseImageReference } from './image-ref.ts';
 import type { DockerRuntimeConfig, RuntimeConfig } from './types.ts';
 import { formatSize } from './units.ts';
 
-const ENGINE_ADDRESS = /^(unix:\/\/\/\S+|(tcp|http|https):\/\/[^\s/]+\/?)$/;
+/** What the docker driver reaches: a UNIX socket by absolute path, or HTTP(S) at host[:port]. */
+const ENGINE_ADDRESS =
+  /^(unix:\/\/\/\S+|(tcp|http|https):\/\/([^\s/:[\]]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?\/?)$/;
 const REGISTRY_HOST =
   /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/;
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -33,7 +35,7 @@ const registrySchema = mapping({
 const dockerSchema = mapping({
   host: textMatching(
     ENGINE_ADDRESS,
-    'expected the engine address, like unix:///var/run/docker.sock, unix:///run/podman/podman.sock or tcp://127.0.0.1:2375',
+    'expected the engine address, like unix:///var/run/docker.sock, unix:///run/podman/podman.sock, tcp://127.0.0.1:2375 or https://engine.example.com:2376',
   )
     .optional()
     .meta({

@@ -3,6 +3,7 @@
 // It never asks: what it cannot find becomes a placeholder and a warning.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readDockerfile } from './dockerfile.ts';
 import { findFastApiApp, findHealthPaths, readSourceFiles } from './source-scan.ts';
 import type { NodeFacts, ProjectFacts, PythonFacts } from './types.ts';
 
@@ -49,12 +50,13 @@ export function isServiceName(name: string): boolean {
 }
 
 export async function detectProject(dir: string, serviceOption?: string): Promise<ProjectFacts> {
-  const [pkg, pyproject, requirements, procfile, topLevel] = await Promise.all([
+  const [pkg, pyproject, requirements, procfile, topLevel, dockerfile] = await Promise.all([
     readPackageJson(dir),
     readText(dir, 'pyproject.toml'),
     readText(dir, 'requirements.txt'),
     readText(dir, 'Procfile'),
     readdir(dir).catch(() => [] as string[]),
+    readDockerfile(dir),
   ]);
   const warnings: string[] = [];
   if (pkg === 'invalid') warnings.push('package.json is not valid JSON: it was ignored');
@@ -101,6 +103,7 @@ export async function detectProject(dir: string, serviceOption?: string): Promis
     health,
     ...(stack === 'node' && packageJson ? { node: nodeFacts(packageJson, topLevel) } : {}),
     ...(stack === 'python' ? { python: await pythonFacts(dir, pyproject, requirements, topLevel) } : {}),
+    ...(dockerfile ? { dockerfile } : {}),
     warnings,
   };
 }

@@ -1,7 +1,7 @@
 // The starter gantry.yaml: what detection found, the usual staging/production split (main →
 // staging, v* tags → production once staging passed) and the policies a team adds next, commented.
 import { stringify } from 'yaml';
-import type { HealthPaths, ProjectFacts } from './types.ts';
+import type { HealthPaths, ProjectFacts, RuntimeChoice } from './types.ts';
 
 export const STAGING_LISTEN = '127.0.0.1:8081';
 export const PRODUCTION_LISTEN = '127.0.0.1:8080';
@@ -11,6 +11,7 @@ export interface RenderConfigOptions {
   schema: string;
   /** A CI pipeline sends a scan report with every release, so production can gate on it. */
   scanGate: boolean;
+  choice: RuntimeChoice;
 }
 
 /** A YAML scalar, quoted only when it must be. */
@@ -39,20 +40,7 @@ export function renderConfig(facts: ProjectFacts, opts: RenderConfigOptions): st
     '# the schema above (editors complete and check it).',
     `service: ${facts.service}`,
     '',
-    'run:',
-    facts.commandSource === 'none'
-      ? '  # No start command was found (Procfile, package.json, FastAPI app): REPLACE this placeholder.'
-      : `  # From ${COMMAND_ORIGIN[facts.commandSource]}.`,
-    "  # Run by /bin/sh -c in the version's artifact directory; it must listen on the port in $PORT.",
-    `  command: ${yamlScalar(facts.command)}`,
-    '  port_env: PORT',
-    ...(Object.keys(facts.env).length > 0 ? [`  env: ${flowMap(facts.env)}`] : []),
-    ...(facts.stopTimeout
-      ? [
-          "  # Longer than the server's own graceful shutdown, so it drains before a SIGKILL.",
-          `  stop_timeout: ${facts.stopTimeout}`,
-        ]
-      : []),
+    ...(opts.choice.runtime === 'docker' ? renderContainerRun(facts, opts.choice) : renderProcessRun(facts)),
     '',
     ...renderHealth(facts.health),
     '',
@@ -86,6 +74,61 @@ export function renderConfig(facts: ProjectFacts, opts: RenderConfigOptions): st
     `#   github: { secret: "\${secret:GITHUB_WEBHOOK_SECRET}" }`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function renderProcessRun(facts: ProjectFacts): string[] {
+  return [
+    'run:',
+    facts.commandSource === 'none'
+      ? '  # No start command was found (Procfile, package.json, FastAPI app): REPLACE this placeholder.'
+      : `  # From ${COMMAND_ORIGIN[facts.commandSource]}.`,
+    "  # Run by /bin/sh -c in the version's artifact directory; it must listen on the port in $PORT.",
+    `  command: ${yamlScalar(facts.command)}`,
+    '  port_env: PORT',
+    ...(Object.keys(facts.env).length > 0 ? [`  env: ${flowMap(facts.env)}`] : []),
+    ...stopTimeout(facts),
+  ];
+}
+
+function stopTimeout(facts: ProjectFacts): string[] {
+  return facts.stopTimeout
+    ? [
+        "  # Longer than the server's own graceful shutdown, so it drains before a SIGKILL.",
+        `  stop_timeout: ${facts.stopTimeout}`,
+      ]
+    : [];
+}
+
+/** Runtime docker: each version is an image of the project's Dockerfile, pulled from a registry. */
+function renderContainerRun(facts: ProjectFacts, choice: RuntimeChoice): string[] {
+  const port = facts.dockerfile?.exposedPort;
+  return [
+    '# Each version is an image of the Dockerfile, pushed by CI; Gantry pulls it, keeps its digest',
+    '# (promote and rollback run the same bytes) and runs it through the Docker Engine API.',
+    'runtime:',
+    '  docker:',
+    '    # host: unix:///run/podman/podman.sock   # default: $DOCKER_HOST, else /var/run/docker.sock',
+    "    network: bridge                 # each container's port is published on 127.0.0.1:<free port>",
+    '    pull: if-not-present',
+    '    # A private registry: its credentials (set with `gantry secrets set --global REGISTRY_PASSWORD`).',
+    `    # registries: [{ host: ${registryHost(choice.image)}, username: ci, password: "\${secret:REGISTRY_PASSWORD}" }]`,
+    '',
+    'run:',
+    '  # REPLACE with your registry and repository; the workflow pushes to the same one.',
+    `  image: ${choice.image}`,
+    port === undefined
+      ? '  # The Dockerfile EXPOSEs no port: CHECK that the service listens on this one.'
+      : '  # The port the Dockerfile EXPOSEs; the service must listen on 0.0.0.0 inside the container.',
+    `  port: ${choice.containerPort}`,
+    "  # command: [gunicorn, main:app]   # optional: replaces the image's CMD",
+    '  # resources: { cpus: 1, memory: 512MB }',
+    ...(Object.keys(facts.env).length > 0 ? [`  env: ${flowMap(facts.env)}`] : []),
+    ...stopTimeout(facts),
+  ];
+}
+
+function registryHost(image: string | undefined): string {
+  return image?.split('/')[0] ?? 'registry.example.com';
 }
 
 function renderHealth(health: HealthPaths): string[] {

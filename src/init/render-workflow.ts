@@ -2,52 +2,28 @@
 // upload and `gantry release --ref "$GITHUB_REF"`, the deploy job alone holding the Gantry secrets
 // (from the GitHub environment the ref picks).
 import { GANTRY_PACKAGE, GANTRY_VERSION } from './package-info.ts';
-import type { ProjectFacts } from './types.ts';
+import { renderImageWorkflow } from './render-image-workflow.ts';
+import type { ProjectFacts, RuntimeChoice } from './types.ts';
 import {
   ACTIONS,
   ARTIFACT_FILE,
   buildSteps,
+  job,
   NODE_VERSION,
   SCAN_FILE,
   scannerName,
   scanSteps,
   testSteps,
+  uploadStep,
+  VERSION_SCRIPT,
 } from './workflow-steps.ts';
+
+export { VERSION_SCRIPT } from './workflow-steps.ts';
 
 export const WORKFLOW_FILE = '.github/workflows/gantry.yml';
 
-/**
- * The version name a ref's build gets, the same convention as Gantry's GitHub webhook: the tag
- * name for a tag, the commit's first 12 characters for a branch.
- */
-export const VERSION_SCRIPT = `if [ "$GITHUB_REF_TYPE" = tag ]; then version="$GITHUB_REF_NAME"; else version="\${GITHUB_SHA::12}"; fi`;
-
-function indent(lines: string[], by: number): string[] {
-  const pad = ' '.repeat(by);
-  return lines.map((line) => (line === '' ? '' : `${pad}${line}`));
-}
-
-function job(name: string, head: string[], steps: string[][]): string[] {
-  return [
-    `  ${name}:`,
-    ...indent(['runs-on: ubuntu-latest', ...head, 'steps:'], 4),
-    ...indent(steps.filter((s) => s.length > 0).flat(), 6),
-    '',
-  ];
-}
-
-function uploadStep(name: string, file: string): string[] {
-  return [
-    `- uses: ${ACTIONS.uploadArtifact}`,
-    '  with:',
-    `    name: ${name}`,
-    `    path: \${{ runner.temp }}/${file}`,
-    '    if-no-files-found: error',
-    '    retention-days: 7',
-  ];
-}
-
-export function renderWorkflow(facts: ProjectFacts): string {
+export function renderWorkflow(facts: ProjectFacts, choice: RuntimeChoice = { runtime: 'process' }): string {
+  if (choice.runtime === 'docker') return renderImageWorkflow(facts, choice);
   const lines = [
     '# Written by `gantry init --ci github`: test → build the artifact → scan it → upload it to Gantry',
     '# and release it. Gantry picks the environment from the ref with the `track` rules of gantry.yaml',

@@ -26,6 +26,14 @@ export interface PythonFacts {
   tests: boolean;
 }
 
+export interface DockerfileFacts {
+  /** The first port the final stage EXPOSEs. */
+  exposedPort?: number;
+}
+
+/** How the service runs: a directory artifact as a process, or an image as a container. */
+export type InitRuntime = 'process' | 'docker';
+
 export interface ProjectFacts {
   stack: Stack;
   service: string;
@@ -38,6 +46,8 @@ export interface ProjectFacts {
   health: HealthPaths;
   node?: NodeFacts;
   python?: PythonFacts;
+  /** Present when the project has a Dockerfile. */
+  dockerfile?: DockerfileFacts;
   /** What the user should check or finish by hand, in words. */
   warnings: string[];
 }
@@ -48,6 +58,8 @@ export interface InitOptions {
   /** Project directory (default: the current directory). */
   dir: string;
   ci?: CiProvider;
+  /** Default: docker when the project has a Dockerfile, else process. */
+  runtime?: InitRuntime;
   force: boolean;
   service?: string;
 }
@@ -60,9 +72,19 @@ export interface WrittenFile {
   replaced: boolean;
 }
 
+/** What runs the service, as written into gantry.yaml and the workflow. */
+export interface RuntimeChoice {
+  runtime: InitRuntime;
+  /** Runtime docker: the repository of run.image (a placeholder to replace). */
+  image?: string;
+  /** Runtime docker: run.port. */
+  containerPort?: number;
+}
+
 export interface InitResult {
   dir: string;
   facts: ProjectFacts;
+  choice: RuntimeChoice;
   written: WrittenFile[];
   next: string[];
 }

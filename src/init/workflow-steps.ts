@@ -25,6 +25,37 @@ export const SCAN_FILE = 'scan.json';
 
 type Step = string[];
 
+/**
+ * The version name a ref's build gets, the same convention as Gantry's GitHub webhook: the tag
+ * name for a tag, the commit's first 12 characters for a branch.
+ */
+export const VERSION_SCRIPT = `if [ "$GITHUB_REF_TYPE" = tag ]; then version="$GITHUB_REF_NAME"; else version="\${GITHUB_SHA::12}"; fi`;
+
+export function indent(lines: string[], by: number): string[] {
+  const pad = ' '.repeat(by);
+  return lines.map((line) => (line === '' ? '' : `${pad}${line}`));
+}
+
+export function job(name: string, head: string[], steps: string[][]): string[] {
+  return [
+    `  ${name}:`,
+    ...indent(['runs-on: ubuntu-latest', ...head, 'steps:'], 4),
+    ...indent(steps.filter((s) => s.length > 0).flat(), 6),
+    '',
+  ];
+}
+
+export function uploadStep(name: string, file: string): string[] {
+  return [
+    `- uses: ${ACTIONS.uploadArtifact}`,
+    '  with:',
+    `    name: ${name}`,
+    `    path: \${{ runner.temp }}/${file}`,
+    '    if-no-files-found: error',
+    '    retention-days: 7',
+  ];
+}
+
 const checkout: Step = [`- uses: ${ACTIONS.checkout}`];
 
 function setupNode(cache: boolean): Step {

@@ -18,7 +18,12 @@ export type ResolveImage = (ref: {
 /** The driver's resolveArtifact, narrowed to images. */
 export function imageResolverOf(driver: Pick<WorkloadDriver, 'resolveArtifact' | 'kind'>): ResolveImage {
   return async (ref) => {
-    const artifact = await driver.resolveArtifact(ref);
+    const artifact = await driver.resolveArtifact(ref).catch((err: unknown) => {
+      if (err instanceof GantryError) throw err;
+      // The engine's own words (they name the image): a release that cannot get its image is the
+      // user's to fix, not a server error.
+      throw new GantryError('IMAGE_UNAVAILABLE', err instanceof Error ? err.message : String(err));
+    });
     if (artifact.kind === 'image') return artifact;
     throw new GantryError('RUNTIME_UNAVAILABLE', `the ${driver.kind} runtime cannot run image ${ref.image}`);
   };

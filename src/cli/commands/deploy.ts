@@ -31,6 +31,7 @@ export function registerDeploy(program: Command, ctx: CliContext): Command {
     'gantry deploy --env staging --version v2 --artifact ./dist --wait',
     'gantry deploy --env staging --version v2 --artifact build/app.tar.gz --json',
     'gantry deploy --env production --version v2 --artifact ./dist --scan trivy.json --wait',
+    'gantry deploy --env staging --version v2 --image registry.example.com/shop-api:v2 --wait   # runtime docker',
     'gantry deploy --env production --version v2 --artifact ./dist --override-policy "hotfix for INC-42"',
   ]);
   return cmd.action((opts: DeployOptions, command: Command) =>

@@ -9,6 +9,7 @@ import { addExamples, addJsonOption } from '../options.ts';
 
 interface InitCliOptions {
   ci?: 'github';
+  runtime?: 'process' | 'docker';
   force?: boolean;
   service?: string;
   dir: string;
@@ -25,13 +26,24 @@ export function registerInit(program: Command, ctx: CliContext): Command {
         'github',
       ]),
     )
+    .addOption(
+      new Option(
+        '--runtime <runtime>',
+        'process: run a directory artifact; docker: run images of the Dockerfile (default: docker when there is a Dockerfile)',
+      ).choices(['process', 'docker']),
+    )
     .option('--force', 'overwrite files that already exist')
     .option('--service <name>', 'service name (default: from package.json, pyproject.toml or the directory)')
     .option('--dir <dir>', 'project directory', '.');
   addJsonOption(cmd);
   addExamples(
     cmd,
-    ['gantry init', 'gantry init --ci github', 'gantry init --service shop-api --force --json'],
+    [
+      'gantry init',
+      'gantry init --ci github',
+      'gantry init --ci github --runtime docker',
+      'gantry init --service shop-api --force --json',
+    ],
     false,
   );
   return cmd.action((opts: InitCliOptions, command: Command) =>
@@ -44,6 +56,7 @@ export function registerInit(program: Command, ctx: CliContext): Command {
           dir: opts.dir,
           force: Boolean(opts.force),
           ...(opts.ci ? { ci: opts.ci } : {}),
+          ...(opts.runtime ? { runtime: opts.runtime } : {}),
           ...(opts.service !== undefined ? { service: opts.service } : {}),
         });
       } catch (err) {
@@ -63,7 +76,11 @@ function toJson(result: InitResult) {
     written: result.written,
     service: facts.service,
     stack: facts.stack,
-    run: { command: facts.command, source: facts.commandSource },
+    runtime: result.choice.runtime,
+    run:
+      result.choice.runtime === 'docker'
+        ? { image: result.choice.image, port: result.choice.containerPort }
+        : { command: facts.command, source: facts.commandSource },
     health: facts.health,
     warnings: facts.warnings,
     next: result.next,

@@ -43,6 +43,7 @@ export function registerRelease(program: Command, ctx: CliContext): Command {
   addExamples(cmd, [
     'gantry release --ref refs/heads/main --version "$GITHUB_SHA" --artifact ./dist --wait',
     'gantry release --ref refs/tags/v1.2.3 --version v1.2.3 --artifact ./dist --json',
+    'gantry release --ref "$GITHUB_REF" --version v1.2.3 --image "$IMAGE@$DIGEST" --scan trivy.json --wait',
     'gantry release --ref "$GITHUB_REF" --artifact ./dist   # version: the tag, or the commit\'s first 12 digits',
     'gantry release pause rel_m9x2k3a1b2c3d4e5 --reason "watching the dashboards"',
   ]);
