@@ -70,6 +70,7 @@ export class PodmanPeer {
   readonly #service: PeerProcess;
   readonly #registry: PeerProcess;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #auth: RegistryUser | undefined;
   #base: Promise<void> | undefined;
 
   private constructor(
@@ -78,6 +79,7 @@ export class PodmanPeer {
     service: PeerProcess,
     registryPeer: PeerProcess,
     env: NodeJS.ProcessEnv,
+    auth: RegistryUser | undefined,
   ) {
     this.dir = dir;
     this.socketPath = path.join(dir, 'podman.sock');
@@ -85,6 +87,7 @@ export class PodmanPeer {
     this.#service = service;
     this.#registry = registryPeer;
     this.#env = env;
+    this.#auth = auth;
   }
 
   /** `unix://…/podman.sock`, the value of runtime.docker.host. */
@@ -92,11 +95,12 @@ export class PodmanPeer {
     return `unix://${this.socketPath}`;
   }
 
-  static async start(): Promise<PodmanPeer> {
+  /** With `auth`, the registry asks for that user (htpasswd, bcrypt) and pushes carry it. */
+  static async start(opts: { auth?: RegistryUser } = {}): Promise<PodmanPeer> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'gantry-podman-'));
     const registryPort = await freePort();
     const registry = `127.0.0.1:${registryPort}`;
-    await writeConfigs(dir, registry);
+    await writeConfigs(dir, registry, opts.auth ? await writeHtpasswd(dir, opts.auth) : undefined);
     const env = {
       ...process.env,
       CONTAINERS_CONF: path.join(dir, 'containers.conf'),
@@ -105,7 +109,7 @@ export class PodmanPeer {
     const registryPeer = startPeer([REGISTRY, 'serve', path.join(dir, 'registry.yml')], { env });
     await registryPeer.waitFor(`the registry on ${registry}`, () =>
       fetch(`http://${registry}/v2/`).then(
-        (r) => (r.ok ? true : undefined),
+        (r) => (r.ok || r.status === 401 ? true : undefined),
         () => undefined,
       ),
     );
@@ -114,7 +118,7 @@ export class PodmanPeer {
       [PODMAN, ...storageArgs(dir), 'system', 'service', '--time=0', `unix://${socketPath}`],
       { env },
     );
-    const peer = new PodmanPeer(dir, registry, service, registryPeer, env);
+    const peer = new PodmanPeer(dir, registry, service, registryPeer, env, opts.auth);
     await service.waitFor('the podman API socket', () => peer.#ping());
     return peer;
   }
@@ -146,7 +150,8 @@ export class PodmanPeer {
     const ctx = await mkdtemp(path.join(this.dir, 'build-'));
     await writeFile(path.join(ctx, 'Containerfile'), `${lines.join('\n')}\n`);
     await this.podman(['build', '--pull=never', '-q', '-t', ref, '-f', path.join(ctx, 'Containerfile'), ctx]);
-    await this.podman(['push', '-q', ref]);
+    const creds = this.#auth ? ['--creds', `${this.#auth.username}:${this.#auth.password}`] : [];
+    await this.podman(['push', '-q', ...creds, ref]);
     if (!opts.keepLocal) await this.podman(['rmi', ref]);
     await rm(ctx, { recursive: true, force: true });
     return { ref, repository, tag: opts.tag };
@@ -239,7 +244,7 @@ function storageArgs(dir: string): string[] {
  * cgroupfs and file events, since no systemd runs here. registries.conf marks the loopback
  * registry insecure (plain HTTP), as a Docker user lists it under `insecure-registries`.
  */
-async function writeConfigs(dir: string, registry: string): Promise<void> {
+async function writeConfigs(dir: string, registry: string, htpasswd?: string): Promise<void> {
   await writeFile(
     path.join(dir, 'containers.conf'),
     [
@@ -280,9 +285,36 @@ async function writeConfigs(dir: string, registry: string): Promise<void> {
       'http:',
       `  addr: ${registry}`,
       '  secret: gantry-test-only',
+      ...(htpasswd ? ['auth:', '  htpasswd:', '    realm: gantry-test', `    path: ${htpasswd}`] : []),
       '',
     ].join('\n'),
   );
+}
+
+export interface RegistryUser {
+  username: string;
+  password: string;
+}
+
+/**
+ * An htpasswd file for docker-registry, which takes bcrypt only: hashed by Debian's Python (its
+ * crypt module uses libcrypt's bcrypt), the one bcrypt at hand without a new dependency.
+ */
+async function writeHtpasswd(dir: string, user: RegistryUser): Promise<string> {
+  const { stdout } = await run(
+    '/usr/bin/python3',
+    [
+      '-W',
+      'ignore',
+      '-c',
+      'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))',
+      user.password,
+    ],
+    { timeout: 30_000 },
+  );
+  const file = path.join(dir, 'htpasswd');
+  await writeFile(file, `${user.username}:${stdout.trim()}\n`);
+  return file;
 }
 
 /** The shared libraries `bin` loads, from ldd (absolute paths, symlinks resolved by the copy). */
