@@ -66,9 +66,7 @@ export class SupervisedInstance {
           `the process runtime runs unpacked directories, not images (${spec.artifact.image}); set \`runtime: docker\` in gantry.yaml to run images`,
         );
       }
-      await mkdirPrivate(inst.dir);
       await makeWorkingCopy(spec.artifact.directory, inst.dir);
-      if (spec.dataDir) await mkdirPrivate(spec.dataDir);
       await writeFile(join(inst.dir, 'stdout.log'), '');
       await writeFile(join(inst.dir, 'stderr.log'), '');
       await inst.#openTails(false);
@@ -200,6 +198,8 @@ export class SupervisedInstance {
   }
 
   async #spawn(): Promise<void> {
+    // Made again at each launch: a data directory removed by hand comes back (empty) on a restart.
+    if (this.spec.dataDir) await mkdirPrivate(this.spec.dataDir);
     const env = buildInstanceEnv(this.spec, this.port, this.#ctx.owner);
     const proc = await spawnProcess({
       command: shellLine(this.spec.command ?? ''),
