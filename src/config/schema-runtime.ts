@@ -121,7 +121,7 @@ export function runCommand() {
     })
     .meta({
       description:
-        "Process runtime: the command line run by /bin/sh -c in the version's artifact directory (like a Procfile line), so $PORT expands. Docker runtime: a list of arguments that replaces the image's CMD (no shell).",
+        "Process runtime: the command line run by /bin/sh -c in the instance's private copy of the version's artifact directory (like a Procfile line), so $PORT expands. Docker runtime: a list of arguments that replaces the image's CMD (no shell).",
     });
 }
 
