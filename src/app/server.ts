@@ -124,7 +124,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const runtime = loaded.config.runtime;
   const driver = createDriver(
     runtime.type === 'docker' ? { kind: 'docker', docker: { ...runtime.docker } } : { kind: 'process' },
-    { dataDir, logger: logger.child({ component: 'runtime' }) },
+    { dataDir, logger: logger.child({ component: 'runtime' }), lookupSecret: (name) => secrets.lookup(name) },
   );
   // Every instance's output, from the first line on (adopted instances included).
   const logs = createLogService({

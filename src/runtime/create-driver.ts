@@ -1,5 +1,8 @@
 // One factory picks the driver from gantry.yaml's `runtime:` (default process). The registry is a
 // mapped type over DriverKind, so a driver that is half added (a kind with no entry) does not compile.
+
+import { createDockerDriver } from './docker/docker-driver.ts';
+import { readDockerOptions } from './docker/options.ts';
 import type { DriverDeps, DriverKind, InstanceHandle, RuntimeConfig, WorkloadDriver } from './driver.ts';
 import { createProcessDriver } from './local/process-driver.ts';
 import { readProcessHandle } from './local/process-handle.ts';
@@ -22,7 +25,15 @@ const DRIVERS: { readonly [K in DriverKind]: DriverFactory } = {
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
       ...(deps.logBufferLines !== undefined ? { logBufferLines: deps.logBufferLines } : {}),
     }),
-  docker: notYet('docker'),
+  docker: (config, deps) =>
+    createDockerDriver({
+      ...readDockerOptions(config.docker),
+      dataDir: deps.dataDir,
+      ...(deps.logger ? { logger: deps.logger } : {}),
+      ...(deps.backoff ? { backoff: deps.backoff } : {}),
+      ...(deps.logBufferLines !== undefined ? { logBufferLines: deps.logBufferLines } : {}),
+      ...(deps.lookupSecret ? { lookupSecret: deps.lookupSecret } : {}),
+    }),
   kubernetes: notYet('kubernetes'),
 };
 

@@ -149,4 +149,6 @@ export interface DriverDeps {
   backoff?: BackoffOptions;
   /** Lines of recent output kept per instance for `recentLogs`. */
   logBufferLines?: number;
+  /** Reads a secret by name (docker: `${secret:NAME}` in registry passwords, resolved at each pull). */
+  lookupSecret?: (name: string) => string | undefined | Promise<string | undefined>;
 }
