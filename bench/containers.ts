@@ -1,4 +1,4 @@
-// What running versions as containers costs next to processes (DESIGN §13: "container version:
+// What running versions as containers costs next to processes ("container version:
 // deploy → traffic switched ≤ 2 s plus the service's own start time"), same service, same run:
 //  - deploy → switched: from POST /api/v1/releases to the first answer of the new version through
 //    the proxy (polled every 10 ms), for a process version and for an image version (a new tag

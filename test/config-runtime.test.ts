@@ -1,4 +1,4 @@
-// `runtime:` and the container fields of `run:` (DESIGN §14.1): what a valid file gives, and the
+// `runtime:` and the container fields of `run:`: what a valid file gives, and the
 // precise error of every way of writing them wrong.
 import { describe, expect, it } from 'vitest';
 import { imageOfVersion, isImageTag, parseImageReference, pinImage } from '../src/config/image-ref.ts';
@@ -41,7 +41,7 @@ environments:
 }
 
 describe('runtime: docker', () => {
-  it('reads the DESIGN §14.1 example', () => {
+  it('reads the documented example (docs/containers.md)', () => {
     const { config } = parseConfig(DOCKER, 'gantry.yaml');
     expect(config.runtime).toEqual({
       type: 'docker',

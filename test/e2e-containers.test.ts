@@ -1,4 +1,4 @@
-// Container versions end to end (DESIGN §14.1): a real Gantry server (a child process, so it can be
+// Container versions end to end: a real Gantry server (a child process, so it can be
 // SIGKILLed) with `runtime: docker` on real Podman, images pulled from a loopback docker-registry.
 // A rolling release of two images under load, a canary of an image whose every request fails,
 // a missing image, a secret that reaches the container but no label or log, and adoption of the

@@ -1,4 +1,4 @@
-// Images as versions (DESIGN §14.1): the first release of a version pulls its image and records the
+// Images as versions: the first release of a version pulls its image and records the
 // digest; later uses check the same digest. The store is real (SQLite); the engine is the one test
 // double here: a resolver with a fixed table of references, standing in for the docker driver's
 // resolveArtifact until the Podman e2e (test/docker-*.test.ts) runs the real one.

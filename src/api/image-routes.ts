@@ -1,4 +1,4 @@
-// Images as versions over HTTP (runtime docker, DESIGN §14.1): POST records the image of a version
+// Images as versions over HTTP (runtime docker): POST records the image of a version
 // by pulling it and keeping its digest, the counterpart of uploading an artifact directory.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';

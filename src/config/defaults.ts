@@ -8,7 +8,7 @@ const DAY = 24 * 60 * MINUTE;
 
 export const DEFAULT_PORT_ENV = 'PORT';
 export const DEFAULT_STOP_TIMEOUT = 10 * SECOND;
-/** Runtime docker (DESIGN §14.1): the engine when neither runtime.docker.host nor $DOCKER_HOST is set. */
+/** Runtime docker: the engine when neither runtime.docker.host nor $DOCKER_HOST is set. */
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 export const DEFAULT_DOCKER_NETWORK = 'bridge';
 export const DOCKER_PULL_POLICIES = ['if-not-present', 'always'] as const;

@@ -1,4 +1,4 @@
-// Which `run:` fields each runtime needs or refuses (DESIGN §14.1). They read the raw file, like
+// Which `run:` fields each runtime needs or refuses. They read the raw file, like
 // references.ts, because they relate two top-level keys: `runtime` and `run`.
 import type { PathIssue } from './zod-issues.ts';
 

@@ -1,5 +1,5 @@
-// `runtime:` (what runs instances: local processes, or containers through the Docker Engine API,
-// DESIGN §14.1) and the container fields of `run:` (image, port, command as argv, resources).
+// `runtime:` (what runs instances: local processes, or containers through the Docker Engine API)
+// and the container fields of `run:` (image, port, command as argv, resources).
 // Rules tying `run` to `runtime` live in runtime-rules.ts, which reads the raw file.
 import { z } from 'zod';
 import {

@@ -1,4 +1,4 @@
-// The GitHub Actions workflow for runtime docker (DESIGN §14.1, the seeds' pipeline): test →
+// The GitHub Actions workflow for runtime docker (the seeds' pipeline): test →
 // `docker build` of the multi-stage Dockerfile → `trivy image` JSON report → push to the registry →
 // `gantry release --image REPO@sha256:… --scan report.json`. Gantry pulls exactly the digest that
 // was scanned and pushed, and every later promote or rollback runs those bytes.

@@ -1,5 +1,5 @@
 // Does a `trivy image` report describe the image a version runs? A version recorded from an image
-// keeps its digest (DESIGN §14.1); a report of another image, or of other bytes of the same
+// keeps its digest; a report of another image, or of other bytes of the same
 // repository, must not gate (or pass) it. Reports that name no image (trivy fs, grype of a
 // directory, npm audit) are not checked here: they describe the source, not the bytes.
 import { parseImageReference } from '../config/image-ref.ts';

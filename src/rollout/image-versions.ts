@@ -1,4 +1,4 @@
-// Images as versions (DESIGN §14.1): the first release of a version names an image (`--image REF`,
+// Images as versions: the first release of a version names an image (`--image REF`,
 // or `run.image:<version>`); the driver pulls it and the version keeps its digest for good, so
 // promote, rollback, restarts and adoption run the same bytes. Every use resolves the pinned
 // reference again before anything stops, so an image gone from the engine and the registry fails

@@ -240,7 +240,7 @@ function storageArgs(dir: string): string[] {
 }
 
 /**
- * containers.conf as DESIGN §12 says these machines need it (no default ulimits, runc), plus
+ * containers.conf as these machines need it (no default ulimits, runc), plus
  * cgroupfs and file events, since no systemd runs here. registries.conf marks the loopback
  * registry insecure (plain HTTP), as a Docker user lists it under `insecure-registries`.
  */

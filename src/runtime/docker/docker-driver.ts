@@ -1,5 +1,5 @@
 // The `docker` runtime: services as containers of a Docker Engine API (Docker, or Podman's
-// compatible service), DESIGN §14.1. Images are pulled and pinned by digest before anything stops;
+// compatible service). Images are pulled and pinned by digest before anything stops;
 // containers carry gantry.* labels, are adopted by id after a server restart, and those no record
 // claims are removed by their owner label (a digest of the data directory, so another Gantry using
 // the same engine is never touched).

@@ -1,4 +1,4 @@
-// The docker runtime's settings (gantry.yaml `runtime.docker`, DESIGN §14.1), read once and checked,
+// The docker runtime's settings (gantry.yaml `runtime.docker`), read once and checked,
 // with their defaults as named constants. Passwords stay `${secret:NAME}` references here: they are
 // resolved at each pull, so a secret set after the server started is used and none sits in memory.
 
