@@ -10,11 +10,14 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storageFullCode, storageFullError } from '../src/lib/storage-full.ts';
 import { ApiClient, adminToken, helloBuild, repoRoot, tempDir, writeHelloConfig } from './helpers/gantry.ts';
+import { requirePeer } from './helpers/peers.ts';
 
 const canUnshare =
   spawnSync('unshare', ['-r', '-m', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs /mnt && true']).status === 0;
 
-describe.skipIf(!canUnshare)('a full disk (needs unshare -m and a tmpfs mount)', () => {
+describe.skipIf(
+  requirePeer('unshare -m with a tmpfs', canUnshare, 'unshare -r -m or mount -t tmpfs failed') === 'skip',
+)('a full disk (needs unshare -m and a tmpfs mount)', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let proc: ReturnType<typeof spawn> | undefined;
   let api: ApiClient;

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGantry, tempDir } from './helpers/gantry.ts';
-import { hasExecutable } from './helpers/peers.ts';
+import { hasExecutable, requirePeer } from './helpers/peers.ts';
 
 let dir: { dir: string; cleanup: () => Promise<void> };
 const scripts: Record<string, string> = {};
@@ -69,29 +69,35 @@ describe('bash', () => {
   });
 });
 
-describe.skipIf(!hasExecutable('/usr/bin/fish'))('fish (skipped when /usr/bin/fish is not installed)', () => {
-  it.each(CASES)('%s', (line, offered, notOffered) => {
-    const got = shell('fish', ['-c', `source ${scripts.fish}; complete -C '${line}'`]).map(
-      (l) => l.split('\t')[0],
-    );
-    for (const word of offered) expect(got).toContain(word);
-    for (const word of notOffered) expect(got).not.toContain(word);
-  });
-});
+describe.skipIf(requirePeer('fish', hasExecutable('/usr/bin/fish')) === 'skip')(
+  'fish (skipped locally when /usr/bin/fish is not installed)',
+  () => {
+    it.each(CASES)('%s', (line, offered, notOffered) => {
+      const got = shell('fish', ['-c', `source ${scripts.fish}; complete -C '${line}'`]).map(
+        (l) => l.split('\t')[0],
+      );
+      for (const word of offered) expect(got).toContain(word);
+      for (const word of notOffered) expect(got).not.toContain(word);
+    });
+  },
+);
 
-describe.skipIf(!hasExecutable('/usr/bin/zsh'))('zsh (skipped when /usr/bin/zsh is not installed)', () => {
-  // zsh runs the bash function through bashcompinit; zsh itself filters the offers by prefix.
-  it.each(CASES)('%s', (line, offered) => {
-    const words = line.split(' ');
-    const call = `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _gantry; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const got = shell('zsh', [
-      '-f',
-      '-c',
-      `source ${scripts.zsh}; emulate sh -c '${call.replaceAll("'", `'\\''`)}'`,
-    ]);
-    for (const word of offered) expect(got).toContain(word);
-  });
-});
+describe.skipIf(requirePeer('zsh', hasExecutable('/usr/bin/zsh')) === 'skip')(
+  'zsh (skipped locally when /usr/bin/zsh is not installed)',
+  () => {
+    // zsh runs the bash function through bashcompinit; zsh itself filters the offers by prefix.
+    it.each(CASES)('%s', (line, offered) => {
+      const words = line.split(' ');
+      const call = `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _gantry; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const got = shell('zsh', [
+        '-f',
+        '-c',
+        `source ${scripts.zsh}; emulate sh -c '${call.replaceAll("'", `'\\''`)}'`,
+      ]);
+      for (const word of offered) expect(got).toContain(word);
+    });
+  },
+);
 
 it('refuses a shell it does not know (exit 2)', async () => {
   const res = await runGantry(['completion', 'powershell']);
