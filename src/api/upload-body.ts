@@ -1,9 +1,13 @@
 // An upload refused half-way (too large, damaged, wrong checksum) leaves the rest of its body
 // unread. Node then neither reads nor drops it, so a client still sending blocks on a full TCP
 // window and never sees the answer. Reading the rest into nothing (up to a bound) and closing the
-// connection after the answer lets every client read the 413/422.
+// connection after the answer lets every client read the 413/422. An upload refused for the
+// Content-Length it announced is answered at once without reading its body: Node drops what the
+// client already sent and closes the connection after the answer, which the client reads before it
+// would have sent a byte more than one TCP window.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import { GantryError } from '../lib/errors.ts';
 
 /** Bytes read and dropped after a refusal before the connection is cut instead. */
 export const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -14,9 +18,10 @@ const DISCARD_TIMEOUT_MS = 30_000;
  * onError hook before it answers, and a client that is still sending when the answer and the
  * close come gets EPIPE instead of the answer.
  */
-export function discardUnreadBody(raw: IncomingMessage, reply: FastifyReply): Promise<void> {
+export function discardUnreadBody(raw: IncomingMessage, reply: FastifyReply, err?: unknown): Promise<void> {
   if (raw.complete || raw.destroyed) return Promise.resolve();
   reply.header('connection', 'close');
+  if (refusedUnread(err)) return Promise.resolve();
   return new Promise((resolve) => {
     let dropped = 0;
     const timer = setTimeout(() => raw.destroy(), DISCARD_TIMEOUT_MS);
@@ -32,4 +37,11 @@ export function discardUnreadBody(raw: IncomingMessage, reply: FastifyReply): Pr
     });
     raw.resume();
   });
+}
+
+/** A refusal decided from the headers alone (the body was never read). */
+function refusedUnread(err: unknown): boolean {
+  return (
+    err instanceof GantryError && err.code === 'ARTIFACT_TOO_LARGE' && err.details?.declared !== undefined
+  );
 }

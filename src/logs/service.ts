@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
 import type { LogRecord, LogSearchQuery, Store } from '../store/types.ts';
+import { cutLine } from './cut-line.ts';
 import { parseLine } from './parse.ts';
 import { createPatternCounter, type PatternCounter } from './patterns.ts';
 import { createRedactor, type Redactor } from './redact.ts';
@@ -79,7 +80,8 @@ export function createLogService(opts: LogServiceOptions): LogService {
     metrics,
     ingest(c) {
       const r = currentRedactor();
-      const raw = r.text(c.line);
+      // Masked first, then cut: a secret across the cut would otherwise leave its first part.
+      const raw = cutLine(r.text(c.line));
       const parsed = r.parsed(parseLine(raw));
       metrics.count(c.environment, c.at, raw);
       writer.push({

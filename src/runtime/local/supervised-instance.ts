@@ -56,9 +56,10 @@ export class SupervisedInstance {
   /** Creates the instance's files and spawns its first process. */
   static async start(spec: InstanceSpec, port: number, ctx: InstanceContext): Promise<SupervisedInstance> {
     const inst = new SupervisedInstance(spec, port, 0, ctx);
-    await mkdir(inst.dir, { recursive: true });
-    await writeFile(join(inst.dir, 'stdout.log'), '');
-    await writeFile(join(inst.dir, 'stderr.log'), '');
+    // Private: the raw output holds whatever the service prints, secrets included.
+    await mkdir(inst.dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(inst.dir, 'stdout.log'), '', { mode: 0o600 });
+    await writeFile(join(inst.dir, 'stderr.log'), '', { mode: 0o600 });
     await inst.#openTails(false);
     try {
       await inst.#spawn();
@@ -74,7 +75,7 @@ export class SupervisedInstance {
   static async adopt(rec: AdoptRecord, ctx: InstanceContext): Promise<SupervisedInstance | undefined> {
     if (!isSameLiveProcess(rec.pid, rec.pidStartTime)) return undefined;
     const inst = new SupervisedInstance(rec.spec, rec.port, rec.restarts, ctx);
-    await mkdir(inst.dir, { recursive: true });
+    await mkdir(inst.dir, { recursive: true, mode: 0o700 });
     await inst.#openTails(true);
     inst.#attach(watchProcess(rec.pid, rec.pidStartTime));
     inst.#log.info({ pid: rec.pid }, 'instance adopted');
