@@ -50,11 +50,24 @@ export async function extractTarball(
   unpack.on('error', (err: Error) => fail(describeTarError(err, destDir)));
 
   const raw = createReadStream(file, { highWaterMark: CHUNK_BYTES });
-  const source: Readable = kind === 'gzip' ? raw.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
+  let source: Readable = raw;
+  if (kind === 'gzip') {
+    const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+    raw.once('error', (err) => gunzip.destroy(err));
+    source = raw.pipe(gunzip);
+  }
+  // A failing write or end is the archive's fault; a failing read, the gzip data's (or the disk's).
+  const unpackStep = (step: () => void) => {
+    try {
+      step();
+    } catch (err) {
+      fail(describeTarError(err as Error, destDir));
+    }
+  };
   const release = new BufferRelease();
   try {
     for await (const chunk of source) {
-      unpack.write(chunk as Buffer);
+      unpackStep(() => unpack.write(chunk as Buffer));
       release.add((chunk as Buffer).length);
       if (failure) break;
     }
@@ -64,7 +77,7 @@ export async function extractTarball(
     raw.destroy();
     source.destroy();
   }
-  if (!failure) unpack.end();
+  if (!failure) unpackStep(() => unpack.end());
   if (failure) throw failure;
 }
 
