@@ -10,7 +10,7 @@ import { createGunzip } from 'node:zlib';
 import { type ReadEntry, UnpackSync } from 'tar';
 import { type ArchiveKind, badArtifact, describeTarError, entryOf } from './archive.ts';
 import type { EntryGuard } from './entry-guard.ts';
-import { BufferRelease } from './release-buffers.ts';
+import type { BufferRelease } from './release-buffers.ts';
 
 export interface FilledArtifact {
   sha256: string;
@@ -26,6 +26,7 @@ export async function extractTarball(
   kind: ArchiveKind,
   destDir: string,
   guard: EntryGuard,
+  release: BufferRelease,
 ): Promise<void> {
   let failure: Error | undefined;
   const fail = (err: Error) => {
@@ -64,7 +65,6 @@ export async function extractTarball(
       fail(describeTarError(err as Error, destDir));
     }
   };
-  const release = new BufferRelease();
   try {
     for await (const chunk of source) {
       unpackStep(() => unpack.write(chunk as Buffer));

@@ -11,7 +11,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { GantryError } from '../lib/errors.ts';
 import { type ArchiveKind, archiveKind, badArtifact, describeTarError, entryOf } from './archive.ts';
 import type { EntryGuard } from './entry-guard.ts';
-import { BufferRelease } from './release-buffers.ts';
+import type { BufferRelease } from './release-buffers.ts';
 import { artifactTooLarge } from './upload-errors.ts';
 
 export interface ReceivedUpload {
@@ -36,6 +36,7 @@ export async function receiveUpload(
   file: string,
   guard: EntryGuard,
   maxBytes: number,
+  release: BufferRelease,
 ): Promise<ReceivedUpload> {
   let failure: Error | undefined;
   let onFailed = () => {};
@@ -78,7 +79,6 @@ export async function receiveUpload(
 
   const maxTarBytes = guard.limits.maxUnpackedBytes + FRAMING_BYTES_PER_ENTRY * guard.limits.maxEntries;
   let tarBytes = 0;
-  const release = new BufferRelease();
   const toParser = (chunk: Buffer) => {
     tarBytes += chunk.length;
     release.add(chunk.length);

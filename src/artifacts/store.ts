@@ -14,6 +14,7 @@ import { extractTarball, type FilledArtifact } from './extract-tarball.ts';
 import { assertServiceName, assertVersionName } from './names.ts';
 import { packDirectory } from './pack-directory.ts';
 import { receiveUpload } from './receive-upload.ts';
+import { BufferRelease } from './release-buffers.ts';
 import { checksumMismatch } from './upload-errors.ts';
 
 /** Unpacked size allowed per uploaded byte (a compressed upload of maxBytes may unpack to 20×). */
@@ -103,17 +104,19 @@ export function createArtifactStore(dataDir: string): ArtifactStore {
       if (await exists(versionDir(opts.service, opts.version))) throw versionExists(opts);
       await mkdir(incoming, { recursive: true, mode: 0o700 });
       const file = join(incoming, `${opts.service}-${randomUUID()}.upload`);
+      const release = new BufferRelease();
       try {
-        const received = await receiveUpload(stream, file, guardFor(opts), opts.maxBytes);
+        const received = await receiveUpload(stream, file, guardFor(opts), opts.maxBytes, release);
         if (opts.expectedSha256 !== undefined && received.sha256 !== opts.expectedSha256.toLowerCase()) {
           throw checksumMismatch(opts.expectedSha256, received.sha256, received.sizeBytes);
         }
         return await importWith(opts, async (tmpDir) => {
-          await extractTarball(file, received.kind, tmpDir, guardFor(opts));
+          await extractTarball(file, received.kind, tmpDir, guardFor(opts), release);
           return { sha256: received.sha256, sizeBytes: received.sizeBytes, files: received.files };
         });
       } finally {
         await rm(file, { force: true });
+        release.finish();
       }
     },
     async importDirectory(srcDir, opts) {
