@@ -2,9 +2,10 @@
 // unread. Node then neither reads nor drops it, so a client still sending blocks on a full TCP
 // window and never sees the answer. Reading the rest into nothing (up to a bound) and closing the
 // connection after the answer lets every client read the 413/422. An upload refused for the
-// Content-Length it announced is answered at once without reading its body: Node drops what the
-// client already sent and closes the connection after the answer, which the client reads before it
-// would have sent a byte more than one TCP window.
+// Content-Length it announced is answered at once, before its body is read, and the connection is
+// left open while what the client already sent is dropped (same bound): closing it at once made
+// the kernel reset a connection with unread bytes, and a client under load could lose the answer
+// with it. A client reading the early answer stops sending and closes (undici and curl do).
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { GantryError } from '../lib/errors.ts';
@@ -20,8 +21,16 @@ const DISCARD_TIMEOUT_MS = 30_000;
  */
 export function discardUnreadBody(raw: IncomingMessage, reply: FastifyReply, err?: unknown): Promise<void> {
   if (raw.complete || raw.destroyed) return Promise.resolve();
+  if (refusedUnread(err)) {
+    void dropRest(raw);
+    return Promise.resolve();
+  }
   reply.header('connection', 'close');
-  if (refusedUnread(err)) return Promise.resolve();
+  return dropRest(raw);
+}
+
+/** Reads the rest of the body into nothing; past the bound (bytes or time) cuts the connection. */
+function dropRest(raw: IncomingMessage): Promise<void> {
   return new Promise((resolve) => {
     let dropped = 0;
     const timer = setTimeout(() => raw.destroy(), DISCARD_TIMEOUT_MS);
@@ -30,7 +39,10 @@ export function discardUnreadBody(raw: IncomingMessage, reply: FastifyReply, err
       dropped += chunk.length;
       if (dropped > DISCARD_LIMIT_BYTES) raw.destroy();
     });
-    raw.once('end', resolve);
+    raw.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     raw.once('close', () => {
       clearTimeout(timer);
       resolve();
