@@ -55,6 +55,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
 async function expectNothingLeft(version: string): Promise<void> {
   const incoming = await readdir(join(work, 'data/artifacts/.incoming')).catch(() => []);
   expect(incoming).toEqual([]);
@@ -192,6 +197,26 @@ describe('importTarball refuses', () => {
       'ARTIFACT_TOO_LARGE',
       '"f5"',
     );
+  });
+
+  it('an archive refused at its last entry, having unpacked none of the others', async () => {
+    const files = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, body: 'x'.repeat(1000) }));
+    const tar = rawTar([...files, { path: '../evil', body: 'x' }]);
+    const lastHeader = 50 * 1024;
+    const unpackedSoFar: string[] = [];
+    const source = Readable.from(
+      (async function* () {
+        yield tar.subarray(0, lastHeader);
+        // Every good entry has arrived: the old importer had unpacked them by now.
+        await new Promise((r) => setTimeout(r, 200));
+        unpackedSoFar.push(...(await filesUnder(join(work, 'data/artifacts/.incoming'))));
+        yield tar.subarray(lastHeader);
+      })(),
+    );
+    await expectRefused((o) => store.importTarball(source, o), 'BAD_ARTIFACT', '"../evil"');
+    // Only the upload itself, written as it arrives, checked before anything is unpacked.
+    expect(unpackedSoFar.filter((f) => !f.endsWith('.upload'))).toEqual([]);
+    expect(unpackedSoFar).toHaveLength(1);
   });
 
   it('but keeps a symlink that stays inside', async () => {

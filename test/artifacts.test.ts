@@ -66,7 +66,8 @@ const opts = (version: string) => ({ service: 'shop-api', version, maxBytes: 5 *
 async function expectSameTree(dir: string, hardlinksShared: boolean): Promise<void> {
   for (const [rel, mode, content] of SOURCE_FILES) {
     const st = await stat(join(dir, rel));
-    expect((st.mode & 0o777).toString(8), rel).toBe((mode & ~umask).toString(8));
+    // The owner's bits are kept; group and others get nothing (the data dir is private).
+    expect((st.mode & 0o777).toString(8), rel).toBe((mode & 0o700 & ~umask).toString(8));
     expect(await readFile(join(dir, rel))).toEqual(Buffer.from(content));
   }
   expect(await readlink(join(dir, 'current'))).toBe('server.js');

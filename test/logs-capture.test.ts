@@ -1,11 +1,12 @@
 // A real service run by the process runtime prints JSON and plain lines on stdout and stderr; they
 // are captured, parsed and stored. Log patterns are counted as metrics and an alarm fires on them.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlarmEngine } from '../src/alarms/index.ts';
 import { EVALUATION_GRACE_MS } from '../src/alarms/rules.ts';
 import type { AlarmTransition } from '../src/alarms/types.ts';
 import { parseConfig } from '../src/config/index.ts';
+import { MAX_STORED_LINE_BYTES } from '../src/logs/cut-line.ts';
 import { captureRuntimeLogs, createLogService } from '../src/logs/index.ts';
 import { createMetricsEngine } from '../src/metrics/engine.ts';
 import { createProcessDriver, type WorkloadDriver } from '../src/runtime/index.ts';
@@ -89,6 +90,54 @@ describe('capture of a real service', () => {
     expect((await logs.search({ q: 'payment', level: 'error', limit: 10 })).map((l) => l.instance)).toEqual([
       'production-v2-ab12',
     ]);
+    await logs.stop();
+  });
+});
+
+describe('secrets in captured output', () => {
+  it('are masked before a long line is cut, and do not stay in the raw output file once read', async () => {
+    const dir = fixture.dir();
+    const secret = 'S3cr3t-0123456789abcdef';
+    // The 16 KiB cut falls inside the secret: cut first, "S3cr" was stored.
+    await writeFile(
+      `${dir}/server.mjs`,
+      `console.log('A'.repeat(${MAX_STORED_LINE_BYTES - 4}) + process.env.API_KEY + ' end');
+console.log('short line with ' + process.env.API_KEY);
+setInterval(() => {}, 1000);
+`,
+    );
+    const store = await fixture.open(`${dir}/gantry.db`);
+    const logs = createLogService({ config: () => config(dir), store, redact: () => [secret] });
+    await logs.start();
+    const driver = createProcessDriver({ dataDir: `${dir}/data` });
+    drivers.push(driver);
+    captureRuntimeLogs(driver, logs);
+    const spec = makeSpec(dir, {
+      id: 'production-v3-cd34',
+      environment: 'production',
+      version: 'v3',
+      command: 'node server.mjs',
+      env: { ...makeSpec(dir).env, API_KEY: secret },
+    });
+    await driver.start(spec);
+    const lines = await waitFor('two stored lines', async () => {
+      await logs.flush();
+      const found = await logs.search({ environment: 'production', limit: 10 });
+      return found.length >= 2 ? found.reverse() : undefined;
+    });
+    const long = lines[0]?.raw ?? '';
+    expect(Buffer.byteLength(long)).toBe(MAX_STORED_LINE_BYTES);
+    expect(long.slice(MAX_STORED_LINE_BYTES - 4)).toBe('[red');
+    expect(lines[1]?.raw).toBe('short line with [redacted]');
+    expect(JSON.stringify(lines)).not.toContain('S3cr');
+
+    // The raw file the service writes is private, and what was read is overwritten.
+    const file = `${dir}/data/instances/production-v3-cd34/stdout.log`;
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const raw = await readFile(file);
+    expect(raw.length).toBeGreaterThan(MAX_STORED_LINE_BYTES);
+    expect(raw.toString('latin1')).not.toContain('S3cr');
+    expect(raw.every((b) => b === 0)).toBe(true);
     await logs.stop();
   });
 });

@@ -35,7 +35,7 @@ describe('LineSplitter', () => {
     });
   }
 
-  it('cuts a very long line at 16 KiB and drops the rest of it', () => {
+  it('cuts a very long line at MAX_LINE_BYTES (the logs cut at 16 KiB once masked) and drops the rest of it', () => {
     const s = new LineSplitter();
     const long = 'y'.repeat(MAX_LINE_BYTES * 2);
     const lines = [

@@ -1,11 +1,10 @@
 // The HTTP API (/api/v1/openapi.json): thin handlers over the control plane, validated with the route
 // table's zod schemas, errors mapped through the one catalogue in lib/errors.
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyReply } from 'fastify';
 import { ZodError, type z } from 'zod';
 import type { AlarmEngine } from '../alarms/index.ts';
-import { type ArtifactStore, artifactTooLarge, checksumMismatch } from '../artifacts/index.ts';
+import { type ArtifactStore, declaredLength, uploadVersion } from '../artifacts/index.ts';
 import { registerAuditHooks } from '../audit/hook.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { registerAuthHooks } from '../auth/hook.ts';
@@ -116,7 +115,7 @@ export function buildApi(deps: ApiDeps) {
 
   app.setErrorHandler((err, _req, reply) => sendError(reply, err, deps.logger));
   // An upload refused half-way must still let its client read the answer.
-  app.addHook('onError', async (req, reply) => discardUnreadBody(req.raw, reply));
+  app.addHook('onError', async (req, reply, err) => discardUnreadBody(req.raw, reply, err));
   app.setNotFoundHandler((req, reply) =>
     sendError(
       reply,
@@ -228,54 +227,28 @@ export function buildApi(deps: ApiDeps) {
         'send the artifact as the request body with Content-Type application/gzip',
       );
     }
-    const expectedSha256 = readChecksumHeader(req.headers);
-    const declared = Number(req.headers['content-length']);
-    if (declared > deps.maxArtifactBytes) throw artifactTooLarge(deps.maxArtifactBytes, declared);
-    const existing = await deps.store.versions.get(service(), version);
-    if (existing) {
-      const { sha256, bytes } = await hashStream(body, deps.maxArtifactBytes);
-      if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
-        throw checksumMismatch(expectedSha256, sha256, bytes);
-      }
-      if (sha256 !== existing.sha256) {
-        throw new GantryError(
-          'VERSION_EXISTS',
-          `version ${version} already exists with different content (sha256 ${existing.sha256})`,
-        );
-      }
-      return reply.code(200).send({ version: versionView(existing), created: false });
-    }
-    const imported = await deps.artifacts.importTarball(body, {
-      service: service(),
-      version,
-      maxBytes: deps.maxArtifactBytes,
-      ...(expectedSha256 !== undefined ? { expectedSha256 } : {}),
-    });
-    try {
-      const rec = await deps.store.versions.create({
+    const uploaded = await uploadVersion(
+      {
+        versions: deps.store.versions,
+        artifacts: deps.artifacts,
+        maxBytes: deps.maxArtifactBytes,
+        logger: deps.logger,
+        versionUploaded: (rec) => deps.triggers.versionUploaded(rec),
+      },
+      {
         service: service(),
         version,
-        artifactKind: 'dir',
-        artifactRef: imported.dir,
-        sha256: imported.sha256,
-        sizeBytes: imported.sizeBytes,
-        gitRef: q.ref ?? null,
-        gitCommit: q.commit ?? null,
-      });
-      deps.logger.info(
-        { version, sha256: imported.sha256, bytes: imported.sizeBytes, files: imported.files },
-        'version uploaded',
-      );
-      // A push that waited for this version releases it now (checked against its ref and commit).
-      const triggered = await deps.triggers.versionUploaded(rec).catch((err: unknown) => {
-        deps.logger.error({ err, version }, 'starting the push triggers of an uploaded version failed');
-        return [];
-      });
-      return reply.code(201).send({ version: versionView(rec), created: true, triggered });
-    } catch (err) {
-      await deps.artifacts.remove(service(), version).catch(() => {});
-      throw err;
-    }
+        body,
+        declaredBytes: declaredLength(req.headers['content-length']),
+        expectedSha256: readChecksumHeader(req.headers),
+        ref: q.ref ?? null,
+        commit: q.commit ?? null,
+      },
+    );
+    const { created, triggered } = uploaded;
+    return reply
+      .code(created ? 201 : 200)
+      .send({ version: versionView(uploaded.version), created, ...(triggered ? { triggered } : {}) });
   });
 
   app.post('/api/v1/releases', async (req, reply) => {
@@ -415,18 +388,6 @@ async function findRelease(store: Store, id: string) {
       hint: 'List releases with `gantry history --env ENV`.',
     });
   return release;
-}
-
-async function hashStream(stream: Readable, maxBytes: number): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let n = 0;
-  for await (const chunk of stream) {
-    n += (chunk as Buffer).length;
-    if (n > maxBytes)
-      throw new GantryError('ARTIFACT_TOO_LARGE', `artifact is larger than ${maxBytes} bytes`);
-    hash.update(chunk as Buffer);
-  }
-  return { sha256: hash.digest('hex'), bytes: n };
 }
 
 function sendError(reply: FastifyReply, err: unknown, logger: Logger): FastifyReply {

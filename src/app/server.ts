@@ -1,6 +1,5 @@
 // The composition root: builds every part of a Gantry server, wires them, recovers what a
 // previous run left behind, and takes everything down again in the right order.
-import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { checkRules, createAlarmEngine, SeriesStore } from '../alarms/index.ts';
@@ -34,6 +33,7 @@ import { createSyntheticsRunner } from '../synthetics/index.ts';
 import { ReleaseTriggers } from '../triggers/index.ts';
 import { ackAlertsOfIncident, wireAlerting } from './alerting.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
+import { preparePrivateDataDir } from './data-dir.ts';
 import { ConfigHolder, type ReloadResult } from './reload.ts';
 import { secretValuesCache } from './secret-values.ts';
 import { GANTRY_VERSION } from './version.ts';
@@ -82,7 +82,13 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const holder = new ConfigHolder(loaded);
   const config = holder.get;
   const dataDir = path.resolve(opts.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  const tightened = await preparePrivateDataDir(dataDir);
+  if (tightened.length > 0) {
+    logger.warn(
+      { dataDir, paths: tightened.length, first: tightened.slice(0, 5) },
+      'the data dir was readable by other users: removed their access (it holds secrets)',
+    );
+  }
 
   const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'gantry.db') });
   await store.services.upsert(loaded.config.service);

@@ -30,16 +30,18 @@ export async function copyDirectory(
       const entry: ArtifactEntry = { path: childRel, kind, typeName: typeName(st), size: st.size };
       if (kind === 'symlink') entry.linkpath = await readlink(src);
       guard.admit(entry);
+      // The digest keeps the modes as they were (so it does not change with this rule), the copy
+      // is private to the server's user like everything under the data dir.
       const mode = st.mode & 0o755;
       if (kind === 'directory') {
-        await mkdir(dest, { mode: mode | 0o700 });
+        await mkdir(dest, { mode: 0o700 });
         tree.update(`d ${(mode | 0o700).toString(8)} ${childRel}\n`);
         await visit(childRel);
       } else if (kind === 'symlink') {
         await symlink(entry.linkpath ?? '', dest);
         tree.update(`l ${childRel} -> ${entry.linkpath}\n`);
       } else {
-        const digest = await copyFile(src, dest, mode);
+        const digest = await copyFile(src, dest, mode & 0o700);
         sizeBytes += st.size;
         tree.update(`f ${mode.toString(8)} ${childRel} ${st.size} ${digest}\n`);
       }

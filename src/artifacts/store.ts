@@ -1,6 +1,9 @@
 // Artifact directories under the data dir: `artifacts/<service>/<version>/`, private (0700) and
 // never rewritten. Each import fills a temp dir beside them and renames it into place, so a
-// version directory either holds a complete, checked artifact or does not exist.
+// version directory either holds a complete, checked artifact or does not exist. An upload is
+// first written whole to a temp file (checked entry by entry as it arrives, its checksum compared),
+// and only then unpacked from that file: a refused upload never unpacks a single file.
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,6 +13,9 @@ import { EntryGuard } from './entry-guard.ts';
 import { extractTarball, type FilledArtifact } from './extract-tarball.ts';
 import { assertServiceName, assertVersionName } from './names.ts';
 import { packDirectory } from './pack-directory.ts';
+import { receiveUpload } from './receive-upload.ts';
+import { BufferRelease } from './release-buffers.ts';
+import { checksumMismatch } from './upload-errors.ts';
 
 /** Unpacked size allowed per uploaded byte (a compressed upload of maxBytes may unpack to 20×). */
 export const UNPACKED_SIZE_FACTOR = 20;
@@ -66,23 +72,22 @@ export function createArtifactStore(dataDir: string): ArtifactStore {
     return join(root, service, version);
   };
 
+  const guardFor = (opts: ImportOptions) =>
+    new EntryGuard({
+      maxUnpackedBytes: opts.maxUnpackedBytes ?? opts.maxBytes * UNPACKED_SIZE_FACTOR,
+      maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    });
+
   async function importWith(
     opts: ImportOptions,
-    fill: (tmpDir: string, guard: EntryGuard) => Promise<FilledArtifact>,
+    fill: (tmpDir: string) => Promise<FilledArtifact>,
   ): Promise<ImportedArtifact> {
     const finalDir = versionDir(opts.service, opts.version);
     if (await exists(finalDir)) throw versionExists(opts);
     await mkdir(incoming, { recursive: true, mode: 0o700 });
     const tmpDir = await mkdtemp(join(incoming, `${opts.service}-`));
-    const guard = new EntryGuard({
-      maxUnpackedBytes: opts.maxUnpackedBytes ?? opts.maxBytes * UNPACKED_SIZE_FACTOR,
-      maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
-    });
     try {
-      const filled = await fill(tmpDir, guard);
-      if (opts.expectedSha256 !== undefined && filled.sha256 !== opts.expectedSha256.toLowerCase()) {
-        throw checksumMismatch(opts.expectedSha256, filled.sha256, filled.sizeBytes);
-      }
+      const filled = await fill(tmpDir);
       await mkdir(join(root, opts.service), { recursive: true, mode: 0o700 });
       await rename(tmpDir, finalDir).catch((err: NodeJS.ErrnoException) => {
         throw err.code === 'ENOTEMPTY' || err.code === 'EEXIST' ? versionExists(opts) : err;
@@ -95,8 +100,24 @@ export function createArtifactStore(dataDir: string): ArtifactStore {
   }
 
   return {
-    importTarball(stream, opts) {
-      return importWith(opts, (tmpDir, guard) => extractTarball(stream, tmpDir, guard, opts.maxBytes));
+    async importTarball(stream, opts) {
+      if (await exists(versionDir(opts.service, opts.version))) throw versionExists(opts);
+      await mkdir(incoming, { recursive: true, mode: 0o700 });
+      const file = join(incoming, `${opts.service}-${randomUUID()}.upload`);
+      const release = new BufferRelease();
+      try {
+        const received = await receiveUpload(stream, file, guardFor(opts), opts.maxBytes, release);
+        if (opts.expectedSha256 !== undefined && received.sha256 !== opts.expectedSha256.toLowerCase()) {
+          throw checksumMismatch(opts.expectedSha256, received.sha256, received.sizeBytes);
+        }
+        return await importWith(opts, async (tmpDir) => {
+          await extractTarball(file, received.kind, tmpDir, guardFor(opts), release);
+          return { sha256: received.sha256, sizeBytes: received.sizeBytes, files: received.files };
+        });
+      } finally {
+        await rm(file, { force: true });
+        release.finish();
+      }
     },
     async importDirectory(srcDir, opts) {
       const st = await stat(srcDir).catch(() => undefined);
@@ -109,7 +130,7 @@ export function createArtifactStore(dataDir: string): ArtifactStore {
           },
         );
       }
-      return importWith(opts, (tmpDir, guard) => copyDirectory(srcDir, tmpDir, guard));
+      return importWith(opts, (tmpDir) => copyDirectory(srcDir, tmpDir, guardFor(opts)));
     },
     packDirectory,
     pathOf(rel) {
@@ -154,13 +175,5 @@ function versionExists(opts: ImportOptions): GantryError {
   return new GantryError(
     'VERSION_EXISTS',
     `version ${opts.version} of ${opts.service} already has an artifact; versions are immutable`,
-  );
-}
-
-export function checksumMismatch(expected: string, actual: string, bytes: number): GantryError {
-  return new GantryError(
-    'CHECKSUM_MISMATCH',
-    `the ${bytes} bytes received have SHA-256 ${actual}, not the ${expected.toLowerCase()} sent with them; nothing was stored`,
-    { details: { expected: expected.toLowerCase(), actual, bytes } },
   );
 }

@@ -153,15 +153,17 @@ export class GantryClient {
     version: string,
     body: AsyncIterable<Uint8Array>,
     q: { ref?: string; commit?: string } = {},
-    opts: { sha256?: string } = {},
+    opts: { sha256?: string; bytes?: number } = {},
   ): Promise<{ status: number; body: UploadArtifactResponse }> {
     const res = await this.#send('POST', `/versions/${encodeURIComponent(version)}/artifact`, {
       query: q,
       body,
-      // The server hashes what it receives and stores nothing unless it matches.
+      // The server hashes what it receives and stores nothing unless it matches. With the length
+      // announced, a server whose limit is lower refuses (413) before anything is sent.
       headers: {
         'content-type': 'application/gzip',
         ...(opts.sha256 ? { 'x-checksum-sha256': opts.sha256 } : {}),
+        ...(opts.bytes !== undefined ? { 'content-length': String(opts.bytes) } : {}),
       },
     });
     return { status: res.status, body: (await res.json()) as UploadArtifactResponse };

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { UploadArtifactResponse } from '../api/types.ts';
 import type { GantryClient } from './client.ts';
 import type { CliContext } from './context.ts';
-import { UsageError } from './errors.ts';
+import { ApiError, ConnectionError, UsageError } from './errors.ts';
 import { formatBytes } from './format.ts';
 import type { OutputStream } from './io.ts';
 import { escapeControls } from './terminal-text.ts';
@@ -46,14 +46,17 @@ export async function uploadArtifact(
   const counted = countBytes(stream, read, ctx.io.stderr, req.version, source.total);
   try {
     const q = { ...(req.ref ? { ref: req.ref } : {}), ...(req.commit ? { commit: req.commit } : {}) };
-    const { status, body } = await client.uploadArtifact(req.version, counted, q, { sha256: source.sha256 });
+    const { status, body } = await client.uploadArtifact(req.version, counted, q, {
+      sha256: source.sha256,
+      bytes: source.total,
+    });
     return { created: status === 201 || body.created, response: body };
   } catch (err) {
     // fetch reports a failing body as a network failure; name the artifact instead.
     if (read.error) {
       throw new UsageError(`cannot read the artifact ${req.artifact}: ${errorMessage(read.error)}`);
     }
-    throw err;
+    throw describeRefusedUpload(err, source.total);
   } finally {
     stream.destroy();
     await source.cleanup();
@@ -163,6 +166,32 @@ async function* countBytes(
     err.write('\n');
   }
 }
+
+/**
+ * A 413 that is not Gantry's own (a proxy in front of it) or a connection cut while the bytes were
+ * going out: both most likely mean the artifact is over a size limit, so say that and how to raise it.
+ */
+export function describeRefusedUpload(err: unknown, bytes: number): unknown {
+  const size = `${formatBytes(bytes)} (${bytes} bytes)`;
+  if (err instanceof ApiError && err.status === 413 && err.code !== 'ARTIFACT_TOO_LARGE') {
+    return new ApiError(
+      413,
+      'ARTIFACT_TOO_LARGE',
+      `the artifact of ${size} is larger than the server accepts (HTTP 413: ${err.message}); nothing was stored`,
+      UPLOAD_LIMIT_HINT,
+    );
+  }
+  if (err instanceof ConnectionError && err.reason === 'connection reset') {
+    return new UsageError(
+      `the server cut the connection while the artifact of ${size} was being sent; it is probably over the server's upload limit`,
+      UPLOAD_LIMIT_HINT,
+    );
+  }
+  return err;
+}
+
+const UPLOAD_LIMIT_HINT =
+  'Make the artifact smaller, or raise the limit with `gantry server --max-artifact-size` (or GANTRY_MAX_ARTIFACT_SIZE), and that of any proxy in front of Gantry (nginx: client_max_body_size).';
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../lib/clock.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
 import type { LogRecord, LogSearchQuery, Store } from '../store/types.ts';
 import { CRASH_OUTPUT_MAX_LINES, CRASH_OUTPUT_WINDOW_MS } from './crash-output.ts';
+import { cutLine } from './cut-line.ts';
 import { parseLine } from './parse.ts';
 import { createPatternCounter, type PatternCounter } from './patterns.ts';
 import { createRedactor, type Redactor } from './redact.ts';
@@ -85,7 +86,8 @@ export function createLogService(opts: LogServiceOptions): LogService {
     metrics,
     ingest(c) {
       const r = currentRedactor();
-      const raw = r.text(c.line);
+      // Masked first, then cut: a secret across the cut would otherwise leave its first part.
+      const raw = cutLine(r.text(c.line));
       const parsed = r.parsed(parseLine(raw));
       metrics.count(c.environment, c.at, raw);
       writer.push({

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { EnvironmentConfig, LoadedConfig } from '../config/types.ts';
 import { shortId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
+import { cutLine } from '../logs/cut-line.ts';
 import {
   createInstanceProber,
   type InstanceProber,
@@ -104,7 +105,8 @@ export class Fleet {
   /** Recent output of an instance, secret values masked. */
   recentLogs(id: string, limit?: number): LogLine[] {
     const lines = this.#driver.recentLogs(id, limit);
-    return this.#secrets ? lines.map((l) => ({ ...l, line: this.redact(l.line) })) : lines;
+    // Masked, then cut to the logs' length (the runtime captures longer lines so the mask sees whole values).
+    return lines.map((l) => ({ ...l, line: cutLine(this.redact(l.line)) }));
   }
 
   /** `text` with every known secret value masked (instance output, check messages). */

@@ -1,7 +1,13 @@
 // Splits a byte stream into lines: keeps an unfinished last line until its newline arrives and cuts
 // lines longer than a limit, so one runaway line can neither stall capture nor exhaust memory.
+import { MAX_VALUE_BYTES } from '../../secrets/names.ts';
 
-export const MAX_LINE_BYTES = 16 * 1024;
+/**
+ * Captured lines are cut here, longer than the logs keep them (src/logs/cut-line.ts, 16 KiB):
+ * secrets are masked before the logs cut a line, and a secret (at most MAX_VALUE_BYTES) that
+ * starts before the logs' cut lies whole inside what was captured, so no part of it survives.
+ */
+export const MAX_LINE_BYTES = 16 * 1024 + MAX_VALUE_BYTES;
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;

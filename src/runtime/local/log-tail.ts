@@ -1,5 +1,9 @@
 // Follows one output file of an instance. The child writes the file itself (O_APPEND), so its output
 // survives a crash of the server and a new server can go on reading the same file after adoption.
+// What has been read is overwritten with zeros at once: the raw output holds whatever the service
+// prints, secrets included, and is only needed until Gantry has taken it in (masked) to its logs.
+// Overwriting behind the reader cannot lose a line, unlike emptying the file (see #truncateIfQuiet):
+// the child's O_APPEND writes always land past the end, never in the range being overwritten.
 import { type FSWatcher, fstatSync, ftruncateSync, watch } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { LogLine } from '../driver.ts';
@@ -35,6 +39,8 @@ export class LogTail {
   #offset = 0;
   #splitter = new LineSplitter();
   #buf = Buffer.alloc(READ_CHUNK_BYTES);
+  /** Written over what has been read. */
+  readonly #zeros = Buffer.alloc(READ_CHUNK_BYTES);
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -56,7 +62,7 @@ export class LogTail {
   /** Opens the file (creating it if needed) and starts following it. */
   async open(): Promise<void> {
     // r+ rather than append: we read at our own offset and may truncate, never write.
-    const created = await open(this.path, 'a');
+    const created = await open(this.path, 'a', 0o600);
     await created.close();
     this.#fh = await open(this.path, 'r+');
     this.#offset = this.#opts.fromEnd ? (await this.#fh.stat()).size : 0;
@@ -141,6 +147,7 @@ export class LogTail {
       const want = Math.min(size - this.#offset, this.#buf.length);
       const { bytesRead } = await fh.read(this.#buf, 0, want, this.#offset);
       if (bytesRead === 0) return;
+      await fh.write(this.#zeros, 0, bytesRead, this.#offset);
       this.#offset += bytesRead;
       for (const line of this.#splitter.push(this.#buf.subarray(0, bytesRead))) this.#emit(line);
     }
@@ -161,9 +168,12 @@ export class LogTail {
   async #skipTo(fh: FileHandle, size: number): Promise<void> {
     const skipped = size - this.#offset;
     this.#skippedBytes += skipped;
-    this.#offset = size;
     // Landing just after a newline, the next byte starts a whole line; otherwise its rest is dropped.
     const { bytesRead } = await fh.read(this.#buf, 0, 1, size - 1);
+    for (let at = this.#offset; at < size; at += this.#zeros.length) {
+      await fh.write(this.#zeros, 0, Math.min(this.#zeros.length, size - at), at);
+    }
+    this.#offset = size;
     this.#splitter.skipToNextLine(bytesRead === 1 && this.#buf[0] === 0x0a);
     this.#emit(
       `[gantry] ${skipped} bytes of output skipped: the instance wrote faster than its logs could be stored`,

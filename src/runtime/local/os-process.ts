@@ -51,8 +51,8 @@ export async function spawnProcess(opts: SpawnOptions): Promise<RunningProcess> 
     );
   }
   // The child gets its own O_APPEND descriptors: its output outlives us and needs no reader.
-  const out = openSync(opts.stdoutPath, 'a');
-  const err = openSync(opts.stderrPath, 'a');
+  const out = openSync(opts.stdoutPath, 'a', 0o600);
+  const err = openSync(opts.stderrPath, 'a', 0o600);
   let child: ReturnType<typeof spawn>;
   try {
     child = spawn('/bin/sh', ['-c', execIfSimple(opts.command)], {

@@ -67,8 +67,9 @@ export class SupervisedInstance {
         );
       }
       await makeWorkingCopy(spec.artifact.directory, inst.dir);
-      await writeFile(join(inst.dir, 'stdout.log'), '');
-      await writeFile(join(inst.dir, 'stderr.log'), '');
+      // Private: the raw output holds whatever the service prints, secrets included.
+      await writeFile(join(inst.dir, 'stdout.log'), '', { mode: 0o600 });
+      await writeFile(join(inst.dir, 'stderr.log'), '', { mode: 0o600 });
       await inst.#openTails(false);
       await inst.#spawn();
     } catch (err) {

@@ -1,5 +1,5 @@
 // Opens (creating if needed) an SQLite database file as a Kysely<Database>.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Kysely, sql } from 'kysely';
 import type { Database } from '../database.ts';
@@ -11,7 +11,12 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 export async function openSqliteDatabase(path: string): Promise<Kysely<Database>> {
   const inMemory = path === ':memory:' || path === '';
   try {
-    if (!inMemory) await mkdir(dirname(path), { recursive: true });
+    if (!inMemory) {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      // SQLite creates the database 0644 (less the umask) and gives its -wal and -shm files the
+      // database's own mode: created first, 0600, none of the three is readable by others.
+      await (await open(path, 'a', 0o600)).close();
+    }
     const db = new Kysely<Database>({
       dialect: new NodeSqliteDialect({ path, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS }),
     });
