@@ -222,6 +222,17 @@ export function findReferenceIssues(raw: unknown): PathIssue[] {
   const synthetics = checkUniqueNames(raw.synthetics, ['synthetics'], 'synthetic', issues);
   const patterns = checkUniqueNames(field(raw.logs, 'patterns'), ['logs', 'patterns'], 'log pattern', issues);
   checkAlarms(raw, envNames, patterns, synthetics, issues);
+  checkUniqueNames(raw.slos, ['slos'], 'SLO', issues);
+  itemsOf(raw.slos).forEach((slo, i) => {
+    checkName(
+      issues,
+      ['slos', i, 'environment'],
+      field(slo, 'environment'),
+      'environment',
+      envNames,
+      'environments',
+    );
+  });
   itemsOf(raw.synthetics).forEach((synthetic, i) => {
     checkName(
       issues,

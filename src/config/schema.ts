@@ -9,6 +9,7 @@ import { environmentsSchema } from './schema-environment.ts';
 import { alarmsSchema, logsSchema, syntheticsSchema } from './schema-monitoring.ts';
 import { incidentsSchema, notifySchema, smtpSchema, triggersSchema } from './schema-notify.ts';
 import { healthSchema, runSchema } from './schema-run.ts';
+import { slosSchema } from './schema-slo.ts';
 import type { GantryConfig } from './types.ts';
 
 export const gantryConfigSchema = mapping({
@@ -24,6 +25,7 @@ export const gantryConfigSchema = mapping({
   smtp: smtpSchema.optional(),
   notify: notifySchema.prefault({}),
   incidents: incidentsSchema.prefault({}),
+  slos: slosSchema.prefault([]),
 }).meta({
   title: 'gantry.yaml',
   description: 'How Gantry runs, releases and watches one service.',

@@ -183,6 +183,17 @@ export interface AlarmConfig {
   description?: string;
 }
 
+export interface SloConfig {
+  name: string;
+  environment: string;
+  /** Share of good requests aimed at, a fraction strictly between 0 and 1. */
+  objective: number;
+  /** Latency SLO: a request is good when answered in under this many ms; availability when absent. */
+  threshold?: Duration;
+  window: Duration;
+  description?: string;
+}
+
 export interface SyntheticConfig {
   name: string;
   environment: string;
@@ -227,6 +238,7 @@ export interface GantryConfig {
   smtp?: SmtpConfig;
   notify: Record<string, NotifyChannel[]>;
   incidents: { open_at: 'P1' | 'P2' | 'P3' | 'P4' };
+  slos: SloConfig[];
 }
 
 /** A config as loaded from a file: the parsed value plus where it came from. */
