@@ -12,6 +12,7 @@ import { metricsRouteDocs } from './metrics-routes.ts';
 import { notifyRouteDocs } from './notify-routes.ts';
 import { policyOverrideSchema, policyRouteDocs } from './policy-routes.ts';
 import { secretRouteDocs } from './secret-routes.ts';
+import { sloRouteDocs } from './slo-routes.ts';
 import { webRouteDocs } from './web-routes.ts';
 
 export interface RouteDoc {
@@ -89,6 +90,7 @@ export const routes: RouteDoc[] = [
   ...auditRouteDocs,
   ...hookRouteDocs,
   ...policyRouteDocs,
+  ...sloRouteDocs,
   {
     method: 'GET',
     path: '/health',

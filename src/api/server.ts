@@ -23,6 +23,7 @@ import type { ControlPlane } from '../rollout/control.ts';
 import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { Fleet } from '../rollout/fleet.ts';
+import { createSloReader } from '../slo/status.ts';
 import type { Store } from '../store/types.ts';
 import type { SyntheticsRunner } from '../synthetics/index.ts';
 import type { ReleaseTriggers, SecretLookup } from '../triggers/index.ts';
@@ -39,6 +40,7 @@ import { gantryMetrics } from './own-metrics.ts';
 import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
 import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
+import { registerSloRoutes, sloMetrics } from './slo-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
 import { discardUnreadBody } from './upload-body.ts';
@@ -145,12 +147,21 @@ export function buildApi(deps: ApiDeps) {
 
   app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
 
+  const slos = createSloReader({
+    slos: () => deps.config().config.slos,
+    source: deps.metrics,
+    now: () => Date.now(),
+  });
   registerMetricsRoutes(app, {
     engine: deps.metrics,
     service: service(),
     environments: () => Object.keys(deps.config().config.environments),
-    extra: async () => ({ buildVersion: deps.server.version, metrics: await gantryMetrics(deps) }),
+    extra: async () => ({
+      buildVersion: deps.server.version,
+      metrics: [...(await gantryMetrics(deps)), ...sloMetrics(await slos.list())],
+    }),
   });
+  registerSloRoutes(app, { slos, environments: () => Object.keys(deps.config().config.environments) });
   registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
   registerNotifyRoutes(app, { notifier: deps.notifier });
   registerIncidentRoutes(app, { incidents: deps.incidents, principal: (req) => req.actor?.name });

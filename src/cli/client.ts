@@ -32,6 +32,7 @@ import type {
   SecretRemoveResponse,
   SecretSetResponse,
 } from '../api/secret-routes.ts';
+import type { SloListResponse } from '../api/slo-routes.ts';
 import type {
   ApiErrorBody,
   CreateReleaseRequest,
@@ -247,6 +248,10 @@ export class GantryClient {
   /** since: ISO-8601 or relative (`-30d`). */
   incidentStats(q: { since?: string; environment?: string } = {}): Promise<IncidentStats> {
     return this.#json('GET', '/incidents/stats', { query: q });
+  }
+
+  listSlos(q: { environment?: string } = {}): Promise<SloListResponse> {
+    return this.#json('GET', '/slos', { query: q });
   }
 
   listAlarms(q: { environment?: string; state?: string } = {}): Promise<AlarmListResponse> {

@@ -16,6 +16,7 @@ import { registerRollback } from './commands/rollback.ts';
 import { registerSecrets } from './commands/secrets.ts';
 import { registerServer } from './commands/server.ts';
 import { registerSilences } from './commands/silences.ts';
+import { registerSlo } from './commands/slo.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTokens } from './commands/tokens.ts';
 import { registerUpload } from './commands/upload.ts';
@@ -75,6 +76,7 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerHistory,
     registerMetrics,
     registerAlarms,
+    registerSlo,
     registerIncidents,
     registerSilences,
     registerSecrets,
