@@ -28,8 +28,21 @@ describe('slos in gantry.yaml', () => {
       'gantry.yaml',
     );
     expect(config.slos).toEqual([
-      { name: 'availability', environment: 'production', objective: 0.9995, window: 30 * 86_400_000 },
-      { name: 'latency', environment: 'production', objective: 0.99, threshold: 500, window: 7 * 86_400_000 },
+      {
+        name: 'availability',
+        environment: 'production',
+        objective: 0.9995,
+        window: 30 * 86_400_000,
+        notify: [],
+      },
+      {
+        name: 'latency',
+        environment: 'production',
+        objective: 0.99,
+        threshold: 500,
+        window: 7 * 86_400_000,
+        notify: [],
+      },
     ]);
     expect(parseConfig(HEAD, 'gantry.yaml').config.slos).toEqual([]);
   });

@@ -223,7 +223,11 @@ export function findReferenceIssues(raw: unknown): PathIssue[] {
   const patterns = checkUniqueNames(field(raw.logs, 'patterns'), ['logs', 'patterns'], 'log pattern', issues);
   checkAlarms(raw, envNames, patterns, synthetics, issues);
   checkUniqueNames(raw.slos, ['slos'], 'SLO', issues);
+  const notifyGroups = Object.keys(isMapping(raw.notify) ? raw.notify : {});
   itemsOf(raw.slos).forEach((slo, i) => {
+    itemsOf(field(slo, 'notify')).forEach((group, j) => {
+      checkName(issues, ['slos', i, 'notify', j], group, 'notify group', notifyGroups, 'notify');
+    });
     checkName(
       issues,
       ['slos', i, 'environment'],

@@ -20,6 +20,10 @@ const sloSchema = mapping({
   window: duration()
     .prefault(formatDuration(DEFAULT_SLO_WINDOW))
     .meta({ description: 'Rolling window the objective and the error budget cover (6d to 30d).' }),
+  notify: list(identifier('a notify group name')).default([]).meta({
+    description: 'Groups from `notify:` told when a burn-rate alarm (slo:<name>) fires and resolves.',
+  }),
+  runbook: text('a runbook path or URL').optional(),
   description: text('a description').optional(),
 })
   .superRefine((slo, ctx) => {
@@ -44,6 +48,8 @@ const sloSchema = mapping({
       environment: slo.environment,
       objective: slo.objective,
       window: slo.window,
+      notify: slo.notify,
+      ...(slo.runbook !== undefined ? { runbook: slo.runbook } : {}),
       ...(slo.threshold !== undefined ? { threshold: slo.threshold } : {}),
       ...(slo.description !== undefined ? { description: slo.description } : {}),
     }),

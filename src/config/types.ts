@@ -191,6 +191,9 @@ export interface SloConfig {
   /** Latency SLO: a request is good when answered in under this many ms; availability when absent. */
   threshold?: Duration;
   window: Duration;
+  /** Notify groups told when a burn-rate alarm of the SLO fires and resolves. */
+  notify?: string[];
+  runbook?: string;
   description?: string;
 }
 
