@@ -23,7 +23,7 @@ import type { ControlPlane } from '../rollout/control.ts';
 import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { Fleet } from '../rollout/fleet.ts';
-import { createSloReader } from '../slo/status.ts';
+import { createSloReader, type SloReader } from '../slo/status.ts';
 import type { Store } from '../store/types.ts';
 import type { SyntheticsRunner } from '../synthetics/index.ts';
 import type { ReleaseTriggers, SecretLookup } from '../triggers/index.ts';
@@ -55,6 +55,8 @@ export interface ApiDeps {
   control: ControlPlane;
   engine: ReleaseEngine;
   metrics: MetricsEngine;
+  /** The SLOs' state, shared with the error-budget gate; one over `metrics` when absent. */
+  slos?: SloReader;
   alarms: AlarmEngine;
   synthetics: SyntheticsRunner;
   notifier: Notifier;
@@ -147,11 +149,13 @@ export function buildApi(deps: ApiDeps) {
 
   app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
 
-  const slos = createSloReader({
-    slos: () => deps.config().config.slos,
-    source: deps.metrics,
-    now: () => Date.now(),
-  });
+  const slos =
+    deps.slos ??
+    createSloReader({
+      slos: () => deps.config().config.slos,
+      source: deps.metrics,
+      now: () => Date.now(),
+    });
   registerMetricsRoutes(app, {
     engine: deps.metrics,
     service: service(),

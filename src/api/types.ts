@@ -55,7 +55,7 @@ export interface EnvironmentView {
   instances: InstanceView[];
   activeRelease: ReleaseRecord | null;
   track: { branch?: string[]; tag?: string[] } | null;
-  requires: { passed: string } | null;
+  requires: { passed?: string; error_budget?: number } | null;
 }
 
 /** GET /api/v1/status[?environment=] */

@@ -27,6 +27,7 @@ import { Fleet } from '../rollout/fleet.ts';
 import { recoverFleet } from '../rollout/recover.ts';
 import { createProcessDriver } from '../runtime/index.ts';
 import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
+import { createSloReader, sloBudgets } from '../slo/status.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { createSyntheticsRunner } from '../synthetics/index.ts';
@@ -161,7 +162,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     metrics,
     logger: logger.child({ component: 'releases' }),
   });
-  const control = new ControlPlane({ config, store, engine });
+  const slos = createSloReader({ slos: () => config().config.slos, source: metrics, now: () => Date.now() });
+  const control = new ControlPlane({ config, store, engine, budgets: sloBudgets(slos) });
   // A secret set for an environment that lists it restarts that environment's instances.
   const secretRestarts = new SecretRestarts({
     config,
@@ -264,6 +266,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     control,
     engine,
     metrics,
+    slos,
     alarms,
     synthetics,
     notifier,

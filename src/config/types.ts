@@ -140,7 +140,7 @@ export interface EnvironmentConfig {
   listen: string; // host:port
   instances: number;
   track?: TrackConfig;
-  requires?: { passed: string };
+  requires?: { passed?: string; error_budget?: number };
   strategy: StrategyConfig;
   env: Record<string, string>;
   secrets: string[];

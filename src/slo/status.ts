@@ -73,6 +73,14 @@ export interface SloReader {
   list(environment?: string): Promise<SloStatus[]>;
 }
 
+/** The error budget left of each SLO of an environment, as the policy gate reads it. */
+export function sloBudgets(
+  reader: SloReader,
+): (environment: string) => Promise<Array<{ slo: string; remaining: number }>> {
+  return async (environment) =>
+    (await reader.list(environment)).map((s) => ({ slo: s.name, remaining: s.budgetRemaining }));
+}
+
 export function createSloReader(deps: {
   slos: () => SloConfig[];
   source: SloSource;
