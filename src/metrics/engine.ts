@@ -66,8 +66,11 @@ export interface MetricsEngine extends MetricsSink, MetricsReader {
    * holding its middle, so windows not aligned to minutes share none).
    */
   environmentWindow(environment: string, from: number, to: number): Promise<EnvironmentWindow>;
-  /** The same sums as environmentWindow, as a tally with its merged latency sketch (what SLOs count). */
-  environmentTally(environment: string, from: number, to: number): Promise<Tally>;
+  /**
+   * The same sums as environmentWindow, as a tally with its merged latency sketch (what SLOs count);
+   * with `withSketch` false, counts only, which spares decoding a sketch per minute.
+   */
+  environmentTally(environment: string, from: number, to: number, withSketch?: boolean): Promise<Tally>;
 }
 
 export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
@@ -188,7 +191,12 @@ export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
     return run;
   };
 
-  const environmentTally = async (environment: string, from: number, to: number): Promise<Tally> => {
+  const environmentTally = async (
+    environment: string,
+    from: number,
+    to: number,
+    withSketch = true,
+  ): Promise<Tally> => {
     const now = clock.now();
     const memoryStart = memoryFrom(now);
     const tally = emptyTally();
@@ -197,7 +205,7 @@ export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
     for (const series of byEnv.get(environment)?.values() ?? []) {
       for (let s = first; s <= last; s++) {
         const b = series.bucketAt(s);
-        if (b && b.requests > 0) addToTally(tally, b, true);
+        if (b && b.requests > 0) addToTally(tally, b, withSketch);
       }
     }
     const rollupsTo = Math.min(to, memoryStart);
@@ -209,7 +217,7 @@ export function createMetricsEngine(opts: MetricsEngineOptions): MetricsEngine {
         from: new Date(Math.ceil((from - half) / MINUTE_MS) * MINUTE_MS).toISOString(),
         to: new Date(Math.ceil((rollupsTo - half) / MINUTE_MS) * MINUTE_MS).toISOString(),
       });
-      for (const row of rows) addToTally(tally, rollupTally(row, true), true);
+      for (const row of rows) addToTally(tally, rollupTally(row, withSketch), withSketch);
     }
     return tally;
   };

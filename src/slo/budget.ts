@@ -15,6 +15,11 @@ export function sloKind(slo: Pick<SloConfig, 'threshold'>): SloKind {
   return slo.threshold === undefined ? 'availability' : 'latency';
 }
 
+/** Only latency SLOs read the latency sketches; availability counts alone are much cheaper to sum. */
+export function needsSketch(slo: Pick<SloConfig, 'threshold'>): boolean {
+  return slo.threshold !== undefined;
+}
+
 /** The share of requests the objective allows to be bad: 1 − objective, without float dust (99.95% → 0.0005). */
 export function errorBudget(objective: number): number {
   return Number((1 - objective).toPrecision(12));

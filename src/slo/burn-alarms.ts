@@ -5,7 +5,7 @@
 // window) / factor; the rule breaches above 1.
 import type { AlarmConfig, SloConfig } from '../config/types.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
-import { burnRate, countsOf } from './budget.ts';
+import { burnRate, countsOf, needsSketch } from './budget.ts';
 import { type BurnRule, burnRules } from './burn-windows.ts';
 
 /** How often the burn-rate alarms are evaluated; the delay from a fast burn to the page is about this. */
@@ -77,8 +77,14 @@ async function ruleRatio(
   rule: BurnRule,
   to: number,
 ): Promise<number | null> {
-  const long = countsOf(slo, await source.environmentTally(slo.environment, to - rule.long, to));
+  const long = countsOf(
+    slo,
+    await source.environmentTally(slo.environment, to - rule.long, to, needsSketch(slo)),
+  );
   if (long.total === 0) return null;
-  const short = countsOf(slo, await source.environmentTally(slo.environment, to - rule.short, to));
+  const short = countsOf(
+    slo,
+    await source.environmentTally(slo.environment, to - rule.short, to, needsSketch(slo)),
+  );
   return Math.min(burnRate(long, slo.objective), burnRate(short, slo.objective)) / rule.factor;
 }
