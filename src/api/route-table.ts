@@ -5,6 +5,7 @@ import { type Access, defaultAccess } from '../auth/types.ts';
 import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
+import { doraRouteDocs } from './dora-routes.ts';
 import { hookRouteDocs } from './hook-routes.ts';
 import { incidentRouteDocs } from './incident-routes.ts';
 import { logRouteDocs } from './logs-routes.ts';
@@ -91,6 +92,7 @@ export const routes: RouteDoc[] = [
   ...hookRouteDocs,
   ...policyRouteDocs,
   ...sloRouteDocs,
+  ...doraRouteDocs,
   {
     method: 'GET',
     path: '/health',

@@ -31,6 +31,7 @@ import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
 import { readChecksumHeader } from './checksum-header.ts';
+import { doraMetrics, registerDoraRoutes } from './dora-routes.ts';
 import { registerHookRoutes } from './hook-routes.ts';
 import { registerIncidentRoutes } from './incident-routes.ts';
 import { registerLogRoutes } from './logs-routes.ts';
@@ -156,13 +157,23 @@ export function buildApi(deps: ApiDeps) {
       source: deps.metrics,
       now: () => Date.now(),
     });
+  const dora = {
+    store: deps.store,
+    service,
+    environments: () => Object.keys(deps.config().config.environments),
+  };
+  registerDoraRoutes(app, dora);
   registerMetricsRoutes(app, {
     engine: deps.metrics,
     service: service(),
     environments: () => Object.keys(deps.config().config.environments),
     extra: async () => ({
       buildVersion: deps.server.version,
-      metrics: [...(await gantryMetrics(deps)), ...sloMetrics(await slos.list())],
+      metrics: [
+        ...(await gantryMetrics(deps)),
+        ...sloMetrics(await slos.list()),
+        ...(await doraMetrics(dora)),
+      ],
     }),
   });
   registerSloRoutes(app, { slos, environments: () => Object.keys(deps.config().config.environments) });

@@ -10,6 +10,7 @@ import type {
   TokenListResponse,
   TokenResponse,
 } from '../api/auth-routes.ts';
+import type { DoraResponse } from '../api/dora-routes.ts';
 import type {
   IncidentActionResponse,
   IncidentDetailResponse,
@@ -248,6 +249,10 @@ export class GantryClient {
   /** since: ISO-8601 or relative (`-30d`). */
   incidentStats(q: { since?: string; environment?: string } = {}): Promise<IncidentStats> {
     return this.#json('GET', '/incidents/stats', { query: q });
+  }
+
+  dora(q: { environment?: string; since?: string } = {}): Promise<DoraResponse> {
+    return this.#json('GET', '/dora', { query: q });
   }
 
   listSlos(q: { environment?: string } = {}): Promise<SloListResponse> {

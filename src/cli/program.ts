@@ -4,6 +4,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { registerAlarms } from './commands/alarms.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerDeploy } from './commands/deploy.ts';
+import { registerDora } from './commands/dora.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerInit } from './commands/init.ts';
@@ -77,6 +78,7 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerMetrics,
     registerAlarms,
     registerSlo,
+    registerDora,
     registerIncidents,
     registerSilences,
     registerSecrets,
