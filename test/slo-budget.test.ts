@@ -6,7 +6,7 @@ import { createSketch } from '../src/metrics/sketch.ts';
 import { emptyTally } from '../src/metrics/tally.ts';
 import { budgetRemaining, burnRate, countAtMost, countsOf, errorBudget } from '../src/slo/budget.ts';
 import { burnRules, burnWindows } from '../src/slo/burn-windows.ts';
-import { computeSloStatus, createSloReader } from '../src/slo/status.ts';
+import { computeSloStatus, createSloReader, sloBudgets } from '../src/slo/status.ts';
 import { manualClock, req } from './helpers/metrics.ts';
 import { useStoreFixture } from './helpers/store.ts';
 
@@ -160,6 +160,20 @@ describe('SLO state from the metrics engine', () => {
     engine.record(req(T0 - 1000));
     expect((await reader.list())[0]?.total).toBe(0);
     clock.advance(10_000);
+    expect((await reader.list())[0]?.total).toBe(1);
+  });
+});
+
+describe('the SLO reader for the error-budget gate', () => {
+  it('computes afresh for the gate, and the API then reads that fresher state', async () => {
+    const clock = manualClock(T0);
+    const engine = createMetricsEngine({ service: 'shop', clock });
+    const slo = { name: 'availability', environment: 'production', objective: 0.99, window: 30 * DAY };
+    const reader = createSloReader({ slos: () => [slo], source: engine, now: () => clock.now() });
+    expect((await reader.list())[0]?.budgetRemaining).toBe(1);
+    engine.record(req(T0 - 1000, { status: 503 }));
+    expect((await reader.list())[0]?.total).toBe(0);
+    expect(await sloBudgets(reader)('production')).toEqual([{ slo: 'availability', remaining: -99 }]);
     expect((await reader.list())[0]?.total).toBe(1);
   });
 });

@@ -81,8 +81,11 @@ export async function computeSloStatus(source: SloSource, slo: SloConfig, now: n
 }
 
 export interface SloReader {
-  /** Every SLO of the config (of one environment when given), computed at most SLO_CACHE_MS ago. */
-  list(environment?: string): Promise<SloStatus[]>;
+  /**
+   * Every SLO of the config (of one environment when given), computed at most SLO_CACHE_MS ago, or
+   * now with `fresh` (what the error-budget gate asks: a burst of errors must hold the next release).
+   */
+  list(environment?: string, opts?: { fresh?: boolean }): Promise<SloStatus[]>;
 }
 
 /** The error budget left of each SLO of an environment, as the policy gate reads it. */
@@ -90,7 +93,10 @@ export function sloBudgets(
   reader: SloReader,
 ): (environment: string) => Promise<Array<{ slo: string; remaining: number }>> {
   return async (environment) =>
-    (await reader.list(environment)).map((s) => ({ slo: s.name, remaining: s.budgetRemaining }));
+    (await reader.list(environment, { fresh: true })).map((s) => ({
+      slo: s.name,
+      remaining: s.budgetRemaining,
+    }));
 }
 
 export function createSloReader(deps: {
@@ -102,14 +108,15 @@ export function createSloReader(deps: {
   const cacheMs = deps.cacheMs ?? SLO_CACHE_MS;
   const cache = new Map<string, { at: number; key: string; status: Promise<SloStatus> }>();
   return {
-    async list(environment) {
+    async list(environment, opts = {}) {
       const now = deps.now();
       const wanted = deps.slos().filter((s) => environment === undefined || s.environment === environment);
       return Promise.all(
         wanted.map((slo) => {
           const key = JSON.stringify(slo);
           const hit = cache.get(slo.name);
-          if (hit && hit.key === key && now - hit.at < cacheMs && now >= hit.at) return hit.status;
+          if (!opts.fresh && hit && hit.key === key && now - hit.at < cacheMs && now >= hit.at)
+            return hit.status;
           const status = computeSloStatus(deps.source, slo, now);
           cache.set(slo.name, { at: now, key, status });
           status.catch(() => cache.delete(slo.name));
