@@ -38,7 +38,13 @@ slos:
   const slos = createSloReader({ slos: () => config.slos, source: engine, now: () => clock.now() });
   app = Fastify();
   const environments = () => Object.keys(config.environments);
-  registerSloRoutes(app, { slos, environments });
+  registerSloRoutes(app, {
+    slos,
+    environments,
+    configs: () => config.slos,
+    source: engine,
+    now: () => clock.now(),
+  });
   registerMetricsRoutes(app, {
     engine,
     service: 'shop',
@@ -89,6 +95,21 @@ describe('GET /api/v1/slos', () => {
       '84m',
       '1008m',
     ]);
+  });
+
+  it('answers the burn-down of the budget over the window, ending at the budget left now', async () => {
+    const res = await app.inject({ url: '/api/v1/slos/availability/burn-down' });
+    expect(res.statusCode).toBe(200);
+    const { points } = res.json() as { points: Array<[number, number]> };
+    expect(points).toHaveLength(60);
+    // Every request came in the last minute: the budget is untouched until the last step.
+    expect(points.slice(0, 59).every(([, v]) => v === 1)).toBe(true);
+    expect(points[59]?.[0]).toBe(T0);
+    expect(points[59]?.[1]).toBeCloseTo(-1, 12);
+    expect(points[0]?.[0]).toBe(T0 - 30 * 86_400_000 + 12 * 3_600_000);
+    const unknown = await app.inject({ url: '/api/v1/slos/nope/burn-down' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.message).toBe('no SLO nope (SLOs: availability, latency)');
   });
 
   it('filters by environment, and says which environments exist', async () => {

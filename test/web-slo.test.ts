@@ -1,6 +1,6 @@
 // The SLOs page in a real browser (chromium via playwright-core) against a real Gantry server with
-// the hello example: an SLO whose budget errors through the proxy overspent, shown in red, and the
-// DORA table; a screenshot goes to test-artifacts/web-slos.png.
+// the hello example: an SLO whose budget errors through the proxy overspent, shown in red, its
+// burn-down chart, and the DORA table; a screenshot goes to test-artifacts/web-slos.png.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -84,6 +84,11 @@ describe.skipIf(mode === 'skip')('the SLOs page in a real browser', () => {
     expect(await row.locator('[data-budget] span').first().getAttribute('class')).toContain('bad');
     await page.locator('tr[data-slo="staging-latency"]').waitFor();
     await page.locator('tr[data-dora="staging"]').waitFor();
+    // The burn-down: 60 points, and the release to staging as a marker.
+    const chart = page.locator('[data-burn-down="staging-availability"]');
+    await chart.locator('canvas').waitFor();
+    expect(await chart.getAttribute('data-points')).toBe('60');
+    expect(await chart.locator('h3').textContent()).toBe('staging-availability: error budget left (30d)');
     expect(await page.locator('tr[data-dora="staging"] td').nth(1).textContent()).toBe('1');
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-slos.png'), fullPage: true });
   });

@@ -176,7 +176,12 @@ export function buildApi(deps: ApiDeps) {
       ],
     }),
   });
-  registerSloRoutes(app, { slos, environments: () => Object.keys(deps.config().config.environments) });
+  registerSloRoutes(app, {
+    slos,
+    configs: () => deps.config().config.slos,
+    source: deps.metrics,
+    environments: () => Object.keys(deps.config().config.environments),
+  });
   registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
   registerNotifyRoutes(app, { notifier: deps.notifier });
   registerIncidentRoutes(app, { incidents: deps.incidents, principal: (req) => req.actor?.name });

@@ -3,9 +3,11 @@
 // behave the same on any fastify instance they are registered on.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { SloConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { ExtraMetric } from '../metrics/prometheus.ts';
-import type { SloReader, SloStatus } from '../slo/status.ts';
+import { burnDown } from '../slo/burn-down.ts';
+import type { SloReader, SloSource, SloStatus } from '../slo/status.ts';
 import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
 
@@ -15,14 +17,26 @@ export interface SloListResponse {
   slos: SloStatus[];
 }
 
+export interface SloBurnDownResponse {
+  slo: string;
+  environment: string;
+  /** [epoch ms, budget left then], from the window's start to now. */
+  points: Array<[number, number]>;
+}
+
 export interface SloRouteDeps {
   slos: SloReader;
+  /** The SLOs of gantry.yaml and what their burn-down is read from. */
+  configs?: () => SloConfig[];
+  source?: SloSource;
   /** Environments of gantry.yaml; a query for another one answers 404. */
   environments: () => string[];
+  now?: () => number;
 }
 
 export const sloSchemas = {
   list: z.object({ environment: z.string().min(1).max(64).optional() }).strict(),
+  name: z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'an SLO name') }),
 };
 
 export const sloRouteDocs: RouteDoc[] = [
@@ -35,6 +49,14 @@ export const sloRouteDocs: RouteDoc[] = [
     tag: 'slos',
     query: sloSchemas.list,
     responses: { 200: 'SloListResponse', 400: 'bad query', 404: 'unknown environment' },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/slos/:name/burn-down',
+    access: 'viewer',
+    summary: "An SLO's error budget left over its window, in 60 steps from the window's start to now",
+    tag: 'slos',
+    responses: { 200: 'SloBurnDownResponse', 404: 'unknown SLO' },
   },
 ];
 
@@ -50,6 +72,28 @@ export function registerSloRoutes(app: FastifyInstance, deps: SloRouteDeps): voi
         );
       }
       const body: SloListResponse = { slos: await deps.slos.list(q.environment) };
+      return reply.send(body);
+    } catch (err) {
+      return answerError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/slos/:name/burn-down', async (req, reply) => {
+    try {
+      const { name } = sloSchemas.name.parse(req.params ?? {});
+      const all = deps.configs?.() ?? [];
+      const slo = all.find((s) => s.name === name);
+      if (!slo || !deps.source) {
+        throw new GantryError(
+          'NOT_FOUND',
+          `no SLO ${name} (SLOs: ${all.map((s) => s.name).join(', ') || 'none'})`,
+        );
+      }
+      const body: SloBurnDownResponse = {
+        slo: slo.name,
+        environment: slo.environment,
+        points: await burnDown(deps.source, slo, (deps.now ?? Date.now)()),
+      };
       return reply.send(body);
     } catch (err) {
       return answerError(reply, err);

@@ -1,26 +1,35 @@
-// SLOs and DORA: each SLO's attainment, error budget left (a bar, red when overspent) and burn
-// rates, and each environment's DORA metrics over the last 30 days.
+// SLOs and DORA: each SLO's attainment, error budget left (red when overspent) and burn rates, the
+// burn-down of each budget over its window with release markers, and each environment's DORA
+// metrics over the last 30 days.
 import type { DoraResponse } from '../../../src/api/dora-routes.ts';
-import type { SloListResponse, SloStatus } from '../../../src/api/slo-routes.ts';
+import type { SloBurnDownResponse, SloListResponse, SloStatus } from '../../../src/api/slo-routes.ts';
+import type { ReleaseListResponse } from '../../../src/api/types.ts';
 import { getJson } from '../api.ts';
+import { drawChart } from '../charts.ts';
 import { badge, errorBox, fill, h, listTable } from '../dom.ts';
 import { fmtDuration } from '../format.ts';
 import { type Cleanup, every } from '../router.ts';
 
 export function slosPage(el: HTMLElement): Cleanup {
   const slos = h('div');
+  const charts = h('div', { class: 'charts' });
   const dora = h('div');
   fill(
     el,
     h('div', { class: 'page-head' }, h('h1', null, 'SLOs')),
     slos,
+    h('p', { class: 'muted small' }, 'Error budget left over each window; dashed lines mark releases.'),
+    charts,
     h('h2', null, 'DORA, last 30 days'),
     dora,
   );
-  return every(15_000, async () => {
+  let destroyers: Array<() => void> = [];
+  const stop = every(60_000, async () => {
     try {
       const body = await getJson<SloListResponse>('/api/v1/slos');
       fill(slos, sloTable(body.slos));
+      for (const d of destroyers) d();
+      destroyers = await Promise.all(body.slos.map((s) => budgetChart(charts, s)));
     } catch (err) {
       fill(slos, errorBox(err));
     }
@@ -61,6 +70,35 @@ export function slosPage(el: HTMLElement): Cleanup {
     } catch (err) {
       fill(dora, errorBox(err));
     }
+  });
+  return () => {
+    stop();
+    for (const d of destroyers) d();
+  };
+}
+
+/** The burn-down of one SLO's budget, with the releases of its environment in the window. */
+async function budgetChart(container: HTMLElement, s: SloStatus): Promise<() => void> {
+  let el = container.querySelector<HTMLElement>(`[data-burn-down="${CSS.escape(s.name)}"]`);
+  if (!el) {
+    el = h('div', { 'data-burn-down': s.name });
+    container.append(el);
+  }
+  const [down, releases] = await Promise.all([
+    getJson<SloBurnDownResponse>(`/api/v1/slos/${encodeURIComponent(s.name)}/burn-down`),
+    getJson<ReleaseListResponse>(
+      `/api/v1/releases?environment=${encodeURIComponent(s.environment)}&limit=200`,
+    ),
+  ]);
+  const now = down.points[down.points.length - 1]?.[0] ?? Date.now();
+  const from = now - s.windowMs;
+  return drawChart(el, {
+    title: `${s.name}: error budget left (${s.window})`,
+    lines: [{ label: 'budget left', points: down.points, colorKey: s.name }],
+    format: (v) => (v === null ? '–' : pct(v)),
+    releases: releases.releases.filter((r) => Date.parse(r.createdAt) >= from),
+    from,
+    to: now,
   });
 }
 
