@@ -235,6 +235,7 @@ describe('a minimal config', () => {
       triggers: {},
       notify: {},
       incidents: { open_at: 'P2' },
+      slos: [],
     } satisfies GantryConfig);
     expect(loaded.config.health.readiness).toBeUndefined();
     expect(loaded.config.smtp).toBeUndefined();

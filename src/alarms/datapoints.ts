@@ -2,7 +2,9 @@
 // request metrics from the metrics engine, instance gauges from its samples, restarts and probe
 // failures counted from the environment's events, synthetics from the series store, and anything
 // else (log_matches:<name>) from an extra source. null is a missing datapoint.
+import type { SloConfig } from '../config/types.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
+import { burnDatapoint, parseSloMetric } from '../slo/burn-alarms.ts';
 import type { EnvironmentEventRecord, Store } from '../store/types.ts';
 import type { SeriesStore } from './series-store.ts';
 
@@ -22,8 +24,11 @@ export interface ExtraMetricSource {
 
 export interface DatapointSources {
   service: string;
-  metrics: Pick<MetricsEngine, 'environmentWindow' | 'query'>;
+  metrics: Pick<MetricsEngine, 'environmentWindow' | 'query'> &
+    Partial<Pick<MetricsEngine, 'environmentTally'>>;
   store: Pick<Store, 'events'>;
+  /** The SLOs of gantry.yaml, whose burn-rate alarms (slo_page:<name>, slo_ticket:<name>) read them. */
+  slos?: SloConfig[];
   series: SeriesStore;
   extra: ExtraMetricSource | undefined;
   /** From here on, a period without requests has http_requests 0; before it, nothing was watching. */
@@ -60,6 +65,13 @@ export async function computeDatapoints(
       // Failures add up over the period; latency is the slowest run's.
       return family === 'synthetic_failures' ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
     });
+  }
+  const burn = parseSloMetric(metric);
+  const slo = burn && src.slos?.find((s) => s.name === burn.slo);
+  const tallies = src.metrics.environmentTally;
+  if (burn && slo && tallies) {
+    const source = { environmentTally: tallies };
+    return Promise.all(starts.map((from) => burnDatapoint(source, slo, burn.severity, from + period)));
   }
   return Promise.all(
     starts.map(async (from) => {

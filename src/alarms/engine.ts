@@ -7,6 +7,7 @@ import { type Clock, systemClock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
+import { sloAlarmRules } from '../slo/burn-alarms.ts';
 import type { Store } from '../store/types.ts';
 import { computeDatapoints, type DatapointSources, type ExtraMetricSource } from './datapoints.ts';
 import { evaluateAlarm, evaluationRange } from './evaluate.ts';
@@ -17,7 +18,8 @@ import type { AlarmStatus, AlarmTransition, AlarmTransitionSource } from './type
 
 export interface AlarmEngineOptions {
   config: () => LoadedConfig;
-  metrics: Pick<MetricsEngine, 'environmentWindow' | 'query'>;
+  metrics: Pick<MetricsEngine, 'environmentWindow' | 'query'> &
+    Partial<Pick<MetricsEngine, 'environmentTally'>>;
   store: Pick<Store, 'alarms' | 'events'>;
   /** Where synthetics results are (shared with the synthetics runner); an empty one by default. */
   series?: SeriesStore;
@@ -66,7 +68,7 @@ export function createAlarmEngine(opts: AlarmEngineOptions): AlarmEngine {
     checkRules(config);
     const now = clock.now();
     const next = new Map<string, LiveAlarm>();
-    for (const rule of config.alarms) {
+    for (const rule of [...config.alarms, ...sloAlarmRules(config.slos ?? [])]) {
       const key = alarmKey(rule);
       const kept = alarms.get(key);
       if (kept) {
@@ -95,6 +97,7 @@ export function createAlarmEngine(opts: AlarmEngineOptions): AlarmEngine {
     store: opts.store,
     series,
     extra: opts.extraMetrics,
+    slos: opts.config().config.slos,
     watchingSince,
   });
 

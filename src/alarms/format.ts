@@ -9,6 +9,8 @@ export function formatMetricValue(metric: string, value: number): string {
   if (metric.startsWith('http_latency_') || metric.startsWith('synthetic_latency:'))
     return `${trim(value)} ms`;
   if (metric === 'http_requests') return `${trim(value)} req/s`;
+  if (metric.startsWith('slo_page:') || metric.startsWith('slo_ticket:'))
+    return `${trim(value)}× its alerting burn rate`;
   if (metric === 'instance_memory') return formatMemory(value);
   return trim(value);
 }

@@ -39,7 +39,10 @@ export const alarmSchemas = {
   name: z.object({
     name: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'an alarm name: letters, digits, _ . - (at most 128)'),
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/,
+        'an alarm name: letters, digits, _ . - and : of SLO alarms (at most 128)',
+      ),
   }),
   history: z
     .object({

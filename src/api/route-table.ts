@@ -6,6 +6,7 @@ import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
 import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
+import { doraRouteDocs } from './dora-routes.ts';
 import { hookRouteDocs } from './hook-routes.ts';
 import { imageRouteDocs } from './image-routes.ts';
 import { incidentRouteDocs } from './incident-routes.ts';
@@ -15,6 +16,7 @@ import { notifyRouteDocs } from './notify-routes.ts';
 import { policyOverrideSchema, policyRouteDocs } from './policy-routes.ts';
 import { schemaRouteDocs } from './schema-routes.ts';
 import { secretRouteDocs } from './secret-routes.ts';
+import { sloRouteDocs } from './slo-routes.ts';
 import { webRouteDocs } from './web-routes.ts';
 
 export interface RouteDoc {
@@ -96,6 +98,8 @@ export const routes: RouteDoc[] = [
   ...schemaRouteDocs,
   ...policyRouteDocs,
   ...imageRouteDocs,
+  ...sloRouteDocs,
+  ...doraRouteDocs,
   {
     method: 'GET',
     path: '/health',

@@ -25,6 +25,7 @@ import type { ControlPlane } from '../rollout/control.ts';
 import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { ReleaseEventBus } from '../rollout/events.ts';
 import type { Fleet } from '../rollout/fleet.ts';
+import { createSloReader, type SloReader } from '../slo/status.ts';
 import type { Store } from '../store/types.ts';
 import type { SyntheticsRunner } from '../synthetics/index.ts';
 import type { ReleaseTriggers, SecretLookup } from '../triggers/index.ts';
@@ -32,6 +33,7 @@ import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
 import { readChecksumHeader } from './checksum-header.ts';
+import { doraMetrics, registerDoraRoutes } from './dora-routes.ts';
 import { registerHookRoutes } from './hook-routes.ts';
 import { registerImageRoutes } from './image-routes.ts';
 import { registerIncidentRoutes } from './incident-routes.ts';
@@ -44,6 +46,7 @@ import { dataDirWritable } from './readiness.ts';
 import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
 import { registerSchemaRoutes } from './schema-routes.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
+import { registerSloRoutes, sloMetrics } from './slo-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
 import { discardUnreadBody } from './upload-body.ts';
@@ -58,6 +61,8 @@ export interface ApiDeps {
   control: ControlPlane;
   engine: ReleaseEngine;
   metrics: MetricsEngine;
+  /** The SLOs' state, shared with the error-budget gate; one over `metrics` when absent. */
+  slos?: SloReader;
   alarms: AlarmEngine;
   synthetics: SyntheticsRunner;
   notifier: Notifier;
@@ -163,11 +168,37 @@ export function buildApi(deps: ApiDeps) {
   app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
   registerSchemaRoutes(app);
 
+  const slos =
+    deps.slos ??
+    createSloReader({
+      slos: () => deps.config().config.slos,
+      source: deps.metrics,
+      now: () => Date.now(),
+    });
+  const dora = {
+    store: deps.store,
+    service,
+    environments: () => Object.keys(deps.config().config.environments),
+  };
+  registerDoraRoutes(app, dora);
   registerMetricsRoutes(app, {
     engine: deps.metrics,
     service: service(),
     environments: () => Object.keys(deps.config().config.environments),
-    extra: async () => ({ buildVersion: deps.server.version, metrics: await gantryMetrics(deps) }),
+    extra: async () => ({
+      buildVersion: deps.server.version,
+      metrics: [
+        ...(await gantryMetrics(deps)),
+        ...sloMetrics(await slos.list()),
+        ...(await doraMetrics(dora)),
+      ],
+    }),
+  });
+  registerSloRoutes(app, {
+    slos,
+    configs: () => deps.config().config.slos,
+    source: deps.metrics,
+    environments: () => Object.keys(deps.config().config.environments),
   });
   registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
   registerNotifyRoutes(app, { notifier: deps.notifier });

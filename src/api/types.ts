@@ -58,7 +58,7 @@ export interface EnvironmentView {
   instances: InstanceView[];
   activeRelease: ReleaseRecord | null;
   track: { branch?: string[]; tag?: string[] } | null;
-  requires: { passed: string } | null;
+  requires: { passed?: string; error_budget?: number } | null;
 }
 
 /** GET /api/v1/status[?environment=] */

@@ -27,6 +27,7 @@ import { imageResolverOf } from '../rollout/image-versions.ts';
 import { recoverFleet } from '../rollout/recover.ts';
 import { createDriver } from '../runtime/index.ts';
 import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
+import { createSloReader, sloBudgets } from '../slo/status.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { createSyntheticsRunner } from '../synthetics/index.ts';
@@ -172,7 +173,14 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     metrics,
     logger: logger.child({ component: 'releases' }),
   });
-  const control = new ControlPlane({ config, store, engine, resolveImage: imageResolverOf(driver) });
+  const slos = createSloReader({ slos: () => config().config.slos, source: metrics, now: () => Date.now() });
+  const control = new ControlPlane({
+    config,
+    store,
+    engine,
+    resolveImage: imageResolverOf(driver),
+    budgets: sloBudgets(slos),
+  });
   // A secret set for an environment that lists it restarts that environment's instances.
   const secretRestarts = new SecretRestarts({
     config,
@@ -269,6 +277,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     control,
     engine,
     metrics,
+    slos,
     alarms,
     synthetics,
     notifier,

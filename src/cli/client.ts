@@ -10,6 +10,7 @@ import type {
   TokenListResponse,
   TokenResponse,
 } from '../api/auth-routes.ts';
+import type { DoraResponse } from '../api/dora-routes.ts';
 import type { RecordImageResponse } from '../api/image-routes.ts';
 import type {
   IncidentActionResponse,
@@ -33,6 +34,7 @@ import type {
   SecretRemoveResponse,
   SecretSetResponse,
 } from '../api/secret-routes.ts';
+import type { SloListResponse } from '../api/slo-routes.ts';
 import type {
   ApiErrorBody,
   CreateReleaseRequest,
@@ -282,6 +284,14 @@ export class GantryClient {
   /** since: ISO-8601 or relative (`-30d`). */
   incidentStats(q: { since?: string; environment?: string } = {}): Promise<IncidentStats> {
     return this.#json('GET', '/incidents/stats', { query: q });
+  }
+
+  dora(q: { environment?: string; since?: string } = {}): Promise<DoraResponse> {
+    return this.#json('GET', '/dora', { query: q });
+  }
+
+  listSlos(q: { environment?: string } = {}): Promise<SloListResponse> {
+    return this.#json('GET', '/slos', { query: q });
   }
 
   listAlarms(q: { environment?: string; state?: string } = {}): Promise<AlarmListResponse> {

@@ -5,6 +5,7 @@ import { registerAlarms } from './commands/alarms.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerCompletion } from './commands/completion.ts';
 import { registerDeploy } from './commands/deploy.ts';
+import { registerDora } from './commands/dora.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerInit } from './commands/init.ts';
@@ -17,6 +18,7 @@ import { registerRollback } from './commands/rollback.ts';
 import { registerSecrets } from './commands/secrets.ts';
 import { registerServer } from './commands/server.ts';
 import { registerSilences } from './commands/silences.ts';
+import { registerSlo } from './commands/slo.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTokens } from './commands/tokens.ts';
 import { registerUpload } from './commands/upload.ts';
@@ -82,6 +84,8 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerHistory,
     registerMetrics,
     registerAlarms,
+    registerSlo,
+    registerDora,
     registerIncidents,
     registerSilences,
     registerSecrets,

@@ -81,3 +81,7 @@ export const DEFAULT_SMTP_PORT = 587;
 export const SMTP_IMPLICIT_TLS_PORT = 465;
 
 export const DEFAULT_INCIDENT_OPEN_AT = 'P2';
+
+/** An SLO's window when it names none; also the longest, as long as minute rollups are kept. */
+export const DEFAULT_SLO_WINDOW = 30 * DAY;
+export const MAX_SLO_WINDOW = 30 * DAY;

@@ -222,6 +222,31 @@ export function findReferenceIssues(raw: unknown): PathIssue[] {
   const synthetics = checkUniqueNames(raw.synthetics, ['synthetics'], 'synthetic', issues);
   const patterns = checkUniqueNames(field(raw.logs, 'patterns'), ['logs', 'patterns'], 'log pattern', issues);
   checkAlarms(raw, envNames, patterns, synthetics, issues);
+  checkUniqueNames(raw.slos, ['slos'], 'SLO', issues);
+  const sloEnvironments = itemsOf(raw.slos).map((slo) => field(slo, 'environment'));
+  for (const [name, env] of entriesOf(raw.environments)) {
+    if (field(field(env, 'requires'), 'error_budget') === undefined || sloEnvironments.includes(name))
+      continue;
+    issues.push({
+      path: ['environments', name, 'requires', 'error_budget'],
+      message: `the error-budget gate needs an SLO of ${name}: add one under slos: (see docs/slo.md)`,
+      target: 'key',
+    });
+  }
+  const notifyGroups = Object.keys(isMapping(raw.notify) ? raw.notify : {});
+  itemsOf(raw.slos).forEach((slo, i) => {
+    itemsOf(field(slo, 'notify')).forEach((group, j) => {
+      checkName(issues, ['slos', i, 'notify', j], group, 'notify group', notifyGroups, 'notify');
+    });
+    checkName(
+      issues,
+      ['slos', i, 'environment'],
+      field(slo, 'environment'),
+      'environment',
+      envNames,
+      'environments',
+    );
+  });
   itemsOf(raw.synthetics).forEach((synthetic, i) => {
     checkName(
       issues,

@@ -19,6 +19,7 @@ import {
   listenAddress,
   mapping,
   perSecond,
+  rate,
   size,
   text,
   whenFieldsValid,
@@ -214,8 +215,12 @@ const environmentSchema = mapping({
   instances: intIn(1, 1000).default(DEFAULT_INSTANCES),
   track: trackSchema.optional().meta({ description: 'Git refs that `gantry release --ref` sends here.' }),
   requires: mapping({
-    passed: dnsName('an environment name').meta({
-      description: 'A version must have succeeded there first.',
+    passed: dnsName('an environment name')
+      .optional()
+      .meta({ description: 'A version must have succeeded there first.' }),
+    error_budget: rate().optional().meta({
+      description:
+        'Refuse a release while an SLO of this environment has less of its error budget left, like 25% (docs/slo.md).',
     }),
   }).optional(),
   strategy: strategySchema.prefault('rolling'),

@@ -10,6 +10,7 @@ import { alarmsSchema, logsSchema, syntheticsSchema } from './schema-monitoring.
 import { incidentsSchema, notifySchema, smtpSchema, triggersSchema } from './schema-notify.ts';
 import { healthSchema, runSchema } from './schema-run.ts';
 import { runtimeSchema } from './schema-runtime.ts';
+import { slosSchema } from './schema-slo.ts';
 import type { GantryConfig } from './types.ts';
 
 export const gantryConfigSchema = mapping({
@@ -26,6 +27,7 @@ export const gantryConfigSchema = mapping({
   smtp: smtpSchema.optional(),
   notify: notifySchema.prefault({}),
   incidents: incidentsSchema.prefault({}),
+  slos: slosSchema.prefault([]),
 }).meta({
   title: 'gantry.yaml',
   description: 'How Gantry runs, releases and watches one service.',

@@ -168,7 +168,7 @@ export interface EnvironmentConfig {
   listen: string; // host:port
   instances: number;
   track?: TrackConfig;
-  requires?: { passed: string };
+  requires?: { passed?: string; error_budget?: number };
   strategy: StrategyConfig;
   env: Record<string, string>;
   secrets: string[];
@@ -207,6 +207,20 @@ export interface AlarmConfig {
   treat_missing_data: 'missing' | 'breaching' | 'not_breaching' | 'ignore';
   severity: 'P1' | 'P2' | 'P3' | 'P4';
   notify: string[];
+  runbook?: string;
+  description?: string;
+}
+
+export interface SloConfig {
+  name: string;
+  environment: string;
+  /** Share of good requests aimed at, a fraction strictly between 0 and 1. */
+  objective: number;
+  /** Latency SLO: a request is good when answered in under this many ms; availability when absent. */
+  threshold?: Duration;
+  window: Duration;
+  /** Notify groups told when a burn-rate alarm of the SLO fires and resolves. */
+  notify?: string[];
   runbook?: string;
   description?: string;
 }
@@ -256,6 +270,7 @@ export interface GantryConfig {
   smtp?: SmtpConfig;
   notify: Record<string, NotifyChannel[]>;
   incidents: { open_at: 'P1' | 'P2' | 'P3' | 'P4' };
+  slos: SloConfig[];
 }
 
 /** A config as loaded from a file: the parsed value plus where it came from. */

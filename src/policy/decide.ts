@@ -82,6 +82,8 @@ function hintFor(r: RuleResult, d: PolicyDecision): string {
       const passed = (r.details?.passed as string | undefined) ?? 'the required environment';
       return `Release ${d.version} to ${passed} first (gantry deploy --env ${passed} --version ${d.version}).`;
     }
+    case 'error_budget':
+      return `Wait for the budget to recover (gantry slo --env ${d.environment} shows it), or roll back. ${override}`;
     case 'window':
     case 'freeze':
       return `Release inside a window (gantry status --env ${d.environment} shows when it opens). ${override}`;

@@ -6,6 +6,7 @@
 // target already succeeded in this environment (a known-good version); a rollback to a version
 // that never ran there goes through the gate like any release. requires.passed does not apply.
 import type { EnvironmentConfig, WindowConfig } from '../config/types.ts';
+import { evaluateErrorBudget, type SloBudget } from './budget-gate.ts';
 import { evaluateScan } from './scan-gate.ts';
 import { nextChange, scheduleAt } from './schedule.ts';
 import type { RuleResult, StoredScan } from './types.ts';
@@ -30,13 +31,20 @@ export interface PolicyFacts {
   scan: StoredScan | null;
   /** The version succeeded in this environment before. */
   knownGood: boolean;
+  /** Error budget left of each SLO of the environment (when requires.error_budget is set). */
+  budgets?: readonly SloBudget[];
 }
 
 /** The rules the environment has, in a fixed order: requires, freeze, window, scan. */
 export function evaluatePolicy(f: PolicyFacts): RuleResult[] {
   const env = f.environment;
   const results: RuleResult[] = [];
-  if (env.requires && f.kind !== 'rollback') results.push(evaluateRequires(f, env.requires.passed));
+  if (env.requires?.passed !== undefined && f.kind !== 'rollback')
+    results.push(evaluateRequires(f, env.requires.passed));
+  if (env.requires?.error_budget !== undefined)
+    results.push(
+      waive(f.kind === 'rollback', evaluateErrorBudget(env.name, env.requires.error_budget, f.budgets)),
+    );
   const spans = freezeSpans(env);
   const state = scheduleAt(env, f.now, spans);
   if (spans.length > 0) results.push(waive(f.kind === 'rollback', evaluateFreezes(f, spans, state.frozen)));

@@ -6,12 +6,16 @@ import type { Actor } from '../auth/types.ts';
 import type { EnvironmentConfig } from '../config/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { ScanReportRecord, Store } from '../store/types.ts';
+import type { SloBudget } from './budget-gate.ts';
 import { decide, refusalError } from './decide.ts';
 import { evaluatePolicy, type PolicyFacts } from './evaluate.ts';
 import type { PolicyDecision, PolicyOverride, ScanReport, StoredScan } from './types.ts';
 
 /** How far back "succeeded in the required environment" looks. */
 const PASSED_LOOKBACK = 1000;
+
+/** The error budget left of each SLO of an environment, now (requires.error_budget reads it). */
+export type BudgetSource = (environment: string) => Promise<SloBudget[]>;
 
 export interface PolicyCheck {
   service: string;
@@ -25,10 +29,12 @@ export interface PolicyCheck {
 export class PolicyGate {
   readonly #store: Store;
   readonly #clock: Pick<Clock, 'now'>;
+  readonly #budgets: BudgetSource | undefined;
 
-  constructor(opts: { store: Store; clock?: Pick<Clock, 'now'> }) {
+  constructor(opts: { store: Store; clock?: Pick<Clock, 'now'>; budgets?: BudgetSource }) {
     this.#store = opts.store;
     this.#clock = opts.clock ?? systemClock;
+    this.#budgets = opts.budgets;
   }
 
   /**
@@ -39,6 +45,8 @@ export class PolicyGate {
     const env = c.environment;
     const hasRules =
       Boolean(env.requires) || env.windows.length > 0 || env.freezes.length > 0 || Boolean(env.scan);
+    const budgets =
+      env.requires?.error_budget !== undefined && this.#budgets ? await this.#budgets(env.name) : undefined;
     if (!hasRules && !c.override) return null;
     const facts: PolicyFacts = {
       environment: env,
@@ -47,11 +55,12 @@ export class PolicyGate {
       now: this.#clock.now(),
       scan: env.scan ? await this.#scan(c.service, c.version) : null,
       knownGood: c.kind === 'rollback' ? await this.#succeeded(c.service, env.name, c.version) : false,
-      ...(env.requires && c.kind !== 'rollback'
+      ...(budgets ? { budgets } : {}),
+      ...(env.requires?.passed !== undefined && c.kind !== 'rollback'
         ? {
             passedRequired: await this.#store.releases.succeededVersions(
               c.service,
-              env.requires.passed,
+              env.requires.passed as string,
               PASSED_LOOKBACK,
             ),
           }

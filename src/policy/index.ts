@@ -1,8 +1,10 @@
 // Release policy (issue 6): deployment windows, freezes, requires.passed and the vulnerability
 // gate, evaluated before a release starts and recorded with it.
+
+export { evaluateErrorBudget, type SloBudget } from './budget-gate.ts';
 export { checkOverride, decide, describeDecision, refusalError } from './decide.ts';
 export { evaluatePolicy, type PolicyFacts } from './evaluate.ts';
-export { type PolicyCheck, PolicyGate, toStoredScan } from './gate.ts';
+export { type BudgetSource, type PolicyCheck, PolicyGate, toStoredScan } from './gate.ts';
 export { allowExpired, allowExpiresAt, evaluateScan } from './scan-gate.ts';
 export { findImageMismatch } from './scan-image.ts';
 export { decisionReadScan, mayReplaceScan, type ReplaceDecision, type ScanCheck } from './scan-replace.ts';

@@ -49,7 +49,7 @@ export interface StoredScan {
   uploadedBy: string | null;
 }
 
-export type RuleName = 'requires' | 'window' | 'freeze' | 'scan';
+export type RuleName = 'requires' | 'window' | 'freeze' | 'scan' | 'error_budget';
 
 /** refuse: blocks the release; waived: would block, but does not apply to this kind of release. */
 export type RuleOutcome = 'pass' | 'refuse' | 'waived';

@@ -42,7 +42,7 @@ export function environmentPolicyView(env: EnvironmentConfig, now: number): Envi
     freezeTimeZone: tz,
     nextOpen: nextOpen === null ? null : instantView(nextOpen, tz),
     nextClose: nextClose === null ? null : instantView(nextClose, tz),
-    requires: env.requires ? { passed: env.requires.passed } : null,
+    requires: env.requires?.passed !== undefined ? { passed: env.requires.passed } : null,
     scan: env.scan
       ? {
           fail_on: env.scan.fail_on,

@@ -6,7 +6,7 @@ import { matchRef } from '../config/track.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import { GantryError } from '../lib/errors.ts';
-import { describeDecision, PolicyGate } from '../policy/index.ts';
+import { type BudgetSource, describeDecision, PolicyGate } from '../policy/index.ts';
 import type { PolicyDecision, PolicyOverride } from '../policy/types.ts';
 import type { ReleaseRecord, Store } from '../store/types.ts';
 import { ReleaseConflictError } from '../store/types.ts';
@@ -58,11 +58,17 @@ export class ControlPlane {
     defaultActor?: Actor;
     /** The runtime driver's resolveArtifact (runtime docker): pulls an image and answers its digest. */
     resolveImage?: ResolveImage;
+    /** Error budgets of the SLOs, for requires.error_budget. */
+    budgets?: BudgetSource;
   }) {
     this.#cfg = opts.config;
     this.#store = opts.store;
     this.#engine = opts.engine;
-    this.#gate = new PolicyGate({ store: opts.store, ...(opts.clock ? { clock: opts.clock } : {}) });
+    this.#gate = new PolicyGate({
+      store: opts.store,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.budgets ? { budgets: opts.budgets } : {}),
+    });
     this.#defaultActor = opts.defaultActor;
     this.#resolveImage = opts.resolveImage;
   }

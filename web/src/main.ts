@@ -10,6 +10,7 @@ import { logsPage } from './pages/logs.ts';
 import { overviewPage } from './pages/overview.ts';
 import { releasePage } from './pages/release.ts';
 import { releasesPage } from './pages/releases.ts';
+import { slosPage } from './pages/slos.ts';
 import { navigate, Router, setRouter } from './router.ts';
 import { describeUser, loadSession, logOut, onUserChange } from './session.ts';
 
@@ -22,6 +23,7 @@ const router = new Router(app)
   .add('/releases', 'releases', releasesPage)
   .add('/releases/:id', 'releases', releasePage)
   .add('/alarms', 'alarms', alarmsPage)
+  .add('/slos', 'slos', slosPage)
   .add('/incidents', 'incidents', incidentsPage)
   .add('/incidents/:id', 'incidents', incidentPage)
   .add('/logs', 'logs', logsPage)
