@@ -1,4 +1,4 @@
-// Service level objectives (DESIGN §14.4): `slos:`. Availability counts every response that is not
+// Service level objectives: `slos:`. Availability counts every response that is not
 // a 5xx as good; latency (an SLO with `threshold`) counts responses faster than the threshold.
 import { DEFAULT_SLO_WINDOW, MAX_SLO_WINDOW } from './defaults.ts';
 import { dnsName, duration, identifier, list, mapping, rate, text, whenFieldsValid } from './fields.ts';

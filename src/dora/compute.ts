@@ -1,4 +1,4 @@
-// DORA metrics of one environment over a period (DESIGN §14.4), pure: releases, incidents and the
+// DORA metrics of one environment over a period, pure: releases, incidents and the
 // commit times of versions in, the four figures out. Scripted histories are in test/dora.test.ts.
 //
 // - Deployment frequency: releases that succeeded (deploy, release, promote; not rollbacks or

@@ -1,4 +1,4 @@
-// The error-budget gate (DESIGN §14.4): `requires: { error_budget: 25% }` refuses a release while
+// The error-budget gate: `requires: { error_budget: 25% }` refuses a release while
 // an SLO of the environment has less than that share of its error budget left. Pure: the caller
 // reads the budgets (from the SLOs' state) and passes them in.
 import type { RuleResult } from './types.ts';

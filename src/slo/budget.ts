@@ -1,4 +1,4 @@
-// Error-budget arithmetic of one SLO (DESIGN §14.4), pure: good and total requests in, attainment,
+// Error-budget arithmetic of one SLO, pure: good and total requests in, attainment,
 // budget remaining and burn rates out. Hand-computed cases are in test/slo-budget.test.ts.
 import type { SloConfig } from '../config/types.ts';
 import type { Sketch } from '../metrics/sketch.ts';

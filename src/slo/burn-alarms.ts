@@ -1,4 +1,4 @@
-// Burn-rate alarms of the SLOs (DESIGN §14.4): each SLO adds two alarm rules to the alarm engine,
+// Burn-rate alarms of the SLOs: each SLO adds two alarm rules to the alarm engine,
 // `slo:<name>` (page) and `slo:<name>:ticket`, so they go through the usual alarm → notification →
 // incident path. Their datapoint is how far the budget burns past the workbook's factor: the
 // highest, over the rules of that severity, of min(burn over the long window, burn over the short
