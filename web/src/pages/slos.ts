@@ -98,6 +98,7 @@ async function budgetChart(container: HTMLElement, s: SloStatus): Promise<() => 
     format: (v) => (v === null ? '–' : pct(v)),
     releases: releases.releases.filter((r) => Date.parse(r.createdAt) >= from),
     from,
+    stepMs: s.windowMs / Math.max(1, down.points.length),
     to: now,
   });
 }
