@@ -98,9 +98,11 @@ describe('secrets in captured output', () => {
   it('are masked before a long line is cut, and do not stay in the raw output file once read', async () => {
     const dir = fixture.dir();
     const secret = 'S3cr3t-0123456789abcdef';
-    // The 16 KiB cut falls inside the secret: cut first, "S3cr" was stored.
+    // The 16 KiB cut falls inside the secret: cut first, "S3cr" was stored. The artifact sits
+    // beside the driver's data directory, as in a server (a copy cannot go inside itself).
+    await mkdir(`${dir}/app`);
     await writeFile(
-      `${dir}/server.mjs`,
+      `${dir}/app/server.mjs`,
       `console.log('A'.repeat(${MAX_STORED_LINE_BYTES - 4}) + process.env.API_KEY + ' end');
 console.log('short line with ' + process.env.API_KEY);
 setInterval(() => {}, 1000);
@@ -112,7 +114,7 @@ setInterval(() => {}, 1000);
     const driver = createProcessDriver({ dataDir: `${dir}/data` });
     drivers.push(driver);
     captureRuntimeLogs(driver, logs);
-    const spec = makeSpec(dir, {
+    const spec = makeSpec(`${dir}/app`, {
       id: 'production-v3-cd34',
       environment: 'production',
       version: 'v3',
@@ -222,9 +224,15 @@ setTimeout(() => process.exit(0), 50);
     drivers.push(driver);
     captureRuntimeLogs(driver, logs);
     const id = `production-${arg}-0001`;
-    await writeFile(`${dir}/crasher.cjs`, CRASHER);
+    await mkdir(`${dir}/app`);
+    await writeFile(`${dir}/app/crasher.cjs`, CRASHER);
     await driver.start(
-      makeSpec(dir, { id, environment: 'production', version: arg, command: `node crasher.cjs ${arg}` }),
+      makeSpec(`${dir}/app`, {
+        id,
+        environment: 'production',
+        version: arg,
+        command: `node crasher.cjs ${arg}`,
+      }),
     );
     return { logs, id };
   }

@@ -32,6 +32,18 @@ describe('working copies', () => {
     expect(await readFile(join(work, 'link.txt'), 'utf8')).toBe('pristine');
   });
 
+  it('refuses, naming both, an artifact that contains the working copy (it would copy itself forever)', async () => {
+    const artifact = join(tmp.path, 'artifact');
+    await mkdir(artifact);
+    await writeFile(join(artifact, 'server.js'), '');
+    await expect(makeWorkingCopy(artifact, join(artifact, 'data', 'instances', 'i1'))).rejects.toThrow(
+      /contains the instance's working copy .*a copy cannot go inside itself/,
+    );
+    await expect(makeWorkingCopy(artifact, join(tmp.path, 'artifact-sibling'))).resolves.toBe(
+      join(tmp.path, 'artifact-sibling', 'work'),
+    );
+  });
+
   it('writes into the copy, even in place, leave the artifact as it was', async () => {
     const artifact = join(tmp.path, 'artifact');
     await mkdir(artifact);

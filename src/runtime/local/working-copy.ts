@@ -24,7 +24,7 @@ import {
   symlink,
   utimes,
 } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Owner-only: instances may hold secrets in files, and other local users have no business there. */
 export const PRIVATE_DIR_MODE = 0o700;
@@ -53,8 +53,14 @@ export async function makeWorkingCopy(artifactDir: string, instanceDir: string):
       `artifact directory ${artifactDir} does not exist; check that the version's artifact is unpacked (upload it again)`,
     );
   }
-  await mkdirPrivate(instanceDir);
   const work = workingCopyPath(instanceDir);
+  const inside = relative(resolve(artifactDir), resolve(work));
+  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
+    throw new Error(
+      `artifact directory ${artifactDir} contains the instance's working copy ${work}: a copy cannot go inside itself; keep the data directory outside the artifact`,
+    );
+  }
+  await mkdirPrivate(instanceDir);
   await rm(work, { recursive: true, force: true });
   await copyTree(artifactDir, work);
   await chmod(work, PRIVATE_DIR_MODE);
