@@ -36,7 +36,8 @@ export function releasePage(el: HTMLElement, params: Record<string, string>): Cl
   const progress = h('div');
   const actions = h('div', { class: 'actions' });
   const message = h('div');
-  const live = h('span', { class: 'muted small live' });
+  // Announced: whether the page is live, and how the release ended (the events table is not).
+  const live = h('span', { class: 'muted small live', role: 'status' });
   const tbody = h('tbody');
   fill(
     el,
