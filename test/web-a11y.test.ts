@@ -265,6 +265,24 @@ describe.skipIf(mode === 'skip')('dashboard accessibility in a real browser', ()
     });
   }
 
+  it('on a phone-sized screen, where the tables scroll sideways, axe finds no violation on any page', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await logIn(phone, dashboard.url, adminToken(server.dataDir));
+      const found: string[] = [];
+      for (const spec of pages) {
+        await phone.goto(`${dashboard.url}${spec.path()}`);
+        await spec.ready(phone);
+        const violations = await axe(phone);
+        results[`${spec.name} (390 px)`] = Object.fromEntries(violations.map((v) => [v.id, v.nodes.length]));
+        if (violations.length > 0) found.push(`${spec.name}:\n${describeViolations(violations)}`);
+      }
+      expect(found, found.join('\n')).toEqual([]);
+    } finally {
+      await phone.close();
+    }
+  }, 120_000);
+
   it('axe finds no violation on the login page, which has its own title and focuses the token field', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
@@ -323,6 +341,20 @@ describe.skipIf(mode === 'skip')('dashboard accessibility in a real browser', ()
     await page.reload();
     await page.locator('main h1').waitFor();
     expect(await page.evaluate('document.activeElement && document.activeElement.tagName')).toBe('BODY');
+  });
+
+  it('a refresh keeps the keyboard focus where it was (the alarms page refreshes every 5 s)', async () => {
+    await page.goto(`${dashboard.url}/alarms`);
+    const history = page.locator('tr[data-alarm="production-5xx"] button', { hasText: 'History' });
+    await history.focus();
+    // Mark the button focused now: the refresh replaces it with a new one.
+    await page.evaluate('document.activeElement.dataset.before = "1"');
+    await page.locator('button[data-before]').waitFor({ state: 'detached', timeout: 15_000 });
+    expect(
+      await page.evaluate(
+        'document.activeElement && [document.activeElement.textContent, document.activeElement.closest("tr")?.dataset.alarm]',
+      ),
+    ).toEqual(['History', 'production-5xx']);
   });
 
   it('only what changes on its own is a live region: not the whole page, and not the refreshed numbers', async () => {

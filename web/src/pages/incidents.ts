@@ -23,6 +23,7 @@ export function incidentsPage(el: HTMLElement): Cleanup {
       fill(
         body,
         listTable(
+          'Incidents',
           ['opened', 'incident', 'severity', 'status', 'alarms', 'MTTA', 'MTTR'],
           incidents.map((i) =>
             h(
