@@ -27,6 +27,7 @@ export function logsPage(el: HTMLElement, _params: Record<string, string>, query
     type: 'search',
     name: 'q',
     placeholder: 'search text (full-text)',
+    'aria-label': 'search text',
     value: query.get('q') ?? '',
   });
   const env = h(
