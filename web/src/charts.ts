@@ -5,6 +5,8 @@ import type { ReleaseRecord } from '../../src/api/types.ts';
 import { firstDataTime, labelRows, versionLabel, visibleRange } from './chart-layout.ts';
 import type { Series } from './metrics.ts';
 
+/** Axis labels and release labels are text: as dark as style.css's --muted, --good, --bad, --warn. */
+const AXIS_INK = '#556274';
 const PALETTE = ['#2563eb', '#d97706', '#059669', '#9333ea', '#dc2626', '#0891b2', '#65a30d', '#db2777'];
 
 export interface ChartLine {
@@ -76,9 +78,9 @@ export function drawChart(el: HTMLElement, spec: ChartSpec): () => void {
     height: 220,
     scales: { x: { time: true, min: shown.from / 1000, max: shown.to / 1000 }, y: { range: yRange } },
     axes: [
-      { stroke: '#64748b', grid: { stroke: '#e2e8f0' } },
+      { stroke: AXIS_INK, grid: { stroke: '#e2e8f0' } },
       {
-        stroke: '#64748b',
+        stroke: AXIS_INK,
         grid: { stroke: '#e2e8f0' },
         size: 64,
         values: (_u, ticks) => ticks.map((t) => spec.format(t)),
@@ -165,7 +167,7 @@ function releaseMarkers(releases: ReleaseRecord[], el: HTMLElement): uPlot.Plugi
 }
 
 function markerColor(state: string): string {
-  if (state === 'succeeded') return '#059669';
-  if (state === 'rolled_back' || state === 'failed' || state === 'aborted') return '#dc2626';
-  return '#d97706';
+  if (state === 'succeeded') return '#047857';
+  if (state === 'rolled_back' || state === 'failed' || state === 'aborted') return '#b91c1c';
+  return '#b45309';
 }

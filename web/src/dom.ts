@@ -26,10 +26,21 @@ export function append(el: Element, children: Array<Child | Child[]>): void {
   }
 }
 
-/** Replaces an element's content. */
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+
+/**
+ * Replaces an element's content. Pages refresh theirs every few seconds: a keyboard user whose
+ * focus was in the old content gets it back on the element at the same place in the new one
+ * (the same row's button, say), rather than thrown back to the top of the page.
+ */
 export function fill(el: Element, ...children: Array<Child | Child[]>): void {
+  const active = document.activeElement;
+  const at = active && el.contains(active) ? [...el.querySelectorAll(FOCUSABLE)].indexOf(active) : -1;
   el.replaceChildren();
   append(el, children);
+  if (at < 0) return;
+  const same = el.querySelectorAll<HTMLElement>(FOCUSABLE)[at];
+  same?.focus({ preventScroll: true });
 }
 
 /** A link handled by the dashboard's router (no page load). */
@@ -49,11 +60,23 @@ export function section(title: string, ...children: Array<Child | Child[]>): HTM
   return h('section', { class: 'card' }, h('h2', null, title), ...children);
 }
 
-/** A scrolling card with a table: a header row, then the rows (the list pages' shape). */
-export function listTable(headers: string[], rows: Node[]): HTMLDivElement {
-  return h(
-    'div',
-    { class: 'scroll card' },
+/**
+ * A box that scrolls sideways on a narrow screen: a named region that the keyboard reaches (Tab,
+ * then the arrow keys), for the tables that hold nothing focusable of their own (WCAG 2.1.1).
+ */
+export function scrollRegion(
+  label: string,
+  cls: string,
+  ...children: Array<Child | Child[]>
+): HTMLDivElement {
+  return h('div', { class: cls, role: 'region', 'aria-label': label, tabindex: 0 }, ...children);
+}
+
+/** A scrolling card with a table named `label`: a header row, then the rows (the list pages' shape). */
+export function listTable(label: string, headers: string[], rows: Node[]): HTMLDivElement {
+  return scrollRegion(
+    label,
+    'scroll card',
     h(
       'table',
       { class: 'list' },

@@ -18,16 +18,16 @@ const app = document.getElementById('app');
 if (!app) throw new Error('index.html has no #app element');
 
 const router = new Router(app)
-  .add('/', 'overview', overviewPage)
-  .add('/environments/:name', 'overview', environmentPage)
-  .add('/releases', 'releases', releasesPage)
-  .add('/releases/:id', 'releases', releasePage)
-  .add('/alarms', 'alarms', alarmsPage)
-  .add('/slos', 'slos', slosPage)
-  .add('/incidents', 'incidents', incidentsPage)
-  .add('/incidents/:id', 'incidents', incidentPage)
-  .add('/logs', 'logs', logsPage)
-  .add('/login', 'login', loginPage);
+  .add('/', 'overview', 'Overview', overviewPage)
+  .add('/environments/:name', 'overview', (p) => `Environment ${p.name}`, environmentPage)
+  .add('/releases', 'releases', 'Releases', releasesPage)
+  .add('/releases/:id', 'releases', (p) => `Release ${p.id}`, releasePage)
+  .add('/alarms', 'alarms', 'Alarms', alarmsPage)
+  .add('/slos', 'slos', 'SLOs', slosPage)
+  .add('/incidents', 'incidents', 'Incidents', incidentsPage)
+  .add('/incidents/:id', 'incidents', (p) => `Incident ${p.id}`, incidentPage)
+  .add('/logs', 'logs', 'Logs', logsPage)
+  .add('/login', 'login', 'Log in', loginPage);
 setRouter(router);
 
 // Who is logged in, in the header, with a way out.

@@ -1,5 +1,7 @@
 // History routing: each page is a function that fills the main element and returns its clean-up
-// (timers, event streams), called when the user navigates away.
+// (timers, event streams), called when the user navigates away. The router also does what a page
+// load would for assistive technology: the document's title names the page, the nav marks it
+// (aria-current), and after a navigation the focus moves to the new page's heading.
 export type Cleanup = () => void;
 export type Page = (
   el: HTMLElement,
@@ -7,29 +9,36 @@ export type Page = (
   query: URLSearchParams,
 ) => Cleanup | undefined;
 
+/** The page's name in the document title (before " · Gantry"), from the route's parameters. */
+export type Title = string | ((params: Record<string, string>) => string);
+
 interface Route {
   pattern: RegExp;
   keys: string[];
   page: Page;
   nav: string;
+  title: Title;
 }
+
+export const TITLE_SUFFIX = ' · Gantry';
 
 export class Router {
   readonly #routes: Route[] = [];
   readonly #el: HTMLElement;
   #cleanup: Cleanup | undefined;
+  #rendered = false;
 
   constructor(el: HTMLElement) {
     this.#el = el;
   }
 
-  add(path: string, nav: string, page: Page): this {
+  add(path: string, nav: string, title: Title, page: Page): this {
     const keys: string[] = [];
     const source = path.replace(/:(\w+)/g, (_m, key: string) => {
       keys.push(key);
       return '([^/]+)';
     });
-    this.#routes.push({ pattern: new RegExp(`^${source}/?$`), keys, page, nav });
+    this.#routes.push({ pattern: new RegExp(`^${source}/?$`), keys, page, nav, title });
     return this;
   }
 
@@ -61,15 +70,43 @@ export class Router {
       route.keys.forEach((k, i) => {
         params[k] = decodeURIComponent(m[i + 1] ?? '');
       });
-      for (const a of document.querySelectorAll('[data-nav]'))
-        a.classList.toggle('active', a.getAttribute('data-nav') === route.nav);
+      markNav(pathname, route.nav);
+      document.title = `${typeof route.title === 'string' ? route.title : route.title(params)}${TITLE_SUFFIX}`;
       this.#el.replaceChildren();
       this.#el.dataset.page = route.nav;
       this.#cleanup = route.page(this.#el, params, new URLSearchParams(search));
+      this.#focusHeading();
       return;
     }
-    this.#el.replaceChildren();
-    this.#el.textContent = `No page at ${pathname}.`;
+    markNav(pathname, '');
+    document.title = `Not found${TITLE_SUFFIX}`;
+    const h1 = document.createElement('h1');
+    h1.textContent = `No page at ${pathname}.`;
+    this.#el.replaceChildren(h1);
+    this.#focusHeading();
+  }
+
+  /**
+   * After a navigation (not the first page load), the focus goes to the page's heading, so that a
+   * screen reader reads the new page and the keyboard starts from it, unless the page put it
+   * somewhere in itself already (the login page focuses its token field).
+   */
+  #focusHeading(): void {
+    const first = !this.#rendered;
+    this.#rendered = true;
+    if (first || this.#el.contains(document.activeElement)) return;
+    const heading = this.#el.querySelector('h1');
+    if (!heading) return;
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
+/** aria-current on the nav: "page" on the link to this very page, "true" on its section's. */
+function markNav(pathname: string, nav: string): void {
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    if (a.getAttribute('data-nav') !== nav) a.removeAttribute('aria-current');
+    else a.setAttribute('aria-current', a.getAttribute('href') === pathname ? 'page' : 'true');
   }
 }
 

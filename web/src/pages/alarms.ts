@@ -78,6 +78,7 @@ function alarmTable(
   if (alarms.length === 0)
     return h('p', { class: 'muted card' }, 'No alarms in gantry.yaml (see its `alarms:` section).');
   return listTable(
+    'Alarms',
     ['alarm', 'state', 'since', 'rule', 'last value', 'reason', ''],
     alarms.map((a) =>
       h(

@@ -45,6 +45,7 @@ export function environmentPage(
             'button',
             {
               class: r === range ? 'active' : '',
+              'aria-pressed': String(r === range),
               'data-range': r,
               onclick: () => navigate(`/environments/${encodeURIComponent(name)}?range=${r}`, true),
             },

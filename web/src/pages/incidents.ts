@@ -23,6 +23,7 @@ export function incidentsPage(el: HTMLElement): Cleanup {
       fill(
         body,
         listTable(
+          'Incidents',
           ['opened', 'incident', 'severity', 'status', 'alarms', 'MTTA', 'MTTR'],
           incidents.map((i) =>
             h(
@@ -49,7 +50,12 @@ export function incidentPage(el: HTMLElement, params: Record<string, string>): C
   const id = params.id ?? '';
   const head = h('div');
   const timeline = h('div');
-  const postmortem = h('pre', { class: 'markdown' }, 'Loading…');
+  // It scrolls past its height: a keyboard reaches it.
+  const postmortem = h(
+    'pre',
+    { class: 'markdown', role: 'region', 'aria-label': 'Post-mortem draft', tabindex: 0 },
+    'Loading…',
+  );
   fill(
     el,
     h(

@@ -27,6 +27,7 @@ export function logsPage(el: HTMLElement, _params: Record<string, string>, query
     type: 'search',
     name: 'q',
     placeholder: 'search text (full-text)',
+    'aria-label': 'search text',
     value: query.get('q') ?? '',
   });
   const env = h(
@@ -53,8 +54,10 @@ export function logsPage(el: HTMLElement, _params: Record<string, string>, query
     ),
   );
   const tail = h('input', { type: 'checkbox', name: 'tail' });
-  const status = h('p', { class: 'muted small' });
-  const out = h('div', { class: 'log-lines', role: 'log' });
+  // What is announced: the outcome of a search or of the tail (a count, "Live…"), not the lines
+  // themselves, which a search replaces by the hundred. The lines scroll: a keyboard reaches them.
+  const status = h('p', { class: 'muted small', role: 'status' });
+  const out = h('div', { class: 'log-lines', role: 'region', 'aria-label': 'Log lines', tabindex: 0 });
   const form = h(
     'form',
     { class: 'inline-form' },

@@ -3,7 +3,7 @@
 import type { EnvironmentView, InstanceView, StatusBody } from '../../../src/api/types.ts';
 import { getJson } from '../api.ts';
 import { NO_VERSION_TITLE, versionLabel } from '../chart-layout.ts';
-import { badge, errorBox, fill, h, link } from '../dom.ts';
+import { badge, errorBox, fill, h, link, scrollRegion } from '../dom.ts';
 import { fmtAgo, fmtMs, fmtPercent, fmtRate, toneOf } from '../format.ts';
 import { type HttpMetric, lastValue, queryMetric, type Series } from '../metrics.ts';
 import { type Cleanup, every } from '../router.ts';
@@ -106,9 +106,9 @@ function metricsTable(env: EnvironmentView, metrics: EnvMetrics): HTMLElement {
           ),
     );
   };
-  return h(
-    'div',
-    { class: 'scroll' },
+  return scrollRegion(
+    `${env.name}: traffic per version`,
+    'scroll',
     h(
       'table',
       { class: 'metrics' },

@@ -11,7 +11,7 @@ import type {
   VerdictSide,
 } from '../../../src/api/types.ts';
 import { getJson, postJson } from '../api.ts';
-import { badge, errorBox, fill, h, link } from '../dom.ts';
+import { badge, errorBox, fill, h, link, scrollRegion } from '../dom.ts';
 import { fmtAgo, fmtClock, fmtDuration, fmtMs, fmtPercent, fmtTime, toneOf } from '../format.ts';
 import type { Cleanup } from '../router.ts';
 import { may } from '../session.ts';
@@ -36,7 +36,8 @@ export function releasePage(el: HTMLElement, params: Record<string, string>): Cl
   const progress = h('div');
   const actions = h('div', { class: 'actions' });
   const message = h('div');
-  const live = h('span', { class: 'muted small live' });
+  // Announced: whether the page is live, and how the release ended (the events table is not).
+  const live = h('span', { class: 'muted small live', role: 'status' });
   const tbody = h('tbody');
   fill(
     el,
@@ -54,7 +55,7 @@ export function releasePage(el: HTMLElement, params: Record<string, string>): Cl
       'section',
       { class: 'card' },
       h('h2', null, 'Events'),
-      h('div', { class: 'scroll' }, h('table', { class: 'list events' }, tbody)),
+      scrollRegion('Release events', 'scroll', h('table', { class: 'list events' }, tbody)),
     ),
   );
 

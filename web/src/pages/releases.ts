@@ -38,6 +38,7 @@ export function releasesPage(
       fill(
         body,
         listTable(
+          'Releases',
           ['started', 'environment', 'change', 'kind', 'state', 'took', 'message'],
           list.releases.map((r) =>
             h(

@@ -38,6 +38,7 @@ export function slosPage(el: HTMLElement): Cleanup {
       fill(
         dora,
         listTable(
+          'DORA metrics',
           ['environment', 'deploys', 'per day', 'lead time', 'change failure', 'time to restore'],
           body.dora.map((d) =>
             h(
@@ -107,6 +108,7 @@ function sloTable(slos: SloStatus[]) {
   if (slos.length === 0)
     return h('p', { class: 'muted card' }, 'No SLOs in gantry.yaml (see its `slos:` section).');
   return listTable(
+    'SLOs',
     ['SLO', 'objective', 'good / total', 'attainment', 'error budget left', 'burn rates'],
     slos.map((s) =>
       h(
