@@ -6,7 +6,7 @@ import type { MetricsEngine } from './engine.ts';
 import { CONTENT_TYPES, type ExpositionFormat, type Family, writeFamilies } from './prometheus-format.ts';
 import { processFamilies } from './prometheus-process.ts';
 
-export { escapeLabelValue, type ExpositionFormat } from './prometheus-format.ts';
+export { type ExpositionFormat, escapeLabelValue } from './prometheus-format.ts';
 
 export const PROMETHEUS_CONTENT_TYPE = CONTENT_TYPES.text;
 export const OPENMETRICS_CONTENT_TYPE = CONTENT_TYPES.openmetrics;
