@@ -228,6 +228,10 @@ describe('OpenMetrics', () => {
       const prometheus =
         'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
       const om = await app.inject({ url: '/metrics', headers: { accept: prometheus } });
+      // Samples apart from the process' own, which change between two scrapes.
+      const samples = (body: string) =>
+        body.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('process_'));
+
       expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
       expect(om.headers.vary).toBe('Accept');
       expect(om.body.endsWith('\n# EOF\n')).toBe(true);
@@ -241,14 +245,21 @@ describe('OpenMetrics', () => {
       expect(om.body).toContain('# TYPE gantry_build info\n');
       expect(om.body).toContain('# HELP gantry_sent Say \\"hi\\"\\\\\ngantry_sent_total 2\n');
 
+      // Older Prometheus versions (2.30 for one) asked for OpenMetrics 0.0.1 (what Gantry writes is valid in it too).
+      const older = 'application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+      const om001 = await app.inject({ url: '/metrics', headers: { accept: older } });
+      expect(om001.headers['content-type']).toBe(
+        'application/openmetrics-text; version=0.0.1; charset=utf-8',
+      );
+      expect(samples(om001.body)).toEqual(samples(om.body));
+      expect(om001.body.endsWith('\n# EOF\n')).toBe(true);
+
       const text = await app.inject({ url: '/metrics', headers: { accept: '*/*' } });
       expect(text.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
       expect(text.body).not.toContain('# EOF');
       expect(text.body).toContain('# TYPE gantry_http_requests_total counter\n');
       expect(text.body).toContain('# TYPE gantry_build_info gauge\n');
       // The same samples in both, so both formats make the same series.
-      const samples = (body: string) =>
-        body.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('process_'));
       expect(samples(om.body)).toEqual(samples(text.body));
     } finally {
       await app.close();
@@ -263,7 +274,8 @@ describe('OpenMetrics', () => {
     ['application/openmetrics-text', 'openmetrics'],
     ['application/openmetrics-text; version="1.0.0"', 'openmetrics'],
     ['Application/OpenMetrics-Text;Version=1.0.0', 'openmetrics'],
-    ['application/openmetrics-text;version=0.0.1', 'text'],
+    ['application/openmetrics-text;version=0.0.1', 'openmetrics'],
+    ['application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'openmetrics'],
     ['application/openmetrics-text;version=2.0.0', 'text'],
     ['application/openmetrics-text;version=1.0.0;q=0', 'text'],
     ['application/openmetrics-text;q=0.4,text/plain;q=0.5', 'text'],
@@ -271,6 +283,6 @@ describe('OpenMetrics', () => {
     ['text/plain;version=0.0.4,application/openmetrics-text', 'text'],
     ['application/json', 'text'],
   ] as const)('Accept %j gets %s', (accept, format) => {
-    expect(negotiateFormat(accept)).toBe(format);
+    expect(negotiateFormat(accept).format).toBe(format);
   });
 });

@@ -9,7 +9,6 @@ import { GantryError } from '../lib/errors.ts';
 import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import { type PrometheusExtras, renderPrometheus } from '../metrics/prometheus.ts';
-import { CONTENT_TYPES } from '../metrics/prometheus-format.ts';
 import { negotiateFormat } from '../metrics/prometheus-negotiate.ts';
 import { MAX_POINTS } from '../metrics/query.ts';
 import { answerError } from './answer-error.ts';
@@ -68,9 +67,9 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDe
 
   app.get('/metrics', async (req, reply) => {
     try {
-      const format = negotiateFormat(req.headers.accept);
+      const { format, contentType } = negotiateFormat(req.headers.accept);
       const text = renderPrometheus(deps.engine, (await deps.extra?.()) ?? {}, format);
-      return reply.header('vary', 'Accept').type(CONTENT_TYPES[format]).send(text);
+      return reply.header('vary', 'Accept').type(contentType).send(text);
     } catch (err) {
       return answerError(reply, err, 'query');
     }

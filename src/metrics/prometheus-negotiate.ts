@@ -1,12 +1,21 @@
-// Which exposition format a scraper asked for in its Accept header. Prometheus sends
+// Which exposition format a scraper asked for in its Accept header. Prometheus 2.42 sends
 // `application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,
-// text/plain;version=0.0.4;q=0.5,*/*;q=0.1`; curl sends `*/*`. OpenMetrics is served only to a
-// client that accepts version 1.0.0 (or names no version) at least as much as the text format;
-// anything else, and no Accept at all, gets the text format 0.0.4, as Prometheus' own Go client does.
-import type { ExpositionFormat } from './prometheus-format.ts';
+// text/plain;version=0.0.4;q=0.5,*/*;q=0.1`, Prometheus 2.30 sent `application/openmetrics-text;
+// version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`, curl sends `*/*`. As Prometheus' own Go
+// client does: OpenMetrics goes to a client that accepts it (version 1.0.0, 0.0.1 or none) at least
+// as much as the text format, answered with the version it asked for (what Gantry writes is valid
+// in both); anything else, and no Accept at all, gets the text format 0.0.4.
+import { CONTENT_TYPES, type ExpositionFormat } from './prometheus-format.ts';
 
-export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  let best: { format: ExpositionFormat; q: number } | undefined;
+export interface Negotiated {
+  format: ExpositionFormat;
+  contentType: string;
+}
+
+const OPENMETRICS_0_0_1 = 'application/openmetrics-text; version=0.0.1; charset=utf-8';
+
+export function negotiateFormat(accept: string | undefined): Negotiated {
+  let best: { choice: Negotiated; q: number } | undefined;
   for (const range of (accept ?? '').split(',')) {
     const [type = '', ...params] = range.split(';').map((p) => p.trim());
     const param = (name: string) =>
@@ -16,17 +25,24 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
         ?.replace(/^"|"$/g, '');
     const q = Number(param('q') ?? '1');
     if (!(q > 0 && q <= 1)) continue;
-    const format = formatOf(type.toLowerCase(), param('version'));
-    if (format !== undefined && (best === undefined || q > best.q)) best = { format, q };
+    const choice = choiceOf(type.toLowerCase(), param('version'));
+    if (choice !== undefined && (best === undefined || q > best.q)) best = { choice, q };
   }
-  return best?.format ?? 'text';
+  return best?.choice ?? { format: 'text', contentType: CONTENT_TYPES.text };
 }
 
-function formatOf(type: string, version: string | undefined): ExpositionFormat | undefined {
+function choiceOf(type: string, version: string | undefined): Negotiated | undefined {
   if (type === 'application/openmetrics-text') {
-    return version === undefined || version === '1.0.0' ? 'openmetrics' : undefined;
+    if (version === undefined || version === '1.0.0')
+      return { format: 'openmetrics', contentType: CONTENT_TYPES.openmetrics };
+    if (version === '0.0.1') return { format: 'openmetrics', contentType: OPENMETRICS_0_0_1 };
+    return undefined;
   }
-  if (type === 'text/plain') return version === undefined || version === '0.0.4' ? 'text' : undefined;
-  if (type === '*/*' || type === 'text/*') return 'text';
+  if (type === 'text/plain') {
+    return version === undefined || version === '0.0.4'
+      ? { format: 'text', contentType: CONTENT_TYPES.text }
+      : undefined;
+  }
+  if (type === '*/*' || type === 'text/*') return { format: 'text', contentType: CONTENT_TYPES.text };
   return undefined;
 }
