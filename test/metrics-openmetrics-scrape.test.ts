@@ -1,15 +1,18 @@
 // A real Prometheus (Debian package prometheus) scraping GET /metrics on a loopback port: it asks
 // for OpenMetrics first, gets it, parses it with its own OpenMetrics parser, and answers PromQL
 // over what it scraped, with the units of `# UNIT` in its metadata (the text format has none).
+// Then a whole Gantry server, scraped with a viewer token as docs/metrics.md shows.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerMetricsRoutes } from '../src/api/metrics-routes.ts';
+import { type GantryServer, startServer } from '../src/app/server.ts';
+import { silentLogger } from '../src/lib/log.ts';
 import { createMetricsEngine } from '../src/metrics/engine.ts';
-import { hasExecutable, requirePeer, startPeer, stopPeers } from './helpers/peers.ts';
+import { ApiClient, freePort, writeHelloConfig } from './helpers/gantry.ts';
+import { hasExecutable, type PeerProcess, requirePeer, startPeer, stopPeers } from './helpers/peers.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const mode = requirePeer(
@@ -19,21 +22,55 @@ const mode = requirePeer(
 );
 
 let app: FastifyInstance | undefined;
+let server: GantryServer | undefined;
 let dir: string | undefined;
 
 afterEach(async () => {
   await stopPeers();
   await app?.close();
+  await server?.close({ stopInstances: true });
   if (dir) rmSync(dir, { recursive: true, force: true });
+  app = undefined;
+  server = undefined;
+  dir = undefined;
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const address = srv.address();
-  await new Promise((resolve) => srv.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+/** Prometheus scraping every second the jobs given as YAML; its API's base URL. */
+async function startPrometheus(jobs: string[]): Promise<{ prom: PeerProcess; api: string }> {
+  dir ??= mkdtempSync(join(tmpdir(), 'gantry-prometheus-'));
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(
+    config,
+    ['global: { scrape_interval: 1s, scrape_timeout: 1s }', 'scrape_configs:', ...jobs, ''].join('\n'),
+  );
+  const port = await freePort();
+  const prom = startPeer(
+    [
+      PROMETHEUS,
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { env: { PATH: process.env.PATH ?? '' } },
+  );
+  return { prom, api: `http://127.0.0.1:${port}/api/v1` };
+}
+
+/** Each job's target once it was scraped at least once. */
+async function scraped(prom: PeerProcess, api: string, jobs: number): Promise<Record<string, Target>> {
+  return prom.waitFor(`a scrape of ${jobs} targets`, async () => {
+    const t = await getJson<{ data: { activeTargets: Target[] } }>(`${api}/targets`);
+    const done = t?.data.activeTargets.filter((x) => x.health !== 'unknown') ?? [];
+    return done.length === jobs ? Object.fromEntries(done.map((x) => [x.labels.job, x])) : undefined;
+  });
+}
+
+async function query(api: string, promql: string) {
+  const r = await getJson<{
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  }>(`${api}/query?query=${encodeURIComponent(promql)}`);
+  return r?.data.result ?? [];
 }
 
 async function getJson<T>(url: string): Promise<T | undefined> {
@@ -48,6 +85,7 @@ async function getJson<T>(url: string): Promise<T | undefined> {
 interface Target {
   health: string;
   lastError: string;
+  labels: Record<string, string>;
 }
 
 describe.skipIf(mode === 'skip')('a real Prometheus scraping /metrics', () => {
@@ -73,46 +111,17 @@ describe.skipIf(mode === 'skip')('a real Prometheus scraping /metrics', () => {
     registerMetricsRoutes(app, { engine, service: 'shop', extra: () => ({ buildVersion: '0.1.0' }) });
     const gantry = await app.listen({ port: 0, host: '127.0.0.1' });
 
-    dir = mkdtempSync(join(tmpdir(), 'gantry-prometheus-'));
-    const config = join(dir, 'prometheus.yml');
-    writeFileSync(
-      config,
-      [
-        'global: { scrape_interval: 1s, scrape_timeout: 1s }',
-        'scrape_configs:',
-        '  - job_name: gantry',
-        `    static_configs: [{ targets: ["${new URL(gantry).host}"] }]`,
-        '',
-      ].join('\n'),
-    );
-    const port = await freePort();
-    const api = `http://127.0.0.1:${port}/api/v1`;
-    const prom = startPeer(
-      [
-        PROMETHEUS,
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { env: { PATH: process.env.PATH ?? '' } },
-    );
-    const target = await prom.waitFor('a scrape of Gantry', async () => {
-      const t = await getJson<{ data: { activeTargets: Target[] } }>(`${api}/targets`);
-      const first = t?.data.activeTargets[0];
-      return first && first.health !== 'unknown' ? first : undefined;
-    });
+    const { prom, api } = await startPrometheus([
+      '  - job_name: gantry',
+      `    static_configs: [{ targets: ["${new URL(gantry).host}"] }]`,
+    ]);
+    const target = (await scraped(prom, api, 1)).gantry;
     expect(target).toEqual(expect.objectContaining({ health: 'up', lastError: '' }));
     expect(accepts[0]).toMatch(/^application\/openmetrics-text;\s*version=1\.0\.0/);
 
-    const query = async (promql: string) =>
-      (
-        await getJson<{
-          data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
-        }>(`${api}/query?query=${encodeURIComponent(promql)}`)
-      )?.data.result ?? [];
     const byCode = await prom.waitFor('the request counters in PromQL', async () => {
       const r = await query(
+        api,
         'sum by (code, code_class) (gantry_http_requests_total{environment="production"})',
       );
       return r.length > 0 ? r : undefined;
@@ -122,7 +131,7 @@ describe.skipIf(mode === 'skip')('a real Prometheus scraping /metrics', () => {
     );
     expect(counts).toEqual({ '200/2xx': 5, '503/5xx': 2, 'other/5xx': 1, '/3xx': 0, '/4xx': 0 });
     // The class label still sums as it did before the code label came.
-    const fives = await query('sum(gantry_http_requests_total{code_class="5xx"})');
+    const fives = await query(api, 'sum(gantry_http_requests_total{code_class="5xx"})');
     expect(Number(fives[0]?.value[1])).toBe(3);
     for (const name of [
       'process_cpu_seconds_total',
@@ -134,7 +143,7 @@ describe.skipIf(mode === 'skip')('a real Prometheus scraping /metrics', () => {
       'process_heap_bytes',
       'gantry_build_info',
     ]) {
-      const r = await query(name);
+      const r = await query(api, name);
       expect(r, name).toHaveLength(1);
       expect(Number(r[0]?.value[1]), name).toBeGreaterThan(0);
     }
@@ -152,4 +161,41 @@ describe.skipIf(mode === 'skip')('a real Prometheus scraping /metrics', () => {
     );
     expect(of('gantry_build')).toEqual(expect.objectContaining({ type: 'info' }));
   }, 60_000);
+
+  it('scrapes a whole Gantry server with a viewer token, and is refused without one', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gantry-prometheus-'));
+    const cfg = await writeHelloConfig(dir, {
+      extra: 'slos:\n  - { name: availability, environment: production, objective: 99.9% }\n',
+    });
+    server = await startServer({
+      config: cfg.file,
+      dataDir: join(dir, 'gantry'),
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
+    const admin = new ApiClient(server);
+    const created = await admin.call<{ secret: string }>('POST', '/api/v1/tokens', {
+      role: 'viewer',
+      name: 'prometheus',
+    });
+    expect(created.status).toBe(201);
+    const tokenFile = join(dir, 'gantry-token');
+    writeFileSync(tokenFile, created.body.secret, { mode: 0o600 });
+    const host = new URL(server.url).host;
+    const { prom, api } = await startPrometheus([
+      '  - job_name: gantry',
+      `    authorization: { credentials_file: ${JSON.stringify(tokenFile)} }`,
+      `    static_configs: [{ targets: ["${host}"] }]`,
+      '  - job_name: anonymous',
+      `    static_configs: [{ targets: ["${host}"] }]`,
+    ]);
+    const targets = await scraped(prom, api, 2);
+    expect(targets.gantry).toEqual(expect.objectContaining({ health: 'up', lastError: '' }));
+    expect(targets.anonymous?.health).toBe('down');
+    expect(targets.anonymous?.lastError).toMatch(/401/);
+    const slo = await query(api, 'gantry_slo_objective_ratio{job="gantry"}');
+    expect(slo.map((r) => [r.metric.slo, Number(r.value[1])])).toEqual([['availability', 0.999]]);
+    expect(await query(api, 'process_open_fds{job="gantry"} > 0')).toHaveLength(1);
+    expect(await query(api, 'gantry_release_in_progress{job="gantry"}')).toHaveLength(2);
+  }, 90_000);
 });
