@@ -3,13 +3,10 @@
 // in the name, counters end in _total, no colons) so that `promtool check metrics` accepts the
 // whole exposition; docs/metrics.md lists every family.
 import type { MetricsEngine } from './engine.ts';
-import { CONTENT_TYPES, type ExpositionFormat, type Family, writeFamilies } from './prometheus-format.ts';
+import { type ExpositionFormat, type Family, writeFamilies } from './prometheus-format.ts';
 import { processFamilies } from './prometheus-process.ts';
 
 export { type ExpositionFormat, escapeLabelValue } from './prometheus-format.ts';
-
-export const PROMETHEUS_CONTENT_TYPE = CONTENT_TYPES.text;
-export const OPENMETRICS_CONTENT_TYPE = CONTENT_TYPES.openmetrics;
 
 export interface ExtraMetric {
   /** snake_case with base units, e.g. gantry_releases; a counter's name ends in _total. */
