@@ -221,7 +221,7 @@ describe('canary releases', () => {
   it('exposes what it saw: /metrics passes promtool, and /api/v1/metrics answers per version', async () => {
     const text = await (await fetch(`${server.url}/metrics`, { headers: api.headers() })).text();
     expect(text).toMatch(
-      /gantry_http_requests_total\{environment="staging",version="v2",code_class="2xx"\} \d+/,
+      /gantry_http_requests_total\{environment="staging",version="v2",code="200",code_class="2xx"\} \d+/,
     );
     expect(text).toMatch(/gantry_http_request_duration_seconds_bucket\{/);
     expect(text).toMatch(/gantry_instances\{/);

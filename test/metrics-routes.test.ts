@@ -52,7 +52,7 @@ describe('GET /metrics', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(res.body).toContain(
-      'gantry_http_requests_total{environment="production",version="v1",code_class="5xx"} 6\n',
+      'gantry_http_requests_total{environment="production",version="v1",code="500",code_class="5xx"} 6\n',
     );
     expect(res.body).toContain(
       'gantry_http_request_duration_seconds_count{environment="production",version="v2"} 30\n',

@@ -1,4 +1,4 @@
-// GET /metrics (Prometheus text format) and GET /api/v1/metrics (named metrics over a range, one
+// GET /metrics (Prometheus text format, or OpenMetrics when the Accept header asks for it) and GET /api/v1/metrics (named metrics over a range, one
 // series per version). The handlers answer their own errors so that the routes behave the same on
 // any fastify instance they are registered on.
 import type { FastifyInstance } from 'fastify';
@@ -8,7 +8,8 @@ import { type Clock, systemClock } from '../lib/clock.ts';
 import { GantryError } from '../lib/errors.ts';
 import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
-import { PROMETHEUS_CONTENT_TYPE, type PrometheusExtras, renderPrometheus } from '../metrics/prometheus.ts';
+import { type PrometheusExtras, renderPrometheus } from '../metrics/prometheus.ts';
+import { negotiateFormat } from '../metrics/prometheus-negotiate.ts';
 import { MAX_POINTS } from '../metrics/query.ts';
 import { answerError } from './answer-error.ts';
 import type { RouteDoc } from './route-table.ts';
@@ -40,9 +41,10 @@ export const metricsRouteDocs: RouteDoc[] = [
     method: 'GET',
     path: '/metrics',
     access: 'viewer',
-    summary: "Gantry's own and every environment's metrics in the Prometheus text format 0.0.4",
+    summary:
+      "Gantry's own and every environment's metrics in the Prometheus text format 0.0.4, or OpenMetrics 1.0.0 when Accept asks for application/openmetrics-text",
     tag: 'metrics',
-    responses: { 200: 'text/plain; version=0.0.4' },
+    responses: { 200: 'text/plain; version=0.0.4 or application/openmetrics-text; version=1.0.0' },
   },
   {
     method: 'GET',
@@ -63,10 +65,11 @@ const AUTO_POINTS = 500;
 export function registerMetricsRoutes(app: FastifyInstance, deps: MetricsRouteDeps): void {
   const clock = deps.clock ?? systemClock;
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
     try {
-      const text = renderPrometheus(deps.engine, (await deps.extra?.()) ?? {});
-      return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
+      const { format, contentType } = negotiateFormat(req.headers.accept);
+      const text = renderPrometheus(deps.engine, (await deps.extra?.()) ?? {}, format);
+      return reply.header('vary', 'Accept').type(contentType).send(text);
     } catch (err) {
       return answerError(reply, err, 'query');
     }

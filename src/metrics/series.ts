@@ -4,6 +4,7 @@
 // allocations are a sketch per second and a reservoir growing towards its cap.
 import type { RequestRecord } from '../proxy/types.ts';
 import { createSketch, type Sketch } from './sketch.ts';
+import { STATUS_SLOTS, statusSlot } from './status-codes.ts';
 
 /** Histogram bounds of gantry_http_request_duration_seconds, in ms (Prometheus' defaults). */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
@@ -70,6 +71,8 @@ export class SeriesState {
   readonly version: string;
   /** Responses by CODE_CLASSES since start. */
   readonly codes = new Float64Array(CODE_CLASSES.length);
+  /** Responses by status code since start, in the slots of status-codes.ts (client aborts aside). */
+  readonly statuses = new Float64Array(STATUS_SLOTS);
   /** Observations per histogram bucket (not cumulative); the last one is +Inf. */
   readonly histogram = new Float64Array(LATENCY_BUCKETS_MS.length + 1);
   histogramSumMs = 0;
@@ -95,6 +98,8 @@ export class SeriesState {
       if (b) b.clientAborts++;
       return;
     }
+    const slot = statusSlot(r.status);
+    this.statuses[slot] = (this.statuses[slot] as number) + 1;
     const cls = (r.status / 100) | 0;
     if (cls < 2 || cls > 5) {
       const k = cls === 1 ? 0 : OTHER;

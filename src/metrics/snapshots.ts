@@ -2,6 +2,7 @@
 // counters since start (for the Prometheus exposition).
 import { CODE_CLASSES, LATENCY_BUCKETS_MS, type SecondBucket, type SeriesState } from './series.ts';
 import { quantileOf } from './sketch.ts';
+import { slotLabels } from './status-codes.ts';
 
 export interface SecondStats {
   requests: number;
@@ -26,6 +27,8 @@ export interface SeriesCounters {
   environment: string;
   version: string;
   codes: Array<{ codeClass: string; count: number }>;
+  /** Responses by `code` label (status-codes.ts), only those seen. */
+  statuses: Array<{ code: string; codeClass: string; count: number }>;
   /** Cumulative histogram: observations ≤ each bound (seconds), then +Inf. */
   buckets: Array<{ le: number; count: number }>;
   sumSeconds: number;
@@ -54,6 +57,9 @@ export function countersOf(s: SeriesState): SeriesCounters {
     environment: s.environment,
     version: s.version,
     codes: CODE_CLASSES.map((codeClass, i) => ({ codeClass, count: s.codes[i] ?? 0 })),
+    statuses: [...s.statuses.keys()]
+      .filter((slot) => (s.statuses[slot] ?? 0) > 0)
+      .map((slot) => ({ ...slotLabels(slot), count: s.statuses[slot] ?? 0 })),
     buckets,
     sumSeconds: s.histogramSumMs / 1000,
     count: cumulative,
