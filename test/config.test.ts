@@ -236,6 +236,7 @@ describe('a minimal config', () => {
       notify: {},
       incidents: { open_at: 'P2' },
       slos: [],
+      oncall: { schedules: [], escalation: [] },
     } satisfies GantryConfig);
     expect(loaded.config.health.readiness).toBeUndefined();
     expect(loaded.config.smtp).toBeUndefined();

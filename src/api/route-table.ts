@@ -13,6 +13,7 @@ import { incidentRouteDocs } from './incident-routes.ts';
 import { logRouteDocs } from './logs-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
 import { notifyRouteDocs } from './notify-routes.ts';
+import { oncallRouteDocs } from './oncall-routes.ts';
 import { policyOverrideSchema, policyRouteDocs } from './policy-routes.ts';
 import { schemaRouteDocs } from './schema-routes.ts';
 import { secretRouteDocs } from './secret-routes.ts';
@@ -100,6 +101,7 @@ export const routes: RouteDoc[] = [
   ...imageRouteDocs,
   ...sloRouteDocs,
   ...doraRouteDocs,
+  ...oncallRouteDocs,
   {
     method: 'GET',
     path: '/health',

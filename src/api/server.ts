@@ -40,6 +40,7 @@ import { registerIncidentRoutes } from './incident-routes.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerMetricsRoutes } from './metrics-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
+import { registerOncallRoutes } from './oncall-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
 import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
 import { dataDirWritable } from './readiness.ts';
@@ -181,6 +182,7 @@ export function buildApi(deps: ApiDeps) {
     environments: () => Object.keys(deps.config().config.environments),
   };
   registerDoraRoutes(app, dora);
+  registerOncallRoutes(app, { schedules: () => deps.config().config.oncall.schedules });
   registerMetricsRoutes(app, {
     engine: deps.metrics,
     service: service(),

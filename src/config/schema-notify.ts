@@ -57,7 +57,7 @@ function secretUrl() {
 
 const CHANNEL_TYPES = ['email', 'slack', 'pagerduty', 'webhook', 'sns'] as const;
 
-const channelSchema = z.discriminatedUnion(
+export const channelSchema = z.discriminatedUnion(
   'type',
   [
     mapping({
