@@ -71,7 +71,19 @@ export const schemas = {
     .strict(),
   events: z.object({ after: z.coerce.number().int().min(0).default(0) }).strict(),
   status: z.object({ environment: envName.optional() }).strict(),
-  upload: z.object({ ref: z.string().max(256).optional(), commit: z.string().max(64).optional() }).strict(),
+  upload: z
+    .object({
+      ref: z.string().max(256).optional(),
+      commit: z.string().max(64).optional(),
+      commit_time: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .meta({ description: 'When `commit` was made (ISO-8601): DORA lead time counts from it.' }),
+    })
+    .strict()
+    .refine((q) => q.commit_time === undefined || q.commit !== undefined, {
+      message: 'commit_time needs the commit it is the time of: add commit=SHA',
+    }),
   releaseActionParams: z.object({ id: z.string(), action: z.enum(['abort', 'pause', 'resume', 'promote']) }),
   releaseAction: z.object({ reason: z.string().max(500).optional() }).strict(),
   events_list: z

@@ -279,6 +279,9 @@ export function buildApi(deps: ApiDeps) {
       },
     );
     const { created, triggered } = uploaded;
+    if (q.commit !== undefined && q.commit_time !== undefined) {
+      await deps.store.versions.recordCommitTime(service(), q.commit, new Date(q.commit_time).toISOString());
+    }
     return reply
       .code(created ? 201 : 200)
       .send({ version: versionView(uploaded.version), created, ...(triggered ? { triggered } : {}) });

@@ -155,7 +155,7 @@ export class GantryClient {
   async uploadArtifact(
     version: string,
     body: AsyncIterable<Uint8Array>,
-    q: { ref?: string; commit?: string } = {},
+    q: { ref?: string; commit?: string; commit_time?: string } = {},
     opts: { sha256?: string; bytes?: number } = {},
   ): Promise<{ status: number; body: UploadArtifactResponse }> {
     const res = await this.#send('POST', `/versions/${encodeURIComponent(version)}/artifact`, {
