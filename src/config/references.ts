@@ -234,6 +234,9 @@ export function findReferenceIssues(raw: unknown): PathIssue[] {
     });
   }
   const notifyGroups = Object.keys(isMapping(raw.notify) ? raw.notify : {});
+  itemsOf(field(raw.incidents, 'notify')).forEach((group, j) => {
+    checkName(issues, ['incidents', 'notify', j], group, 'notify group', notifyGroups, 'notify');
+  });
   itemsOf(raw.slos).forEach((slo, i) => {
     itemsOf(field(slo, 'notify')).forEach((group, j) => {
       checkName(issues, ['slos', i, 'notify', j], group, 'notify group', notifyGroups, 'notify');

@@ -287,7 +287,13 @@ export interface GantryConfig {
   triggers: { github?: { secret: string; max_body: number } };
   smtp?: SmtpConfig;
   notify: Record<string, NotifyChannel[]>;
-  incidents: { open_at: 'P1' | 'P2' | 'P3' | 'P4' };
+  incidents: {
+    open_at: 'P1' | 'P2' | 'P3' | 'P4';
+    /** Time to acknowledge an incident of each severity, in ms (null: no target); absent: no alarm. */
+    respond_within?: Record<'P1' | 'P2' | 'P3' | 'P4', Duration | null>;
+    /** Notify groups told when an incident misses its response target. */
+    notify: string[];
+  };
   slos: SloConfig[];
   oncall: OncallConfig;
 }
