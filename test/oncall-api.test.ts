@@ -28,6 +28,7 @@ const ONCALL = `oncall:
   escalation:
     - { after: 0m, notify: schedule:primary }
     - { after: 15m, notify: [{ type: email, to: lead@example.com }] }
+smtp: { host: 127.0.0.1, from: gantry@example.com }
 `;
 
 function problemsOf(yaml: string): string[] {
@@ -59,6 +60,10 @@ describe('oncall: in gantry.yaml', () => {
       'gantry.yaml:9:7 oncall.schedules[0].handoff: a weekly rotation needs the weekday, like "mon 09:00"',
       'gantry.yaml:10:7 oncall.schedules[0].tz: unknown time zone "Europe/Berln": use an IANA name like Europe/Berlin or UTC',
       'gantry.yaml:16:13 oncall.schedules[0].overrides[0].person: Cy is not in people: (people: Ana, Bo)',
+    ]);
+    expect(problemsOf(HEAD + ONCALL.replace(/^smtp:.*\n/m, ''))).toEqual([
+      'gantry.yaml:13:41 oncall.schedules[0].people[0].notify[0].type: an email channel needs an `smtp:` section (host, port, from) to send through',
+      'gantry.yaml:19:38 oncall.escalation[1].notify[0].type: an email channel needs an `smtp:` section (host, port, from) to send through',
     ]);
     expect(problemsOf(HEAD + ONCALL.replace('schedule:primary', 'schedule:secondary'))).toEqual([
       'gantry.yaml:18:20 oncall.escalation[0].notify: no schedule secondary (schedules: primary)',
