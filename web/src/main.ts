@@ -7,6 +7,7 @@ import { environmentPage } from './pages/environment.ts';
 import { incidentPage, incidentsPage } from './pages/incidents.ts';
 import { loginPage } from './pages/login.ts';
 import { logsPage } from './pages/logs.ts';
+import { oncallPage } from './pages/oncall.ts';
 import { overviewPage } from './pages/overview.ts';
 import { releasePage } from './pages/release.ts';
 import { releasesPage } from './pages/releases.ts';
@@ -25,6 +26,7 @@ const router = new Router(app)
   .add('/alarms', 'alarms', alarmsPage)
   .add('/slos', 'slos', slosPage)
   .add('/incidents', 'incidents', incidentsPage)
+  .add('/oncall', 'oncall', oncallPage)
   .add('/incidents/:id', 'incidents', incidentPage)
   .add('/logs', 'logs', logsPage)
   .add('/login', 'login', loginPage);
