@@ -1,14 +1,19 @@
 // Escalation until acknowledged over a real SQLite store and real webhook receivers on loopback,
 // on an injected clock: the on-call person is paged at once, the second step 15 minutes later when
 // nobody acknowledges, never when someone does, and a restart in between resumes without repeats.
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmTransition } from '../src/alarms/types.ts';
+import { registerAckLinkRoutes } from '../src/api/ack-link-routes.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { describeNotification } from '../src/incidents/alarm-entries.ts';
+import { createIncidentManager } from '../src/incidents/manager.ts';
 import type { Clock } from '../src/lib/clock.ts';
+import { MAX_PATH_PARAM_LENGTH } from '../src/lib/names.ts';
 import { createNotifier } from '../src/notify/notifier.ts';
 import type { DeliveryOutcome } from '../src/notify/types.ts';
 import type { Store } from '../src/store/types.ts';
@@ -17,6 +22,7 @@ import { useStoreFixture } from './helpers/store.ts';
 const fixture = useStoreFixture();
 const MINUTE = 60_000;
 const WAIT_MS = 15_000;
+const ACK_KEY = randomBytes(32);
 
 interface Hit {
   url: string;
@@ -140,6 +146,7 @@ oncall:
       config: () => loaded,
       store: s,
       clock,
+      ackLinkKey: ACK_KEY,
       externalUrl: 'http://gantry.test:7070',
       retry: { initialMs: 50, maxMs: 200, jitter: 0 },
       tickMs: 1000,
@@ -150,7 +157,7 @@ oncall:
   };
   const notifier = await start(store);
   cleanups.push(() => notifier.stop());
-  return { receiver, notifier, clock, store, outcomes, start };
+  return { receiver, notifier, clock, store, outcomes, start, loaded };
 }
 
 function firing(over: Partial<AlarmTransition> = {}): AlarmTransition {
@@ -251,5 +258,50 @@ describe('escalation until acknowledged', () => {
     await settle();
     expect(receiver.on('/ana')).toHaveLength(0);
     expect(receiver.on('/lead')).toHaveLength(0);
+  });
+
+  it('stops escalating when the signed link of the page is used; opening it alone acknowledges nothing', async () => {
+    const { receiver, notifier, clock, store, loaded } = await setup();
+    const incidents = createIncidentManager({
+      config: () => loaded,
+      store,
+      clock,
+      externalUrl: 'http://gantry.test:7070',
+    });
+    await incidents.onTransition(firing());
+    await notifier.handle(firing());
+    const [ana] = await receiver.waitFor('/ana', 1);
+    const url = new URL(String(ana?.body.alerts[0]?.annotations.ack_url));
+    expect(url.origin).toBe('http://gantry.test:7070');
+    expect(url.pathname).toMatch(/^\/api\/v1\/ack\/[\w-]+\.[\w-]+$/);
+
+    // The API's own router limit on path parameters (a link is a few hundred characters).
+    const app = Fastify({ routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH } });
+    registerAckLinkRoutes(app, {
+      key: ACK_KEY,
+      notifier,
+      incidents,
+      store,
+      service: () => 'shop-api',
+      now: () => clock.now(),
+    });
+    const opened = await app.inject({ url: url.pathname });
+    expect(opened.statusCode).toBe(200);
+    expect(opened.body).toContain('<form method="post">');
+    expect((await store.incidents.list({ service: 'shop-api' }))[0]?.status).toBe('open');
+    const forged = await app.inject({ method: 'POST', url: `${url.pathname.slice(0, -4)}AAAA` });
+    expect(forged.statusCode).toBe(403);
+    clock.advance(5 * MINUTE);
+    await settle();
+    const acked = await app.inject({ method: 'POST', url: url.pathname });
+    expect(acked.statusCode).toBe(200);
+    expect(acked.body).toContain('Acknowledged high-5xx in production');
+    const [incident] = await store.incidents.list({ service: 'shop-api' });
+    expect(incident).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'Ana' });
+
+    clock.advance(20 * MINUTE);
+    await settle();
+    expect(receiver.on('/lead')).toHaveLength(0);
+    await app.close();
   });
 });

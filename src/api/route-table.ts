@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { type Access, defaultAccess } from '../auth/types.ts';
 import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
+import { ackLinkRouteDocs } from './ack-link-routes.ts';
 import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
@@ -114,6 +115,7 @@ export const routes: RouteDoc[] = [
   ...sloRouteDocs,
   ...doraRouteDocs,
   ...oncallRouteDocs,
+  ...ackLinkRouteDocs,
   {
     method: 'GET',
     path: '/health',

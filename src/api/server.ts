@@ -29,6 +29,7 @@ import { createSloReader, type SloReader } from '../slo/status.ts';
 import type { Store } from '../store/types.ts';
 import type { SyntheticsRunner } from '../synthetics/index.ts';
 import type { ReleaseTriggers, SecretLookup } from '../triggers/index.ts';
+import { registerAckLinkRoutes } from './ack-link-routes.ts';
 import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
@@ -86,6 +87,8 @@ export interface ApiDeps {
   audit: AuditLog;
   /** Unauthenticated requests refused (401) per client address and minute before 429 (default 30). */
   refusalLimit?: number;
+  /** Key of the signed acknowledgement links of escalation pages (routes absent without it). */
+  ackLinkKey?: Buffer;
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
@@ -204,6 +207,15 @@ export function buildApi(deps: ApiDeps) {
   });
   registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
   registerNotifyRoutes(app, { notifier: deps.notifier });
+  if (deps.ackLinkKey) {
+    registerAckLinkRoutes(app, {
+      key: deps.ackLinkKey,
+      notifier: deps.notifier,
+      incidents: deps.incidents,
+      store: deps.store,
+      service,
+    });
+  }
   registerIncidentRoutes(app, { incidents: deps.incidents, principal: (req) => req.actor?.name });
   registerLogRoutes(app, { logs: deps.logs });
   registerPolicyRoutes(app, { config: deps.config, store: deps.store, logger: deps.logger });

@@ -8,13 +8,14 @@ import type { Severity } from '../alarms/types.ts';
 import type { GantryConfig } from '../config/types.ts';
 import { formatDuration } from '../config/units.ts';
 import { isAtLeast } from '../incidents/severity.ts';
+import { ACK_LINK_TTL_MS, signAckLink } from '../oncall/ack-link.ts';
 import { dueEscalations } from '../oncall/escalation.ts';
 import { groupLabelsOf } from './alert.ts';
 import { findSilence } from './silences.ts';
 import type { StageContext } from './stages.ts';
 import type { Alert, Notification } from './types.ts';
 
-export function escalate(ctx: StageContext, alert: Alert, config: GantryConfig): void {
+export function escalate(ctx: StageContext, alert: Alert, config: GantryConfig, ackKey?: Buffer): void {
   const g = ctx.group;
   if (config.oncall.escalation.length === 0) return;
   if (g.status !== 'firing' || alert.status !== 'firing' || g.ackedAt !== null) return;
@@ -28,6 +29,7 @@ export function escalate(ctx: StageContext, alert: Alert, config: GantryConfig):
       ...alert.annotations,
       escalation: `step ${target.step + 1} of ${config.oncall.escalation.length}${after > 0 ? `, ${formatDuration(after)} without an acknowledgement` : ''}`,
       ...(target.person !== undefined ? { oncall: `${target.person} (on call in ${target.schedule})` } : {}),
+      ...(ackKey !== undefined ? { ack_url: ackUrl(ctx, ackKey, target.person) } : {}),
     };
     const notification: Notification = {
       kind: 'firing',
@@ -58,4 +60,17 @@ export function escalate(ctx: StageContext, alert: Alert, config: GantryConfig):
       });
     });
   }
+}
+
+/** The signed link that acknowledges this firing without a token (src/api/ack-link-routes.ts). */
+function ackUrl(ctx: StageContext, key: Buffer, person: string | undefined): string {
+  const g = ctx.group;
+  const token = signAckLink(key, {
+    alarm: g.alarm,
+    environment: g.environment,
+    episode: g.episodeId,
+    ...(person !== undefined ? { person } : {}),
+    expiresAt: ctx.now + ACK_LINK_TTL_MS,
+  });
+  return `${ctx.externalUrl}/api/v1/ack/${token}`;
 }

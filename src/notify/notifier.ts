@@ -57,6 +57,8 @@ export interface NotifierOptions {
   tickMs?: number;
   sendTimeoutMs?: number;
   concurrency?: number;
+  /** Key of the signed acknowledgement links in escalation pages (none: no link). */
+  ackLinkKey?: Buffer;
   /** Channel implementations; the real ones by default. */
   senders?: Partial<ChannelSenders>;
 }
@@ -237,7 +239,7 @@ class PipelineNotifier implements Notifier {
     };
     await pipeline(ctx, [alert]);
     // The escalation steps that are due (escalation-stage.ts), beside what the pipeline passed.
-    if (escalating) escalate(ctx, alert, this.#o.config().config);
+    if (escalating) escalate(ctx, alert, this.#o.config().config, this.#o.ackLinkKey);
     return ctx;
   }
 
