@@ -198,7 +198,7 @@ describe('the full example of every key', () => {
       },
       { type: 'sns', topic_arn: 'arn:aws:sns:us-east-1:123456789012:oncall', region: 'us-east-1' },
     ]);
-    expect(config.incidents).toEqual({ open_at: 'P2' });
+    expect(config.incidents).toEqual({ open_at: 'P2', notify: [] });
   });
 });
 
@@ -234,8 +234,12 @@ describe('a minimal config', () => {
       logs: { retention: { age: 14 * 86_400_000, size: 2 * 1024 ** 3 }, patterns: [] },
       triggers: {},
       notify: {},
-      incidents: { open_at: 'P2' },
+      incidents: {
+        open_at: 'P2',
+        notify: [],
+      },
       slos: [],
+      oncall: { schedules: [], escalation: [] },
     } satisfies GantryConfig);
     expect(loaded.config.health.readiness).toBeUndefined();
     expect(loaded.config.smtp).toBeUndefined();

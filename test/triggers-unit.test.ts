@@ -56,6 +56,7 @@ describe('readPushEvent on GitHub examples', () => {
       push: {
         ref: 'refs/heads/master',
         commit: SHA,
+        committedAt: '2019-05-15T15:19:25.000Z', // head_commit.timestamp, in UTC
         deleted: false,
         pusher: 'Codertocat',
         repository: 'Codertocat/Hello-World',

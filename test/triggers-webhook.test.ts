@@ -199,6 +199,66 @@ describe('GitHub push webhook', () => {
     });
   });
 
+  it("records commit times from the push and from gantry upload --commit-time: DORA's lead time counts from them", async () => {
+    const dora = async () =>
+      (
+        await get<{ dora: Array<{ leadTime: { count: number; fromUpload: number } }> }>(
+          '/api/v1/dora?environment=staging&since=1d',
+        )
+      ).dora[0]?.leadTime;
+    const before = await dora();
+    const fromCommit = (l: typeof before) => (l ? l.count - l.fromUpload : 0);
+
+    // A push whose head commit GitHub stamped two hours ago, then CI's upload of that commit.
+    const pushed = randomCommit();
+    const payload = branchPush('refs/heads/main', pushed);
+    (payload.head_commit as { timestamp: string }).timestamp = new Date(
+      Date.now() - 2 * 3_600_000,
+    ).toISOString();
+    expect((await post(await signedDelivery('push', payload, SECRET))).status).toBe(202);
+    const cli = await runCli(['upload', '--ref', 'refs/heads/main', '--artifact', helloApp], {
+      GITHUB_SHA: pushed,
+    });
+    expect(cli.code, cli.output).toBe(0);
+    const trigger = (await triggers()).triggers.find((t) => t.commit === pushed);
+    await waitReleased(trigger?.releaseId ?? '');
+    expect(fromCommit(await dora())).toBe(fromCommit(before) + 1);
+
+    // An upload that says when its commit was made, released by hand.
+    const built = randomCommit();
+    const version = `ct-${built.slice(0, 8)}`;
+    const up = await runCli(
+      [
+        'upload',
+        '--version',
+        version,
+        '--commit',
+        built,
+        '--commit-time',
+        '2026-01-02T03:04:05+01:00',
+        '--artifact',
+        helloApp,
+      ],
+      {},
+    );
+    expect(up.code, up.output).toBe(0);
+    const rel = await fetch(`${api.base}/api/v1/releases`, {
+      method: 'POST',
+      headers: { ...authHeaders(dataDir), 'content-type': 'application/json' },
+      body: JSON.stringify({ environment: 'staging', version }),
+    });
+    expect(rel.status).toBe(201);
+    await waitReleased(((await rel.json()) as { release: { id: string } }).release.id);
+    expect(fromCommit(await dora())).toBe(fromCommit(before) + 2);
+
+    const alone = await runCli(
+      ['upload', '--version', 'ct-x', '--commit-time', '2026-01-02T03:04:05Z', '--artifact', helloApp],
+      {},
+    );
+    expect(alone.code).toBe(2);
+    expect(alone.output).toContain('--commit-time needs the commit it is the time of: add --commit SHA');
+  });
+
   it('ignores deleted refs, untracked refs and other events, recording them', async () => {
     const before = await releases();
     const cases: Array<[Delivery, RegExp]> = [

@@ -3,6 +3,13 @@
 // failures counted from the environment's events, synthetics from the series store, and anything
 // else (log_matches:<name>) from an extra source. null is a missing datapoint.
 import type { SloConfig } from '../config/types.ts';
+import {
+  DEFAULT_RESPONSE_TARGETS,
+  overdueIncidents,
+  RESPONSE_MAX_ROWS,
+  RESPONSE_METRIC,
+  type ResponseTargets,
+} from '../incidents/response-targets.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import { burnDatapoint, parseSloMetric } from '../slo/burn-alarms.ts';
 import type { EnvironmentEventRecord, Store } from '../store/types.ts';
@@ -26,7 +33,9 @@ export interface DatapointSources {
   service: string;
   metrics: Pick<MetricsEngine, 'environmentWindow' | 'query'> &
     Partial<Pick<MetricsEngine, 'environmentTally'>>;
-  store: Pick<Store, 'events'>;
+  store: Pick<Store, 'events' | 'incidents'>;
+  /** Response-time targets by severity, which the alarm incident:response counts against. */
+  respondWithin?: ResponseTargets;
   /** The SLOs of gantry.yaml, whose burn-rate alarms (slo_page:<name>, slo_ticket:<name>) read them. */
   slos?: SloConfig[];
   series: SeriesStore;
@@ -65,6 +74,16 @@ export async function computeDatapoints(
       // Failures add up over the period; latency is the slowest run's.
       return family === 'synthetic_failures' ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
     });
+  }
+  if (metric === RESPONSE_METRIC) {
+    const open = await src.store.incidents.list({
+      service: src.service,
+      environment,
+      status: ['open'],
+      limit: RESPONSE_MAX_ROWS,
+    });
+    const targets = src.respondWithin ?? DEFAULT_RESPONSE_TARGETS;
+    return starts.map((from) => overdueIncidents(open, targets, from + period).length);
   }
   const burn = parseSloMetric(metric);
   const slo = burn && src.slos?.find((s) => s.name === burn.slo);

@@ -3,6 +3,7 @@
 // Every transition is written to the store, then published; a restarted engine resumes from the
 // persisted states.
 import type { LoadedConfig } from '../config/types.ts';
+import { responseTargetRules } from '../incidents/response-targets.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
@@ -20,7 +21,7 @@ export interface AlarmEngineOptions {
   config: () => LoadedConfig;
   metrics: Pick<MetricsEngine, 'environmentWindow' | 'query'> &
     Partial<Pick<MetricsEngine, 'environmentTally'>>;
-  store: Pick<Store, 'alarms' | 'events'>;
+  store: Pick<Store, 'alarms' | 'events' | 'incidents'>;
   /** Where synthetics results are (shared with the synthetics runner); an empty one by default. */
   series?: SeriesStore;
   clock?: Clock;
@@ -68,7 +69,11 @@ export function createAlarmEngine(opts: AlarmEngineOptions): AlarmEngine {
     checkRules(config);
     const now = clock.now();
     const next = new Map<string, LiveAlarm>();
-    for (const rule of [...config.alarms, ...sloAlarmRules(config.slos ?? [])]) {
+    for (const rule of [
+      ...config.alarms,
+      ...sloAlarmRules(config.slos ?? []),
+      ...responseTargetRules(config),
+    ]) {
       const key = alarmKey(rule);
       const kept = alarms.get(key);
       if (kept) {
@@ -98,6 +103,7 @@ export function createAlarmEngine(opts: AlarmEngineOptions): AlarmEngine {
     series,
     extra: opts.extraMetrics,
     slos: opts.config().config.slos,
+    respondWithin: opts.config().config.incidents?.respond_within,
     watchingSince,
   });
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { type Access, defaultAccess } from '../auth/types.ts';
 import { VERSION_NAME_PATTERN, VERSION_NAME_RULE } from '../lib/names.ts';
+import { ackLinkRouteDocs } from './ack-link-routes.ts';
 import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
@@ -13,6 +14,7 @@ import { incidentRouteDocs } from './incident-routes.ts';
 import { logRouteDocs } from './logs-routes.ts';
 import { metricsRouteDocs } from './metrics-routes.ts';
 import { notifyRouteDocs } from './notify-routes.ts';
+import { oncallRouteDocs } from './oncall-routes.ts';
 import { policyOverrideSchema, policyRouteDocs } from './policy-routes.ts';
 import { schemaRouteDocs } from './schema-routes.ts';
 import { secretRouteDocs } from './secret-routes.ts';
@@ -70,7 +72,19 @@ export const schemas = {
     .strict(),
   events: z.object({ after: z.coerce.number().int().min(0).default(0) }).strict(),
   status: z.object({ environment: envName.optional() }).strict(),
-  upload: z.object({ ref: z.string().max(256).optional(), commit: z.string().max(64).optional() }).strict(),
+  upload: z
+    .object({
+      ref: z.string().max(256).optional(),
+      commit: z.string().max(64).optional(),
+      commit_time: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .meta({ description: 'When `commit` was made (ISO-8601): DORA lead time counts from it.' }),
+    })
+    .strict()
+    .refine((q) => q.commit_time === undefined || q.commit !== undefined, {
+      message: 'commit_time needs the commit it is the time of: add commit=SHA',
+    }),
   releaseActionParams: z.object({ id: z.string(), action: z.enum(['abort', 'pause', 'resume', 'promote']) }),
   releaseAction: z.object({ reason: z.string().max(500).optional() }).strict(),
   events_list: z
@@ -100,6 +114,8 @@ export const routes: RouteDoc[] = [
   ...imageRouteDocs,
   ...sloRouteDocs,
   ...doraRouteDocs,
+  ...oncallRouteDocs,
+  ...ackLinkRouteDocs,
   {
     method: 'GET',
     path: '/health',

@@ -29,6 +29,7 @@ import { createSloReader, type SloReader } from '../slo/status.ts';
 import type { Store } from '../store/types.ts';
 import type { SyntheticsRunner } from '../synthetics/index.ts';
 import type { ReleaseTriggers, SecretLookup } from '../triggers/index.ts';
+import { registerAckLinkRoutes } from './ack-link-routes.ts';
 import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
@@ -40,6 +41,7 @@ import { registerIncidentRoutes } from './incident-routes.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerMetricsRoutes } from './metrics-routes.ts';
 import { registerNotifyRoutes } from './notify-routes.ts';
+import { registerOncallRoutes } from './oncall-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
 import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
 import { dataDirWritable } from './readiness.ts';
@@ -85,6 +87,8 @@ export interface ApiDeps {
   audit: AuditLog;
   /** Unauthenticated requests refused (401) per client address and minute before 429 (default 30). */
   refusalLimit?: number;
+  /** Key of the signed acknowledgement links of escalation pages (routes absent without it). */
+  ackLinkKey?: Buffer;
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
@@ -181,6 +185,7 @@ export function buildApi(deps: ApiDeps) {
     environments: () => Object.keys(deps.config().config.environments),
   };
   registerDoraRoutes(app, dora);
+  registerOncallRoutes(app, { schedules: () => deps.config().config.oncall.schedules });
   registerMetricsRoutes(app, {
     engine: deps.metrics,
     service: service(),
@@ -202,6 +207,15 @@ export function buildApi(deps: ApiDeps) {
   });
   registerAlarmRoutes(app, { alarms: deps.alarms, synthetics: deps.synthetics });
   registerNotifyRoutes(app, { notifier: deps.notifier });
+  if (deps.ackLinkKey) {
+    registerAckLinkRoutes(app, {
+      key: deps.ackLinkKey,
+      notifier: deps.notifier,
+      incidents: deps.incidents,
+      store: deps.store,
+      service,
+    });
+  }
   registerIncidentRoutes(app, { incidents: deps.incidents, principal: (req) => req.actor?.name });
   registerLogRoutes(app, { logs: deps.logs });
   registerPolicyRoutes(app, { config: deps.config, store: deps.store, logger: deps.logger });
@@ -277,6 +291,9 @@ export function buildApi(deps: ApiDeps) {
       },
     );
     const { created, triggered } = uploaded;
+    if (q.commit !== undefined && q.commit_time !== undefined) {
+      await deps.store.versions.recordCommitTime(service(), q.commit, new Date(q.commit_time).toISOString());
+    }
     return reply
       .code(created ? 201 : 200)
       .send({ version: versionView(uploaded.version), created, ...(triggered ? { triggered } : {}) });

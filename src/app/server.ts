@@ -17,6 +17,7 @@ import { captureRuntimeLogs, createLogService } from '../logs/index.ts';
 import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
 import { createInstanceSampler } from '../metrics/instance-sampler.ts';
 import { createNotifier } from '../notify/index.ts';
+import { loadAckLinkKey } from '../oncall/ack-link.ts';
 import { checkEdgeFiles, createDataPlane, withEdgeConfig } from '../proxy/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import { ControlPlane } from '../rollout/control.ts';
@@ -241,10 +242,12 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
       );
     },
   });
+  const ackLinkKey = await loadAckLinkKey(dataDir);
   const notifier = createNotifier({
     config,
     store,
     externalUrl,
+    ackLinkKey,
     logger: logger.child({ component: 'notify' }),
     secret: (name) => secrets.lookup(name),
   });
@@ -287,6 +290,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     dataPlane,
     logger,
     server: { version: GANTRY_VERSION, startedAt, dataDir },
+    ackLinkKey,
     reload: () => holder.reload(),
     maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
     triggers,

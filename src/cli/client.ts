@@ -27,6 +27,7 @@ import type {
   SilenceListResponse,
   SilenceResponse,
 } from '../api/notify-routes.ts';
+import type { OncallResponse } from '../api/oncall-routes.ts';
 import type { EnvironmentPolicyResponse, ScanUploadResponse } from '../api/policy-routes.ts';
 import type {
   KeyRotationResponse,
@@ -154,7 +155,7 @@ export class GantryClient {
   async uploadArtifact(
     version: string,
     body: AsyncIterable<Uint8Array>,
-    q: { ref?: string; commit?: string } = {},
+    q: { ref?: string; commit?: string; commit_time?: string } = {},
     opts: { sha256?: string; bytes?: number } = {},
   ): Promise<{ status: number; body: UploadArtifactResponse }> {
     const res = await this.#send('POST', `/versions/${encodeURIComponent(version)}/artifact`, {
@@ -288,6 +289,10 @@ export class GantryClient {
 
   dora(q: { environment?: string; since?: string } = {}): Promise<DoraResponse> {
     return this.#json('GET', '/dora', { query: q });
+  }
+
+  oncall(q: { schedule?: string; shifts?: number; at?: string } = {}): Promise<OncallResponse> {
+    return this.#json('GET', '/oncall', { query: q });
   }
 
   listSlos(q: { environment?: string } = {}): Promise<SloListResponse> {

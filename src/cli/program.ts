@@ -12,6 +12,7 @@ import { registerInit } from './commands/init.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerMetrics } from './commands/metrics.ts';
 import { registerNotifications } from './commands/notifications.ts';
+import { registerOncall } from './commands/oncall.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRollback } from './commands/rollback.ts';
@@ -86,6 +87,7 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerAlarms,
     registerSlo,
     registerDora,
+    registerOncall,
     registerIncidents,
     registerSilences,
     registerSecrets,

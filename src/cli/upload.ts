@@ -27,6 +27,8 @@ export interface UploadRequest {
   artifact: string;
   ref?: string;
   commit?: string;
+  /** When the commit was made (ISO-8601), for DORA's lead time. */
+  commitTime?: string;
 }
 
 export interface UploadResult {
@@ -45,7 +47,11 @@ export async function uploadArtifact(
   const stream = createReadStream(source.file);
   const counted = countBytes(stream, read, ctx.io.stderr, req.version, source.total);
   try {
-    const q = { ...(req.ref ? { ref: req.ref } : {}), ...(req.commit ? { commit: req.commit } : {}) };
+    const q = {
+      ...(req.ref ? { ref: req.ref } : {}),
+      ...(req.commit ? { commit: req.commit } : {}),
+      ...(req.commitTime ? { commit_time: req.commitTime } : {}),
+    };
     const { status, body } = await client.uploadArtifact(req.version, counted, q, {
       sha256: source.sha256,
       bytes: source.total,

@@ -198,17 +198,28 @@ function checkSteps(raw: Raw, issues: PathIssue[]): void {
 
 function checkEmail(raw: Raw, issues: PathIssue[]): void {
   if (raw.smtp !== undefined) return;
-  for (const [group, channels] of entriesOf(raw.notify)) {
+  const check = (channels: unknown, path: PropertyKey[]) =>
     itemsOf(channels).forEach((channel, i) => {
       if (field(channel, 'type') === 'email') {
         issues.push({
-          path: ['notify', group, i, 'type'],
+          path: [...path, i, 'type'],
           message: 'an email channel needs an `smtp:` section (host, port, from) to send through',
           target: 'value',
         });
       }
     });
-  }
+  for (const [group, channels] of entriesOf(raw.notify)) check(channels, ['notify', group]);
+  // On-call people and escalation steps page through the same channels (docs/oncall.md).
+  const oncall = field(raw, 'oncall');
+  itemsOf(field(oncall, 'schedules')).forEach((schedule, i) => {
+    itemsOf(field(schedule, 'people')).forEach((person, j) => {
+      check(field(person, 'notify'), ['oncall', 'schedules', i, 'people', j, 'notify']);
+    });
+  });
+  itemsOf(field(oncall, 'escalation')).forEach((step, i) => {
+    if (Array.isArray(field(step, 'notify')))
+      check(field(step, 'notify'), ['oncall', 'escalation', i, 'notify']);
+  });
 }
 
 /** Every cross-reference problem of a raw (parsed, not yet validated) gantry.yaml value. */
@@ -234,6 +245,9 @@ export function findReferenceIssues(raw: unknown): PathIssue[] {
     });
   }
   const notifyGroups = Object.keys(isMapping(raw.notify) ? raw.notify : {});
+  itemsOf(field(raw.incidents, 'notify')).forEach((group, j) => {
+    checkName(issues, ['incidents', 'notify', j], group, 'notify group', notifyGroups, 'notify');
+  });
   itemsOf(raw.slos).forEach((slo, i) => {
     itemsOf(field(slo, 'notify')).forEach((group, j) => {
       checkName(issues, ['slos', i, 'notify', j], group, 'notify group', notifyGroups, 'notify');

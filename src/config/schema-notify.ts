@@ -10,6 +10,7 @@ import {
 } from './defaults.ts';
 import {
   bool,
+  duration,
   enumOf,
   expecting,
   headerMap,
@@ -57,7 +58,7 @@ function secretUrl() {
 
 const CHANNEL_TYPES = ['email', 'slack', 'pagerduty', 'webhook', 'sns'] as const;
 
-const channelSchema = z.discriminatedUnion(
+export const channelSchema = z.discriminatedUnion(
   'type',
   [
     mapping({
@@ -179,8 +180,28 @@ export const triggersSchema = mapping({
     .meta({ description: 'GitHub push webhook at POST /api/v1/hooks/github.' }),
 }).meta({ description: 'What may start a release besides the CLI.' });
 
+const target = z
+  .union([z.literal('none'), duration()], {
+    error: expecting('expected a duration like 15m or 1h, or none'),
+  })
+  .transform((v) => (v === 'none' ? null : v));
+
 export const incidentsSchema = mapping({
   open_at: enumOf(SEVERITIES)
     .default(DEFAULT_INCIDENT_OPEN_AT)
     .meta({ description: 'Alarms of this severity or worse open (or join) an incident.' }),
+  respond_within: mapping({
+    P1: target.prefault('15m'),
+    P2: target.prefault('15m'),
+    P3: target.prefault('1h'),
+    P4: target.prefault('none'),
+  })
+    .optional()
+    .meta({
+      description:
+        "Time to acknowledge an incident of each severity (none: no target); a missed one fires the alarm incident:response. `{}` takes the guide's: P1 15m, P2 15m, P3 1h, P4 none (docs/oncall.md).",
+    }),
+  notify: list(identifier('a notify group name'))
+    .default([])
+    .meta({ description: 'Groups from `notify:` told when an incident misses its response target.' }),
 });

@@ -8,6 +8,7 @@ import { checksSchema } from './schema-checks.ts';
 import { environmentsSchema } from './schema-environment.ts';
 import { alarmsSchema, logsSchema, syntheticsSchema } from './schema-monitoring.ts';
 import { incidentsSchema, notifySchema, smtpSchema, triggersSchema } from './schema-notify.ts';
+import { oncallSchema } from './schema-oncall.ts';
 import { healthSchema, runSchema } from './schema-run.ts';
 import { runtimeSchema } from './schema-runtime.ts';
 import { slosSchema } from './schema-slo.ts';
@@ -28,6 +29,7 @@ export const gantryConfigSchema = mapping({
   notify: notifySchema.prefault({}),
   incidents: incidentsSchema.prefault({}),
   slos: slosSchema.prefault([]),
+  oncall: oncallSchema.prefault({}),
 }).meta({
   title: 'gantry.yaml',
   description: 'How Gantry runs, releases and watches one service.',

@@ -225,6 +225,24 @@ export interface SloConfig {
   description?: string;
 }
 
+export interface OncallScheduleConfig {
+  name: string;
+  rotation: 'daily' | 'weekly';
+  /** "mon 09:00" (weekly) or "09:00" (daily), local time in `tz`. */
+  handoff: string;
+  tz: string;
+  /** Local date (YYYY-MM-DD) of the first person's first handoff. */
+  start?: string;
+  people: Array<{ name: string; notify: NotifyChannel[] }>;
+  /** Local date-times "YYYY-MM-DD HH:MM" in `tz`. */
+  overrides: Array<{ person: string; from: string; to: string }>;
+}
+
+export interface OncallConfig {
+  schedules: OncallScheduleConfig[];
+  escalation: Array<{ after: Duration; notify: { schedule: string } | NotifyChannel[] }>;
+}
+
 export interface SyntheticConfig {
   name: string;
   environment: string;
@@ -269,8 +287,15 @@ export interface GantryConfig {
   triggers: { github?: { secret: string; max_body: number } };
   smtp?: SmtpConfig;
   notify: Record<string, NotifyChannel[]>;
-  incidents: { open_at: 'P1' | 'P2' | 'P3' | 'P4' };
+  incidents: {
+    open_at: 'P1' | 'P2' | 'P3' | 'P4';
+    /** Time to acknowledge an incident of each severity, in ms (null: no target); absent: no alarm. */
+    respond_within?: Record<'P1' | 'P2' | 'P3' | 'P4', Duration | null>;
+    /** Notify groups told when an incident misses its response target. */
+    notify: string[];
+  };
   slos: SloConfig[];
+  oncall: OncallConfig;
 }
 
 /** A config as loaded from a file: the parsed value plus where it came from. */

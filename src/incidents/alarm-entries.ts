@@ -1,6 +1,7 @@
 // The incident's own timeline entries for alarm transitions and notifications, with the words a
 // person reads in the war room and the evidence the post-mortem draws its numbers from.
 import type { AlarmTransition, Severity } from '../alarms/types.ts';
+import { describeEscalationReceiver } from '../oncall/escalation.ts';
 import type { NewIncidentEntry } from '../store/types.ts';
 import type { NotificationOutcome } from './types.ts';
 
@@ -96,8 +97,15 @@ export function notificationEntry(d: NotificationOutcome): NewIncidentEntry {
   };
 }
 
-export function describeNotification(d: NotificationOutcome): string {
-  if (d.status === 'delivered') return delivered(d);
+export function describeNotification(outcome: NotificationOutcome): string {
+  // An escalation names the person or step it paged (docs/oncall.md).
+  const escalated = describeEscalationReceiver(outcome.receiver);
+  const d = escalated !== undefined ? { ...outcome, receiver: escalated } : outcome;
+  const line = d.status === 'delivered' ? delivered(d) : undelivered(d);
+  return escalated !== undefined ? `escalation: ${line}` : line;
+}
+
+function undelivered(d: NotificationOutcome): string {
   const about = d.kind === 'resolved' ? ` (recovery of ${d.alarm})` : '';
   const attempts = `${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`;
   const error = d.error ? `: ${clip(d.error)}` : '';

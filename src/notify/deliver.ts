@@ -1,6 +1,7 @@
 // One attempt at one outbox row: find its channel in the current config, resolve the channel's
 // secrets, send, and hand back the outcome with every secret scrubbed from the error.
 import type { GantryConfig, NotifyChannel } from '../config/types.ts';
+import { escalationChannels, isEscalationReceiver } from '../oncall/escalation.ts';
 import type { DeliveryRecord } from '../store/types.ts';
 import { type ChannelSenders, sendTo } from './channels/index.ts';
 import { describeError, MissingSecretError, SecretScope } from './redact.ts';
@@ -46,6 +47,13 @@ export async function deliverRow(
  * used by the retries; a message when the channel is gone or is now of another type.
  */
 function findChannel(config: GantryConfig, row: DeliveryRecord): NotifyChannel | string {
+  if (isEscalationReceiver(row.receiver)) {
+    const channel = escalationChannels(config.oncall, row.receiver)?.[row.channelIndex];
+    if (!channel || channel.type !== row.channelType) {
+      return `${row.receiver} no longer has a ${row.channelType} channel at position ${row.channelIndex + 1} under oncall: in gantry.yaml`;
+    }
+    return channel;
+  }
   const channels = config.notify[row.receiver];
   if (!channels) {
     return `notify group ${row.receiver} is no longer in gantry.yaml: the notification cannot be sent`;

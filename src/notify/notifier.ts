@@ -25,6 +25,7 @@ import {
   DEFAULT_TICK_MS,
 } from './defaults.ts';
 import { deliverRow } from './deliver.ts';
+import { escalate } from './escalation-stage.ts';
 import { applyTransition, readGroupAlert } from './group.ts';
 import { type FinalOutcome, OutboxWorker } from './outbox-worker.ts';
 import { describeError } from './redact.ts';
@@ -56,6 +57,8 @@ export interface NotifierOptions {
   tickMs?: number;
   sendTimeoutMs?: number;
   concurrency?: number;
+  /** Key of the signed acknowledgement links in escalation pages (none: no link). */
+  ackLinkKey?: Buffer;
   /** Channel implementations; the real ones by default. */
   senders?: Partial<ChannelSenders>;
 }
@@ -127,7 +130,7 @@ class PipelineNotifier implements Notifier {
       const prev = await this.#repos.alerts.get(groupKeyOf(t.alarm, t.environment));
       const group = applyTransition(prev, t, new Date(now).toISOString(), this.#externalUrl);
       if (!group) return;
-      const ctx = await this.#run(group, t.id, now, await this.#silences.current(now), notifyPipeline);
+      const ctx = await this.#run(group, t.id, now, await this.#silences.current(now), notifyPipeline, true);
       await this.#commit(ctx);
     });
   }
@@ -218,6 +221,7 @@ class PipelineNotifier implements Notifier {
     now: number,
     silences: SilenceRecord[],
     pipeline: Stage,
+    escalating = false,
   ): Promise<StageContext> {
     const { alert, evidence } = readGroupAlert(group);
     const ctx: StageContext = {
@@ -234,6 +238,8 @@ class PipelineNotifier implements Notifier {
       unknownReceivers: [],
     };
     await pipeline(ctx, [alert]);
+    // The escalation steps that are due (escalation-stage.ts), beside what the pipeline passed.
+    if (escalating) escalate(ctx, alert, this.#o.config().config, this.#o.ackLinkKey);
     return ctx;
   }
 
@@ -262,8 +268,8 @@ class PipelineNotifier implements Notifier {
         if (firing.length === 0) return;
         const silences = await this.#silences.current(now);
         for (const group of firing) {
-          const ctx = await this.#run(group, undefined, now, silences, notifyPipeline);
-          if (ctx.kind !== undefined) await this.#commit(ctx);
+          const ctx = await this.#run(group, undefined, now, silences, notifyPipeline, true);
+          if (ctx.kind !== undefined || ctx.deliveries.length > 0) await this.#commit(ctx);
         }
       });
     } catch (err) {

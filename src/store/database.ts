@@ -37,6 +37,13 @@ export interface VersionsTable {
   created_at: string;
 }
 
+export interface CommitTimesTable {
+  service: string;
+  commit: string;
+  committed_at: string;
+  recorded_at: string;
+}
+
 export interface ReleasesTable {
   id: string;
   service: string;
@@ -353,6 +360,7 @@ export interface Database {
   services: ServicesTable;
   environments: EnvironmentsTable;
   versions: VersionsTable;
+  commit_times: CommitTimesTable;
   releases: ReleasesTable;
   release_events: ReleaseEventsTable;
   instances: InstancesTable;

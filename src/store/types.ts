@@ -164,6 +164,10 @@ export interface VersionRepo {
   create(v: Omit<VersionRecord, 'createdAt'>): Promise<VersionRecord>;
   get(service: string, version: string): Promise<VersionRecord | undefined>;
   list(service: string, limit?: number): Promise<VersionRecord[]>;
+  /** Records when a commit was made (ISO-8601); the first time recorded for a commit stays. */
+  recordCommitTime(service: string, commit: string, committedAt: string): Promise<void>;
+  /** Commit times recorded, newest commit first. */
+  commitTimes(service: string, limit: number): Promise<Array<{ commit: string; committedAt: string }>>;
 }
 
 /** A release's move to a new state, written with its event in one transaction. */

@@ -219,6 +219,9 @@ async function actOn(
   }
   if (read.version === undefined) return reply(422, 'refused', `not released: ${read.versionError}`, pushed);
   const version = read.version;
+  if (push.committedAt !== null) {
+    await deps.store.versions.recordCommitTime(deps.config().config.service, push.commit, push.committedAt);
+  }
   const trigger = await deps.triggers.record({
     environment: match.environment,
     version,

@@ -7,6 +7,7 @@ import { environmentPage } from './pages/environment.ts';
 import { incidentPage, incidentsPage } from './pages/incidents.ts';
 import { loginPage } from './pages/login.ts';
 import { logsPage } from './pages/logs.ts';
+import { oncallPage } from './pages/oncall.ts';
 import { overviewPage } from './pages/overview.ts';
 import { releasePage } from './pages/release.ts';
 import { releasesPage } from './pages/releases.ts';
@@ -25,6 +26,7 @@ const router = new Router(app)
   .add('/alarms', 'alarms', 'Alarms', alarmsPage)
   .add('/slos', 'slos', 'SLOs', slosPage)
   .add('/incidents', 'incidents', 'Incidents', incidentsPage)
+  .add('/oncall', 'oncall', 'On call', oncallPage)
   .add('/incidents/:id', 'incidents', (p) => `Incident ${p.id}`, incidentPage)
   .add('/logs', 'logs', 'Logs', logsPage)
   .add('/login', 'login', 'Log in', loginPage);

@@ -1,7 +1,8 @@
-// gantry upload (--version V | --ref REF) --artifact DIR|FILE.tar.gz [--commit SHA]: stores a version
+// gantry upload (--version V | --ref REF) --artifact DIR|FILE.tar.gz [--commit SHA [--commit-time T]]: stores a version
 // without releasing it. With the GitHub webhook, CI uploads this way and the push's trigger
 // starts the release; the server's answer says whether one did.
 import type { Command } from 'commander';
+import { resolveCommitTime } from '../commit-time.ts';
 import { type CliContext, createClient, perform } from '../context.ts';
 import { EXIT_OK, UsageError } from '../errors.ts';
 import { writeJson, writeLine } from '../io.ts';
@@ -13,6 +14,7 @@ interface UploadOptions {
   version?: string;
   ref?: string;
   commit?: string;
+  commitTime?: string;
   artifact?: string;
   dataDir?: string;
 }
@@ -29,6 +31,10 @@ export function registerUpload(program: Command, ctx: CliContext): Command {
     )
     .option('--ref <ref>', 'git ref the version was built from, e.g. refs/heads/main or refs/tags/v1.2.3')
     .option('--commit <sha>', 'git commit the version was built from (default: $GITHUB_SHA when set)')
+    .option(
+      '--commit-time <time>',
+      'when that commit was made, ISO-8601 (default: $GANTRY_COMMIT_TIME, the GitHub event, or git)',
+    )
     .requiredOption('--artifact <path>', 'build directory (packed for you) or a .tar.gz of it');
   addClientOptions(cmd);
   addExamples(cmd, [
@@ -40,12 +46,17 @@ export function registerUpload(program: Command, ctx: CliContext): Command {
       if (!opts.artifact) throw new UsageError('pass --artifact DIR|FILE.tar.gz');
       const commit = opts.commit ?? (ctx.io.env.GITHUB_SHA || undefined);
       const version = resolveVersion(ctx.io.env, { ...opts, ...(commit ? { commit } : {}) });
+      const commitTime = await resolveCommitTime(ctx.io.env, {
+        ...(opts.commitTime !== undefined ? { commitTime: opts.commitTime } : {}),
+        ...(commit ? { commit } : {}),
+      });
       const client = await createClient(ctx, opts.dataDir);
       const { created, response } = await uploadArtifact(ctx, client, {
         version,
         artifact: opts.artifact,
         ...(opts.ref ? { ref: opts.ref } : {}),
         ...(commit ? { commit } : {}),
+        ...(commitTime ? { commitTime } : {}),
       });
       if (json) {
         writeJson(ctx.io.stdout, response);

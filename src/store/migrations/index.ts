@@ -15,6 +15,7 @@ import * as policy from './011-policy.ts';
 import * as triggers from './012-triggers.ts';
 import * as logLevelIndex from './013-log-level-index.ts';
 import * as instanceHandles from './014-instance-handles.ts';
+import * as commitTimes from './015-commit-times.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '012-triggers': triggers,
   '013-log-level-index': logLevelIndex,
   '014-instance-handles': instanceHandles,
+  '015-commit-times': commitTimes,
 };

@@ -66,6 +66,25 @@ export class KyselyVersionRepo implements VersionRepo {
     if (limit !== undefined) q = q.limit(limit);
     return (await q.execute()).map(toVersionRecord);
   }
+
+  async recordCommitTime(service: string, commit: string, committedAt: string): Promise<void> {
+    await this.#db
+      .insertInto('commit_times')
+      .values({ service, commit: commit.toLowerCase(), committed_at: committedAt, recorded_at: this.#now() })
+      .onConflict((oc) => oc.columns(['service', 'commit']).doNothing())
+      .execute();
+  }
+
+  async commitTimes(service: string, limit: number): Promise<Array<{ commit: string; committedAt: string }>> {
+    const rows = await this.#db
+      .selectFrom('commit_times')
+      .select(['commit', 'committed_at'])
+      .where('service', '=', service)
+      .orderBy('committed_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ commit: r.commit, committedAt: r.committed_at }));
+  }
 }
 
 function toVersionRecord(row: Selectable<VersionsTable>): VersionRecord {
