@@ -6,7 +6,10 @@
 //  - idle overhead: CPU of the server process over a quiet window with N instances running, where
 //    the docker runtime keeps one attach stream (logs) per container and samples the engine's stats.
 // Needs Podman, runc and docker-registry (test/helpers/podman.ts); nothing leaves loopback.
-//   npm run bench:containers [-- --runs 3 --idle 10 --window 20]   (BENCH_EVENTS=1: each release's timeline)
+//  --instances N: instances per release (started together); --interval: readiness.interval (50ms;
+//  gantry.yaml's default is 2s, and how fast a starting instance is noticed depends on it).
+//   npm run bench:containers [-- --runs 3 --idle 10 --window 20 --instances 1 --interval 50ms]
+//   (BENCH_EVENTS=1: each release's timeline)
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,12 +31,15 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     idle: { type: 'string', default: '10' },
     window: { type: 'string', default: '20' },
+    instances: { type: 'string', default: '1' },
+    interval: { type: 'string', default: '50ms' },
     json: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
 const idleInstances = Number(values.idle);
 const windowS = Number(values.window);
+const releaseInstances = Number(values.instances);
 const SERVICE = path.join(repoRoot, 'test/fixtures/images/image-service.mjs');
 
 const tmp = await tempDir('gantry-bench-containers-');
@@ -48,7 +54,7 @@ function config(kind: 'process' | 'docker', port: number, instances: number): st
 ${run}  stop_timeout: 3s
   drain_timeout: 2s
 health:
-  readiness: { path: /health, interval: 50ms, timeout: 1s, failure_threshold: 2 }
+  readiness: { path: /health, interval: ${values.interval}, timeout: 1s, failure_threshold: 2 }
   startup_timeout: 30s
 environments:
   staging:
@@ -157,7 +163,7 @@ const results: Record<string, unknown> = {};
 
 try {
   for (const kind of ['process', 'docker'] as const) {
-    const { server, api, port, dir } = await serverFor(kind, 1);
+    const { server, api, port, dir } = await serverFor(kind, releaseInstances);
     await prepare(kind, api, dir, 'v0');
     await deployToSwitch(api, port, 'v0');
     const switches: number[] = [];
@@ -171,7 +177,7 @@ try {
     results[`${kind}.deployToSwitchMs`] = switches.map(Math.round);
     results[`${kind}.deployToSucceededMs`] = dones.map(Math.round);
     console.log(
-      `${kind.padEnd(7)} deploy → switched: median ${median(switches).toFixed(0)} ms ` +
+      `${kind.padEnd(7)} ${releaseInstances} instance(s), readiness every ${values.interval}: deploy → switched: median ${median(switches).toFixed(0)} ms ` +
         `(runs ${switches.map((x) => x.toFixed(0)).join(', ')}); release succeeded: median ${median(dones).toFixed(0)} ms`,
     );
     await stopAll(server, api);

@@ -105,6 +105,15 @@ describe.skipIf(mode === 'skip')('container versions on real Podman', () => {
       ['staging', 'v2', 'running'],
       ['staging', 'v2', 'running'],
     ]);
+    // The two were started together, not one after the other: each was created before either
+    // started (the engine's create and start take about half a second per container).
+    const times = JSON.parse(await peer.podman(['inspect', ...left.map((c) => c.Id)])) as Array<{
+      Created: string;
+      State: { StartedAt: string };
+    }>;
+    const lastCreated = Math.max(...times.map((t) => Date.parse(t.Created)));
+    const firstStarted = Math.min(...times.map((t) => Date.parse(t.State.StartedAt)));
+    expect(lastCreated).toBeLessThan(firstStarted);
   });
 
   it('injects secrets as environment, never as labels or in logs', async () => {

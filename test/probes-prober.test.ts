@@ -3,6 +3,7 @@ import type { HealthConfig, ProbeConfig } from '../src/config/types.ts';
 import { createInstanceProber } from '../src/probes/instance-prober.ts';
 import type { InstanceProber, ProbeEvent } from '../src/probes/types.ts';
 import { type HealthServer, startHealthServer } from './fixtures/probes/health-server.ts';
+import { sleep } from './helpers/gantry.ts';
 
 function probe(path: string, over: Partial<ProbeConfig> = {}): ProbeConfig {
   return {
@@ -83,6 +84,23 @@ describe('createInstanceProber', () => {
     await again;
     expect(srv.count('/ready', 200) - passesBefore).toBe(3);
     expect(events).toEqual(['ready', 'unready', 'ready']);
+  });
+
+  it('notices an instance that becomes ready during startup fast, even with the default 2 s interval', async () => {
+    // The release waits for this probe before switching traffic: a fixed 500 ms startup pace
+    // noticed a service ready at 700 ms only at 1000 ms, after two probes.
+    srv.set('/ready', { status: 503, body: 'starting' });
+    const p = make({ readiness: probe('/ready', { interval: 2000 }), startup_timeout: 30_000 });
+    const ready = nextEvent(p, 'ready');
+    p.start();
+    await sleep(700);
+    const probesWhileStarting = srv.count('/ready');
+    const listening = performance.now();
+    srv.set('/ready', { status: 200 });
+    await ready;
+    const lagMs = performance.now() - listening;
+    expect(probesWhileStarting).toBeGreaterThanOrEqual(6);
+    expect(lagMs).toBeLessThan(300);
   });
 
   it('uses the port as readiness when no readiness probe is configured', async () => {

@@ -78,4 +78,25 @@ describe.skipIf(mode === 'skip')('docker driver: registry credentials', () => {
     expect(info.status).toBe('running');
     await d.close({ stopInstances: true, graceMs: 2_000 });
   });
+
+  it('starts from a recorded digest the engine no longer has: pulls it, with the credentials', async () => {
+    const d = driver(PASSWORD_REF, { REGISTRY_PASSWORD: USER.password });
+    const artifact = await d.resolveArtifact({ kind: 'image', image: image.ref });
+    // The engine loses it (pruned, or a server restarted against another engine).
+    await peer.podman(['rmi', '-f', image.ref]);
+    expect(await peer.podman(['images', '-q', image.repository])).toBe('');
+    const info = await d.start({
+      id: 'auth-2',
+      service: 'private',
+      environment: 'staging',
+      version: 'v1',
+      artifact,
+      env: {},
+      portEnv: 'PORT',
+      containerPort: 8000,
+      stopTimeoutMs: 2_000,
+    });
+    expect(info.status).toBe('running');
+    await d.close({ stopInstances: true, graceMs: 2_000 });
+  });
 });

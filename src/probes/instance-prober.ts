@@ -5,13 +5,11 @@ import type { HealthConfig, ProbeConfig } from '../config/types.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { probeOnce } from './probe-once.ts';
+import { startupProbeDelay } from './startup-cadence.ts';
 import type { InstanceProber, ProbeEvent, ProbeResult, ProbeTarget, WaitReadyResult } from './types.ts';
 
 /** Readiness when gantry.yaml has none: the port accepts connections. */
 export const IMPLICIT_READINESS: ProbeConfig = { ...DEFAULT_READINESS, path: '', type: 'tcp', headers: {} };
-
-/** During startup, readiness is probed at least this often, so a ready instance is noticed fast. */
-export const STARTUP_PROBE_INTERVAL_MS = 500;
 
 export interface InstanceProberOptions {
   target: ProbeTarget;
@@ -105,7 +103,10 @@ export function createInstanceProber(opts: InstanceProberOptions): InstanceProbe
       const r = await probeOnce(opts.target, readiness, { signal });
       if (signal.aborted) return;
       recordReadiness(r);
-      const wait = inStartup() ? Math.min(readiness.interval, STARTUP_PROBE_INTERVAL_MS) : readiness.interval;
+      // While starting, fast and then slower (startup-cadence.ts): the release waits for this probe.
+      const wait = inStartup()
+        ? startupProbeDelay(clock.now() - s.startedAt, readiness.interval)
+        : readiness.interval;
       await pause(clock, wait, signal);
     }
   }

@@ -135,7 +135,12 @@ export class Fleet {
     const { config } = this.#cfg();
     const ver = await this.#store.versions.get(config.service, version);
     if (!ver) throw new Error(`version ${version} of ${config.service} is not uploaded`);
-    const artifact = await this.#driver.resolveArtifact(this.#artifactRef(ver));
+    // An image version starts from its recorded digest: the release resolved (pulled) it just
+    // before, and the driver pulls it again only if the engine lost it since.
+    const artifact =
+      digestOf(ver) !== undefined
+        ? this.#recordedArtifact(ver)
+        : await this.#driver.resolveArtifact(this.#artifactRef(ver));
     await this.#store.instances.upsert({
       id,
       service: config.service,

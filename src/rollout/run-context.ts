@@ -110,26 +110,35 @@ export class RunContext {
     this.release = { ...this.release, plan };
   }
 
-  /** Starts `ids` as instances of the release's version (not waiting for them to be ready). */
+  /**
+   * Starts `ids` as instances of the release's version (not waiting for them to be ready), all at
+   * once: a container's create and start are the engine's work (about half a second each with
+   * Podman), so one after the other made a release of N instances wait N times that. Each start
+   * is recorded as it succeeds; once all have settled, the first failure is thrown.
+   */
   async startInstances(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      if (this.signal.aborted) return;
-      const m = await this.deps.fleet.start(
-        id,
-        this.release.environment,
-        this.release.version,
-        this.release.id,
-      );
-      await this.event(
-        'instance.started',
-        `instance ${id} started (${describeHandle(m.info.handle) ?? 'not running yet'}, port ${m.info.port})`,
-        {
-          instance: id,
-          handle: m.info.handle,
-          port: m.info.port,
-        },
-      );
-    }
+    const outcomes = await Promise.allSettled(ids.map((id) => this.#startOne(id)));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async #startOne(id: string): Promise<void> {
+    if (this.signal.aborted) return;
+    const m = await this.deps.fleet.start(
+      id,
+      this.release.environment,
+      this.release.version,
+      this.release.id,
+    );
+    await this.event(
+      'instance.started',
+      `instance ${id} started (${describeHandle(m.info.handle) ?? 'not running yet'}, port ${m.info.port})`,
+      {
+        instance: id,
+        handle: m.info.handle,
+        port: m.info.port,
+      },
+    );
   }
 
   /** Waits until all are ready within the startup timeout; on failure stops them and says why. */

@@ -20,7 +20,7 @@ import { pickFreePort } from '../local/free-port.ts';
 import { ownerMarker } from '../local/orphans.ts';
 import { readContainerHandle } from './container-handle.ts';
 import { type ContainerContext, ContainerInstance } from './container-instance.ts';
-import { Engine, short } from './engine.ts';
+import { Engine, EngineError, short } from './engine.ts';
 import { type DockerRuntimeOptions, parseEngineAddress, type RegistryCredential } from './options.ts';
 import { digestFor, imageReference, pinnedReference, pullAuth } from './requests.ts';
 
@@ -185,7 +185,18 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
         pendingPorts.add(port);
         const artifact = spec.artifact as Extract<Artifact, { kind: 'image' }>;
         const image = pinnedReference(artifact.image, artifact.digest);
-        return register(await ContainerInstance.start(spec, port, image, ctx));
+        try {
+          return register(await ContainerInstance.start(spec, port, image, ctx));
+        } catch (err) {
+          // The release resolved the image moments ago, so the start does not ask again; an engine
+          // that lost it since (pruned, another engine after a restart) gets it pulled, by digest.
+          if (!(err instanceof EngineError && err.statusCode === 404 && err.step === 'create')) throw err;
+          logger.info({ image }, 'image not in the engine; pulling it before the start');
+          await engine.pull(image, await credentialsFor(image)).catch((pullErr: unknown) => {
+            throw new Error(`${err.message}; pulling it failed too: ${(pullErr as Error).message}`);
+          });
+          return register(await ContainerInstance.start(spec, port, image, ctx));
+        }
       } finally {
         pendingIds.delete(spec.id);
         if (port !== undefined) pendingPorts.delete(port);

@@ -32,10 +32,13 @@ export interface OutputStreams {
 
 export class EngineError extends Error {
   readonly statusCode: number | undefined;
-  constructor(message: string, statusCode?: number) {
+  /** The call that failed, when it matters to the caller (a create of a missing image answers 404). */
+  readonly step: 'create' | undefined;
+  constructor(message: string, statusCode?: number, step?: 'create') {
     super(message);
     this.name = 'EngineError';
     this.statusCode = statusCode;
+    this.step = step;
   }
 }
 
@@ -86,7 +89,8 @@ export class Engine {
       const c = await this.#docker.createContainer(req);
       return c.id;
     } catch (err) {
-      throw this.#fail(`cannot create container ${req.name} from ${req.Image}`, err);
+      const e = this.#fail(`cannot create container ${req.name} from ${req.Image}`, err);
+      throw new EngineError(e.message, e.statusCode, 'create');
     }
   }
 
