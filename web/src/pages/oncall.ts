@@ -34,10 +34,18 @@ export function oncallPage(el: HTMLElement): Cleanup {
         fill(upcoming);
         return;
       }
-      fill(now, listTable(['schedule', 'on call now', 'until', 'next', 'zone'], body.oncall.map(nowRow)));
+      fill(
+        now,
+        listTable(
+          'On call now',
+          ['schedule', 'on call now', 'until', 'next', 'zone'],
+          body.oncall.map(nowRow),
+        ),
+      );
       fill(
         upcoming,
         listTable(
+          'Upcoming shifts',
           ['schedule', 'person', 'from', 'to'],
           body.oncall.flatMap((s) =>
             s.shifts.map((shift) =>
