@@ -3,7 +3,6 @@
 // (docs/oncall.md). Handoff and override times are checked here with the parsers the rotation uses.
 import { z } from 'zod';
 import { parseHandoff, parseLocalDateTime } from '../oncall/schedule.ts';
-import { isTimeZone } from '../oncall/zone.ts';
 import {
   duration,
   enumOf,
@@ -16,6 +15,7 @@ import {
   whenFieldsValid,
 } from './fields.ts';
 import { channelSchema } from './schema-notify.ts';
+import { isTimeZone } from './schema-policy.ts';
 import type { OncallConfig } from './types.ts';
 
 const personSchema = mapping({

@@ -6,6 +6,7 @@
 // target already succeeded in this environment (a known-good version); a rollback to a version
 // that never ran there goes through the gate like any release. requires.passed does not apply.
 import type { EnvironmentConfig, WindowConfig } from '../config/types.ts';
+import { formatBoth } from '../lib/zoned-time.ts';
 import { evaluateErrorBudget, type SloBudget } from './budget-gate.ts';
 import { evaluateScan } from './scan-gate.ts';
 import { nextChange, scheduleAt } from './schedule.ts';
@@ -18,7 +19,6 @@ import {
   nameWindow,
   windowOpenAt,
 } from './windows.ts';
-import { formatBoth } from './zoned-time.ts';
 
 export interface PolicyFacts {
   environment: EnvironmentConfig;

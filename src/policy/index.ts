@@ -1,6 +1,7 @@
 // Release policy (issue 6): deployment windows, freezes, requires.passed and the vulnerability
 // gate, evaluated before a release starts and recorded with it.
 
+export { formatBoth, formatLocal, formatUtc, wallClock, zonedInstant } from '../lib/zoned-time.ts';
 export { evaluateErrorBudget, type SloBudget } from './budget-gate.ts';
 export { checkOverride, decide, describeDecision, refusalError } from './decide.ts';
 export { evaluatePolicy, type PolicyFacts } from './evaluate.ts';
@@ -20,4 +21,3 @@ export { nextChange, nextOpenAndClose, scheduleAt } from './schedule.ts';
 export type * from './types.ts';
 export { environmentPolicyView } from './view.ts';
 export { describeWindow, freezeTimeZone, windowOpenAt } from './windows.ts';
-export { formatBoth, formatLocal, formatUtc, wallClock, zonedInstant } from './zoned-time.ts';

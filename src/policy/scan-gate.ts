@@ -3,9 +3,9 @@
 // allow-list entry with `until` lasts to the end of that day in UTC; after that it allows nothing,
 // and a refusal says that it expired rather than just naming the vulnerability.
 import type { ScanPolicy } from '../config/types.ts';
+import { addDays } from '../lib/zoned-time.ts';
 import { describeCounts, describeFinding, SEVERITY_RANK } from './scan-report.ts';
 import type { RuleResult, ScanFinding, StoredScan } from './types.ts';
-import { addDays } from './zoned-time.ts';
 
 /** How many blocking findings a refusal names before it says "and N more". */
 const NAMED_IN_MESSAGE = 10;

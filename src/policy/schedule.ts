@@ -3,7 +3,6 @@
 // minute on its zone's wall clock, a daylight-saving transition (where the wall clock jumps), or a
 // freeze's first or last instant; while frozen it jumps straight to the freeze's end.
 import type { EnvironmentConfig } from '../config/types.ts';
-import { activeFreezes, type FreezeSpan, freezeSpans, windowsOpenAt } from './windows.ts';
 import {
   DAY_MS,
   floorMinute,
@@ -12,7 +11,8 @@ import {
   offsetAt,
   transitionBetween,
   wallClock,
-} from './zoned-time.ts';
+} from '../lib/zoned-time.ts';
+import { activeFreezes, type FreezeSpan, freezeSpans, windowsOpenAt } from './windows.ts';
 
 /** Windows repeat weekly; two weeks past the last freeze without a change means none will come. */
 const HORIZON_AFTER_FREEZES_MS = 15 * DAY_MS;

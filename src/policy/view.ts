@@ -1,11 +1,11 @@
 // An environment's policy as the API shows it: its windows and freezes, whether a release may
 // start now, and when that next changes, in the environment's zone and in UTC.
 import type { EnvironmentConfig } from '../config/types.ts';
+import { formatLocal, formatUtc } from '../lib/zoned-time.ts';
 import { allowExpired } from './scan-gate.ts';
 import { nextOpenAndClose, scheduleAt } from './schedule.ts';
 import type { EnvironmentPolicyView, InstantView } from './types.ts';
 import { describeFreeze, describeWindow, freezeSpans, freezeTimeZone, windowOpenAt } from './windows.ts';
-import { formatLocal, formatUtc } from './zoned-time.ts';
 
 export function environmentPolicyView(env: EnvironmentConfig, now: number): EnvironmentPolicyView {
   const spans = freezeSpans(env);

@@ -5,7 +5,7 @@
 
 import { ALL_DAYS } from '../config/defaults.ts';
 import type { EnvironmentConfig, FreezeConfig, WindowConfig } from '../config/types.ts';
-import { addDays, minutesOf, previousDay, wallClock, zonedInstant } from './zoned-time.ts';
+import { addDays, minutesOf, previousDay, wallClock, zonedInstant } from '../lib/zoned-time.ts';
 
 export function windowOpenAt(w: WindowConfig, t: number): boolean {
   const clock = wallClock(t, w.tz);

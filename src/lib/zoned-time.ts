@@ -1,8 +1,7 @@
 // Wall-clock time in an IANA zone, read with Intl rather than fixed offsets so that daylight-saving
 // transitions are whatever the zone's rules say they are on that day.
-import type { WindowConfig } from '../config/types.ts';
-
-export type Day = WindowConfig['days'][number];
+/** A weekday as gantry.yaml spells it (deployment windows, on-call handoffs). */
+export type Day = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
