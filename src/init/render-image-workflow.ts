@@ -2,7 +2,6 @@
 // `docker build` of the multi-stage Dockerfile → `trivy image` JSON report → push to the registry →
 // `gantry release --image REPO@sha256:… --scan report.json`. Gantry pulls exactly the digest that
 // was scanned and pushed, and every later promote or rollback runs those bytes.
-import { GANTRY_PACKAGE, GANTRY_VERSION } from './package-info.ts';
 import type { ProjectFacts, RuntimeChoice } from './types.ts';
 import {
   ACTIONS,
@@ -12,6 +11,7 @@ import {
   testSteps,
   uploadStep,
   VERSION_SCRIPT,
+  workflowHead,
 } from './workflow-steps.ts';
 
 export function renderImageWorkflow(facts: ProjectFacts, choice: RuntimeChoice): string {
@@ -28,25 +28,10 @@ export function renderImageWorkflow(facts: ProjectFacts, choice: RuntimeChoice):
     '# - Repository secrets REGISTRY_USERNAME and REGISTRY_PASSWORD for `docker login` to the registry',
     '#   of IMAGE below. Amazon ECR: replace the login line with aws-actions/configure-aws-credentials',
     '#   and aws-actions/amazon-ecr-login steps.',
-    'name: gantry',
-    '',
-    'on:',
-    '  push:',
-    '    branches: [main]',
-    '    tags: ["v*"]',
-    '',
-    'permissions:',
-    '  contents: read',
-    '',
-    '# One run per ref at a time; a newer push waits rather than cancel a release in flight.',
-    'concurrency:',
-    `  group: gantry-\${{ github.ref }}`,
-    '  cancel-in-progress: false',
-    '',
-    'env:',
-    `  GANTRY_CLI: ${GANTRY_PACKAGE}@${GANTRY_VERSION}`,
-    '  # The repository of run.image in gantry.yaml: keep the two the same.',
-    `  IMAGE: ${choice.image}`,
+    ...workflowHead([
+      '  # The repository of run.image in gantry.yaml: keep the two the same.',
+      `  IMAGE: ${choice.image}`,
+    ]),
     '',
     'jobs:',
     ...job('test', ['timeout-minutes: 30'], testSteps(facts)),

@@ -1,7 +1,6 @@
 // The GitHub Actions workflow `gantry init --ci github` writes: test → build artifact → scan →
 // upload and `gantry release --ref "$GITHUB_REF"`, the deploy job alone holding the Gantry secrets
 // (from the GitHub environment the ref picks).
-import { GANTRY_PACKAGE, GANTRY_VERSION } from './package-info.ts';
 import { renderImageWorkflow } from './render-image-workflow.ts';
 import type { ProjectFacts, RuntimeChoice } from './types.ts';
 import {
@@ -16,6 +15,7 @@ import {
   testSteps,
   uploadStep,
   VERSION_SCRIPT,
+  workflowHead,
 } from './workflow-steps.ts';
 
 export { VERSION_SCRIPT } from './workflow-steps.ts';
@@ -34,23 +34,7 @@ export function renderWorkflow(facts: ProjectFacts, choice: RuntimeChoice = { ru
     '# secrets GANTRY_URL (the server, e.g. https://gantry.example.com) and GANTRY_TOKEN (a token made',
     '# by `gantry tokens create --role deployer --env staging`, and one for production). Required',
     '# reviewers on "production" make a tag release a deliberate act.',
-    'name: gantry',
-    '',
-    'on:',
-    '  push:',
-    '    branches: [main]',
-    '    tags: ["v*"]',
-    '',
-    'permissions:',
-    '  contents: read',
-    '',
-    '# One run per ref at a time; a newer push waits rather than cancel a release in flight.',
-    'concurrency:',
-    `  group: gantry-\${{ github.ref }}`,
-    '  cancel-in-progress: false',
-    '',
-    'env:',
-    `  GANTRY_CLI: ${GANTRY_PACKAGE}@${GANTRY_VERSION}`,
+    ...workflowHead([]),
     '',
     'jobs:',
     ...job('test', ['timeout-minutes: 30'], testSteps(facts)),

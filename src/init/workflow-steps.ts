@@ -1,6 +1,7 @@
 // The stack-specific steps of the generated GitHub workflow: how to test, build the artifact and
 // scan it, for a Node project, a Python project, or anything else. Each step is a list of lines
 // indented for a job's `steps:` list.
+import { GANTRY_PACKAGE, GANTRY_VERSION } from './package-info.ts';
 import type { ProjectFacts } from './types.ts';
 
 /** Pinned by major version; Dependabot (github-actions) keeps them current. */
@@ -30,6 +31,33 @@ type Step = string[];
  * name for a tag, the commit's first 12 characters for a branch.
  */
 export const VERSION_SCRIPT = `if [ "$GITHUB_REF_TYPE" = tag ]; then version="$GITHUB_REF_NAME"; else version="\${GITHUB_SHA::12}"; fi`;
+
+/**
+ * The top of every generated workflow, through its `env:` block: pushes to main and v* tags, read-only
+ * contents, one run per ref at a time, and the pinned Gantry CLI (plus `env`, lines of that block).
+ */
+export function workflowHead(env: string[]): string[] {
+  return [
+    'name: gantry',
+    '',
+    'on:',
+    '  push:',
+    '    branches: [main]',
+    '    tags: ["v*"]',
+    '',
+    'permissions:',
+    '  contents: read',
+    '',
+    '# One run per ref at a time; a newer push waits rather than cancel a release in flight.',
+    'concurrency:',
+    `  group: gantry-\${{ github.ref }}`,
+    '  cancel-in-progress: false',
+    '',
+    'env:',
+    `  GANTRY_CLI: ${GANTRY_PACKAGE}@${GANTRY_VERSION}`,
+    ...env,
+  ];
+}
 
 export function indent(lines: string[], by: number): string[] {
   const pad = ' '.repeat(by);
