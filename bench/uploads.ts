@@ -3,16 +3,10 @@
 // and after each of --floods uploads of a small tarball holding --entries empty files (over the
 // entry limit, so each is refused with 413). Budget: RSS after the uploads within 20 MB of idle.
 //   node bench/uploads.ts [--uploads 20] [--size 50] [--floods 4] [--entries 100005]
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { createGzip } from 'node:zlib';
-import { create } from 'tar';
-import { request } from 'undici';
 import { ChildServer, sleep, tempDir, writeHelloConfig } from '../test/helpers/gantry.ts';
+import { bigArtifact, floodTarball, rssOf, uploadFile } from '../test/helpers/uploads.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,69 +26,6 @@ const SETTLE_MS = 3000;
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 
-async function rssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
-  return kb * 1024;
-}
-
-/** A .tar.gz of one file of random bytes. */
-async function bigArtifact(dir: string, sizeMb: number): Promise<string> {
-  const src = path.join(dir, 'big');
-  await mkdir(src, { recursive: true });
-  const out = createWriteStream(path.join(src, 'payload.bin'));
-  for (let i = 0; i < sizeMb; i++) {
-    if (!out.write(randomBytes(1024 * 1024))) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) =>
-    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-  );
-  await writeFile(path.join(src, 'server.js'), 'console.log("hi")\n');
-  const file = path.join(dir, 'big.tar.gz');
-  await pipeline(create({ gzip: true, cwd: src, portable: true }, ['.']), createWriteStream(file));
-  return file;
-}
-
-/** A .tar.gz of `entries` empty files, written header by header (no files on disk). */
-async function floodArtifact(dir: string, entries: number): Promise<string> {
-  const file = path.join(dir, 'flood.tar.gz');
-  async function* blocks() {
-    for (let i = 0; i < entries; i++) yield tarHeader(`f${i}`);
-    yield Buffer.alloc(1024);
-  }
-  await pipeline(blocks(), createGzip(), createWriteStream(file));
-  return file;
-}
-
-function tarHeader(name: string): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 'utf8');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write('00000000000\0', 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
-
-async function upload(server: ChildServer, version: string, file: string): Promise<number> {
-  const size = (await stat(file)).size;
-  const res = await request(`${server.url}/api/v1/versions/${version}/artifact`, {
-    method: 'POST',
-    headers: { ...server.headers(), 'content-type': 'application/gzip', 'content-length': String(size) },
-    body: createReadStream(file),
-  });
-  await res.body.text();
-  return res.statusCode;
-}
-
 const { dir, cleanup } = await tempDir('gantry-bench-uploads-');
 const server = new ChildServer({
   config: (await writeHelloConfig(dir)).file,
@@ -102,7 +33,7 @@ const server = new ChildServer({
 });
 try {
   const big = await bigArtifact(dir, SIZE_MB);
-  const flood = await floodArtifact(dir, ENTRIES);
+  const flood = await floodTarball(dir, ENTRIES);
   await server.start();
   const pid = server.proc?.pid as number;
   await sleep(SETTLE_MS);
@@ -112,7 +43,7 @@ try {
   let peak = idle;
   for (let i = 1; i <= UPLOADS; i++) {
     const started = Date.now();
-    const status = await upload(server, `v${i}`, big);
+    const { status } = await uploadFile(server, `v${i}`, big);
     const rss = await rssOf(pid);
     peak = Math.max(peak, rss);
     console.log(`upload ${i} of ${SIZE_MB} MB: ${status} in ${Date.now() - started} ms, RSS ${mb(rss)} MB`);
@@ -126,7 +57,7 @@ try {
 
   for (let i = 1; i <= FLOODS; i++) {
     const started = Date.now();
-    const status = await upload(server, `flood${i}`, flood);
+    const { status } = await uploadFile(server, `flood${i}`, flood);
     const rss = await rssOf(pid);
     peak = Math.max(peak, rss);
     console.log(

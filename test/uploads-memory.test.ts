@@ -1,17 +1,12 @@
 // Uploads against a real `gantry server` process: its memory (RSS from /proc) after large uploads
 // and after floods of tarballs over the entry limit, an upload refused for its Content-Length before
 // a byte of the body is sent, and the CLI's words for it. `npm run bench:uploads` gives the figures.
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import { create } from 'tar';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChildServer, runGantry, sleep, tempDir, writeHelloConfig } from './helpers/gantry.ts';
+import { bigArtifact, floodTarball, rssOf, uploadFile } from './helpers/uploads.ts';
 
 const MB = 1024 * 1024;
 const LIMIT_MB = 40;
@@ -38,8 +33,7 @@ afterAll(async () => {
 });
 
 async function rss(): Promise<number> {
-  const status = await readFile(`/proc/${server.proc?.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+  return rssOf(server.proc?.pid as number);
 }
 
 /** RSS once the server has been left alone for a moment (log flushes, timers). */
@@ -48,54 +42,11 @@ async function settledRss(): Promise<number> {
   return rss();
 }
 
-async function upload(version: string, file: string): Promise<{ status: number; body: string }> {
-  const res = await request(`${server.url}/api/v1/versions/${version}/artifact`, {
-    method: 'POST',
-    headers: {
-      ...server.headers(),
-      'content-type': 'application/gzip',
-      'content-length': String((await stat(file)).size),
-    },
-    body: createReadStream(file),
-  });
-  return { status: res.statusCode, body: await res.body.text() };
-}
-
-/** A .tar.gz of `entries` empty files, header by header (nothing on disk but the archive). */
-async function floodTarball(file: string, entries: number): Promise<void> {
-  async function* blocks() {
-    for (let i = 0; i < entries; i++) yield emptyFileHeader(`f${i}`);
-    yield Buffer.alloc(1024);
-  }
-  await pipeline(blocks(), createGzip(), createWriteStream(file));
-}
-
-function emptyFileHeader(name: string): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0);
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write('00000000000\0', 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
+const upload = (version: string, file: string) => uploadFile(server, version, file);
 
 describe('a server taking uploads', () => {
   it('stays within 20 MB of its idle RSS after uploads of 32 MB (each upload is streamed, never held)', async () => {
-    const src = path.join(dir, 'big');
-    await mkdir(src);
-    await writeFile(path.join(src, 'payload.bin'), randomBytes(32 * MB));
-    await writeFile(path.join(src, 'server.js'), 'console.log("hi")\n');
-    const file = path.join(dir, 'big.tar.gz');
-    await pipeline(create({ gzip: { level: 1 }, cwd: src, portable: true }, ['.']), createWriteStream(file));
+    const file = await bigArtifact(dir, 32);
 
     const idle = await settledRss();
     for (let i = 1; i <= 6; i++) expect((await upload(`big${i}`, file)).status).toBe(201);
@@ -105,8 +56,7 @@ describe('a server taking uploads', () => {
   }, 180_000);
 
   it('refuses tarballs over the entry limit at the limit, quickly and with flat memory', async () => {
-    const file = path.join(dir, 'flood.tar.gz');
-    await floodTarball(file, FLOOD_ENTRIES);
+    const file = await floodTarball(dir, FLOOD_ENTRIES);
     expect((await stat(file)).size).toBeLessThan(1 * MB);
     const before = await settledRss();
     for (let i = 1; i <= 3; i++) {
