@@ -3,7 +3,14 @@
 // are forgotten), and the listeners of runtime events.
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import type { InstanceInfo, InstanceSpec, InstanceStatus, LogLine, RuntimeEvent } from './driver.ts';
+import type {
+  AdoptRecord,
+  InstanceInfo,
+  InstanceSpec,
+  InstanceStatus,
+  LogLine,
+  RuntimeEvent,
+} from './driver.ts';
 import { pickFreePort } from './local/free-port.ts';
 
 /** Stopped instances stay visible to `get`/`recentLogs` until this many newer ones have stopped. */
@@ -97,6 +104,19 @@ export class InstanceTable<I extends TableInstance> {
     if (index >= 0) this.#stoppedOrder.splice(index, 1);
     this.#instances.set(inst.spec.id, inst);
     return inst.info();
+  }
+
+  /** Holds the record's id and port while `adopt` runs (claimId's checks first); registers what it answers. */
+  async adopt(rec: AdoptRecord, adopt: () => Promise<I | undefined>): Promise<InstanceInfo | undefined> {
+    this.claimId(rec.spec.id);
+    this.reservePort(rec.port);
+    try {
+      const inst = await adopt();
+      return inst ? this.register(inst) : undefined;
+    } finally {
+      this.releaseId(rec.spec.id);
+      this.releasePort(rec.port);
+    }
   }
 
   find(id: string): I | undefined {

@@ -86,15 +86,7 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
     const wanted = readContainerHandle(rec.handle)?.containerId;
     if (existing && existing.status !== 'stopped' && existing.containerId === wanted) return existing.info();
     validateSpec(rec.spec);
-    table.claimId(rec.spec.id);
-    table.reservePort(rec.port);
-    try {
-      const inst = await ContainerInstance.adopt(rec, ctx);
-      return inst ? table.register(inst) : undefined;
-    } finally {
-      table.releaseId(rec.spec.id);
-      table.releasePort(rec.port);
-    }
+    return table.adopt(rec, () => ContainerInstance.adopt(rec, ctx));
   }
 
   return {

@@ -45,15 +45,7 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
       return existing.info();
     }
     validateSpec(rec.spec);
-    table.claimId(rec.spec.id);
-    table.reservePort(rec.port);
-    try {
-      const inst = await SupervisedInstance.adopt(rec, ctx);
-      return inst ? table.register(inst) : undefined;
-    } finally {
-      table.releaseId(rec.spec.id);
-      table.releasePort(rec.port);
-    }
+    return table.adopt(rec, () => SupervisedInstance.adopt(rec, ctx));
   }
 
   return {
