@@ -6,17 +6,9 @@
 import { listSecretReferences, replaceSecretReferences } from '../../config/secret-refs.ts';
 import { GantryError } from '../../lib/errors.ts';
 import { type Logger, silentLogger } from '../../lib/log.ts';
-import type {
-  AdoptRecord,
-  Artifact,
-  InstanceInfo,
-  InstanceSpec,
-  LogLine,
-  RuntimeEvent,
-  WorkloadDriver,
-} from '../driver.ts';
+import type { AdoptRecord, Artifact, InstanceInfo, InstanceSpec, WorkloadDriver } from '../driver.ts';
+import { InstanceTable } from '../instance-table.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF } from '../local/backoff.ts';
-import { pickFreePort } from '../local/free-port.ts';
 import { ownerMarker } from '../local/orphans.ts';
 import { readContainerHandle } from './container-handle.ts';
 import { type ContainerContext, ContainerInstance } from './container-instance.ts';
@@ -35,20 +27,13 @@ export interface DockerDriverOptions extends DockerRuntimeOptions {
 }
 
 export const DEFAULT_LOG_BUFFER_LINES = 1000;
-/** Stopped instances stay visible to `get`/`recentLogs` until this many newer ones have stopped. */
-const STOPPED_KEPT = 100;
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
   const logger = (opts.logger ?? silentLogger).child({ runtime: 'docker' });
   const engine = new Engine(parseEngineAddress(opts.host), opts.host);
-  const instances = new Map<string, ContainerInstance>();
-  const pendingIds = new Set<string>();
-  const pendingPorts = new Set<number>();
-  const stoppedOrder: string[] = [];
-  const listeners = new Set<(e: RuntimeEvent) => void>();
-  let closed = false;
+  const table = new InstanceTable<ContainerInstance>('docker', logger);
 
   const ctx: ContainerContext = {
     engine,
@@ -57,54 +42,8 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
     logBufferLines: opts.logBufferLines ?? DEFAULT_LOG_BUFFER_LINES,
     owner: ownerMarker(opts.dataDir),
     network: opts.network,
-    emit: (e) => {
-      for (const fn of listeners) {
-        try {
-          fn(e);
-        } catch (err) {
-          logger.error({ err: (err as Error).message, event: e.type }, 'runtime event listener failed');
-        }
-      }
-    },
+    emit: table.emit,
   };
-
-  function takenPorts(): Set<number> {
-    const ports = new Set(pendingPorts);
-    for (const inst of instances.values()) if (inst.status !== 'stopped') ports.add(inst.port);
-    return ports;
-  }
-
-  async function choosePort(spec: InstanceSpec): Promise<number> {
-    if (spec.port !== undefined) return spec.port;
-    for (;;) {
-      const port = await pickFreePort(takenPorts());
-      if (!takenPorts().has(port)) return port;
-    }
-  }
-
-  function claimId(id: string): void {
-    if (closed) throw new Error('the docker runtime is closed; no instance can be started');
-    const existing = instances.get(id);
-    if (pendingIds.has(id) || (existing && existing.status !== 'stopped')) {
-      throw new Error(`instance ${id} already exists; stop it first or use a new instance id`);
-    }
-    pendingIds.add(id);
-  }
-
-  function register(inst: ContainerInstance): InstanceInfo {
-    const index = stoppedOrder.indexOf(inst.spec.id);
-    if (index >= 0) stoppedOrder.splice(index, 1);
-    instances.set(inst.spec.id, inst);
-    return inst.info();
-  }
-
-  function forgetOldStopped(id: string): void {
-    stoppedOrder.push(id);
-    while (stoppedOrder.length > STOPPED_KEPT) {
-      const old = stoppedOrder.shift() as string;
-      if (instances.get(old)?.status === 'stopped') instances.delete(old);
-    }
-  }
 
   async function credentialsFor(image: string): Promise<RegistryCredential | undefined> {
     const cred = pullAuth(image, opts.registries);
@@ -143,19 +82,11 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
   }
 
   async function adoptOne(rec: AdoptRecord): Promise<InstanceInfo | undefined> {
-    const existing = instances.get(rec.spec.id);
+    const existing = table.find(rec.spec.id);
     const wanted = readContainerHandle(rec.handle)?.containerId;
     if (existing && existing.status !== 'stopped' && existing.containerId === wanted) return existing.info();
     validateSpec(rec.spec);
-    claimId(rec.spec.id);
-    pendingPorts.add(rec.port);
-    try {
-      const inst = await ContainerInstance.adopt(rec, ctx);
-      return inst ? register(inst) : undefined;
-    } finally {
-      pendingIds.delete(rec.spec.id);
-      pendingPorts.delete(rec.port);
-    }
+    return table.adopt(rec, () => ContainerInstance.adopt(rec, ctx));
   }
 
   return {
@@ -178,15 +109,15 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
 
     async start(spec) {
       validateSpec(spec);
-      claimId(spec.id);
+      table.claimId(spec.id);
       let port: number | undefined;
       try {
-        port = await choosePort(spec);
-        pendingPorts.add(port);
+        port = await table.choosePort(spec);
+        table.reservePort(port);
         const artifact = spec.artifact as Extract<Artifact, { kind: 'image' }>;
         const image = pinnedReference(artifact.image, artifact.digest);
         try {
-          return register(await ContainerInstance.start(spec, port, image, ctx));
+          return table.register(await ContainerInstance.start(spec, port, image, ctx));
         } catch (err) {
           // The release resolved the image moments ago, so the start does not ask again; an engine
           // that lost it since (pruned, another engine after a restart) gets it pulled, by digest.
@@ -195,30 +126,20 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
           await engine.pull(image, await credentialsFor(image)).catch((pullErr: unknown) => {
             throw new Error(`${err.message}; pulling it failed too: ${(pullErr as Error).message}`);
           });
-          return register(await ContainerInstance.start(spec, port, image, ctx));
+          return table.register(await ContainerInstance.start(spec, port, image, ctx));
         }
       } finally {
-        pendingIds.delete(spec.id);
-        if (port !== undefined) pendingPorts.delete(port);
+        table.releaseId(spec.id);
+        if (port !== undefined) table.releasePort(port);
       }
     },
 
     async stop(id, stopOpts) {
-      const inst = instances.get(id);
-      if (!inst) return;
-      const wasStopped = inst.status === 'stopped';
-      await inst.stop(stopOpts.graceMs);
-      if (!wasStopped && !stoppedOrder.includes(id)) forgetOldStopped(id);
+      await table.stop(id, stopOpts.graceMs);
     },
 
     async restart(id, reason) {
-      const inst = instances.get(id);
-      if (!inst) {
-        throw new GantryError('NOT_FOUND', `instance ${id} is not run by this server's docker runtime`, {
-          hint: 'Run `gantry status` to list the instances of each environment.',
-        });
-      }
-      await inst.restart(reason);
+      await table.mustGet(id).restart(reason);
     },
 
     async adopt(records) {
@@ -231,8 +152,7 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
     },
 
     async removeOrphans(claimed, graceMs) {
-      const keep = (id: string) =>
-        claimed.has(id) || pendingIds.has(id) || (instances.get(id)?.status ?? 'stopped') !== 'stopped';
+      const keep = (id: string) => claimed.has(id) || table.inUse(id);
       const orphans = (await engine.listOwned(ctx.owner)).filter((c) => !keep(c.instanceId));
       await Promise.all(
         orphans.map(async (c) => {
@@ -251,35 +171,14 @@ export function createDockerDriver(opts: DockerDriverOptions): WorkloadDriver {
     },
 
     async stats(id) {
-      return instances.get(id)?.stats();
+      return table.find(id)?.stats();
     },
 
-    get(id) {
-      return instances.get(id)?.info();
-    },
-
-    list() {
-      return [...instances.values()].map((inst) => inst.info());
-    },
-
-    recentLogs(id, limit): LogLine[] {
-      return instances.get(id)?.recentLogs(limit) ?? [];
-    },
-
-    subscribe(fn) {
-      listeners.add(fn);
-      return () => {
-        listeners.delete(fn);
-      };
-    },
-
-    async close(closeOpts) {
-      closed = true;
-      const all = [...instances.values()];
-      if (closeOpts.stopInstances) await Promise.all(all.map((inst) => inst.stop(closeOpts.graceMs)));
-      await Promise.all(all.map((inst) => inst.detach()));
-      listeners.clear();
-    },
+    get: (id) => table.get(id),
+    list: () => table.list(),
+    recentLogs: (id, limit) => table.recentLogs(id, limit),
+    subscribe: (fn) => table.subscribe(fn),
+    close: (closeOpts) => table.close(closeOpts),
   };
 }
 

@@ -1,19 +1,10 @@
 // The `process` runtime: services as supervised local child processes.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GantryError } from '../../lib/errors.ts';
 import { type Logger, silentLogger } from '../../lib/log.ts';
-import type {
-  AdoptRecord,
-  InstanceInfo,
-  InstanceSpec,
-  LogLine,
-  RuntimeEvent,
-  StopOptions,
-  WorkloadDriver,
-} from '../driver.ts';
+import type { AdoptRecord, InstanceInfo, InstanceSpec, StopOptions, WorkloadDriver } from '../driver.ts';
+import { InstanceTable } from '../instance-table.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
-import { pickFreePort } from './free-port.ts';
 import { createGroupUsageMeter } from './group-usage.ts';
 import { ownerMarker, removeOrphanInstances } from './orphans.ts';
 import { readProcessHandle } from './process-handle.ts';
@@ -30,20 +21,13 @@ export interface ProcessDriverOptions {
 }
 
 export const DEFAULT_LOG_BUFFER_LINES = 1000;
-/** Stopped instances stay visible to `get`/`recentLogs` until this many newer ones have stopped. */
-const STOPPED_KEPT = 100;
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver {
   const logger = (opts.logger ?? silentLogger).child({ runtime: 'process' });
-  const instances = new Map<string, SupervisedInstance>();
-  const pendingIds = new Set<string>();
-  const pendingPorts = new Set<number>();
-  const stoppedOrder: string[] = [];
-  const listeners = new Set<(e: RuntimeEvent) => void>();
+  const table = new InstanceTable<SupervisedInstance>('process', logger);
   const usage = createGroupUsageMeter();
-  let closed = false;
 
   const ctx: InstanceContext = {
     dataDir: opts.dataDir,
@@ -51,83 +35,17 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
     backoff: opts.backoff ?? DEFAULT_BACKOFF,
     logBufferLines: opts.logBufferLines ?? DEFAULT_LOG_BUFFER_LINES,
     owner: ownerMarker(opts.dataDir),
-    emit: (e) => {
-      for (const fn of listeners) {
-        try {
-          fn(e);
-        } catch (err) {
-          logger.error({ err: (err as Error).message, event: e.type }, 'runtime event listener failed');
-        }
-      }
-    },
+    emit: table.emit,
   };
 
-  function takenPorts(): Set<number> {
-    const ports = new Set(pendingPorts);
-    for (const inst of instances.values()) if (inst.status !== 'stopped') ports.add(inst.port);
-    return ports;
-  }
-
-  async function choosePort(spec: InstanceSpec): Promise<number> {
-    if (spec.port !== undefined) return spec.port;
-    for (;;) {
-      const port = await pickFreePort(takenPorts());
-      // Another start may have picked the same port while we awaited.
-      if (!takenPorts().has(port)) return port;
-    }
-  }
-
-  /** Reserves an id for a start or adoption, or throws when it is in use. */
-  function claimId(id: string): void {
-    if (closed) throw new Error('the process runtime is closed; no instance can be started');
-    const existing = instances.get(id);
-    if (pendingIds.has(id) || (existing && existing.status !== 'stopped')) {
-      throw new Error(`instance ${id} already exists; stop it first or use a new instance id`);
-    }
-    pendingIds.add(id);
-  }
-
-  function register(inst: SupervisedInstance): InstanceInfo {
-    const index = stoppedOrder.indexOf(inst.spec.id);
-    if (index >= 0) stoppedOrder.splice(index, 1);
-    instances.set(inst.spec.id, inst);
-    return inst.info();
-  }
-
-  function forgetOldStopped(id: string): void {
-    stoppedOrder.push(id);
-    while (stoppedOrder.length > STOPPED_KEPT) {
-      const old = stoppedOrder.shift() as string;
-      if (instances.get(old)?.status === 'stopped') instances.delete(old);
-    }
-  }
-
-  function mustGet(id: string): SupervisedInstance {
-    const inst = instances.get(id);
-    if (!inst) {
-      throw new GantryError('NOT_FOUND', `instance ${id} is not run by this server's process runtime`, {
-        hint: 'Run `gantry status` to list the instances of each environment.',
-      });
-    }
-    return inst;
-  }
-
   async function adoptOne(rec: AdoptRecord): Promise<InstanceInfo | undefined> {
-    const existing = instances.get(rec.spec.id);
+    const existing = table.find(rec.spec.id);
     const pid = readProcessHandle(rec.handle)?.pid;
     if (existing && existing.status !== 'stopped' && pid !== undefined && existing.pid === pid) {
       return existing.info();
     }
     validateSpec(rec.spec);
-    claimId(rec.spec.id);
-    pendingPorts.add(rec.port);
-    try {
-      const inst = await SupervisedInstance.adopt(rec, ctx);
-      return inst ? register(inst) : undefined;
-    } finally {
-      pendingIds.delete(rec.spec.id);
-      pendingPorts.delete(rec.port);
-    }
+    return table.adopt(rec, () => SupervisedInstance.adopt(rec, ctx));
   }
 
   return {
@@ -150,28 +68,24 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
 
     async start(spec) {
       validateSpec(spec);
-      claimId(spec.id);
+      table.claimId(spec.id);
       let port: number | undefined;
       try {
-        port = await choosePort(spec);
-        pendingPorts.add(port);
-        return register(await SupervisedInstance.start(spec, port, ctx));
+        port = await table.choosePort(spec);
+        table.reservePort(port);
+        return table.register(await SupervisedInstance.start(spec, port, ctx));
       } finally {
-        pendingIds.delete(spec.id);
-        if (port !== undefined) pendingPorts.delete(port);
+        table.releaseId(spec.id);
+        if (port !== undefined) table.releasePort(port);
       }
     },
 
     async stop(id, stopOpts: StopOptions) {
-      const inst = instances.get(id);
-      if (!inst) return;
-      const wasStopped = inst.status === 'stopped';
-      await inst.stop(stopOpts.graceMs);
-      if (!wasStopped && !stoppedOrder.includes(id)) forgetOldStopped(id);
+      await table.stop(id, stopOpts.graceMs);
     },
 
     async restart(id, reason) {
-      await mustGet(id).restart(reason);
+      await table.mustGet(id).restart(reason);
     },
 
     async adopt(records) {
@@ -187,8 +101,7 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
       const removed = await removeOrphanInstances({
         owner: ctx.owner,
         instancesDir: join(opts.dataDir, 'instances'),
-        keep: (id) =>
-          claimed.has(id) || pendingIds.has(id) || (instances.get(id)?.status ?? 'stopped') !== 'stopped',
+        keep: (id) => claimed.has(id) || table.inUse(id),
         graceMs,
       });
       if (removed.length > 0) logger.info({ instances: removed }, 'removed orphan instances');
@@ -196,7 +109,7 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
     },
 
     async stats(id) {
-      const pid = instances.get(id)?.pid;
+      const pid = table.find(id)?.pid;
       if (pid === undefined) {
         usage.forget(id);
         return undefined;
@@ -204,32 +117,11 @@ export function createProcessDriver(opts: ProcessDriverOptions): WorkloadDriver 
       return usage.read(id, pid);
     },
 
-    get(id) {
-      return instances.get(id)?.info();
-    },
-
-    list() {
-      return [...instances.values()].map((inst) => inst.info());
-    },
-
-    recentLogs(id, limit): LogLine[] {
-      return instances.get(id)?.recentLogs(limit) ?? [];
-    },
-
-    subscribe(fn) {
-      listeners.add(fn);
-      return () => {
-        listeners.delete(fn);
-      };
-    },
-
-    async close(closeOpts) {
-      closed = true;
-      const all = [...instances.values()];
-      if (closeOpts.stopInstances) await Promise.all(all.map((inst) => inst.stop(closeOpts.graceMs)));
-      await Promise.all(all.map((inst) => inst.detach()));
-      listeners.clear();
-    },
+    get: (id) => table.get(id),
+    list: () => table.list(),
+    recentLogs: (id, limit) => table.recentLogs(id, limit),
+    subscribe: (fn) => table.subscribe(fn),
+    close: (closeOpts) => table.close(closeOpts),
   };
 }
 
