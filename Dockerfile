@@ -13,8 +13,8 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY . .
-# `npm install`, not `npm ci`: the lock file cannot list other platforms' optional packages (see
-# .ci/run). Its `dependencies` script builds the dashboard.
+# With the lock present, `npm install` installs exactly the locked versions (the lock lists every
+# platform's optional packages). Its `dependencies` script builds the dashboard.
 RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund && npm run build
 
 # 2. Production dependencies only; none of them needs an install script.
