@@ -5,22 +5,14 @@
 // the current page, a navigation moves the focus to the new page's heading, and only what changes
 // on its own is a live region. The axe results go to test-artifacts/web-a11y.json.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import {
-  ARTIFACTS_DIR,
-  buildDashboard,
-  type Dashboard,
-  hasChromium,
-  launchChromium,
-  logIn,
-  startDashboard,
-} from './helpers/browser.ts';
+import { ARTIFACTS_DIR, type Dashboard, hasChromium, logIn, openDashboard } from './helpers/browser.ts';
 import {
   ApiClient,
   adminToken,
@@ -143,14 +135,7 @@ describe.skipIf(mode === 'skip')('dashboard accessibility in a real browser', ()
       await fetch(`http://127.0.0.1:${inst.port}/admin/errors?rate=`, { method: 'POST' });
     liveRelease = (await api.deploy('staging', 'v2')).id;
 
-    const dist = path.join(tmp.dir, 'dist');
-    buildDashboard(dist);
-    dashboard = await startDashboard({ apiUrl: server.url, distDir: dist });
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await logIn(page, dashboard.url, adminToken(server.dataDir));
-    page.setDefaultTimeout(30_000);
+    ({ dashboard, browser, page } = await openDashboard(server, tmp.dir, { height: 900 }));
   }, 240_000);
 
   afterAll(async () => {

@@ -1,22 +1,13 @@
 // The on-call page in a real browser (chromium via playwright-core) against a real Gantry server:
 // who is on call now and next in each schedule, an override marked, and the next shifts; a
 // screenshot goes to test-artifacts/web-oncall.png.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OncallResponse } from '../src/api/oncall-routes.ts';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import {
-  ARTIFACTS_DIR,
-  buildDashboard,
-  type Dashboard,
-  hasChromium,
-  launchChromium,
-  logIn,
-  startDashboard,
-} from './helpers/browser.ts';
+import { ARTIFACTS_DIR, type Dashboard, hasChromium, openDashboard } from './helpers/browser.ts';
 import { adminToken, tempDir, writeHelloConfig } from './helpers/gantry.ts';
 import { requirePeer } from './helpers/peers.ts';
 
@@ -57,14 +48,7 @@ describe.skipIf(mode === 'skip')('the on-call page in a real browser', () => {
       listen: '127.0.0.1:0',
       logger: silentLogger,
     });
-    const dist = path.join(tmp.dir, 'dist');
-    buildDashboard(dist);
-    dashboard = await startDashboard({ apiUrl: server.url, distDir: dist });
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 700 } });
-    await logIn(page, dashboard.url, adminToken(server.dataDir));
-    page.setDefaultTimeout(30_000);
+    ({ dashboard, browser, page } = await openDashboard(server, tmp.dir, { height: 700 }));
   }, 180_000);
 
   afterAll(async () => {

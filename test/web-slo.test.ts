@@ -1,22 +1,13 @@
 // The SLOs page in a real browser (chromium via playwright-core) against a real Gantry server with
 // the hello example: an SLO whose budget errors through the proxy overspent, shown in red, its
 // burn-down chart, and the DORA table; a screenshot goes to test-artifacts/web-slos.png.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import {
-  ARTIFACTS_DIR,
-  buildDashboard,
-  type Dashboard,
-  hasChromium,
-  launchChromium,
-  logIn,
-  startDashboard,
-} from './helpers/browser.ts';
-import { ApiClient, adminToken, helloBuild, tempDir, writeHelloConfig } from './helpers/gantry.ts';
+import { ARTIFACTS_DIR, type Dashboard, hasChromium, openDashboard } from './helpers/browser.ts';
+import { ApiClient, helloBuild, tempDir, writeHelloConfig } from './helpers/gantry.ts';
 import { requirePeer } from './helpers/peers.ts';
 
 const mode = requirePeer(
@@ -55,14 +46,7 @@ describe.skipIf(mode === 'skip')('the SLOs page in a real browser', () => {
       await fetch(`http://127.0.0.1:${inst.port}/admin/errors?rate=1`, { method: 'POST' });
     for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${cfg.ports.staging}/`);
 
-    const dist = path.join(tmp.dir, 'dist');
-    buildDashboard(dist);
-    dashboard = await startDashboard({ apiUrl: server.url, distDir: dist });
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 700 } });
-    await logIn(page, dashboard.url, adminToken(server.dataDir));
-    page.setDefaultTimeout(30_000);
+    ({ dashboard, browser, page } = await openDashboard(server, tmp.dir, { height: 700 }));
   }, 180_000);
 
   afterAll(async () => {

@@ -1,26 +1,15 @@
 // The dashboard in a real browser (chromium via playwright-core) against a real Gantry server
 // running the hello example under load: live overview numbers, charts with data, a canary release
 // followed live over SSE, log search; a screenshot of every page goes to test-artifacts/.
-import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import {
-  ARTIFACTS_DIR,
-  buildDashboard,
-  chartData,
-  type Dashboard,
-  hasChromium,
-  launchChromium,
-  logIn,
-  startDashboard,
-} from './helpers/browser.ts';
+import { ARTIFACTS_DIR, chartData, type Dashboard, hasChromium, openDashboard } from './helpers/browser.ts';
 import {
   ApiClient,
-  adminToken,
   helloBuild,
   startPacedLoad,
   tempDir,
@@ -116,14 +105,10 @@ describe.skipIf(mode === 'skip')('dashboard in a real browser', () => {
     );
     loads.push(startPacedLoad(ports.staging, 40), startPacedLoad(ports.production, 20));
 
-    const dist = path.join(tmp.dir, 'dist');
-    buildDashboard(dist);
-    dashboard = await startDashboard({ apiUrl: server.url, distDir: dist });
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await logIn(page, dashboard.url, adminToken(server.dataDir));
-    page.setDefaultTimeout(UI_TIMEOUT);
+    ({ dashboard, browser, page } = await openDashboard(server, tmp.dir, {
+      height: 900,
+      timeoutMs: UI_TIMEOUT,
+    }));
   }, 180_000);
 
   afterAll(async () => {

@@ -2,13 +2,14 @@
 // dashboard's own routes on a loopback port (proxying /api to a Gantry server, as the real server
 // will serve both), and drives Debian's chromium through playwright-core.
 import { spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { registerWebRoutes } from '../../src/api/web-routes.ts';
-import { repoRoot } from './gantry.ts';
+import { adminToken, repoRoot } from './gantry.ts';
 import { hasExecutable } from './peers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -105,6 +106,26 @@ export async function logIn(page: Page, url: string, token: string): Promise<voi
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+}
+
+/**
+ * The dashboard of a running server in a logged-in browser page: builds web/ into `dir/dist`, serves
+ * it against the server's API, launches chromium and logs a page in with the admin token.
+ */
+export async function openDashboard(
+  server: { url: string; dataDir: string },
+  dir: string,
+  opts: { height: number; timeoutMs?: number },
+): Promise<{ dashboard: Dashboard; browser: Browser; page: Page }> {
+  const dist = path.join(dir, 'dist');
+  buildDashboard(dist);
+  const dashboard = await startDashboard({ apiUrl: server.url, distDir: dist });
+  await mkdir(ARTIFACTS_DIR, { recursive: true });
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: opts.height } });
+  await logIn(page, dashboard.url, adminToken(server.dataDir));
+  page.setDefaultTimeout(opts.timeoutMs ?? 30_000);
+  return { dashboard, browser, page };
 }
 
 export interface ChartData {
