@@ -148,7 +148,9 @@ describe('rolling releases', () => {
       /not ready after 6 s.*; stopping 1 instance\(s\), up to 3s \(run\.stop_timeout\)$/,
     );
     const waited = Date.parse(notReady?.at ?? '') - Date.parse(verifying?.at ?? '');
-    expect(waited).toBeGreaterThanOrEqual(6000);
+    // Event times are wall-clock milliseconds, the wait a timer: allow the clock a little slack
+    // (a CI run once measured 5,999 ms).
+    expect(waited).toBeGreaterThanOrEqual(5950);
     expect(waited).toBeLessThan(8000);
     expect(result.failures).toEqual([]);
     expect([...result.byVersion.keys()]).toEqual(['v2']);
