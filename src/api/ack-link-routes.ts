@@ -10,7 +10,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { type AckLinkClaims, verifyAckLink } from '../oncall/ack-link.ts';
 import type { Store } from '../store/types.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { type RouteDoc, text } from './route-doc.ts';
 
 export interface AckLinkRouteDeps {
   key: Buffer;
@@ -25,18 +25,22 @@ export const ackLinkRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/ack/:token',
+    operationId: 'getAckLinkPage',
     access: 'public',
     summary: 'The page of a signed acknowledgement link (one button; opening it acknowledges nothing)',
     tag: 'oncall',
-    responses: { 200: 'text/html', 403: 'bad or expired link' },
+    responses: { 200: text('A page with one button', 'text/html') },
+    errors: { 403: 'bad or expired link' },
   },
   {
     method: 'POST',
     path: '/api/v1/ack/:token',
+    operationId: 'acknowledgeByLink',
     access: 'public',
     summary: 'Acknowledge the alert and incident of a signed link from an escalation page',
     tag: 'oncall',
-    responses: { 200: 'acknowledged (text/html)', 403: 'bad or expired link', 409: 'no longer firing' },
+    responses: { 200: text('acknowledged', 'text/html') },
+    errors: { 403: 'bad or expired link', 409: 'no longer firing' },
   },
 ];
 

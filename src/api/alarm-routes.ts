@@ -8,23 +8,76 @@ import type { AlarmStatus, AlarmTransition } from '../alarms/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { SyntheticStatus, SyntheticsRunner } from '../synthetics/runner.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 
 export type { AlarmStatus, AlarmTransition, SyntheticStatus };
 
-export interface AlarmListResponse {
-  alarms: AlarmStatus[];
-}
+const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
+const state = z.enum(STATES);
+const severity = z.enum(['P1', 'P2', 'P3', 'P4']);
+const threshold = z.object({ above: z.number().optional(), below: z.number().optional() });
 
-export interface AlarmHistoryResponse {
-  alarm: string;
-  /** Newest first. */
-  transitions: AlarmTransition[];
-}
+const alarmStatusSchema: z.ZodType<AlarmStatus> = z.object({
+  service: z.string(),
+  alarm: z.string(),
+  environment: z.string(),
+  metric: z.string(),
+  severity,
+  state,
+  since: isoTime,
+  reason: z.string(),
+  lastValue: z.number().nullable(),
+  lastEvaluatedAt: isoTime.nullable(),
+  threshold,
+  periodMs: z.number(),
+  evaluationPeriods: z.number().int(),
+  datapointsToAlarm: z.number().int(),
+  notify: z.array(z.string()),
+  runbook: z.string().nullable(),
+});
 
-export interface SyntheticListResponse {
-  synthetics: SyntheticStatus[];
-}
+const alarmTransitionSchema: z.ZodType<AlarmTransition> = z.object({
+  id: z.string(),
+  service: z.string(),
+  alarm: z.string(),
+  environment: z.string(),
+  metric: z.string(),
+  severity,
+  from: state,
+  to: state,
+  at: isoTime,
+  reason: z.string(),
+  datapoints: z.array(z.number().nullable()),
+  threshold,
+  notify: z.array(z.string()),
+  runbook: z.string().nullable(),
+  description: z.string().nullable(),
+});
+
+const syntheticStatusSchema: z.ZodType<SyntheticStatus> = z.object({
+  name: z.string(),
+  environment: z.string(),
+  everyMs: z.number(),
+  kind: z.enum(['http', 'command']),
+  check: z.string(),
+  lastResults: z.array(
+    z.object({ at: isoTime, ok: z.boolean(), message: z.string(), durationMs: z.number() }),
+  ),
+  nextRunAt: isoTime.nullable(),
+});
+
+export const alarmResponses = {
+  list: z.object({ alarms: z.array(alarmStatusSchema) }),
+  history: z.object({
+    alarm: z.string(),
+    transitions: z.array(alarmTransitionSchema).meta({ description: 'Newest first.' }),
+  }),
+  synthetics: z.object({ synthetics: z.array(syntheticStatusSchema) }),
+};
+
+export type AlarmListResponse = z.infer<typeof alarmResponses.list>;
+export type AlarmHistoryResponse = z.infer<typeof alarmResponses.history>;
+export type SyntheticListResponse = z.infer<typeof alarmResponses.synthetics>;
 
 export interface AlarmRouteDeps {
   alarms: Pick<AlarmEngine, 'statuses' | 'history'>;
@@ -32,7 +85,6 @@ export interface AlarmRouteDeps {
 }
 
 const envName = z.string().min(1).max(64);
-const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
 
 export const alarmSchemas = {
   list: z.object({ environment: envName.optional(), state: z.enum(STATES).optional() }).strict(),
@@ -57,29 +109,35 @@ export const alarmRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/alarms',
+    operationId: 'listAlarms',
     access: 'viewer',
     summary: 'Every alarm of gantry.yaml: state (OK, ALARM, INSUFFICIENT_DATA), since when, why, last value',
     tag: 'alarms',
     query: alarmSchemas.list,
-    responses: { 200: 'AlarmListResponse', 400: 'bad query' },
+    responses: { 200: json('AlarmListResponse', alarmResponses.list) },
+    errors: { 400: 'bad query' },
   },
   {
     method: 'GET',
     path: '/api/v1/alarms/:name/history',
+    operationId: 'getAlarmHistory',
     access: 'viewer',
     summary: "An alarm's transitions, newest first, each with its reason and datapoints",
     tag: 'alarms',
     query: alarmSchemas.history,
-    responses: { 200: 'AlarmHistoryResponse', 400: 'bad query', 404: 'unknown alarm' },
+    responses: { 200: json('AlarmHistoryResponse', alarmResponses.history) },
+    errors: { 400: 'bad query', 404: 'unknown alarm' },
   },
   {
     method: 'GET',
     path: '/api/v1/synthetics',
+    operationId: 'listSynthetics',
     access: 'viewer',
     summary: 'Every synthetic check with its schedule and last results, newest first',
     tag: 'alarms',
     query: alarmSchemas.synthetics,
-    responses: { 200: 'SyntheticListResponse', 400: 'bad query' },
+    responses: { 200: json('SyntheticListResponse', alarmResponses.synthetics) },
+    errors: { 400: 'bad query' },
   },
 ];
 

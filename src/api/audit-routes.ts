@@ -5,16 +5,41 @@ import { z } from 'zod';
 import type { ChainVerification } from '../audit/chain.ts';
 import type { AuditEntryView, AuditLog } from '../audit/log.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 
 export type { AuditEntryView, ChainVerification };
 
+const auditEntrySchema: z.ZodType<AuditEntryView> = z.object({
+  seq: z.number().int(),
+  at: isoTime,
+  actor: z.object({ kind: z.string(), id: z.string(), name: z.string() }),
+  address: z.string().nullable(),
+  action: z.string(),
+  target: z.object({
+    environment: z.string().nullable(),
+    release: z.string().nullable(),
+    name: z.string().nullable(),
+  }),
+  outcome: z.object({ status: z.number().int().nullable(), error: z.string().nullable() }),
+  details: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+export const auditResponses = {
+  list: z.object({ entries: z.array(auditEntrySchema) }),
+  verify: z.object({
+    ok: z.boolean(),
+    checked: z.number().int().meta({ description: 'Entries checked (up to the first bad one).' }),
+    head: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
+    firstBad: z.object({ seq: z.number().int(), reason: z.string() }).optional(),
+  }) satisfies z.ZodType<ChainVerification>,
+};
+
 /** GET /api/v1/audit — newest first; page on with `before` = the last seq seen. */
-export interface AuditListResponse {
-  entries: AuditEntryView[];
-}
+export type AuditListResponse = z.infer<typeof auditResponses.list>;
 /** GET /api/v1/audit/verify */
-export type AuditVerifyResponse = ChainVerification;
+export type AuditVerifyResponse = z.infer<typeof auditResponses.verify>;
 
 export const auditSchemas = {
   list: z
@@ -31,20 +56,23 @@ export const auditRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/audit',
+    operationId: 'listAuditEntries',
     summary:
       'The audit log, newest first: who (actor, address), what (method and route), target, outcome, details',
     tag: 'audit',
     access: 'admin',
     query: auditSchemas.list,
-    responses: { 200: 'AuditListResponse', 400: 'bad query' },
+    responses: { 200: json('AuditListResponse', auditResponses.list) },
+    errors: { 400: 'bad query' },
   },
   {
     method: 'GET',
     path: '/api/v1/audit/verify',
+    operationId: 'verifyAuditLog',
     summary: "Walk the audit log's hash chain: ok, entries checked, head, and the first bad entry if any",
     tag: 'audit',
     access: 'admin',
-    responses: { 200: 'AuditVerifyResponse' },
+    responses: { 200: json('AuditVerifyResponse', auditResponses.verify) },
   },
 ];
 

@@ -15,18 +15,59 @@ import { type Actor, ROLES, type Role } from '../auth/types.ts';
 import { MAX_DURATION_TEXT, parseDuration } from '../config/units.ts';
 import { GantryError } from '../lib/errors.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 
 export type { TokenView };
 
+const role = z.enum(ROLES as [Role, ...Role[]]);
+
+const actorViewSchema = z.object({
+  kind: z.enum(['token', 'webhook', 'system']) satisfies z.ZodType<Actor['kind']>,
+  id: z.string(),
+  name: z.string(),
+  role,
+  environments: z.array(z.string()).nullable(),
+});
 /** An actor as the API shows it. */
-export interface ActorView {
-  kind: Actor['kind'];
-  id: string;
-  name: string;
-  role: Role;
-  environments: string[] | null;
-}
+export type ActorView = z.infer<typeof actorViewSchema>;
+
+const tokenViewSchema: z.ZodType<TokenView> = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z
+    .string()
+    .meta({ description: "The token's first characters: enough to recognise it, not to use it." }),
+  role,
+  environments: z
+    .array(z.string())
+    .nullable()
+    .meta({ description: 'Environments the role applies to; null means every environment.' }),
+  expiresAt: isoTime.nullable(),
+  createdAt: isoTime,
+  createdBy: z.string().nullable(),
+  lastUsedAt: isoTime.nullable(),
+  revokedAt: isoTime.nullable(),
+  state: z.enum(['active', 'expired', 'revoked']),
+});
+
+const sessionResponse = z.object({
+  actor: actorViewSchema,
+  via: z.enum(['cookie', 'bearer']),
+  expiresAt: isoTime.optional(),
+});
+
+export const authResponses = {
+  createToken: z.object({
+    token: tokenViewSchema,
+    secret: z
+      .string()
+      .meta({ description: 'The token itself, shown in this answer and nowhere else, ever.' }),
+  }),
+  tokens: z.object({ tokens: z.array(tokenViewSchema) }),
+  token: z.object({ token: tokenViewSchema }),
+  session: sessionResponse,
+  loggedOut: z.object({ loggedOut: z.literal(true) }),
+};
 
 /** POST /api/v1/tokens */
 export interface CreateTokenRequest {
@@ -40,22 +81,11 @@ export interface CreateTokenRequest {
   expiresAt?: string;
 }
 /** 201: the token (shown this once) and its record. */
-export interface CreateTokenResponse {
-  token: TokenView;
-  secret: string;
-}
-export interface TokenListResponse {
-  tokens: TokenView[];
-}
-export interface TokenResponse {
-  token: TokenView;
-}
+export type CreateTokenResponse = z.infer<typeof authResponses.createToken>;
+export type TokenListResponse = z.infer<typeof authResponses.tokens>;
+export type TokenResponse = z.infer<typeof authResponses.token>;
 /** GET/POST /api/v1/session */
-export interface SessionResponse {
-  actor: ActorView;
-  via: 'cookie' | 'bearer';
-  expiresAt?: string;
-}
+export type SessionResponse = z.infer<typeof authResponses.session>;
 
 export interface AuthRouteDeps {
   auth: AuthService;
@@ -69,7 +99,7 @@ export const authSchemas = {
   createToken: z
     .object({
       name: z.string().trim().min(1).max(100).optional(),
-      role: z.enum(ROLES as [Role, ...Role[]]),
+      role,
       environments: z.array(envName).max(50).optional(),
       expiresIn: z.string().max(32).optional(),
       expiresAt: z.string().max(64).optional(),
@@ -86,52 +116,62 @@ export const authRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/tokens',
+    operationId: 'listTokens',
     summary: 'API tokens, newest first (never the tokens themselves)',
     tag: 'auth',
     access: 'admin',
-    responses: { 200: 'TokenListResponse' },
+    responses: { 200: json('TokenListResponse', authResponses.tokens) },
   },
   {
     method: 'POST',
     path: '/api/v1/tokens',
+    operationId: 'createToken',
     summary: 'Create a token (role viewer, deployer or admin; optional environments and expiry); shown once',
     tag: 'auth',
     access: 'admin',
     body: authSchemas.createToken,
-    responses: { 201: 'CreateTokenResponse', 400: 'bad body', 404: 'unknown environment' },
+    responses: { 201: json('CreateTokenResponse', authResponses.createToken) },
+    errors: { 400: 'bad body', 404: 'unknown environment' },
   },
   {
     method: 'DELETE',
     path: '/api/v1/tokens/:id',
+    operationId: 'revokeToken',
     summary: 'Revoke a token now (its record stays; its dashboard sessions end)',
     tag: 'auth',
     access: 'admin',
-    responses: { 200: 'TokenResponse', 404: 'no such token' },
+    responses: { 200: json('TokenResponse', authResponses.token) },
+    errors: { 404: 'no such token' },
   },
   {
     method: 'GET',
     path: '/api/v1/session',
+    operationId: 'getSession',
     summary: 'Who is calling: the token or dashboard session, its role and environments',
     tag: 'auth',
     access: 'viewer',
-    responses: { 200: 'SessionResponse', 401: 'not logged in' },
+    responses: { 200: json('SessionResponse', authResponses.session) },
+    errors: { 401: 'not logged in' },
   },
   {
     method: 'POST',
     path: '/api/v1/session',
+    operationId: 'logIn',
     summary: 'Dashboard login: exchange a token for an HttpOnly, SameSite=Strict session cookie',
     tag: 'auth',
     access: 'public',
     body: authSchemas.login,
-    responses: { 200: 'SessionResponse (and Set-Cookie)', 401: 'not a valid token' },
+    responses: { 200: json('SessionResponse (and Set-Cookie)', authResponses.session) },
+    errors: { 401: 'not a valid token' },
   },
   {
     method: 'DELETE',
     path: '/api/v1/session',
+    operationId: 'logOut',
     summary: 'Dashboard logout: end the session and clear its cookie',
     tag: 'auth',
     access: 'public',
-    responses: { 200: '{ loggedOut: true }' },
+    responses: { 200: json('{ loggedOut: true }', authResponses.loggedOut) },
   },
 ];
 
@@ -233,7 +273,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
         await auth.closeSession(session);
       }
       reply.header('set-cookie', clearedSessionCookie(reachedOverHttps(req.protocol, req.headers)));
-      return { loggedOut: true };
+      const body: z.infer<typeof authResponses.loggedOut> = { loggedOut: true };
+      return body;
     }),
   );
 }

@@ -10,14 +10,31 @@ import { GantryError } from '../lib/errors.ts';
 import type { ExtraMetric } from '../metrics/prometheus.ts';
 import type { Store } from '../store/types.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 
 export type { DoraFigures };
 
-export interface DoraResponse {
-  since: string;
-  dora: DoraFigures[];
-}
+const durationSummary = {
+  count: z.number().int(),
+  medianMs: z.number().nullable(),
+  meanMs: z.number().nullable(),
+};
+
+const doraFiguresSchema: z.ZodType<DoraFigures> = z.object({
+  environment: z.string(),
+  from: isoTime,
+  to: isoTime,
+  deployments: z.number().int(),
+  deploymentsPerDay: z.number(),
+  leadTime: z.object({ ...durationSummary, fromUpload: z.number().int() }),
+  changeFailureRate: z.number().nullable(),
+  failedChanges: z.number().int(),
+  changes: z.number().int(),
+  timeToRestore: z.object(durationSummary),
+});
+
+export const doraResponse = z.object({ since: z.string(), dora: z.array(doraFiguresSchema) });
+export type DoraResponse = z.infer<typeof doraResponse>;
 
 export interface DoraRouteDeps {
   store: Pick<Store, 'releases' | 'incidents' | 'versions'>;
@@ -39,12 +56,14 @@ export const doraRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/dora',
+    operationId: 'getDora',
     access: 'viewer',
     summary:
       'DORA metrics per environment over the last `since` (30d): deployment frequency, lead time, change failure rate, time to restore',
     tag: 'slos',
     query: doraSchemas.get,
-    responses: { 200: 'DoraResponse', 400: 'bad query', 404: 'unknown environment' },
+    responses: { 200: json('DoraResponse', doraResponse) },
+    errors: { 400: 'bad query', 404: 'unknown environment' },
   },
 ];
 

@@ -4,9 +4,15 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../auth/types.ts';
-import type { ReleaseTriggerRecord, Store, WebhookDeliveryRecord } from '../store/types.ts';
-import { GITHUB_ACTOR_NAME, type GithubHookDeps, handleGithubDelivery } from '../triggers/index.ts';
-import type { RouteDoc } from './route-table.ts';
+import type { Store } from '../store/types.ts';
+import {
+  GITHUB_ACTOR_NAME,
+  type GithubHookDeps,
+  type HookResponse,
+  handleGithubDelivery,
+} from '../triggers/index.ts';
+import { releaseTriggerSchema, webhookDeliverySchema } from './record-schemas.ts';
+import { errorBodySchema, json, type RouteDoc } from './route-doc.ts';
 
 function githubActor(delivery: string | undefined, address: string): Actor {
   return {
@@ -18,12 +24,29 @@ function githubActor(delivery: string | undefined, address: string): Actor {
   };
 }
 
-export interface TriggerListResponse {
-  /** Newest first. */
-  triggers: ReleaseTriggerRecord[];
-  /** Verified deliveries, newest first (forged ones are never recorded). */
-  deliveries: WebhookDeliveryRecord[];
-}
+export const triggerListResponse = z.object({
+  triggers: z.array(releaseTriggerSchema).meta({ description: 'Newest first.' }),
+  deliveries: z
+    .array(webhookDeliverySchema)
+    .meta({ description: 'Verified deliveries, newest first (forged ones are never recorded).' }),
+});
+export type TriggerListResponse = z.infer<typeof triggerListResponse>;
+
+/** What a delivery of the GitHub webhook is answered: its outcome, and what it started or recorded. */
+const deliveryAnswer = z.object({
+  delivery: z.string(),
+  event: z.string(),
+  outcome: z.enum(['received', 'pong', 'ignored', 'released', 'pending', 'refused']),
+  message: z.string(),
+  ref: z.string().optional(),
+  commit: z.string().optional(),
+  environment: z.string().optional(),
+  version: z.string().optional(),
+  trigger: releaseTriggerSchema.optional(),
+  releaseId: z.string().optional(),
+}) satisfies z.ZodType<HookResponse['body']>;
+/** A refusal after the signature verified is a delivery answer; one before it, an error. */
+const refusal = z.union([deliveryAnswer, errorBodySchema]);
 
 export const hookSchemas = {
   triggers: z
@@ -38,32 +61,39 @@ export const hookRouteDocs: RouteDoc[] = [
   {
     method: 'POST',
     path: '/api/v1/hooks/github',
+    operationId: 'receiveGithubWebhook',
     summary:
       'GitHub webhook (push events): verified by X-Hub-Signature-256 over the raw body with triggers.github.secret, each X-GitHub-Delivery acted on once; a push whose ref matches a track rule releases its version (a tag: its name; a branch: the first 12 digits of the commit) now, or when CI uploads it',
     tag: 'triggers',
     access: 'webhook',
     bodyContentType: 'application/json',
     responses: {
-      200: 'ping answered',
-      201: 'release started',
-      202: 'recorded: waiting for the version to be uploaded, or ignored (other event, deleted ref, no track rule)',
-      400: 'missing X-GitHub-Delivery / X-GitHub-Event, or not a push payload',
+      200: json('ping answered', deliveryAnswer),
+      201: json('release started', deliveryAnswer),
+      202: json(
+        'recorded: waiting for the version to be uploaded, or ignored (other event, deleted ref, no track rule)',
+        deliveryAnswer,
+      ),
+      400: json('missing X-GitHub-Delivery / X-GitHub-Event, or not a push payload', refusal),
+      422: json('release refused (commit mismatch, requirement not met…)', refusal),
+    },
+    errors: {
       401: 'missing or wrong signature (a missing or malformed header is refused before the body is read); nothing recorded',
       413: 'the body is larger than triggers.github.max_body (5MB by default); nothing recorded',
       404: 'no triggers.github in gantry.yaml',
       409: 'replay: the delivery id was received before, or the same push (ref and commit) made a trigger under another delivery id; nothing changed',
-      422: 'release refused (commit mismatch, requirement not met…)',
       503: 'the secret triggers.github.secret refers to is not set',
     },
   },
   {
     method: 'GET',
     path: '/api/v1/triggers',
+    operationId: 'listTriggers',
     summary: 'Release triggers recorded by GitHub pushes, and the verified webhook deliveries, newest first',
     tag: 'triggers',
     access: 'viewer',
     query: hookSchemas.triggers,
-    responses: { 200: 'TriggerListResponse' },
+    responses: { 200: json('TriggerListResponse', triggerListResponse) },
   },
 ];
 

@@ -4,10 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '../lib/log.ts';
 import type { ControlPlane } from '../rollout/control.ts';
-import type { ReleaseTriggerRecord } from '../store/types.ts';
 import type { ReleaseTriggers } from '../triggers/index.ts';
-import type { RouteDoc } from './route-table.ts';
-import type { VersionView } from './types.ts';
+import { coreResponses } from './core-routes.ts';
+import { json, type RouteDoc } from './route-doc.ts';
 import { versionView } from './views.ts';
 
 const versionParam = z.object({
@@ -28,25 +27,23 @@ export const recordImageSchema = z
   .strict();
 
 /** POST /api/v1/versions/:version/image → 201 (recorded) or 200 (the version already has this digest). */
-export interface RecordImageResponse {
-  version: VersionView;
-  created: boolean;
-  /** Triggers (GitHub pushes waiting for this version) the new version started or refused. */
-  triggered?: ReleaseTriggerRecord[];
-}
+export type RecordImageResponse = z.infer<typeof coreResponses.upload>;
 
 export const imageRouteDocs: RouteDoc[] = [
   {
     method: 'POST',
     path: '/api/v1/versions/:version/image',
+    operationId: 'recordImage',
     access: 'deployer',
     summary:
       'Runtime docker: pull the image of a version (--image REF, default run.image:<version>) and record its digest; every later release of the version runs that digest',
     tag: 'versions',
     body: recordImageSchema,
     responses: {
-      201: 'RecordImageResponse (recorded)',
-      200: 'RecordImageResponse (the version already has this digest)',
+      201: json('RecordImageResponse (recorded)', coreResponses.upload),
+      200: json('RecordImageResponse (the version already has this digest)', coreResponses.upload),
+    },
+    errors: {
       400: 'not an image reference, or no image and no run.image',
       409: 'the version exists with another digest, or is a directory',
       422: 'the pull failed (IMAGE_UNAVAILABLE names the image and the engine error) or the server runs processes',

@@ -7,21 +7,82 @@ import type { IncidentDetail, IncidentManager, IncidentStats, IncidentView } fro
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { answerError } from './answer-error.ts';
 import { parseTime } from './metrics-routes.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc, text } from './route-doc.ts';
 
 export type { TimelineEntry } from '../incidents/types.ts';
 export type { IncidentDetail, IncidentStats, IncidentView };
 
+const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+
+const incidentViewSchema: z.ZodType<IncidentView> = z.object({
+  id: z.string(),
+  service: z.string(),
+  environment: z.string(),
+  description: z.string(),
+  severity: z.enum(SEVERITIES),
+  status: z.enum(STATUSES),
+  alarms: z
+    .array(z.string())
+    .meta({ description: 'Alarms that opened or joined it, in the order they did.' }),
+  openedAt: isoTime,
+  acknowledgedAt: isoTime.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  resolvedAt: isoTime.nullable(),
+  resolvedBy: z.string().nullable(),
+  assignee: z.string().nullable(),
+  resolution: z.string().nullable(),
+  rootCause: z.string().nullable(),
+  updatedAt: isoTime,
+  title: z.string().meta({ description: 'War-room title: "[shop-api] [P2] high-5xx in production".' }),
+  url: z.string(),
+  mttaMs: z.number().nullable().meta({ description: 'Time to acknowledge, ms; null until acknowledged.' }),
+  mttrMs: z.number().nullable().meta({ description: 'Time to resolve, ms; null until resolved.' }),
+});
+
+const durationStats = z.object({
+  count: z.number().int(),
+  meanMs: z.number().nullable(),
+  medianMs: z.number().nullable(),
+});
+const counts = <K extends string>(keys: readonly K[]) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>);
+
+export const incidentResponses = {
+  list: z.object({ incidents: z.array(incidentViewSchema) }),
+  stats: z.object({
+    since: isoTime,
+    total: z.number().int(),
+    byStatus: counts(STATUSES),
+    bySeverity: counts(SEVERITIES),
+    mtta: durationStats,
+    mttr: durationStats,
+  }) satisfies z.ZodType<IncidentStats>,
+  detail: z.object({
+    incident: incidentViewSchema,
+    timeline: z.array(
+      z.object({
+        at: isoTime,
+        source: z.enum(['incident', 'release', 'environment']),
+        type: z.string(),
+        message: z.string(),
+        by: z.string().nullable(),
+        releaseId: z.string().optional(),
+        alarm: z.string().optional(),
+        instance: z.string().optional(),
+        data: z.record(z.string(), z.unknown()).nullable(),
+      }),
+    ),
+  }) satisfies z.ZodType<IncidentDetail>,
+  action: z.object({ incident: incidentViewSchema }),
+};
+
 /** GET /api/v1/incidents */
-export interface IncidentListResponse {
-  incidents: IncidentView[];
-}
+export type IncidentListResponse = z.infer<typeof incidentResponses.list>;
 /** GET /api/v1/incidents/:id */
-export type IncidentDetailResponse = IncidentDetail;
+export type IncidentDetailResponse = z.infer<typeof incidentResponses.detail>;
 /** POST /api/v1/incidents/:id/ack|resolve|assign|notes */
-export interface IncidentActionResponse {
-  incident: IncidentView;
-}
+export type IncidentActionResponse = z.infer<typeof incidentResponses.action>;
 export type IncidentAction = 'ack' | 'resolve' | 'assign' | 'notes';
 
 export interface IncidentRouteDeps {
@@ -62,59 +123,81 @@ export const incidentRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/incidents',
+    operationId: 'listIncidents',
     access: 'viewer',
     summary: 'Incidents, newest first (status: open, acknowledged, resolved, active or all)',
     tag: 'incidents',
     query: incidentSchemas.list,
-    responses: { 200: 'IncidentListResponse' },
+    responses: { 200: json('IncidentListResponse', incidentResponses.list) },
   },
   {
     method: 'GET',
     path: '/api/v1/incidents/stats',
+    operationId: 'getIncidentStats',
     access: 'viewer',
     summary: 'Counts, MTTA and MTTR (mean and median) over incidents opened since (ISO-8601 or -30d)',
     tag: 'incidents',
     query: incidentSchemas.stats,
-    responses: { 200: 'IncidentStats', 400: 'bad since' },
+    responses: { 200: json('IncidentStats', incidentResponses.stats) },
+    errors: { 400: 'bad since' },
   },
   {
     method: 'GET',
     path: '/api/v1/incidents/:id',
+    operationId: 'getIncident',
     access: 'viewer',
     summary: 'An incident with its MTTA/MTTR and its timeline (alarms, notifications, releases, events)',
     tag: 'incidents',
-    responses: { 200: 'IncidentDetailResponse', ...notFound },
+    responses: { 200: json('IncidentDetailResponse', incidentResponses.detail) },
+    errors: notFound,
   },
   {
     method: 'GET',
     path: '/api/v1/incidents/:id/postmortem',
+    operationId: 'getIncidentPostmortem',
     access: 'viewer',
     summary: 'A post-mortem draft in Markdown (war-room template), pre-filled from the record',
     tag: 'incidents',
-    responses: { 200: 'text/markdown', ...notFound },
+    responses: { 200: text('The draft', 'text/markdown') },
+    errors: notFound,
   },
-  actionDoc('ack', 'Acknowledge an open incident', incidentSchemas.ack, 'already acknowledged or resolved'),
+  actionDoc(
+    'ack',
+    'acknowledgeIncident',
+    'Acknowledge an open incident',
+    incidentSchemas.ack,
+    'already acknowledged or resolved',
+  ),
   actionDoc(
     'resolve',
+    'resolveIncident',
     'Resolve an incident, with its resolution and root cause',
     incidentSchemas.resolve,
     'already resolved',
   ),
-  actionDoc('assign', 'Assign an incident to a person', incidentSchemas.assign),
-  actionDoc('notes', "Add a note to an incident's timeline", incidentSchemas.note),
+  actionDoc('assign', 'assignIncident', 'Assign an incident to a person', incidentSchemas.assign),
+  actionDoc('notes', 'addIncidentNote', "Add a note to an incident's timeline", incidentSchemas.note),
 ];
 
-function actionDoc(action: IncidentAction, summary: string, body: z.ZodType, conflict?: string): RouteDoc {
-  const responses: Record<number, string> = { 200: 'IncidentActionResponse', 400: 'bad body', ...notFound };
-  if (conflict) responses[409] = conflict;
+function actionDoc(
+  action: IncidentAction,
+  operationId: string,
+  summary: string,
+  body: z.ZodType,
+  conflict?: string,
+): RouteDoc {
+  const errors: Record<number, string> = { 400: 'bad body', ...notFound };
+  if (conflict) errors[409] = conflict;
   return {
     method: 'POST',
     path: `/api/v1/incidents/:id/${action}`,
+    operationId,
     access: 'deployer',
     summary,
     tag: 'incidents',
     body,
-    responses,
+    responses: { 200: json('IncidentActionResponse', incidentResponses.action) },
+    errors,
   };
 }
 

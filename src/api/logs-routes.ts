@@ -9,14 +9,29 @@ import type { LogService } from '../logs/service.ts';
 import { parseLogTime } from '../logs/time.ts';
 import { LOG_LEVELS, type LogLineView, type LogSearchQuery, toLogLineView } from '../logs/types.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc, text } from './route-doc.ts';
 
 export type { LogLineView };
 
-export interface LogListResponse {
-  /** Newest first; pass the last id as `before` for the next page. */
-  lines: LogLineView[];
-}
+const logLineSchema: z.ZodType<LogLineView> = z.object({
+  id: z.number().int(),
+  at: isoTime,
+  environment: z.string(),
+  version: z.string(),
+  instance: z.string(),
+  stream: z.enum(['stdout', 'stderr']),
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).nullable(),
+  message: z.string(),
+  fields: z.record(z.string(), z.unknown()).nullable(),
+  line: z.string(),
+});
+
+export const logListResponse = z.object({
+  lines: z
+    .array(logLineSchema)
+    .meta({ description: 'Newest first; pass the last id as `before` for the next page.' }),
+});
+export type LogListResponse = z.infer<typeof logListResponse>;
 
 export interface LogRouteDeps {
   logs: Pick<LogService, 'search' | 'subscribe'>;
@@ -54,21 +69,25 @@ export const logRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/logs',
+    operationId: 'searchLogs',
     access: 'viewer',
     summary:
       'Search the instances\' output, newest first: filters, minimum level, full text (words, "phrases")',
     tag: 'logs',
     query: logSchemas.search,
-    responses: { 200: 'LogListResponse', 400: 'bad query' },
+    responses: { 200: json('LogListResponse', logListResponse) },
+    errors: { 400: 'bad query' },
   },
   {
     method: 'GET',
     path: '/api/v1/logs/stream',
+    operationId: 'streamLogs',
     access: 'viewer',
     summary: 'Live tail of the lines matching the filters (Server-Sent Events `log`)',
     tag: 'logs',
     query: logSchemas.stream,
-    responses: { 200: 'text/event-stream', 400: 'bad query' },
+    responses: { 200: text('Server-Sent Events `log`, each a LogLineView', 'text/event-stream') },
+    errors: { 400: 'bad query' },
     sse: true,
   },
 ];

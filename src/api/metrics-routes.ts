@@ -12,8 +12,25 @@ import { type PrometheusExtras, renderPrometheus } from '../metrics/prometheus.t
 import { negotiateFormat } from '../metrics/prometheus-negotiate.ts';
 import { MAX_POINTS } from '../metrics/query.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
-import type { MetricsQueryResponse } from './types.ts';
+import { json, type RouteDoc, text } from './route-doc.ts';
+
+export const metricsQueryResponse = z.object({
+  series: z.array(
+    z.object({
+      environment: z.string(),
+      version: z.string(),
+      metric: z.string(),
+      points: z
+        .array(z.tuple([z.number(), z.number().nullable()]))
+        .meta({ description: '[epoch ms, value]; null where there was no data.' }),
+    }),
+  ),
+});
+/**
+ * GET /api/v1/metrics?environment=&version=&metric=&from=&to=&step= — from/to as ISO-8601 or
+ * relative (`-1h`, `now`), step as a duration (`10s`). One series per version when version is absent.
+ */
+export type MetricsQueryResponse = z.infer<typeof metricsQueryResponse>;
 
 export interface MetricsRouteDeps {
   engine: Pick<MetricsEngine, 'query' | 'counters'>;
@@ -40,21 +57,29 @@ export const metricsRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/metrics',
+    operationId: 'getPrometheusMetrics',
     access: 'viewer',
     summary:
       "Gantry's own and every environment's metrics in the Prometheus text format 0.0.4, or OpenMetrics 1.0.0 when Accept asks for application/openmetrics-text",
     tag: 'metrics',
-    responses: { 200: 'text/plain; version=0.0.4 or application/openmetrics-text; version=1.0.0' },
+    responses: {
+      200: text(
+        'The Prometheus text format 0.0.4 (text/plain; version=0.0.4), or application/openmetrics-text; version=1.0.0',
+        'text/plain',
+      ),
+    },
   },
   {
     method: 'GET',
     path: '/api/v1/metrics',
+    operationId: 'queryMetrics',
     access: 'viewer',
     summary:
       'A metric of an environment over a range (from/to: ISO-8601 or -1h, now; step: 10s), one series per version',
     tag: 'metrics',
     query: metricsQuerySchema,
-    responses: { 200: 'MetricsQueryResponse', 400: 'bad metric, range or step', 404: 'unknown environment' },
+    responses: { 200: json('MetricsQueryResponse', metricsQueryResponse) },
+    errors: { 400: 'bad metric, range or step', 404: 'unknown environment' },
   },
 ];
 

@@ -7,22 +7,60 @@ import { z } from 'zod';
 import type { Notifier } from '../notify/notifier.ts';
 import type { AckInput, AckResult, DeliveryView, SilenceInput, SilenceView } from '../notify/types.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 
 export type CreateSilenceRequest = SilenceInput;
 export type AckRequest = AckInput;
-export interface SilenceResponse {
-  silence: SilenceView;
-}
-export interface SilenceListResponse {
-  silences: SilenceView[];
-}
-export interface DeliveryListResponse {
-  deliveries: DeliveryView[];
-}
-export interface AckResponse {
-  ack: AckResult;
-}
+
+const silenceViewSchema: z.ZodType<SilenceView> = z.object({
+  id: z.string(),
+  matchers: z.array(z.object({ name: z.string(), value: z.string(), isRegex: z.boolean() })),
+  startsAt: isoTime,
+  endsAt: isoTime,
+  comment: z.string(),
+  createdBy: z.string().nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  state: z.enum(['pending', 'active', 'expired']),
+});
+
+const deliveryViewSchema: z.ZodType<DeliveryView> = z.object({
+  id: z.string(),
+  alarm: z.string(),
+  environment: z.string(),
+  receiver: z.string(),
+  channel: z.string(),
+  channelIndex: z.number().int(),
+  kind: z.enum(['firing', 'resolved', 'repeat', 'acknowledge']),
+  alertStatus: z.enum(['firing', 'resolved']),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: isoTime.nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  deliveredAt: isoTime.nullable(),
+});
+
+const ackResultSchema: z.ZodType<AckResult> = z.object({
+  alarm: z.string(),
+  environment: z.string(),
+  groupKey: z.string(),
+  ackedAt: isoTime,
+  ackedBy: z.string().nullable(),
+  firingSince: isoTime,
+});
+
+export const notifyResponses = {
+  silence: z.object({ silence: silenceViewSchema }),
+  silences: z.object({ silences: z.array(silenceViewSchema) }),
+  deliveries: z.object({ deliveries: z.array(deliveryViewSchema) }),
+  ack: z.object({ ack: ackResultSchema }),
+};
+export type SilenceResponse = z.infer<typeof notifyResponses.silence>;
+export type SilenceListResponse = z.infer<typeof notifyResponses.silences>;
+export type DeliveryListResponse = z.infer<typeof notifyResponses.deliveries>;
+export type AckResponse = z.infer<typeof notifyResponses.ack>;
 
 export interface NotifyRouteDeps {
   notifier: Pick<Notifier, 'ack' | 'createSilence' | 'listSilences' | 'expireSilence' | 'deliveries'>;
@@ -70,47 +108,55 @@ export const notifyRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/silences',
+    operationId: 'listSilences',
     access: 'viewer',
     summary: 'Silences, newest first (active and pending; expired too with expired=true)',
     tag: 'silences',
     query: notifySchemas.listSilences,
-    responses: { 200: 'SilenceListResponse' },
+    responses: { 200: json('SilenceListResponse', notifyResponses.silences) },
   },
   {
     method: 'POST',
     path: '/api/v1/silences',
+    operationId: 'createSilence',
     access: 'deployer',
     summary:
       'Silence the alerts whose labels (alertname, environment, service, severity, metric) match, for a duration or until endsAt',
     tag: 'silences',
     body: notifySchemas.createSilence,
-    responses: { 201: 'SilenceResponse', 400: 'bad matchers, duration or time' },
+    responses: { 201: json('SilenceResponse', notifyResponses.silence) },
+    errors: { 400: 'bad matchers, duration or time' },
   },
   {
     method: 'DELETE',
     path: '/api/v1/silences/:id',
+    operationId: 'expireSilence',
     access: 'deployer',
     summary: 'Expire a silence now (its record stays)',
     tag: 'silences',
-    responses: { 200: 'SilenceResponse', 404: 'no such silence' },
+    responses: { 200: json('SilenceResponse', notifyResponses.silence) },
+    errors: { 404: 'no such silence' },
   },
   {
     method: 'GET',
     path: '/api/v1/notifications',
+    operationId: 'listNotifications',
     access: 'viewer',
     summary: 'The notification delivery log, newest first: status, attempts and the last error of each',
     tag: 'notifications',
     query: notifySchemas.notifications,
-    responses: { 200: 'DeliveryListResponse' },
+    responses: { 200: json('DeliveryListResponse', notifyResponses.deliveries) },
   },
   {
     method: 'POST',
     path: '/api/v1/alerts/ack',
+    operationId: 'acknowledgeAlert',
     access: 'deployer',
     summary: 'Acknowledge a firing alarm: no more repeats until it resolves; PagerDuty gets an acknowledge',
     tag: 'alarms',
     body: notifySchemas.ack,
-    responses: { 200: 'AckResponse', 409: 'the alarm is not firing' },
+    responses: { 200: json('AckResponse', notifyResponses.ack) },
+    errors: { 409: 'the alarm is not firing' },
   },
 ];
 

@@ -8,14 +8,27 @@ import { GantryError } from '../lib/errors.ts';
 import { MAX_SHIFTS } from '../oncall/schedule.ts';
 import { type OncallScheduleStatus, oncallStatus } from '../oncall/status.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 
 export type { OncallScheduleStatus };
 
-export interface OncallResponse {
-  at: string;
-  oncall: OncallScheduleStatus[];
-}
+const shift = z.object({ person: z.string(), from: isoTime, to: isoTime, override: z.boolean() });
+
+export const oncallResponse = z.object({
+  at: isoTime,
+  oncall: z.array(
+    z.object({
+      schedule: z.string(),
+      rotation: z.enum(['daily', 'weekly']),
+      handoff: z.string(),
+      tz: z.string(),
+      now: shift,
+      next: shift,
+      shifts: z.array(shift).meta({ description: 'The current shift and those after it, `shifts` in all.' }),
+    }) satisfies z.ZodType<OncallScheduleStatus>,
+  ),
+});
+export type OncallResponse = z.infer<typeof oncallResponse>;
 
 export interface OncallRouteDeps {
   schedules: () => OncallScheduleConfig[];
@@ -39,11 +52,13 @@ export const oncallRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/oncall',
+    operationId: 'getOncall',
     access: 'viewer',
     summary: `Who is on call now and next in each schedule (or \`schedule\`), with the next \`shifts\` shifts (1–${MAX_SHIFTS}, default 2)`,
     tag: 'oncall',
     query: oncallSchemas.get,
-    responses: { 200: 'OncallResponse', 400: 'bad query', 404: 'unknown schedule' },
+    responses: { 200: json('OncallResponse', oncallResponse) },
+    errors: { 400: 'bad query', 404: 'unknown schedule' },
   },
 ];
 

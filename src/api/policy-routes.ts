@@ -28,7 +28,7 @@ import type {
   StoredScan,
 } from '../policy/types.ts';
 import type { ReleaseEventRecord, Store } from '../store/types.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 import { DISCARD_LIMIT_BYTES } from './upload-body.ts';
 
 /** Trivy's JSON for a large image runs to a few MB; this leaves room without inviting abuse. */
@@ -44,48 +44,117 @@ const versionParam = z.object({
   version: z.string().regex(VERSION_NAME_PATTERN, VERSION_NAME_RULE),
 });
 
-export interface ScanSummary {
-  version: string;
-  format: string;
-  scanner: string | null;
-  target: string | null;
-  findings: number;
-  bySeverity: Record<Severity, number>;
-  sha256: string;
-  sizeBytes: number;
-  uploadedAt: string;
-  uploadedBy: string | null;
-}
+const SEVERITIES = [
+  'unknown',
+  'negligible',
+  'low',
+  'medium',
+  'high',
+  'critical',
+] as const satisfies Severity[];
+
+const scanSummarySchema = z.object({
+  version: z.string(),
+  format: z.string(),
+  scanner: z.string().nullable(),
+  target: z.string().nullable(),
+  findings: z.number().int(),
+  bySeverity: z.object(
+    Object.fromEntries(SEVERITIES.map((s) => [s, z.number().int()])) as Record<Severity, z.ZodNumber>,
+  ),
+  sha256: z.string(),
+  sizeBytes: z.number().int(),
+  uploadedAt: isoTime,
+  uploadedBy: z.string().nullable(),
+});
+export type ScanSummary = z.infer<typeof scanSummarySchema>;
+
+const scanFindingSchema: z.ZodType<ScanFinding> = z.object({
+  id: z.string(),
+  aliases: z.array(z.string()),
+  severity: z.enum(SEVERITIES),
+  package: z.string(),
+  installed: z.string().nullable(),
+  fixed: z.string().nullable(),
+  title: z.string().nullable(),
+  url: z.string().nullable(),
+});
+
+const instant = z.object({ at: isoTime, local: z.string(), utc: z.string() });
+
+const environmentPolicySchema: z.ZodType<EnvironmentPolicyView> = z.object({
+  environment: z.string(),
+  now: isoTime,
+  open: z.boolean().meta({ description: 'May a release start now as far as windows and freezes go?' }),
+  reason: z.string().nullable().meta({ description: 'Why not, when closed.' }),
+  windows: z.array(
+    z.object({
+      days: z.array(z.string()),
+      from: z.string(),
+      to: z.string(),
+      tz: z.string(),
+      description: z.string(),
+      openNow: z.boolean(),
+    }),
+  ),
+  freezes: z.array(
+    z.object({
+      from: z.string(),
+      to: z.string(),
+      reason: z.string().nullable(),
+      tz: z.string(),
+      activeNow: z.boolean(),
+      startsAt: isoTime,
+      endsAt: isoTime,
+    }),
+  ),
+  freezeTimeZone: z.string(),
+  nextOpen: instant.nullable(),
+  nextClose: instant.nullable(),
+  requires: z.object({ passed: z.string() }).nullable(),
+  scan: z
+    .object({
+      fail_on: z.string(),
+      allow: z.array(
+        z.object({
+          id: z.string(),
+          until: z.string().nullable(),
+          reason: z.string().nullable(),
+          expired: z.boolean(),
+        }),
+      ),
+    })
+    .nullable(),
+});
+
+export const policyResponses = {
+  scanUpload: z.object({ scan: scanSummarySchema, replaced: z.boolean() }),
+  scanReport: z.object({ scan: scanSummarySchema, findings: z.array(scanFindingSchema) }),
+  environmentPolicy: z.object({ policy: environmentPolicySchema }),
+};
 
 /** PUT /api/v1/versions/:version/scan → 201 (stored) or 200 (replaced an earlier report). */
-export interface ScanUploadResponse {
-  scan: ScanSummary;
-  replaced: boolean;
-}
-
+export type ScanUploadResponse = z.infer<typeof policyResponses.scanUpload>;
 /** GET /api/v1/versions/:version/scan */
-export interface ScanReportResponse {
-  scan: ScanSummary;
-  findings: ScanFinding[];
-}
-
+export type ScanReportResponse = z.infer<typeof policyResponses.scanReport>;
 /** GET /api/v1/environments/:name/policy */
-export interface EnvironmentPolicyResponse {
-  policy: EnvironmentPolicyView;
-}
+export type EnvironmentPolicyResponse = z.infer<typeof policyResponses.environmentPolicy>;
 
 export const policyRouteDocs: RouteDoc[] = [
   {
     method: 'PUT',
     path: '/api/v1/versions/:version/scan',
+    operationId: 'uploadScanReport',
     summary:
       "Attach a vulnerability scan report to a version: the raw JSON of Trivy (--format json), Grype (-o json) or npm audit (--json), told apart by its content; replaces the version's earlier report",
     tag: 'versions',
     bodyContentType: 'application/json',
     access: 'deployer',
     responses: {
-      201: 'ScanUploadResponse (stored)',
-      200: 'ScanUploadResponse (replaced an earlier report)',
+      201: json('ScanUploadResponse (stored)', policyResponses.scanUpload),
+      200: json('ScanUploadResponse (replaced an earlier report)', policyResponses.scanUpload),
+    },
+    errors: {
       403: "replacing a report a release's scan gate has read needs a token not limited to environments",
       404: 'unknown version',
       413: 'report too large',
@@ -95,19 +164,23 @@ export const policyRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/versions/:version/scan',
+    operationId: 'getScanReport',
     summary: "A version's scan report: summary and findings, worst first",
     tag: 'versions',
     access: 'viewer',
-    responses: { 200: 'ScanReportResponse', 404: 'unknown version, or no report' },
+    responses: { 200: json('ScanReportResponse', policyResponses.scanReport) },
+    errors: { 404: 'unknown version, or no report' },
   },
   {
     method: 'GET',
     path: '/api/v1/environments/:name/policy',
+    operationId: 'getEnvironmentPolicy',
     summary:
       "An environment's release policy: deployment windows, freezes, whether a release may start now and when that next changes, requires.passed, the scan gate",
     tag: 'environments',
     access: 'viewer',
-    responses: { 200: 'EnvironmentPolicyResponse', 404: 'unknown environment' },
+    responses: { 200: json('EnvironmentPolicyResponse', policyResponses.environmentPolicy) },
+    errors: { 404: 'unknown environment' },
   },
 ];
 

@@ -2,8 +2,9 @@
 // `$schema` modeline here when Gantry is not installed in the project (no node_modules/gantry), and
 // it always matches the validator of the server that will load the file.
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { renderJsonSchema, SCHEMA_URL_PATH } from '../config/index.ts';
-import type { RouteDoc } from './route-table.ts';
+import { json, type RouteDoc } from './route-doc.ts';
 
 const CACHE = 'public, max-age=300';
 
@@ -11,12 +12,18 @@ export const schemaRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: SCHEMA_URL_PATH,
+    operationId: 'getConfigSchema',
     // Editors fetch it with no token, and it holds nothing about this server's services.
     access: 'public',
     summary:
       "JSON Schema (draft 2020-12) of gantry.yaml, the same as the package's schema/gantry.schema.json",
     tag: 'meta',
-    responses: { 200: 'application/schema+json' },
+    responses: {
+      200: {
+        ...json('A JSON Schema document', z.record(z.string(), z.unknown())),
+        contentType: 'application/schema+json',
+      },
+    },
   },
 ];
 

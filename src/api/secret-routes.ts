@@ -19,39 +19,66 @@ import {
   type SecretService,
 } from '../secrets/index.ts';
 import type { KeyRotationResult, RestartOutcome, SecretMeta } from '../secrets/types.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 
 const SECRET_REF = `\${secret:NAME}`;
 
-export interface SecretView extends SecretMeta {
-  /** The environment lists it in `secrets:` (global: gantry.yaml refers to it). */
-  used: boolean;
-}
+const secretViewSchema = z.object({
+  name: z.string(),
+  environment: z.string().nullable().meta({ description: 'null for a global secret.' }),
+  updatedAt: isoTime,
+  updatedBy: z.string().nullable(),
+  unreadable: z.literal(true).optional().meta({
+    description: 'The row exists but does not decrypt (altered in the database): treated as not set.',
+  }),
+  used: z
+    .boolean()
+    .meta({ description: 'The environment lists it in `secrets:` (global: gantry.yaml refers to it).' }),
+}) satisfies z.ZodType<SecretMeta & { used: boolean }>;
+export type SecretView = z.infer<typeof secretViewSchema>;
 
-export interface SecretListResponse {
-  /** null for the global secrets. */
-  environment: string | null;
-  secrets: SecretView[];
-  /** Names gantry.yaml needs here that are not set (global: references resolved by no secret and no variable). */
-  missing: string[];
-  keyId: string;
-}
-
-export interface SecretSetResponse {
-  secret: SecretView;
-  created: boolean;
-  /** The rolling restart that brings the value to the instances; null when none was needed. */
-  restart: RestartOutcome | null;
-}
-
-export interface SecretRemoveResponse {
-  removed: { name: string; environment: string | null };
-  note: string | null;
-}
-
-export interface KeyRotationResponse {
-  rotation: KeyRotationResult;
-}
+export const secretResponses = {
+  list: z.object({
+    environment: z.string().nullable().meta({ description: 'null for the global secrets.' }),
+    secrets: z.array(secretViewSchema),
+    missing: z.array(z.string()).meta({
+      description:
+        'Names gantry.yaml needs here that are not set (global: references resolved by no secret and no variable).',
+    }),
+    keyId: z.string(),
+  }),
+  set: z.object({
+    secret: secretViewSchema,
+    created: z.boolean(),
+    restart: z
+      .object({
+        releaseId: z.string().nullable(),
+        activeReleaseId: z.string().optional(),
+        message: z.string(),
+      })
+      .nullable()
+      .meta({
+        description: 'The rolling restart that brings the value to the instances; null when none was needed.',
+      }),
+  }),
+  remove: z.object({
+    removed: z.object({ name: z.string(), environment: z.string().nullable() }),
+    note: z.string().nullable(),
+  }),
+  rotation: z.object({
+    rotation: z.object({
+      previousKeyId: z.string(),
+      keyId: z.string(),
+      source: z.enum(['env', 'file']),
+      reencrypted: z.number().int(),
+      note: z.string(),
+    }) satisfies z.ZodType<KeyRotationResult>,
+  }),
+};
+export type SecretListResponse = z.infer<typeof secretResponses.list>;
+export type SecretSetResponse = z.infer<typeof secretResponses.set>;
+export type SecretRemoveResponse = z.infer<typeof secretResponses.remove>;
+export type KeyRotationResponse = z.infer<typeof secretResponses.rotation>;
 
 export interface SecretRouteDeps {
   secrets: SecretService;
@@ -83,77 +110,78 @@ export const secretRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/environments/:name/secrets',
+    operationId: 'listEnvironmentSecrets',
     access: 'deployer',
     summary: "An environment's secrets: names, when and by whom they were set, and the listed ones not set",
     tag: 'secrets',
-    responses: { 200: 'SecretListResponse', 404: 'unknown environment' },
+    responses: { 200: json('SecretListResponse', secretResponses.list) },
+    errors: { 404: 'unknown environment' },
   },
   {
     method: 'PUT',
     path: '/api/v1/environments/:name/secrets/:secret',
+    operationId: 'setEnvironmentSecret',
     access: 'admin',
     summary:
       'Set a secret of an environment (encrypted at rest); if the environment lists it, its instances get it by a rolling restart',
     tag: 'secrets',
     body: valueBody,
-    responses: { 200: 'SecretSetResponse', 400: 'bad name or value', 404: 'unknown environment' },
+    responses: { 200: json('SecretSetResponse', secretResponses.set) },
+    errors: { 400: 'bad name or value', 404: 'unknown environment' },
   },
   {
     method: 'DELETE',
     path: '/api/v1/environments/:name/secrets/:secret',
+    operationId: 'removeEnvironmentSecret',
     access: 'admin',
     summary: 'Remove a secret of an environment',
     tag: 'secrets',
     query: forceQuery,
-    responses: {
-      200: 'SecretRemoveResponse',
-      404: 'no such secret',
-      409: 'the environment lists it (force=true removes it anyway)',
-    },
+    responses: { 200: json('SecretRemoveResponse', secretResponses.remove) },
+    errors: { 404: 'no such secret', 409: 'the environment lists it (force=true removes it anyway)' },
   },
   {
     method: 'GET',
     path: '/api/v1/secrets',
+    operationId: 'listGlobalSecrets',
     access: 'deployer',
     summary: `Global secrets (for \`${SECRET_REF}\` in gantry.yaml): names and dates, and the references left unresolved`,
     tag: 'secrets',
-    responses: { 200: 'SecretListResponse' },
+    responses: { 200: json('SecretListResponse', secretResponses.list) },
   },
   {
     method: 'PUT',
     path: '/api/v1/secrets/:secret',
+    operationId: 'setGlobalSecret',
     access: 'admin',
     summary: `Set a global secret, used by \`${SECRET_REF}\` references (before the server variable NAME)`,
     tag: 'secrets',
     body: valueBody,
-    responses: { 200: 'SecretSetResponse', 400: 'bad name or value' },
+    responses: { 200: json('SecretSetResponse', secretResponses.set) },
+    errors: { 400: 'bad name or value' },
   },
   {
     method: 'DELETE',
     path: '/api/v1/secrets/:secret',
+    operationId: 'removeGlobalSecret',
     access: 'admin',
     summary: 'Remove a global secret',
     tag: 'secrets',
     query: forceQuery,
-    responses: {
-      200: 'SecretRemoveResponse',
-      404: 'no such secret',
-      409: 'gantry.yaml refers to it (force=true removes it anyway)',
-    },
+    responses: { 200: json('SecretRemoveResponse', secretResponses.remove) },
+    errors: { 404: 'no such secret', 409: 'gantry.yaml refers to it (force=true removes it anyway)' },
   },
   {
     method: 'POST',
     path: '/api/v1/secrets/rotate-key',
+    operationId: 'rotateMasterKey',
     access: 'admin',
     summary:
       'Re-encrypt every secret under a new master key in one transaction (a new key file, or the given key for GANTRY_MASTER_KEY)',
     tag: 'secrets',
     body: rotateBody,
-    responses: {
-      200: 'KeyRotationResponse',
-      400: 'bad key',
-      409: 'the key is in GANTRY_MASTER_KEY and no new key was given',
-    },
+    responses: { 200: json('KeyRotationResponse', secretResponses.rotation) },
+    errors: { 400: 'bad key', 409: 'the key is in GANTRY_MASTER_KEY and no new key was given' },
   },
 ];
 

@@ -34,6 +34,7 @@ import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
 import { readChecksumHeader } from './checksum-header.ts';
+import { schemas } from './core-routes.ts';
 import { doraMetrics, registerDoraRoutes } from './dora-routes.ts';
 import { registerHookRoutes } from './hook-routes.ts';
 import { registerImageRoutes } from './image-routes.ts';
@@ -45,12 +46,29 @@ import { registerOncallRoutes } from './oncall-routes.ts';
 import { gantryMetrics } from './own-metrics.ts';
 import { policyOfRelease, registerPolicyRoutes } from './policy-routes.ts';
 import { dataDirWritable } from './readiness.ts';
-import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
+import { apiDocument, routeAccess, undocumentedRoutes } from './route-table.ts';
 import { registerSchemaRoutes } from './schema-routes.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
 import { registerSloRoutes, sloMetrics } from './slo-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
-import type { HealthBody, StatusBody } from './types.ts';
+import type {
+  EnvironmentEventsResponse,
+  EnvironmentListResponse,
+  EnvironmentResponse,
+  HealthBody,
+  InstanceListResponse,
+  InstanceLogsResponse,
+  ReleaseActionResponse,
+  ReleaseDetailResponse,
+  ReleaseEventsResponse,
+  ReleaseListResponse,
+  ReleaseResponse,
+  ReloadResponse,
+  ServiceListResponse,
+  StatusBody,
+  UploadArtifactResponse,
+  VersionListResponse,
+} from './types.ts';
 import { discardUnreadBody } from './upload-body.ts';
 import { environmentViews, instanceView, versionView } from './views.ts';
 import { registerWebRoutes } from './web-routes.ts';
@@ -169,7 +187,7 @@ export function buildApi(deps: ApiDeps) {
       .send(body);
   });
 
-  app.get('/api/v1/openapi.json', async () => openApiDocument(deps.server.version));
+  app.get('/api/v1/openapi.json', async () => apiDocument(deps.server.version));
   registerSchemaRoutes(app);
 
   const slos =
@@ -246,21 +264,35 @@ export function buildApi(deps: ApiDeps) {
     return body;
   });
 
-  app.get('/api/v1/services', async () => ({
-    services: [{ name: service(), environments: Object.keys(deps.config().config.environments) }],
-  }));
+  app.get(
+    '/api/v1/services',
+    async (): Promise<ServiceListResponse> => ({
+      services: [{ name: service(), environments: Object.keys(deps.config().config.environments) }],
+    }),
+  );
 
-  app.get('/api/v1/environments', async () => ({ environments: await environmentViews(viewDeps(deps)) }));
+  app.get(
+    '/api/v1/environments',
+    async (): Promise<EnvironmentListResponse> => ({
+      environments: await environmentViews(viewDeps(deps)),
+    }),
+  );
 
-  app.get<{ Params: { name: string } }>('/api/v1/environments/:name', async (req) => {
-    const [env] = await environmentViews(viewDeps(deps), req.params.name);
-    if (!env) throw new GantryError('UNKNOWN_ENVIRONMENT', `no environment ${req.params.name}`);
-    return { environment: env };
-  });
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/environments/:name',
+    async (req): Promise<EnvironmentResponse> => {
+      const [env] = await environmentViews(viewDeps(deps), req.params.name);
+      if (!env) throw new GantryError('UNKNOWN_ENVIRONMENT', `no environment ${req.params.name}`);
+      return { environment: env };
+    },
+  );
 
-  app.get('/api/v1/versions', async () => ({
-    versions: (await deps.store.versions.list(service(), 200)).map(versionView),
-  }));
+  app.get(
+    '/api/v1/versions',
+    async (): Promise<VersionListResponse> => ({
+      versions: (await deps.store.versions.list(service(), 200)).map(versionView),
+    }),
+  );
 
   app.post<{ Params: { version: string } }>('/api/v1/versions/:version/artifact', async (req, reply) => {
     const { version } = parse(schemas.versionParam, req.params);
@@ -294,9 +326,12 @@ export function buildApi(deps: ApiDeps) {
     if (q.commit !== undefined && q.commit_time !== undefined) {
       await deps.store.versions.recordCommitTime(service(), q.commit, new Date(q.commit_time).toISOString());
     }
-    return reply
-      .code(created ? 201 : 200)
-      .send({ version: versionView(uploaded.version), created, ...(triggered ? { triggered } : {}) });
+    const answer: UploadArtifactResponse = {
+      version: versionView(uploaded.version),
+      created,
+      ...(triggered ? { triggered } : {}),
+    };
+    return reply.code(created ? 201 : 200).send(answer);
   });
 
   app.post('/api/v1/releases', async (req, reply) => {
@@ -312,7 +347,8 @@ export function buildApi(deps: ApiDeps) {
       },
       req.actor,
     );
-    return reply.code(201).send(res);
+    const answer: ReleaseResponse = res;
+    return reply.code(201).send(answer);
   });
 
   app.post('/api/v1/promote', async (req, reply) => {
@@ -336,7 +372,8 @@ export function buildApi(deps: ApiDeps) {
       },
       req.actor,
     );
-    return reply.code(201).send(res);
+    const answer: ReleaseResponse = res;
+    return reply.code(201).send(answer);
   });
 
   app.post('/api/v1/rollback', async (req, reply) => {
@@ -350,10 +387,11 @@ export function buildApi(deps: ApiDeps) {
       },
       req.actor,
     );
-    return reply.code(201).send(res);
+    const answer: ReleaseResponse = res;
+    return reply.code(201).send(answer);
   });
 
-  app.get('/api/v1/releases', async (req) => {
+  app.get('/api/v1/releases', async (req): Promise<ReleaseListResponse> => {
     const q = parse(schemas.listReleases, req.query);
     return {
       releases: await deps.store.releases.list({
@@ -364,7 +402,7 @@ export function buildApi(deps: ApiDeps) {
     };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/releases/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/api/v1/releases/:id', async (req): Promise<ReleaseDetailResponse> => {
     const release = await findRelease(deps.store, req.params.id);
     const events = await deps.store.releases.events(release.id);
     return { release, events, policy: policyOfRelease(events) };
@@ -376,24 +414,28 @@ export function buildApi(deps: ApiDeps) {
     if (String(req.headers.accept ?? '').includes('text/event-stream')) {
       return streamReleaseEvents(req, reply, deps, release, q.after);
     }
-    return { events: await deps.store.releases.events(release.id, q.after) };
+    const answer: ReleaseEventsResponse = { events: await deps.store.releases.events(release.id, q.after) };
+    return answer;
   });
 
-  app.post<{ Params: { id: string; action: string } }>('/api/v1/releases/:id/:action', async (req) => {
-    const { action } = parse(schemas.releaseActionParams, req.params);
-    const b = parse(schemas.releaseAction, req.body);
-    const release = await deps.engine.control(
-      req.params.id,
-      action,
-      b.reason ?? null,
-      req.actor?.name ?? null,
-    );
-    return { release };
-  });
+  app.post<{ Params: { id: string; action: string } }>(
+    '/api/v1/releases/:id/:action',
+    async (req): Promise<ReleaseActionResponse> => {
+      const { action } = parse(schemas.releaseActionParams, req.params);
+      const b = parse(schemas.releaseAction, req.body);
+      const release = await deps.engine.control(
+        req.params.id,
+        action,
+        b.reason ?? null,
+        req.actor?.name ?? null,
+      );
+      return { release };
+    },
+  );
 
-  app.post('/api/v1/config/reload', async () => ({ reloaded: await deps.reload() }));
+  app.post('/api/v1/config/reload', async (): Promise<ReloadResponse> => ({ reloaded: await deps.reload() }));
 
-  app.get('/api/v1/events', async (req) => {
+  app.get('/api/v1/events', async (req): Promise<EnvironmentEventsResponse> => {
     const q = parse(schemas.events_list, req.query);
     return {
       events: await deps.store.events.list({
@@ -405,22 +447,25 @@ export function buildApi(deps: ApiDeps) {
     };
   });
 
-  app.get('/api/v1/instances', async (req) => {
+  app.get('/api/v1/instances', async (req): Promise<InstanceListResponse> => {
     const q = parse(schemas.status, req.query);
     return { instances: deps.fleet.list(q.environment).map(instanceView) };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/instances/:id/logs', async (req) => {
-    const q = parse(schemas.logs, req.query);
-    if (!deps.fleet.get(req.params.id))
-      throw new GantryError('NOT_FOUND', `no running instance ${req.params.id}`);
-    return {
-      instance: req.params.id,
-      lines: deps.fleet
-        .recentLogs(req.params.id, q.limit)
-        .map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
-    };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/instances/:id/logs',
+    async (req): Promise<InstanceLogsResponse> => {
+      const q = parse(schemas.logs, req.query);
+      if (!deps.fleet.get(req.params.id))
+        throw new GantryError('NOT_FOUND', `no running instance ${req.params.id}`);
+      return {
+        instance: req.params.id,
+        lines: deps.fleet
+          .recentLogs(req.params.id, q.limit)
+          .map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
+      };
+    },
+  );
 
   return app;
 }

@@ -9,20 +9,49 @@ import type { ExtraMetric } from '../metrics/prometheus.ts';
 import { burnDown } from '../slo/burn-down.ts';
 import type { SloReader, SloSource, SloStatus } from '../slo/status.ts';
 import { answerError } from './answer-error.ts';
-import type { RouteDoc } from './route-table.ts';
+import { isoTime, json, type RouteDoc } from './route-doc.ts';
 
 export type { SloStatus };
 
-export interface SloListResponse {
-  slos: SloStatus[];
-}
+const sloStatusSchema: z.ZodType<SloStatus> = z.object({
+  name: z.string(),
+  environment: z.string(),
+  kind: z.enum(['availability', 'latency']),
+  objective: z.number(),
+  thresholdMs: z.number().optional().meta({ description: 'Latency SLOs: the threshold in ms.' }),
+  window: z.string(),
+  windowMs: z.number(),
+  from: isoTime.meta({ description: 'Start of the window.' }),
+  good: z.number(),
+  total: z.number(),
+  attainment: z.number().nullable().meta({ description: 'good/total; null without requests.' }),
+  budgetRemaining: z
+    .number()
+    .meta({ description: 'Fraction of the error budget left: 1 untouched, negative when overspent.' }),
+  burnRates: z.array(
+    z.object({
+      window: z.string(),
+      windowMs: z.number(),
+      rate: z.number(),
+      good: z.number(),
+      total: z.number(),
+    }),
+  ),
+  description: z.string().optional(),
+});
 
-export interface SloBurnDownResponse {
-  slo: string;
-  environment: string;
-  /** [epoch ms, budget left then], from the window's start to now. */
-  points: Array<[number, number]>;
-}
+export const sloResponses = {
+  list: z.object({ slos: z.array(sloStatusSchema) }),
+  burnDown: z.object({
+    slo: z.string(),
+    environment: z.string(),
+    points: z
+      .array(z.tuple([z.number(), z.number()]))
+      .meta({ description: "[epoch ms, budget left then], from the window's start to now." }),
+  }),
+};
+export type SloListResponse = z.infer<typeof sloResponses.list>;
+export type SloBurnDownResponse = z.infer<typeof sloResponses.burnDown>;
 
 export interface SloRouteDeps {
   slos: SloReader;
@@ -43,20 +72,24 @@ export const sloRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/api/v1/slos',
+    operationId: 'listSlos',
     access: 'viewer',
     summary:
       'Every SLO: objective, good/total over its window, attainment, error budget remaining (negative when overspent), burn rates',
     tag: 'slos',
     query: sloSchemas.list,
-    responses: { 200: 'SloListResponse', 400: 'bad query', 404: 'unknown environment' },
+    responses: { 200: json('SloListResponse', sloResponses.list) },
+    errors: { 400: 'bad query', 404: 'unknown environment' },
   },
   {
     method: 'GET',
     path: '/api/v1/slos/:name/burn-down',
+    operationId: 'getSloBurnDown',
     access: 'viewer',
     summary: "An SLO's error budget left over its window, in 60 steps from the window's start to now",
     tag: 'slos',
-    responses: { 200: 'SloBurnDownResponse', 404: 'unknown SLO' },
+    responses: { 200: json('SloBurnDownResponse', sloResponses.burnDown) },
+    errors: { 404: 'unknown SLO' },
   },
 ];
 

@@ -1,106 +1,58 @@
 // Request and response bodies of the HTTP API (/api/v1/openapi.json), shared with the CLI's typed client.
-// Everything here is JSON; timestamps are ISO-8601 strings.
+// Everything here is JSON; timestamps are ISO-8601 strings. The answers' types are inferred from the
+// zod schemas the OpenAPI document is generated from (core-routes.ts, record-schemas.ts).
 
-import type { PolicyDecision } from '../policy/types.ts';
+import type { z } from 'zod';
 import type {
   EnvironmentEventRecord,
-  InstanceState,
   ReleaseEventRecord,
   ReleaseKind,
   ReleaseRecord,
   ReleaseState,
-  ReleaseTriggerRecord,
 } from '../store/types.ts';
+import type { coreResponses } from './core-routes.ts';
+import type { environmentViewSchema, instanceViewSchema, versionViewSchema } from './record-schemas.ts';
+import type { errorBodySchema } from './route-doc.ts';
 
 export type { EnvironmentEventRecord, ReleaseEventRecord, ReleaseKind, ReleaseRecord, ReleaseState };
 
 /** Every 4xx/5xx body. */
-export interface ApiErrorBody {
-  error: { code: string; message: string; hint?: string; details?: Record<string, unknown> };
-}
+export type ApiErrorBody = z.infer<typeof errorBodySchema>;
 
-export interface HealthBody {
-  status: 'pass' | 'warn' | 'fail';
-  version: string;
-  releaseId?: string;
-  checks: Record<string, Array<{ status: 'pass' | 'warn' | 'fail'; output?: string; time: string }>>;
-}
+/** GET /health and /readiness (application/health+json). */
+export type HealthBody = z.infer<typeof coreResponses.health>;
 
-export interface InstanceView {
-  id: string;
-  environment: string;
-  version: string;
-  state: InstanceState;
-  /** Passing readiness and receiving traffic. */
-  ready: boolean;
-  /** What runs the instance, as its runtime describes it (process: pid and start time; docker: container id). */
-  handle: ({ readonly driver: string } & Record<string, unknown>) | null;
-  /** The same for people: `pid 4242`, `docker 3f9a2c…`; null while nothing runs. */
-  runtimeRef: string | null;
-  port: number | null;
-  restarts: number;
-  startedAt: string | null;
-  lastExit: { code: number | null; signal: string | null; at: string } | null;
-  lastProbe: { ok: boolean; detail: string; at: string } | null;
-}
+export type InstanceView = z.infer<typeof instanceViewSchema>;
 
-export interface EnvironmentView {
-  service: string;
-  name: string;
-  /** Public address of the environment's proxy listener, e.g. http://127.0.0.1:8080 */
-  url: string;
-  listen: string;
-  currentVersion: string | null;
-  currentReleaseId: string | null;
-  strategy: 'rolling' | 'canary';
-  desiredInstances: number;
-  readyInstances: number;
-  instances: InstanceView[];
-  activeRelease: ReleaseRecord | null;
-  track: { branch?: string[]; tag?: string[] } | null;
-  requires: { passed?: string; error_budget?: number } | null;
-}
+export type EnvironmentView = z.infer<typeof environmentViewSchema>;
+
+/** GET /api/v1/services */
+export type ServiceListResponse = z.infer<typeof coreResponses.services>;
+
+/** GET /api/v1/environments */
+export type EnvironmentListResponse = z.infer<typeof coreResponses.environments>;
+
+/** GET /api/v1/environments/:name */
+export type EnvironmentResponse = z.infer<typeof coreResponses.environment>;
+
+/** POST /api/v1/config/reload */
+export type ReloadResponse = z.infer<typeof coreResponses.reload>;
 
 /** GET /api/v1/status[?environment=] */
-export interface StatusBody {
-  service: string;
-  server: { version: string; startedAt: string; dataDir: string };
-  environments: EnvironmentView[];
-}
+export type StatusBody = z.infer<typeof coreResponses.status>;
 
 /** GET /api/v1/versions */
-export interface VersionView {
-  service: string;
-  version: string;
-  artifactKind: 'dir' | 'image';
-  /** Image versions: `repo@sha256:…`, the bytes every release of the version runs. */
-  image?: string;
-  /** Image versions: the digest (`sha256:…`) pulled when the version was recorded. */
-  digest?: string;
-  /** Directory versions: SHA-256 of the uploaded archive; image versions: the digest's hex. */
-  sha256: string | null;
-  sizeBytes: number | null;
-  gitRef: string | null;
-  gitCommit: string | null;
-  createdAt: string;
-}
+export type VersionView = z.infer<typeof versionViewSchema>;
 
 /** GET /api/v1/versions */
-export interface VersionListResponse {
-  versions: VersionView[];
-}
+export type VersionListResponse = z.infer<typeof coreResponses.versions>;
 
 /**
  * POST /api/v1/versions/:version/artifact — body: the .tar.gz (Content-Type application/gzip or
  * application/octet-stream). Query: ref?, commit?. 201 on create; 200 when the same bytes
  * (same sha256) were already uploaded; 409 VERSION_EXISTS when the version exists with other bytes.
  */
-export interface UploadArtifactResponse {
-  version: VersionView;
-  created: boolean;
-  /** Triggers (GitHub pushes waiting for this version) the upload started or refused. */
-  triggered?: ReleaseTriggerRecord[];
-}
+export type UploadArtifactResponse = z.infer<typeof coreResponses.upload>;
 
 /** POST /api/v1/releases — exactly one of environment / ref. */
 export interface CreateReleaseRequest {
@@ -139,25 +91,13 @@ export interface RollbackRequest {
 }
 
 /** 201 body of releases, promote and rollback. */
-export interface ReleaseResponse {
-  release: ReleaseRecord;
-  /** How the environment was chosen, e.g. "ref refs/tags/v2 matches production track.tag v*". */
-  chosenBy?: string;
-  /** The release policy's decision, when the environment has rules (or the request an override). */
-  policy?: PolicyDecision | null;
-}
+export type ReleaseResponse = z.infer<typeof coreResponses.release>;
 
 /** GET /api/v1/releases?environment=&limit= */
-export interface ReleaseListResponse {
-  releases: ReleaseRecord[];
-}
+export type ReleaseListResponse = z.infer<typeof coreResponses.releases>;
 
 /** GET /api/v1/releases/:id */
-export interface ReleaseDetailResponse {
-  release: ReleaseRecord;
-  events: ReleaseEventRecord[];
-  policy?: PolicyDecision | null;
-}
+export type ReleaseDetailResponse = z.infer<typeof coreResponses.releaseDetail>;
 
 /**
  * GET /api/v1/releases/:id/events?after=SEQ — JSON list; with `Accept: text/event-stream` an SSE
@@ -165,25 +105,16 @@ export interface ReleaseDetailResponse {
  * the release reaches a terminal state, one final `event: end` with `data: <ReleaseRecord JSON>`
  * and the stream closes. Honors `Last-Event-ID`.
  */
-export interface ReleaseEventsResponse {
-  events: ReleaseEventRecord[];
-}
+export type ReleaseEventsResponse = z.infer<typeof coreResponses.releaseEvents>;
 
 /** GET /api/v1/events?environment=&instance=&limit= — newest first. */
-export interface EnvironmentEventsResponse {
-  events: EnvironmentEventRecord[];
-}
+export type EnvironmentEventsResponse = z.infer<typeof coreResponses.environmentEvents>;
 
 /** GET /api/v1/instances?environment= */
-export interface InstanceListResponse {
-  instances: InstanceView[];
-}
+export type InstanceListResponse = z.infer<typeof coreResponses.instances>;
 
 /** GET /api/v1/instances/:id/logs?limit= — the instance's recent output (bounded buffer). */
-export interface InstanceLogsResponse {
-  instance: string;
-  lines: Array<{ at: string; stream: 'stdout' | 'stderr'; line: string }>;
-}
+export type InstanceLogsResponse = z.infer<typeof coreResponses.instanceLogs>;
 
 export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = [
   'succeeded',
@@ -207,9 +138,7 @@ export interface ReleaseActionRequest {
   reason?: string;
 }
 
-export interface ReleaseActionResponse {
-  release: ReleaseRecord;
-}
+export type ReleaseActionResponse = z.infer<typeof coreResponses.releaseAction>;
 
 /** One side of a verdict. Latencies in ms. */
 export interface VerdictSide {
@@ -274,15 +203,4 @@ export interface ControlEventData {
 
 // ---- Metrics ---------------------------------------------------------------------------------
 
-/**
- * GET /api/v1/metrics?environment=&version=&metric=&from=&to=&step= — from/to as ISO-8601 or
- * relative (`-1h`, `now`), step as a duration (`10s`). One series per version when version is absent.
- */
-export interface MetricsQueryResponse {
-  series: Array<{
-    environment: string;
-    version: string;
-    metric: string;
-    points: Array<[number, number | null]>;
-  }>;
-}
+export type { MetricsQueryResponse } from './metrics-routes.ts';

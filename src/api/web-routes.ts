@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GantryError } from '../lib/errors.ts';
-import type { RouteDoc } from './route-table.ts';
+import { type RouteDoc, text } from './route-doc.ts';
 
 export interface WebRouteOptions {
   /** Directory holding the built dashboard (index.html and assets/). */
@@ -23,30 +23,39 @@ const SHORT_CACHE = 'public, max-age=300';
 /** Paths the dashboard never owns: an unknown one there is an API 404, not the dashboard. */
 const NOT_DASHBOARD = /^\/(api|metrics|health|readiness)(\/|$)/;
 
+const page = text('index.html', 'text/html');
+const file = text('The file', 'application/octet-stream');
+
 export const webRouteDocs: RouteDoc[] = [
   {
     method: 'GET',
     path: '/',
+    operationId: 'getDashboard',
     access: 'public',
     summary: 'The dashboard (index.html)',
     tag: 'dashboard',
-    responses: { 200: 'text/html', 503: 'dashboard not built' },
+    responses: { 200: page },
+    errors: { 503: 'dashboard not built' },
   },
   {
     method: 'GET',
     path: '/assets/*',
+    operationId: 'getDashboardAsset',
     access: 'public',
     summary: "The dashboard's hashed scripts and styles (cached for a year)",
     tag: 'dashboard',
-    responses: { 200: 'file', 404: 'no such file' },
+    responses: { 200: file },
+    errors: { 404: 'no such file' },
   },
   {
     method: 'GET',
     path: '/*',
+    operationId: 'getDashboardPage',
     access: 'public',
     summary: "The dashboard's pages (index.html) and its other static files",
     tag: 'dashboard',
-    responses: { 200: 'text/html or file', 404: 'unknown API route or file' },
+    responses: { 200: { ...page, description: 'index.html, or the static file named' } },
+    errors: { 404: 'unknown API route or file', 503: 'dashboard not built' },
   },
 ];
 
