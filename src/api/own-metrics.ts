@@ -1,10 +1,14 @@
 // Gantry's own state for GET /metrics: instances by readiness, releases in flight, restarts.
+import type { LoadedConfig } from '../config/types.ts';
 import type { ExtraMetric } from '../metrics/prometheus.ts';
-import type { ApiDeps } from './server.ts';
+import type { Fleet } from '../rollout/fleet.ts';
+import type { Store } from '../store/types.ts';
 
-export async function gantryMetrics(
-  deps: Pick<ApiDeps, 'config' | 'fleet' | 'store'>,
-): Promise<ExtraMetric[]> {
+export async function gantryMetrics(deps: {
+  config: () => LoadedConfig;
+  fleet: Fleet;
+  store: Store;
+}): Promise<ExtraMetric[]> {
   const { config } = deps.config();
   const instances = new Map<string, { labels: Record<string, string>; value: number }>();
   const restarts: ExtraMetric['samples'] = [];
