@@ -51,7 +51,10 @@ const operations = (doc: Document) =>
 class AnswerChecker {
   readonly #ajv = new Ajv2020({ strict: true, allErrors: true, validateFormats: false });
   readonly #compiled = new Map<unknown, ValidateFunction>();
-  constructor(readonly doc: Document) {}
+  readonly doc: Document;
+  constructor(doc: Document) {
+    this.doc = doc;
+  }
 
   /** Compiles a schema of the document, `$ref`s to its components resolved. */
   compile(schema: unknown): ValidateFunction {
