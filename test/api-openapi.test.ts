@@ -259,6 +259,13 @@ describe('the OpenAPI document served by a real server', () => {
         (queries[p] ?? '');
       await call('GET', p, url, { headers: { accept: 'application/json' } });
     }
+    // Refusals: a bad query, an unknown name, no token.
+    expect((await call('GET', '/api/v1/releases', '/api/v1/releases?limit=0')).status).toBe(400);
+    expect((await call('GET', '/api/v1/environments/{name}', '/api/v1/environments/nope')).status).toBe(404);
+    const anonymous = await fetch(`${server.url}/api/v1/status`);
+    const refusal = await anonymous.text();
+    problems.push(...checker.check('GET', '/api/v1/status', anonymous.status, 'application/json', refusal));
+    expect(anonymous.status).toBe(401);
     expect(problems).toEqual([]);
     const gets = operations(doc).filter((o) => o.method === 'GET');
     expect(gets.filter((o) => !called.has(`GET ${o.path}`)).map((o) => o.path)).toEqual([

@@ -46,13 +46,7 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string): R
 function operation(r: RouteDoc): Record<string, unknown> {
   const access = r.access ?? defaultAccess(r.method);
   const open = access === 'public' || access === 'webhook';
-  const errors: Record<number, string> = open
-    ? { ...r.errors }
-    : {
-        401: 'no token, or not a valid one (unknown, revoked or expired)',
-        403: `the token's role is below ${access} (or not for this environment)`,
-        ...r.errors,
-      };
+  const errors = errorAnswers(r, access, open);
   const op: Record<string, unknown> = {
     operationId: r.operationId,
     summary: r.summary,
@@ -73,10 +67,12 @@ function operation(r: RouteDoc): Record<string, unknown> {
         ]),
       ),
       ...Object.fromEntries(
-        Object.entries(errors).map(([status, d]) => [
-          status,
-          { description: d, content: { 'application/json': { schema: ERROR_REF } } },
-        ]),
+        Object.entries(errors)
+          .filter(([status]) => r.responses[Number(status)] === undefined)
+          .map(([status, d]) => [
+            status,
+            { description: d, content: { 'application/json': { schema: ERROR_REF } } },
+          ]),
       ),
     },
     // Who may call it; public and webhook routes need no token (a webhook is checked by its signature).
@@ -95,6 +91,20 @@ function operation(r: RouteDoc): Record<string, unknown> {
     };
   }
   return op;
+}
+
+/** Error answers by status: those every route of its kind may give, then the route's own. */
+function errorAnswers(r: RouteDoc, access: string, open: boolean): Record<number, string> {
+  const errors: Record<number, string> = {};
+  if (r.body || r.query || r.path.includes(':')) errors[400] = 'invalid request: every problem and its field';
+  if (!open) {
+    errors[401] = 'no token, or not a valid one (unknown, revoked or expired)';
+    errors[403] = `the token's role is below ${access} (or not for this environment)`;
+    errors[429] = 'too many requests without valid credentials from this address (Retry-After says when)';
+  }
+  if (r.method !== 'GET') errors[507] = 'the disk is full: nothing was written';
+  errors[500] = 'internal error (logged by the server)';
+  return { ...errors, ...r.errors };
 }
 
 /** A zod schema as an inline JSON Schema (2020-12, as OpenAPI 3.1 has it), without its `$schema`. */
