@@ -50,9 +50,16 @@ export const routes: readonly RouteDoc[] = [
   ...coreRouteDocs,
 ];
 
-/** The OpenAPI document of every route above. */
+const documents = new Map<string, Record<string, unknown>>();
+
+/** The OpenAPI document of every route above (built once: it converts every schema). */
 export function apiDocument(version: string): Record<string, unknown> {
-  return openApiDocument(routes, version);
+  let doc = documents.get(version);
+  if (!doc) {
+    doc = openApiDocument(routes, version);
+    documents.set(version, doc);
+  }
+  return doc;
 }
 
 /** Routes registered on the server but missing from the table (so from the OpenAPI document). */
