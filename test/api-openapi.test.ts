@@ -41,6 +41,8 @@ oncall:
 `;
 
 const UPLOAD = '/api/v1/versions/{version}/artifact';
+/** RFC 3339 date-time with a zone, as the schemas' `format: date-time` says. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 const operations = (doc: Document) =>
   Object.entries(doc.paths).flatMap(([p, ops]) =>
@@ -49,7 +51,7 @@ const operations = (doc: Document) =>
 
 /** Validates answers against the document's schemas, compiled once each. */
 class AnswerChecker {
-  readonly #ajv = new Ajv2020({ strict: true, allErrors: true, validateFormats: false });
+  readonly #ajv = new Ajv2020({ strict: true, allErrors: true }).addFormat('date-time', ISO_8601);
   readonly #compiled = new Map<unknown, ValidateFunction>();
   readonly doc: Document;
   constructor(doc: Document) {
@@ -273,11 +275,16 @@ describe('the OpenAPI document served by a real server', () => {
     ]);
   });
 
-  it('refuses an answer with a field its schema does not name', async () => {
+  it('refuses an answer with a field its schema does not name, a time that is not one, a status not declared', async () => {
     const status = await api.call<Record<string, unknown>>('GET', '/api/v1/status');
     const body = JSON.stringify({ ...status.body, extra: 1 });
     expect(checker.check('GET', '/api/v1/status', 200, 'application/json', body)).toEqual([
       expect.stringContaining('must NOT have additional properties'),
+    ]);
+    const started = { ...(status.body.server as object), startedAt: 'yesterday' };
+    const late = JSON.stringify({ ...status.body, server: started });
+    expect(checker.check('GET', '/api/v1/status', 200, 'application/json', late)).toEqual([
+      expect.stringContaining('/server/startedAt must match format "date-time"'),
     ]);
     expect(checker.check('GET', '/api/v1/status', 418, 'application/json', '{}')).toEqual([
       expect.stringContaining('status 418 is not declared'),
