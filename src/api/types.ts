@@ -10,7 +10,7 @@ import type {
   ReleaseRecord,
   ReleaseState,
 } from '../store/types.ts';
-import type { coreResponses } from './core-routes.ts';
+import type { coreResponses, schemas } from './core-routes.ts';
 import type { environmentViewSchema, instanceViewSchema, versionViewSchema } from './record-schemas.ts';
 import type { errorBodySchema } from './route-doc.ts';
 
@@ -54,41 +54,18 @@ export type VersionListResponse = z.infer<typeof coreResponses.versions>;
  */
 export type UploadArtifactResponse = z.infer<typeof coreResponses.upload>;
 
-/** POST /api/v1/releases — exactly one of environment / ref. */
-export interface CreateReleaseRequest {
-  environment?: string;
-  /** Git ref (refs/heads/main, refs/tags/v1.2.3): the environment is chosen by the `track` rules. */
-  ref?: string;
-  version: string;
-  /**
-   * Runtime docker: the image of a version not recorded yet (default run.image:<version>); it is
-   * pulled and its digest recorded before anything stops. A process server answers 422 RUNTIME_UNAVAILABLE.
-   */
-  image?: string;
-  /** Start despite a closed window, a freeze or the scan gate (admin only; recorded with its reason). */
-  override?: PolicyOverride;
-}
+/**
+ * POST /api/v1/releases — exactly one of environment / ref (a git ref: the environment is chosen by
+ * the `track` rules). `image`: runtime docker, the image of a version not recorded yet. `override`:
+ * start despite a closed window, a freeze or the scan gate (admin only; recorded with its reason).
+ */
+export type CreateReleaseRequest = z.input<typeof schemas.createRelease>;
 
-export interface PolicyOverride {
-  reason: string;
-}
+/** POST /api/v1/promote — `version` defaults to the one serving in `from`. */
+export type PromoteRequest = z.input<typeof schemas.promote>;
 
-/** POST /api/v1/promote */
-export interface PromoteRequest {
-  from: string;
-  to: string;
-  /** Defaults to the version currently serving in `from`. */
-  version?: string;
-  override?: PolicyOverride;
-}
-
-/** POST /api/v1/rollback */
-export interface RollbackRequest {
-  environment: string;
-  /** Defaults to the newest version that succeeded in the environment before the current one. */
-  to?: string;
-  override?: PolicyOverride;
-}
+/** POST /api/v1/rollback — `to` defaults to the newest version that succeeded before the current one. */
+export type RollbackRequest = z.input<typeof schemas.rollback>;
 
 /** 201 body of releases, promote and rollback. */
 export type ReleaseResponse = z.infer<typeof coreResponses.release>;
@@ -133,10 +110,8 @@ export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = [
  */
 export type ReleaseAction = 'abort' | 'pause' | 'resume' | 'promote';
 
-export interface ReleaseActionRequest {
-  /** Why, recorded with the action in the release's events. */
-  reason?: string;
-}
+/** `reason`: why, recorded with the action in the release's events. */
+export type ReleaseActionRequest = z.input<typeof schemas.releaseAction>;
 
 export type ReleaseActionResponse = z.infer<typeof coreResponses.releaseAction>;
 
