@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Access } from '../auth/types.ts';
 
-/** A success answer: its body's schema, JSON unless `contentType` says otherwise. */
+/** An answer and the schema of its body, JSON unless `contentType` says otherwise. */
 export interface RouteAnswer {
   description: string;
   schema: z.ZodType;
