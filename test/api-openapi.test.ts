@@ -96,7 +96,6 @@ describe('the OpenAPI document served by a real server', () => {
   let checker: AnswerChecker;
   const problems: string[] = [];
   const called = new Set<string>();
-  const ids: Record<string, string> = {};
 
   /** Calls the server, checks the answer against the document, and returns the parsed body. */
   async function call(
@@ -124,8 +123,10 @@ describe('the OpenAPI document served by a real server', () => {
   const post = (docPath: string, url: string, body: unknown, method = 'POST') =>
     call(method, docPath, url, { body: JSON.stringify(body), contentType: 'application/json' });
 
-  async function waitFinished(id: string): Promise<void> {
-    const done = await api.waitRelease(id);
+  /** Waits for the release a 201 answer started, which must succeed. */
+  async function succeeds(answer: { status: number; body: unknown }): Promise<void> {
+    expect(answer.status).toBe(201);
+    const done = await api.waitRelease((answer.body as { release: { id: string } }).release.id);
     expect(done.release.state).toBe('succeeded');
   }
 
@@ -154,24 +155,14 @@ describe('the OpenAPI document served by a real server', () => {
       problems.push(...checker.check('POST', UPLOAD, up.status, 'application/json', answer));
     }
     called.add(`POST ${UPLOAD}`);
-    const first = await post('/api/v1/releases', '/api/v1/releases', {
-      environment: 'staging',
-      version: 'v1',
-    });
-    expect(first.status).toBe(201);
-    ids.release = (first.body as { release: { id: string } }).release.id;
-    await waitFinished(ids.release);
-    const promoted = await post('/api/v1/promote', '/api/v1/promote', { from: 'staging', to: 'production' });
-    expect(promoted.status).toBe(201);
-    await waitFinished((promoted.body as { release: { id: string } }).release.id);
-    const second = await post('/api/v1/releases', '/api/v1/releases', {
-      environment: 'staging',
-      version: 'v2',
-    });
-    await waitFinished((second.body as { release: { id: string } }).release.id);
-    const back = await post('/api/v1/rollback', '/api/v1/rollback', { environment: 'staging' });
-    expect(back.status).toBe(201);
-    await waitFinished((back.body as { release: { id: string } }).release.id);
+    await succeeds(
+      await post('/api/v1/releases', '/api/v1/releases', { environment: 'staging', version: 'v1' }),
+    );
+    await succeeds(await post('/api/v1/promote', '/api/v1/promote', { from: 'staging', to: 'production' }));
+    await succeeds(
+      await post('/api/v1/releases', '/api/v1/releases', { environment: 'staging', version: 'v2' }),
+    );
+    await succeeds(await post('/api/v1/rollback', '/api/v1/rollback', { environment: 'staging' }));
 
     // Records for the lists to show: a scan report, a token, a silence, a secret.
     const trivy = await readFile(path.join(repoRoot, 'test/fixtures/scans/trivy-clean.json'), 'utf8');
