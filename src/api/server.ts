@@ -52,6 +52,7 @@ import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
 import { registerSloRoutes, sloMetrics } from './slo-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type {
+  ConfigReloadResponse,
   EnvironmentEventsResponse,
   EnvironmentListResponse,
   EnvironmentResponse,
@@ -63,7 +64,6 @@ import type {
   ReleaseEventsResponse,
   ReleaseListResponse,
   ReleaseResponse,
-  ReloadResponse,
   ServiceListResponse,
   StatusBody,
   UploadArtifactResponse,
@@ -433,7 +433,10 @@ export function buildApi(deps: ApiDeps) {
     },
   );
 
-  app.post('/api/v1/config/reload', async (): Promise<ReloadResponse> => ({ reloaded: await deps.reload() }));
+  app.post(
+    '/api/v1/config/reload',
+    async (): Promise<ConfigReloadResponse> => ({ reloaded: await deps.reload() }),
+  );
 
   app.get('/api/v1/events', async (req): Promise<EnvironmentEventsResponse> => {
     const q = parse(schemas.events_list, req.query);

@@ -36,7 +36,7 @@ export type EnvironmentListResponse = z.infer<typeof coreResponses.environments>
 export type EnvironmentResponse = z.infer<typeof coreResponses.environment>;
 
 /** POST /api/v1/config/reload */
-export type ReloadResponse = z.infer<typeof coreResponses.reload>;
+export type ConfigReloadResponse = z.infer<typeof coreResponses.reload>;
 
 /** GET /api/v1/status[?environment=] */
 export type StatusBody = z.infer<typeof coreResponses.status>;
