@@ -17,6 +17,8 @@ export interface Pool {
 }
 
 export interface EnvironmentRoute {
+  /** The service the environment belongs to; unset on a single-service server (see route-key.ts). */
+  service?: string;
   environment: string;
   /** host:port to listen on. */
   listen: string;
@@ -49,6 +51,8 @@ export interface DesiredState {
 }
 
 export interface RequestRecord {
+  /** Copied from the route; unset when the route names no service. */
+  service?: string;
   environment: string;
   version: string; // '' when no backend was chosen (503)
   instance: string; // '' when no backend was chosen
@@ -82,7 +86,7 @@ export interface DataPlane {
   drain(backendIds: string[], timeoutMs: number): Promise<number>;
   /** In-flight requests per backend id. */
   inFlight(): Map<string, number>;
-  /** Listening addresses, by environment (actual ports when 0 was asked). */
+  /** Listening addresses, by route key (route-key.ts; actual ports when 0 was asked). */
   addresses(): Map<string, { host: string; port: number }>;
   close(): Promise<void>;
 }
