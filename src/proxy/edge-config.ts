@@ -86,9 +86,9 @@ export function checkEdgeFiles(loaded: LoadedConfig): void {
   const problems: string[] = [];
   for (const env of Object.values(loaded.config.environments)) {
     const tls = edgeSettingsOf(env, loaded.dir).tls;
-    if (!tls) continue;
+    if (tls?.certFile === undefined || tls.keyFile === undefined) continue;
     try {
-      loadTlsMaterial(env.name, tls);
+      loadTlsMaterial(env.name, { certFile: tls.certFile, keyFile: tls.keyFile });
     } catch (err) {
       if (!(err instanceof TlsFileError)) throw err;
       problems.push(err.message);
