@@ -85,7 +85,10 @@ describe('host routing', () => {
   });
 
   it('answers an unknown host with 404 naming it, recorded as an edge refusal of no environment', async () => {
-    const { port, p } = await sharedListener([{ hosts: ['api.example.com'] }, { hosts: ['web.example.com'] }]);
+    const { port, p } = await sharedListener([
+      { hosts: ['api.example.com'] },
+      { hosts: ['web.example.com'] },
+    ]);
     const res = await send(port, { headers: { host: 'other.example.net' } });
     expect(res.status).toBe(404);
     expect(JSON.parse(res.body).error).toMatchObject({

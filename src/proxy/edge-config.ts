@@ -65,6 +65,7 @@ export function withEdgeConfig(plane: DataPlane, config: () => LoadedConfig): Da
     apply(desired) {
       const { config: c, dir } = config();
       return plane.apply({
+        ...desired,
         environments: desired.environments.map((route) => {
           const env = c.environments[route.environment];
           return route.edge || !env ? route : { ...route, edge: edgeSettingsOf(env, dir) };

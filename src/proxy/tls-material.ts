@@ -41,6 +41,7 @@ export function loadTlsMaterial(environment: string, files: TlsFiles): TlsMateri
     key: files.keyFile,
     certWhere: where('cert'),
     keyWhere: where('key'),
+    mismatch: `the key in ${files.keyFile} does not belong to the certificate in ${files.certFile}`,
   });
 }
 
@@ -53,9 +54,10 @@ export function tlsMaterialFromPem(
   const where = '(given to the data plane as PEM text)';
   return checkPair(environment, Buffer.from(pem.cert), Buffer.from(pem.key), {
     cert: name,
-    key: `the key of ${name}`,
+    key: `the key given with ${name}`,
     certWhere: where,
     keyWhere: where,
+    mismatch: `the key given with ${name} does not belong to it`,
   });
 }
 
@@ -63,7 +65,7 @@ function checkPair(
   environment: string,
   cert: Buffer,
   key: Buffer,
-  names: { cert: string; key: string; certWhere: string; keyWhere: string },
+  names: { cert: string; key: string; certWhere: string; keyWhere: string; mismatch: string },
 ): TlsMaterial {
   let x509: X509Certificate;
   try {
@@ -86,7 +88,7 @@ function checkPair(
   if (!x509.checkPrivateKey(privateKey)) {
     throw new TlsFileError(
       names.key,
-      `environment ${environment}: the key in ${names.key} does not belong to the certificate in ${names.cert}: install the matching pair`,
+      `environment ${environment}: ${names.mismatch}: install the matching pair`,
     );
   }
   try {
