@@ -166,6 +166,8 @@ export interface LimitsConfig {
 export interface EnvironmentConfig {
   name: string;
   listen: string; // host:port
+  /** Host names it answers, lower-cased; environments that name hosts may share `listen`. */
+  hosts?: string[];
   instances: number;
   track?: TrackConfig;
   requires?: { passed?: string; error_budget?: number };

@@ -4,13 +4,13 @@
 // is a listener that must change what a running server cannot (HTTP ↔ HTTPS, header limit) on the
 // same port: the old one stops accepting first, so the new one can bind. Routes that name hosts
 // may share a listen address: one listener then serves them all (host-routing.ts).
+import { hostNameProblem, normalizeHostName } from '../config/host-names.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
 import type { AcmeChallenges } from './acme-challenge.ts';
 import { BackendRegistry, parseBackendUrl, type UpstreamOptions } from './backend-registry.ts';
 import { validateEdgeSettings } from './edge.ts';
 import type { ForwardContext } from './forward-context.ts';
 import { buildListenerRoutes } from './host-routing.ts';
-import { hostNameProblem, normalizeHostName } from './host-table.ts';
 import { formatListenAddress, type ListenAddress, parseListenAddress } from './listen-address.ts';
 import {
   boundAddress,

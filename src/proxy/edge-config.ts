@@ -1,7 +1,7 @@
 // From gantry.yaml to the data plane's edge settings: TLS paths resolved against the config file's
 // directory, the security header policy turned into header values, defaults filled in. The
-// routes the fleet builds name no edge; withEdgeConfig adds it from the current config on every
-// apply, so a reloaded config reaches the listeners with the next apply.
+// routes the fleet builds name no edge nor hosts; withEdgeConfig adds them from the current config
+// on every apply, so a reloaded config reaches the listeners with the next apply.
 import path from 'node:path';
 import { DEFAULT_LIMITS, DEFAULT_SECURITY_HEADERS } from '../config/schema-environment.ts';
 import type { EnvironmentConfig, LoadedConfig, SecurityHeadersConfig } from '../config/types.ts';
@@ -68,7 +68,13 @@ export function withEdgeConfig(plane: DataPlane, config: () => LoadedConfig): Da
         ...desired,
         environments: desired.environments.map((route) => {
           const env = c.environments[route.environment];
-          return route.edge || !env ? route : { ...route, edge: edgeSettingsOf(env, dir) };
+          if (!env) return route;
+          const hosts = route.hosts ?? env.hosts;
+          return {
+            ...route,
+            ...(hosts ? { hosts } : {}),
+            ...(route.edge ? {} : { edge: edgeSettingsOf(env, dir) }),
+          };
         }),
       });
     },

@@ -7,9 +7,10 @@
 // connections across names retries 421 on a new one.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { normalizeHostName } from '../config/host-names.ts';
 import type { EdgeRefusal } from './edge-refusals.ts';
 import { errorBody } from './error-responses.ts';
-import { buildHostTable, type HostTable, hostOfHeader, lookupHost, normalizeHostName } from './host-table.ts';
+import { buildHostTable, type HostTable, hostOfHeader, lookupHost } from './host-table.ts';
 import type { RoutingTable } from './routing-table.ts';
 
 export interface ListenerRoutes {

@@ -2,31 +2,12 @@
 // longest wildcard. `*.example.org` matches any name that ends in `.example.org` (one label or
 // more) but not example.org itself. A lookup is one Map read per label of the name, so a listener
 // with 1,000 hosts costs what one with 10 does.
+import { normalizeHostName } from '../config/host-names.ts';
 
 export interface HostTable<T> {
   readonly exact: ReadonlyMap<string, T>;
   /** Keyed by the suffix after `*.`. */
   readonly wildcard: ReadonlyMap<string, T>;
-}
-
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-
-/** `API.Example.com.` → `api.example.com`: host names compare lower-cased, without a final dot. */
-export function normalizeHostName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
-}
-
-/** Why a `hosts` entry is unusable, or undefined when it is a host name or a leading `*.` wildcard. */
-export function hostNameProblem(name: string): string | undefined {
-  const host = normalizeHostName(name);
-  const bare = host.startsWith('*.') ? host.slice(2) : host;
-  if (bare.includes('*')) return `"${name}": a wildcard may only be a whole first label, like *.example.org`;
-  const labels = bare.split('.');
-  if (host.length > 253 || !labels.every((l) => LABEL.test(l))) {
-    return `"${name}" is not a host name (letters, digits and hyphens in dot-separated labels, like api.example.com)`;
-  }
-  return undefined;
 }
 
 /** Builds the table; a name listed twice keeps its first owner (callers refuse duplicates first). */

@@ -4,7 +4,8 @@
 // an exact name, then the longest wildcard, else the listener's default (the first route's files,
 // or its first certificate).
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { buildHostTable, type HostTable, lookupHost, normalizeHostName } from './host-table.ts';
+import { normalizeHostName } from '../config/host-names.ts';
+import { buildHostTable, type HostTable, lookupHost } from './host-table.ts';
 import { loadTlsMaterial, type TlsFiles, type TlsMaterial, tlsMaterialFromPem } from './tls-material.ts';
 import type { EnvironmentRoute } from './types.ts';
 
