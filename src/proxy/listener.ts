@@ -180,9 +180,21 @@ export async function openListener(
 /**
  * Brings a reused listener's edges in line with `routes`: changed certificates are loaded and a
  * moved redirect listener opened before anything changes, so a failure leaves the listener as it
- * was (and throws a ListenError).
+ * was (and throws a ListenError). A route new to the listener gets its edge (limits, headers) even
+ * then, or it would be served without them.
  */
 export async function updateListener(listener: Listener, routes: EnvironmentRoute[], opts: ListenerOptions) {
+  const edges = compileEdges(routes, listener.edges);
+  try {
+    await updateListenerTls(listener, routes, opts);
+  } catch (err) {
+    for (const [key, edge] of edges) if (!listener.edges.has(key)) listener.edges.set(key, edge);
+    throw err;
+  }
+  listener.edges = edges;
+}
+
+async function updateListenerTls(listener: Listener, routes: EnvironmentRoute[], opts: ListenerOptions) {
   const first = routes[0] as EnvironmentRoute;
   const before = listener.routes[0]?.edge?.tls?.redirectHttp ?? '';
   const current = listener.tls?.certificates;
@@ -203,7 +215,6 @@ export async function updateListener(listener: Listener, routes: EnvironmentRout
       'TLS certificates changed',
     );
   }
-  listener.edges = compileEdges(routes, listener.edges);
 }
 
 /** Installs a listener's routes and their tables; the first call also serves requests that waited. */
