@@ -31,20 +31,22 @@ export interface ListenerConflict {
   message: string;
 }
 
-/** Every clash between claims; each claim is compared with those before it. */
+/** Every clash between claims; each claim is compared with those before it on the same port. */
 export function findListenerConflicts(claims: readonly ListenerClaim[]): ListenerConflict[] {
   const conflicts: ListenerConflict[] = [];
-  const parsed: Array<{ claim: ListenerClaim; address: HostPort }> = [];
+  const byPort = new Map<number, Array<{ claim: ListenerClaim; address: HostPort }>>();
   for (const claim of claims) {
     const address = parseHostPort(claim.listen);
     if (!address) continue;
-    for (const earlier of parsed) {
+    const earlierOnPort = byPort.get(address.port) ?? [];
+    byPort.set(address.port, earlierOnPort);
+    for (const earlier of earlierOnPort) {
       if (!doAddressesOverlap(earlier.address, address)) continue;
       const found = clashOf(earlier.claim, earlier.address, claim, address);
       conflicts.push(...found);
       if (found.some((c) => c.host === undefined)) break;
     }
-    parsed.push({ claim, address });
+    earlierOnPort.push({ claim, address });
   }
   return conflicts;
 }

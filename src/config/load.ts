@@ -2,7 +2,7 @@
 // with the line and column of the node it is about.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { findDuplicateKeys } from './duplicate-keys.ts';
 import { normalizeHostName } from './host-names.ts';
 import { ConfigError, type ConfigIssue, compareIssues, formatPath } from './issues.ts';
@@ -53,8 +53,11 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     ]);
   }
   const result = validateConfigValue(raw);
-  const lineOf = (at: readonly PropertyKey[]) => findPosition(doc, lineCounter, at, 'value').line;
-  const shared = findListenerConflicts(listenerClaimsOf(raw, file, lineOf)).map(sharingIssue);
+  const lines = listenLines(doc, lineCounter);
+  const lineOf = (at: readonly PropertyKey[]) =>
+    lines.get(String(at[1])) ?? findPosition(doc, lineCounter, at, 'value').line;
+  const listeners = listenerClaimsOf(raw, file, lineOf);
+  const shared = findListenerConflicts(listeners).map(sharingIssue);
   const found = [...(result.ok ? [] : result.issues), ...shared];
   if (!result.ok || found.length > 0) {
     const issues: ConfigIssue[] = found.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
@@ -65,7 +68,25 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     }));
     throwIssues(issues, found.length - issues.length);
   }
-  return { file, dir: path.dirname(path.resolve(file)), config: result.config };
+  return { file, dir: path.dirname(path.resolve(file)), config: result.config, listeners };
+}
+
+/**
+ * The line of each environment's `listen` value, in one pass (finding each path from the top
+ * would cost the number of environments for each of them).
+ */
+function listenLines(doc: Document, lineCounter: LineCounter): Map<string, number> {
+  const lines = new Map<string, number>();
+  const environments = doc.get('environments', true);
+  if (!isMap(environments)) return lines;
+  for (const pair of environments.items) {
+    const env = pair.value;
+    if (!isScalar(pair.key) || !isMap(env)) continue;
+    const listen = env.items.find((p) => isScalar(p.key) && p.key.value === 'listen');
+    const offset = (listen?.value as Node | null | undefined)?.range?.[0];
+    if (offset !== undefined) lines.set(String(pair.key.value), lineCounter.linePos(offset).line);
+  }
+  return lines;
 }
 
 /** A clash of listeners, placed at the host both name or else at the later `listen`. */
