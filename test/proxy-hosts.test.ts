@@ -1,6 +1,7 @@
 // Routes of several services in one data plane: keyed by service/environment, records naming the
 // service, and listeners shared by host name (Host header, SNI, ACME HTTP-01 answers).
 import { describe, expect, it } from 'vitest';
+import { buildHostTable, hostOfHeader, lookupHost } from '../src/proxy/host-table.ts';
 import { routeKey } from '../src/proxy/route-key.ts';
 import type { EnvironmentRoute } from '../src/proxy/types.ts';
 import {
@@ -45,6 +46,37 @@ describe('route keys', () => {
     const p = await fx.planeTo(up.url);
     await send(p.port('staging'));
     expect(p.sink.records()[0]).not.toHaveProperty('service');
+  });
+});
+
+describe('host table', () => {
+  const table = buildHostTable([
+    { hosts: ['api.example.com', '*.example.com'], value: 'a' },
+    { hosts: ['*.eu.example.com', 'EU.example.com.'], value: 'b' },
+  ]);
+  it.each([
+    ['api.example.com', 'a'],
+    ['eu.example.com', 'b'],
+    ['x.eu.example.com', 'b'],
+    ['x.y.eu.example.com', 'b'],
+    ['x.example.com', 'a'],
+    ['example.com', undefined],
+    ['com', undefined],
+    ['api.example.org', undefined],
+  ])('%s → %s', (host, owner) => {
+    expect(lookupHost(table, host)).toBe(owner);
+  });
+
+  it.each([
+    ['Example.COM:8080', 'example.com'],
+    ['example.com.', 'example.com'],
+    ['[::1]:8080', '[::1]'],
+    ['[::1]', '[::1]'],
+    ['127.0.0.1:80', '127.0.0.1'],
+    ['', undefined],
+    [undefined, undefined],
+  ])('Host %s is %s', (header, host) => {
+    expect(hostOfHeader(header)).toBe(host);
   });
 });
 

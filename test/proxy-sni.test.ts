@@ -4,6 +4,7 @@
 // by openssl for the names each test needs.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -71,6 +72,7 @@ async function certFor(...names: string[]): Promise<NamedCert> {
 
 interface SniResponse {
   status: number;
+  headers: IncomingHttpHeaders;
   body: string;
   /** The first DNS name of the certificate the server presented. */
   certName: string;
@@ -97,7 +99,12 @@ function httpsGet(port: number, servername: string, host = servername, urlPath =
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), certName }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+            certName,
+          }),
         );
       },
     );
@@ -173,6 +180,24 @@ describe('SNI', () => {
       'environment e0: the key given with the certificate for api.example.com does not belong to it',
     );
     expect((await httpsGet(port, 'api.example.com')).status).toBe(200);
+  });
+
+  it('serves a route added beside a certificate that fails to load with its own headers, and keeps the rest', async () => {
+    const a = await certFor('a.example.com');
+    const tlsA = { certFile: a.certFile, keyFile: a.keyFile };
+    const { p, port, routes } = await tlsRoutes([{ hosts: ['a.example.com'], edge: { tls: tlsA } }]);
+    const missing = path.join(tmp.dir, 'missing.pem');
+    const added = route('e1', (routes[0] as EnvironmentRoute).pools, {
+      listen: `127.0.0.1:${port}`,
+      hosts: ['b.example.com'],
+      edge: { tls: { certFile: missing, keyFile: missing }, responseHeaders: { 'x-route': 'b' } },
+    });
+    await expect(p.plane.apply({ environments: [routes[0] as EnvironmentRoute, added] })).rejects.toThrow(
+      `the TLS certificate file ${missing} does not exist`,
+    );
+    expect((await httpsGet(port, 'a.example.com')).certName).toBe('a.example.com');
+    const b = await httpsGet(port, 'b.example.com');
+    expect([b.status, b.headers['x-route'], b.certName]).toEqual([200, 'b', 'a.example.com']);
   });
 
   it('answers 421 when the Host belongs to another route than the SNI name of the connection', async () => {
