@@ -5,8 +5,16 @@
 // or its first certificate).
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { normalizeHostName } from '../config/host-names.ts';
+import type { Logger } from '../lib/log.ts';
 import { buildHostTable, type HostTable, lookupHost } from './host-table.ts';
-import { loadTlsMaterial, type TlsFiles, type TlsMaterial, tlsMaterialFromPem } from './tls-material.ts';
+import {
+  loadTlsMaterial,
+  type TlsFiles,
+  type TlsMaterial,
+  type TlsWatch,
+  tlsMaterialFromPem,
+  watchTlsFiles,
+} from './tls-material.ts';
 import type { EnvironmentRoute } from './types.ts';
 
 export interface ServedCertificate {
@@ -83,10 +91,39 @@ export function contextForServerName(
   return chosen === undefined || chosen === certs.fallback ? undefined : chosen.context;
 }
 
-/** Swaps in a renewed pair for a certificate read from files. */
-export function renewCertificate(cert: ServedCertificate, material: TlsMaterial): void {
-  cert.material = material;
-  cert.context = createSecureContext({ cert: material.cert, key: material.key });
+/** Its file, or the hosts it was given for. */
+export function describeCertificate(c: ServedCertificate): string {
+  return c.files?.certFile ?? `the certificate for ${c.hosts.join(', ')}`;
+}
+
+/**
+ * Watches every certificate read from files: a renewed pair replaces the old one in place, and
+ * `onFallbackRenewed` installs a renewed default in the server.
+ */
+export function watchCertificateFiles(
+  certificates: ListenerCertificates,
+  opts: { tlsWatchIntervalMs: number; logger: Logger },
+  onFallbackRenewed: (m: TlsMaterial) => void,
+): TlsWatch[] {
+  const watches: TlsWatch[] = [];
+  for (const cert of certificates.all) {
+    const files = cert.files;
+    if (!files) continue;
+    watches.push(
+      watchTlsFiles({
+        environment: cert.environment,
+        files,
+        intervalMs: opts.tlsWatchIntervalMs,
+        logger: opts.logger,
+        onLoad: (m) => {
+          cert.material = m;
+          cert.context = createSecureContext({ cert: m.cert, key: m.key });
+          if (cert === certificates.fallback) onFallbackRenewed(m);
+        },
+      }),
+    );
+  }
+  return watches;
 }
 
 function served(

@@ -18,16 +18,16 @@ import { formatListenAddress, type ListenAddress, parseListenAddress } from './l
 import {
   certificateSignature,
   contextForServerName,
+  describeCertificate,
   type ListenerCertificates,
   loadListenerCertificates,
-  renewCertificate,
-  type ServedCertificate,
+  watchCertificateFiles,
 } from './listener-certificates.ts';
 import { ListenError, listenOn } from './listener-socket.ts';
 import { closeRedirectListener, openRedirectListener, type RedirectListener } from './redirect-listener.ts';
 import { type RouteOwner, routeKeyOf } from './route-key.ts';
 import type { RoutingTable } from './routing-table.ts';
-import { TlsFileError, type TlsWatch, warnIfExpired, watchTlsFiles } from './tls-material.ts';
+import { type TlsWatch, warnIfExpired } from './tls-material.ts';
 import type { EnvironmentRoute } from './types.ts';
 import { forwardUpgrade, refuseUpgrade } from './upgrade-forwarder.ts';
 
@@ -172,7 +172,8 @@ export async function openListener(
   }
   if (certificates) {
     listener.tls = { certificates, watches: watchCertificates(listener, certificates, opts) };
-    for (const c of certificates.all) warnIfExpired(opts.logger, c.environment, certName(c), c.material);
+    for (const c of certificates.all)
+      warnIfExpired(opts.logger, c.environment, describeCertificate(c), c.material);
   }
   return listener;
 }
@@ -295,36 +296,12 @@ function loadCertificates(routes: readonly EnvironmentRoute[]): ListenerCertific
   try {
     return loadListenerCertificates(routes);
   } catch (err) {
-    if (err instanceof TlsFileError)
-      throw new ListenError(first.environment, first.listen, 'TLS_FILES', err.message);
     throw new ListenError(first.environment, first.listen, 'TLS_FILES', (err as Error).message);
   }
 }
 
-function certName(c: ServedCertificate): string {
-  return c.files?.certFile ?? `the certificate for ${c.hosts.join(', ')}`;
-}
-
-/** Watches every certificate read from files; a renewed pair replaces its old one in place. */
 function watchCertificates(listener: Listener, certificates: ListenerCertificates, opts: ListenerOptions) {
-  const watches: TlsWatch[] = [];
-  for (const cert of certificates.all) {
-    const files = cert.files;
-    if (!files) continue;
-    watches.push(
-      watchTlsFiles({
-        environment: cert.environment,
-        files,
-        intervalMs: opts.tlsWatchIntervalMs,
-        logger: opts.logger,
-        onLoad: (m) => {
-          renewCertificate(cert, m);
-          if (cert === certificates.fallback) {
-            (listener.server as HttpsServer).setSecureContext({ cert: m.cert, key: m.key });
-          }
-        },
-      }),
-    );
-  }
-  return watches;
+  return watchCertificateFiles(certificates, opts, (m) =>
+    (listener.server as HttpsServer).setSecureContext({ cert: m.cert, key: m.key }),
+  );
 }
