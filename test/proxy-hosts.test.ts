@@ -13,6 +13,7 @@ import {
   type TestUpstream,
   useProxyFixture,
 } from './helpers/proxy.ts';
+import { firstBody, rawExchange } from './helpers/raw-http.ts';
 
 const fx = useProxyFixture();
 
@@ -130,6 +131,19 @@ describe('host routing', () => {
     expect(p.sink.records()).toMatchObject([
       { environment: '', version: '', instance: '', status: 404, error: 'unknown_host' },
     ]);
+  });
+
+  it('refuses an Upgrade for an unknown host with the same 404, then closes', async () => {
+    const { port, p } = await sharedListener([
+      { hosts: ['api.example.com'] },
+      { hosts: ['web.example.com'] },
+    ]);
+    const head =
+      'GET /ws HTTP/1.1\r\nHost: other.example.net\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+    const answer = await rawExchange(port, head);
+    expect(answer.statuses).toEqual([404]);
+    expect(JSON.parse(firstBody(answer.text)).error.code).toBe('UNKNOWN_HOST');
+    expect(p.sink.records()).toMatchObject([{ environment: '', status: 404, error: 'unknown_host' }]);
   });
 
   it('routes a single route that names hosts by host too', async () => {
