@@ -1,7 +1,9 @@
 // Routes of several services in one data plane: keyed by service/environment, records naming the
 // service, and listeners shared by host name (Host header, SNI, ACME HTTP-01 answers).
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/index.ts';
 import { buildHostTable, hostOfHeader, lookupHost } from '../src/proxy/host-table.ts';
+import { withEdgeConfig } from '../src/proxy/index.ts';
 import { routeKey } from '../src/proxy/route-key.ts';
 import type { EnvironmentRoute } from '../src/proxy/types.ts';
 import {
@@ -196,5 +198,50 @@ describe('host routing', () => {
       'a wildcard may only be a whole first label',
     );
     expect(p.plane.addresses().size).toBe(0);
+  });
+});
+
+describe('hosts from gantry.yaml', () => {
+  it('reach the data plane with every apply, so a reload moves a host', async () => {
+    const [stagingUp, productionUp] = (await fx.upstreams('staging', 'production')) as [
+      TestUpstream,
+      TestUpstream,
+    ];
+    const port = await refusedPort();
+    const yaml = (productionHosts: string) => `service: shop
+run: { command: node server.js }
+environments:
+  staging: { listen: 127.0.0.1:${port}, hosts: [staging.example.com] }
+  production: { listen: 127.0.0.1:${port}, hosts: [${productionHosts}] }
+`;
+    let loaded = parseConfig(yaml('shop.example.com'), 'gantry.yaml');
+    const p = fx.plane();
+    const plane = withEdgeConfig(p.plane, () => loaded);
+    const desired = {
+      environments: [
+        route('staging', [pool('v1', 100, [backend('s1', 'v1', stagingUp.url)])], {
+          listen: `127.0.0.1:${port}`,
+        }),
+        route('production', [pool('v1', 100, [backend('p1', 'v1', productionUp.url)])], {
+          listen: `127.0.0.1:${port}`,
+        }),
+      ],
+    };
+    await plane.apply(desired);
+    const nameOf = async (host: string) => {
+      const res = await send(port, { headers: { host } });
+      return res.status === 200 ? JSON.parse(res.body).name : res.status;
+    };
+    expect([await nameOf('staging.example.com'), await nameOf('shop.example.com')]).toEqual([
+      'staging',
+      'production',
+    ]);
+    loaded = parseConfig(yaml('"*.example.com"'), 'gantry.yaml');
+    await plane.apply(desired);
+    expect([await nameOf('staging.example.com'), await nameOf('shop.example.com')]).toEqual([
+      'staging',
+      'production',
+    ]);
+    expect(await nameOf('www.example.com')).toBe('production');
   });
 });
