@@ -14,6 +14,11 @@ export interface LoadResult {
 
 export const CONNECTIONS = 50;
 
+/** The host name of the i-th environment of the host-routing benchmark (bench/proxy-child.ts). */
+export function benchHost(i: number): string {
+  return `h${i}.bench.test`;
+}
+
 export function hasWrk(): boolean {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
@@ -24,12 +29,19 @@ export function hasWrk(): boolean {
   }
 }
 
-export async function runLoad(url: string, seconds: number, useWrk: boolean): Promise<LoadResult> {
-  return useWrk ? runWrk(url, seconds) : runAutocannon(url, seconds);
+/** `host`: the Host header to send instead of the URL's. */
+export async function runLoad(
+  url: string,
+  seconds: number,
+  useWrk: boolean,
+  host?: string,
+): Promise<LoadResult> {
+  return useWrk ? runWrk(url, seconds, host) : runAutocannon(url, seconds, host);
 }
 
-function runWrk(url: string, seconds: number): Promise<LoadResult> {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url];
+function runWrk(url: string, seconds: number, host: string | undefined): Promise<LoadResult> {
+  const hostHeader = host === undefined ? [] : ['-H', `Host: ${host}`];
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...hostHeader, url];
   return new Promise((resolve, reject) => {
     execFile('wrk', args, { timeout: (seconds + 20) * 1000 }, (err, stdout) => {
       if (err) return reject(new Error(`wrk failed: ${err.message}`));
@@ -60,8 +72,9 @@ function wrkPercentile(out: string, label: string): number {
   return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
 }
 
-async function runAutocannon(url: string, seconds: number): Promise<LoadResult> {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
+async function runAutocannon(url: string, seconds: number, host: string | undefined): Promise<LoadResult> {
+  const headers = host === undefined ? undefined : { host };
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
   return {
     tool: 'autocannon',
     requestsPerSec: r.requests.average,

@@ -118,8 +118,64 @@ environments: {}
     yaml: `${HEAD}  production: { listen: 0.0.0.0:8081 }
 `,
     issues: [
-      'gantry.yaml:5:25 environments.production.listen: address already used by environments.staging.listen',
+      "gantry.yaml:5:25 environments.production.listen: environment staging of service hello (gantry.yaml:4) and environment production of service hello (gantry.yaml:5) both listen on 0.0.0.0:8081: give each its own port, or name each one's hosts (staging names none)",
     ],
+  },
+  {
+    name: 'two environments on one address, one of them without hosts',
+    yaml: `service: hello
+run: { command: node server.js }
+environments:
+  staging: { listen: 127.0.0.1:8081, hosts: [staging.example.com] }
+  production: { listen: 127.0.0.1:8081 }
+`,
+    issues: [
+      "gantry.yaml:5:25 environments.production.listen: environment staging of service hello (gantry.yaml:4) and environment production of service hello (gantry.yaml:5) both listen on 127.0.0.1:8081: give each its own port, or name each one's hosts (production names none)",
+    ],
+  },
+  {
+    name: 'one host named by two environments on one address',
+    yaml: `service: hello
+run: { command: node server.js }
+environments:
+  staging: { listen: 127.0.0.1:8081, hosts: [a.example.com, "*.example.org"] }
+  production:
+    listen: 127.0.0.1:8081
+    hosts: [b.example.com, "*.Example.org"]
+`,
+    issues: [
+      'gantry.yaml:7:28 environments.production.hosts[1]: environment staging of service hello (gantry.yaml:4) and environment production of service hello (gantry.yaml:6) both serve the host *.example.org on 127.0.0.1:8081: a host belongs to one environment per address',
+    ],
+  },
+  {
+    name: 'environments sharing an address but not its TLS',
+    yaml: `service: hello
+run: { command: node server.js }
+environments:
+  staging: { listen: 127.0.0.1:8443, hosts: [a.example.com] }
+  production:
+    listen: 127.0.0.1:8443
+    hosts: [b.example.com]
+    tls: { cert: c.pem, key: k.pem }
+`,
+    issues: [
+      'gantry.yaml:6:13 environments.production.listen: environment staging of service hello (gantry.yaml:4) and environment production of service hello (gantry.yaml:6) share 127.0.0.1:8443 but differ in TLS, tls.redirect_http or limits.max_header_size (http, headers 16384 vs https, headers 16384): environments on one address must agree on them',
+    ],
+  },
+  {
+    name: 'host names that are not names, or a wildcard that is not a first label',
+    yaml: `${HEAD}  production: { listen: 127.0.0.1:8080, hosts: ["api.*.example.com", "a b"] }
+`,
+    issues: [
+      'gantry.yaml:5:49 environments.production.hosts[0]: expected a host name: "api.*.example.com": a wildcard may only be a whole first label, like *.example.org',
+      'gantry.yaml:5:70 environments.production.hosts[1]: expected a host name: "a b" is not a host name (letters, digits and hyphens in dot-separated labels, like api.example.com)',
+    ],
+  },
+  {
+    name: 'one host twice in an environment (names compare lower-cased)',
+    yaml: `${HEAD}  production: { listen: 127.0.0.1:8080, hosts: [api.example.com, API.example.com] }
+`,
+    issues: ["gantry.yaml:5:66 environments.production.hosts[1]: duplicate host 'api.example.com'"],
   },
   {
     name: 'tls.redirect_http on the address of another environment',

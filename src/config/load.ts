@@ -2,12 +2,15 @@
 // with the line and column of the node it is about.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { findDuplicateKeys } from './duplicate-keys.ts';
+import { normalizeHostName } from './host-names.ts';
 import { ConfigError, type ConfigIssue, compareIssues, formatPath } from './issues.ts';
+import { findListenerConflicts, type ListenerConflict, listenerClaimsOf } from './listener-claims.ts';
 import { findPosition } from './positions.ts';
 import type { LoadedConfig } from './types.ts';
 import { validateConfigValue } from './validate.ts';
+import type { PathIssue } from './zod-issues.ts';
 
 const MAX_ALIAS_COUNT = 100;
 /**
@@ -50,16 +53,52 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     ]);
   }
   const result = validateConfigValue(raw);
-  if (!result.ok) {
-    const issues: ConfigIssue[] = result.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
+  const lines = listenLines(doc, lineCounter);
+  const lineOf = (at: readonly PropertyKey[]) =>
+    lines.get(String(at[1])) ?? findPosition(doc, lineCounter, at, 'value').line;
+  const listeners = listenerClaimsOf(raw, file, lineOf);
+  const shared = findListenerConflicts(listeners).map(sharingIssue);
+  const found = [...(result.ok ? [] : result.issues), ...shared];
+  if (!result.ok || found.length > 0) {
+    const issues: ConfigIssue[] = found.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({
       file,
       ...findPosition(doc, lineCounter, issue.path, issue.target),
       path: formatPath(issue.path),
       message: issue.message,
     }));
-    throwIssues(issues, result.issues.length - issues.length);
+    throwIssues(issues, found.length - issues.length);
   }
-  return { file, dir: path.dirname(path.resolve(file)), config: result.config };
+  return { file, dir: path.dirname(path.resolve(file)), config: result.config, listeners };
+}
+
+/**
+ * The line of each environment's `listen` value, in one pass (finding each path from the top
+ * would cost the number of environments for each of them).
+ */
+function listenLines(doc: Document, lineCounter: LineCounter): Map<string, number> {
+  const lines = new Map<string, number>();
+  const environments = doc.get('environments', true);
+  if (!isMap(environments)) return lines;
+  for (const pair of environments.items) {
+    const env = pair.value;
+    if (!isScalar(pair.key) || !isMap(env)) continue;
+    const listen = env.items.find((p) => isScalar(p.key) && p.key.value === 'listen');
+    const offset = (listen?.value as Node | null | undefined)?.range?.[0];
+    if (offset !== undefined) lines.set(String(pair.key.value), lineCounter.linePos(offset).line);
+  }
+  return lines;
+}
+
+/** A clash of listeners, placed at the host both name or else at the later `listen`. */
+function sharingIssue(c: ListenerConflict): PathIssue {
+  const env = ['environments', c.claim.environment];
+  const index =
+    c.host === undefined ? -1 : (c.claim.hosts ?? []).findIndex((h) => normalizeHostName(h) === c.host);
+  return {
+    path: index < 0 ? [...env, 'listen'] : [...env, 'hosts', index],
+    message: c.message,
+    target: 'value',
+  };
 }
 
 function describeReadError(file: string, error: NodeJS.ErrnoException): string {

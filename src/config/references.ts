@@ -78,23 +78,55 @@ function checkRequirements(raw: Raw, envNames: string[], issues: PathIssue[]): v
   }
 }
 
+interface Bound {
+  path: PropertyKey[];
+  address: HostPort;
+  redirect: boolean;
+  /** The environment's `listen` text when it names hosts (it may share that listener). */
+  sharedListen: string | undefined;
+}
+
+/**
+ * Redirect listeners against every other address. Two `listen` addresses are checked by
+ * listener-claims.ts (environments naming hosts share one); environments sharing a listener share
+ * its redirect listener too.
+ */
 function checkListeners(raw: Raw, issues: PathIssue[]): void {
-  const seen: Array<{ path: PropertyKey[]; address: HostPort }> = [];
+  const seen: Bound[] = [];
   for (const [name, env] of entriesOf(raw.environments)) {
-    const candidates: Array<[PropertyKey[], unknown]> = [
-      [['environments', name, 'listen'], field(env, 'listen')],
-      [['environments', name, 'tls', 'redirect_http'], field(field(env, 'tls'), 'redirect_http')],
+    const listen = field(env, 'listen');
+    const hosts = field(env, 'hosts');
+    const sharedListen =
+      Array.isArray(hosts) && hosts.length > 0 && typeof listen === 'string' ? listen : undefined;
+    const candidates: Array<[PropertyKey[], unknown, boolean]> = [
+      [['environments', name, 'listen'], listen, false],
+      [['environments', name, 'tls', 'redirect_http'], field(field(env, 'tls'), 'redirect_http'), true],
     ];
-    for (const [path, value] of candidates) {
+    for (const [path, value, redirect] of candidates) {
       const address = typeof value === 'string' ? parseHostPort(value) : undefined;
       if (!address) continue;
-      const clash = seen.find((other) => doAddressesOverlap(other.address, address));
+      const bound: Bound = { path, address, redirect, sharedListen };
+      const clash = seen.find(
+        (other) => doAddressesOverlap(other.address, address) && !mayShare(other, bound),
+      );
       if (clash) {
         issues.push({ path, message: `address already used by ${formatPath(clash.path)}`, target: 'value' });
       }
-      seen.push({ path, address });
+      seen.push(bound);
     }
   }
+}
+
+function mayShare(a: Bound, b: Bound): boolean {
+  if (!a.redirect && !b.redirect) return true;
+  return (
+    a.redirect &&
+    b.redirect &&
+    a.sharedListen !== undefined &&
+    a.sharedListen === b.sharedListen &&
+    a.address.host === b.address.host &&
+    a.address.port === b.address.port
+  );
 }
 
 function checkUniqueNames(

@@ -13,6 +13,7 @@ import {
   expecting,
   globs,
   headerMap,
+  hostName,
   intIn,
   keyIssue,
   list,
@@ -212,6 +213,13 @@ const limitsSchema = mapping({
 
 const environmentSchema = mapping({
   listen: listenAddress().meta({ description: "host:port of this environment's proxy listener." }),
+  hosts: list(hostName())
+    .min(1, { error: 'expected at least one host name, like api.example.com' })
+    .optional()
+    .meta({
+      description:
+        'Host names this environment answers (api.example.com, "*.example.org"): environments naming hosts may share a listen address; requests are routed by their Host header.',
+    }),
   instances: intIn(1, 1000).default(DEFAULT_INSTANCES),
   track: trackSchema.optional().meta({ description: 'Git refs that `gantry release --ref` sends here.' }),
   requires: mapping({
@@ -249,6 +257,11 @@ const environmentSchema = mapping({
     if (env.window !== undefined && env.windows !== undefined) {
       ctx.addIssue(keyIssue(['windows'], 'use either `window` (one) or `windows` (a list), not both'));
     }
+    env.hosts?.forEach((host, i) => {
+      if (env.hosts?.indexOf(host) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['hosts', i], message: `duplicate host '${host}'` });
+      }
+    });
     env.secrets.forEach((name, i) => {
       if (env.secrets.indexOf(name) !== i) {
         ctx.addIssue({ code: 'custom', path: ['secrets', i], message: `duplicate secret '${name}'` });
@@ -264,6 +277,7 @@ const environmentSchema = mapping({
   .transform(
     (env): Omit<EnvironmentConfig, 'name'> => ({
       listen: env.listen,
+      ...(env.hosts ? { hosts: env.hosts } : {}),
       instances: env.instances,
       track: env.track,
       requires: env.requires,

@@ -1,6 +1,7 @@
 // The parsed, validated and defaulted form of gantry.yaml.
 // Durations are milliseconds, rates are fractions (1% → 0.01), sizes are bytes.
 // The zod schema in schema.ts must produce exactly these types (checked by a type assertion there).
+import type { ListenerClaim } from './listener-claims.ts';
 
 export type Duration = number;
 export type Rate = number;
@@ -166,6 +167,8 @@ export interface LimitsConfig {
 export interface EnvironmentConfig {
   name: string;
   listen: string; // host:port
+  /** Host names it answers, lower-cased; environments that name hosts may share `listen`. */
+  hosts?: string[];
   instances: number;
   track?: TrackConfig;
   requires?: { passed?: string; error_budget?: number };
@@ -304,4 +307,9 @@ export interface LoadedConfig {
   /** Directory of the file; relative paths in the config resolve against it. */
   dir: string;
   config: GantryConfig;
+  /**
+   * Each environment's listen address and hosts with its line, to check several files' listeners
+   * together (findListenerConflicts); set by parseConfig.
+   */
+  listeners?: ListenerClaim[];
 }

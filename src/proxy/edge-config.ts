@@ -1,7 +1,7 @@
 // From gantry.yaml to the data plane's edge settings: TLS paths resolved against the config file's
 // directory, the security header policy turned into header values, defaults filled in. The
-// routes the fleet builds name no edge; withEdgeConfig adds it from the current config on every
-// apply, so a reloaded config reaches the listeners with the next apply.
+// routes the fleet builds name no edge nor hosts; withEdgeConfig adds them from the current config
+// on every apply, so a reloaded config reaches the listeners with the next apply.
 import path from 'node:path';
 import { DEFAULT_LIMITS, DEFAULT_SECURITY_HEADERS } from '../config/schema-environment.ts';
 import type { EnvironmentConfig, LoadedConfig, SecurityHeadersConfig } from '../config/types.ts';
@@ -65,9 +65,16 @@ export function withEdgeConfig(plane: DataPlane, config: () => LoadedConfig): Da
     apply(desired) {
       const { config: c, dir } = config();
       return plane.apply({
+        ...desired,
         environments: desired.environments.map((route) => {
           const env = c.environments[route.environment];
-          return route.edge || !env ? route : { ...route, edge: edgeSettingsOf(env, dir) };
+          if (!env) return route;
+          const hosts = route.hosts ?? env.hosts;
+          return {
+            ...route,
+            ...(hosts ? { hosts } : {}),
+            ...(route.edge ? {} : { edge: edgeSettingsOf(env, dir) }),
+          };
         }),
       });
     },
@@ -86,9 +93,9 @@ export function checkEdgeFiles(loaded: LoadedConfig): void {
   const problems: string[] = [];
   for (const env of Object.values(loaded.config.environments)) {
     const tls = edgeSettingsOf(env, loaded.dir).tls;
-    if (!tls) continue;
+    if (tls?.certFile === undefined || tls.keyFile === undefined) continue;
     try {
-      loadTlsMaterial(env.name, tls);
+      loadTlsMaterial(env.name, { certFile: tls.certFile, keyFile: tls.keyFile });
     } catch (err) {
       if (!(err instanceof TlsFileError)) throw err;
       problems.push(err.message);
