@@ -26,6 +26,7 @@ import {
 } from './fields.ts';
 import { freezeSchema, scanSchema, windowSchema } from './schema-policy.ts';
 import { strategySchema } from './schema-strategy.ts';
+import { acmeIssues, hostsSchema, tlsSchema } from './schema-tls.ts';
 import type { EnvironmentConfig, LimitsConfig, SecurityHeadersConfig } from './types.ts';
 
 // Edge defaults (the proxy applies them when `security_headers` or `limits` is not set).
@@ -66,18 +67,6 @@ const trackSchema = mapping({
     ctx.addIssue({ code: 'custom', message: 'set `branch`, `tag` or both' });
   }
 }, whenFieldsValid);
-
-const tlsSchema = mapping({
-  cert: text('a certificate file path').meta({
-    description: "PEM certificate (with its chain); relative to gantry.yaml's directory; reloaded on change.",
-  }),
-  key: text('a key file path').meta({
-    description: "PEM private key of the certificate; relative to gantry.yaml's directory.",
-  }),
-  redirect_http: listenAddress()
-    .optional()
-    .meta({ description: 'Also listen here for plain HTTP and redirect it to HTTPS.' }),
-});
 
 /** An IPv4/IPv6 address or a CIDR range of them: 10.0.0.0/8, 192.168.1.10, fd00::/8. */
 export function isAddressOrRange(value: string): boolean {
@@ -236,6 +225,9 @@ const environmentSchema = mapping({
   windows: list(windowSchema).optional().meta({ description: 'Several deployment windows.' }),
   freezes: list(freezeSchema).default([]).meta({ description: 'Date ranges without releases.' }),
   scan: scanSchema.optional().meta({ description: 'Vulnerability gate on the image or artifact.' }),
+  hosts: hostsSchema.optional().meta({
+    description: 'Host names this environment answers to, like [api.example.com, "*.example.org"].',
+  }),
   tls: tlsSchema.optional().meta({ description: 'Serve this environment over HTTPS.' }),
   rate_limit: rateLimitSchema
     .optional()
@@ -249,6 +241,7 @@ const environmentSchema = mapping({
     if (env.window !== undefined && env.windows !== undefined) {
       ctx.addIssue(keyIssue(['windows'], 'use either `window` (one) or `windows` (a list), not both'));
     }
+    for (const issue of acmeIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     env.secrets.forEach((name, i) => {
       if (env.secrets.indexOf(name) !== i) {
         ctx.addIssue({ code: 'custom', path: ['secrets', i], message: `duplicate secret '${name}'` });
@@ -273,6 +266,7 @@ const environmentSchema = mapping({
       windows: env.windows ?? (env.window ? [env.window] : []),
       freezes: env.freezes,
       scan: env.scan,
+      ...(env.hosts ? { hosts: env.hosts } : {}),
       tls: env.tls,
       rate_limit: env.rate_limit,
       ...(env.security_headers ? { security_headers: env.security_headers } : {}),

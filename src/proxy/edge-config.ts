@@ -14,7 +14,7 @@ export function edgeSettingsOf(env: EnvironmentConfig, configDir: string): EdgeS
   const limits = env.limits ?? DEFAULT_LIMITS;
   const rate = env.rate_limit;
   return {
-    ...(tls
+    ...(tls?.cert !== undefined && tls.key !== undefined
       ? {
           tls: {
             certFile: path.resolve(configDir, tls.cert),
