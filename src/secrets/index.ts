@@ -1,6 +1,6 @@
 // Secrets (issue 6): AES-256-GCM values under a master key, per environment, injected
 // into instances, resolved for `${secret:NAME}` references, masked wherever output leaves Gantry.
-export { openValue, type Sealed, SecretOpenError, sealValue } from './cipher.ts';
+export { openValue, type Sealed, type SecretAddress, SecretOpenError, sealValue } from './cipher.ts';
 export { describeMissingSecrets, pickSecrets } from './inject.ts';
 export {
   encodeMasterKey,

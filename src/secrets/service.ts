@@ -4,7 +4,7 @@
 import { GantryError } from '../lib/errors.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
 import type { SecretRecord, Store } from '../store/types.ts';
-import { openValue, type SecretAddress, SecretOpenError, sealValue } from './cipher.ts';
+import { openValue, type Sealed, type SecretAddress, SecretOpenError, sealValue } from './cipher.ts';
 import {
   commitStagedKey,
   discardStagedKey,
@@ -170,6 +170,20 @@ export class SecretService {
       if (removed) this.#log.info({ environment, secret: name }, 'secret removed');
       return removed;
     });
+  }
+
+  /**
+   * Seals a private value of another module (an ACME key) under the master key, bound to `where`
+   * as secrets are to their row: the sealed value opens only with the same address.
+   */
+  seal(where: SecretAddress, value: string): Sealed & { keyId: string } {
+    return { ...sealValue(this.#key.key, where, value), keyId: this.#key.id };
+  }
+
+  /** Opens what seal() sealed; throws SecretOpenError for another key or address, or an altered value. */
+  open(where: SecretAddress, sealed: Sealed & { keyId: string }): string {
+    if (sealed.keyId !== this.#key.id) throw new SecretOpenError(where);
+    return openValue(this.#key.key, where, sealed);
   }
 
   /**
