@@ -12,6 +12,7 @@ import type { Store } from '../store/types.ts';
 import { trustDirectory } from './directory-trust.ts';
 import { orderCertificate } from './order.ts';
 import { DEFAULT_RETRY, type RetryPolicy, renewalDueAt, retryDelay } from './schedule.ts';
+import { standInCertificate } from './stand-in.ts';
 import type { AcmeTarget, CertificateStatus, ChallengeResponder, ServedCertificate } from './types.ts';
 import { accountKeyAddress, certificateKeyAddress, type KeySealer, openKey } from './vault.ts';
 
@@ -41,6 +42,8 @@ interface Worker {
   target: AcmeTarget;
   signature: string;
   cert: ServedCertificate | undefined;
+  /** Served until the first certificate arrives (see stand-in.ts). */
+  standIn: ServedCertificate | undefined;
   consecutiveFailures: number;
   failuresTotal: number;
   retryAt: number;
@@ -80,10 +83,12 @@ export class AcmeManager {
     }
     for (const target of wanted.values()) {
       if (this.#workers.has(target.environment)) continue;
+      const cert = await this.#stored(target);
       const worker: Worker = {
         target,
         signature: signatureOf(target),
-        cert: await this.#stored(target),
+        cert,
+        standIn: cert ? undefined : await standInCertificate(target.hosts),
         consecutiveFailures: 0,
         failuresTotal: 0,
         retryAt: 0,
@@ -95,9 +100,15 @@ export class AcmeManager {
     }
   }
 
-  /** The certificate an environment serves now, if it has one. */
+  /** The certificate obtained for an environment, if any. */
   certificate(environment: string): ServedCertificate | undefined {
     return this.#workers.get(environment)?.cert;
+  }
+
+  /** What an environment's HTTPS listener serves: its certificate, else the self-signed stand-in. */
+  served(environment: string): ServedCertificate | undefined {
+    const worker = this.#workers.get(environment);
+    return worker?.cert ?? worker?.standIn;
   }
 
   statuses(): CertificateStatus[] {
@@ -195,6 +206,7 @@ export class AcmeManager {
         notAfter: new Date(cert.notAfter).toISOString(),
       });
       worker.cert = cert;
+      worker.standIn = undefined;
       worker.consecutiveFailures = 0;
       const validUntil = new Date(cert.notAfter).toISOString();
       const renewAt = new Date(renewalDueAt(cert.notBefore, cert.notAfter)).toISOString();
