@@ -65,6 +65,7 @@ export function withEdgeConfig(plane: DataPlane, config: () => LoadedConfig): Da
     apply(desired) {
       const { config: c, dir } = config();
       return plane.apply({
+        ...desired,
         environments: desired.environments.map((route) => {
           const env = c.environments[route.environment];
           return route.edge || !env ? route : { ...route, edge: edgeSettingsOf(env, dir) };
@@ -86,9 +87,9 @@ export function checkEdgeFiles(loaded: LoadedConfig): void {
   const problems: string[] = [];
   for (const env of Object.values(loaded.config.environments)) {
     const tls = edgeSettingsOf(env, loaded.dir).tls;
-    if (!tls) continue;
+    if (tls?.certFile === undefined || tls.keyFile === undefined) continue;
     try {
-      loadTlsMaterial(env.name, tls);
+      loadTlsMaterial(env.name, { certFile: tls.certFile, keyFile: tls.keyFile });
     } catch (err) {
       if (!(err instanceof TlsFileError)) throw err;
       problems.push(err.message);

@@ -4,7 +4,13 @@ import type { ServerResponse } from 'node:http';
 
 export type ProxyErrorKind = 'no_backend' | 'upstream_connect' | 'upstream_timeout' | 'upstream_reset';
 /** Requests refused at the edge, before any backend is involved (edge-refusals.ts). */
-export type EdgeRefusalKind = 'rate_limited' | 'body_too_large' | 'header_too_large' | 'malformed_request';
+export type EdgeRefusalKind =
+  | 'rate_limited'
+  | 'body_too_large'
+  | 'header_too_large'
+  | 'malformed_request'
+  | 'unknown_host'
+  | 'misdirected_request';
 
 export interface ProxyErrorResponse {
   status: number;

@@ -1,30 +1,35 @@
-// One listener of an environment: node:http, or node:https when the environment has TLS (with
-// its certificate watched, and an optional plain listener redirecting to it). Requests read the
-// listener's current routing table at arrival, so swapping `table` is atomic for new requests and
-// invisible to running ones; the table carries the compiled edge (limits, headers) with it.
+// One listening socket and the routes it serves: node:http, or node:https when its routes have TLS
+// (certificates chosen by SNI and watched, and an optional plain listener redirecting to it).
+// Routes share a listener when each names hosts (host-routing.ts chooses among them); a route
+// without hosts has its listener to itself. Requests read the listener's current routes at
+// arrival, so swapping them is atomic for new requests and invisible to running ones; each
+// route's table carries its compiled edge (limits, headers) with it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log.ts';
+import { type AcmeChallenges, answerAcmeChallenge } from './acme-challenge.ts';
 import { compileEdge, type Edge } from './edge.ts';
-import { answerClientError } from './edge-refusals.ts';
+import { answerClientError, refuseRequest } from './edge-refusals.ts';
 import type { ForwardContext } from './forward-context.ts';
+import { chooseRoute, type ListenerRoutes } from './host-routing.ts';
 import { forwardRequest } from './http-forwarder.ts';
 import { formatListenAddress, type ListenAddress, parseListenAddress } from './listen-address.ts';
+import {
+  certificateSignature,
+  contextForServerName,
+  type ListenerCertificates,
+  loadListenerCertificates,
+  renewCertificate,
+  type ServedCertificate,
+} from './listener-certificates.ts';
 import { ListenError, listenOn } from './listener-socket.ts';
 import { closeRedirectListener, openRedirectListener, type RedirectListener } from './redirect-listener.ts';
+import { type RouteOwner, routeKeyOf } from './route-key.ts';
 import type { RoutingTable } from './routing-table.ts';
-import {
-  loadTlsMaterial,
-  TlsFileError,
-  type TlsFiles,
-  type TlsMaterial,
-  type TlsWatch,
-  warnIfExpired,
-  watchTlsFiles,
-} from './tls-material.ts';
+import { TlsFileError, type TlsWatch, warnIfExpired, watchTlsFiles } from './tls-material.ts';
 import type { EnvironmentRoute } from './types.ts';
-import { forwardUpgrade } from './upgrade-forwarder.ts';
+import { forwardUpgrade, refuseUpgrade } from './upgrade-forwarder.ts';
 
 export { ListenError } from './listener-socket.ts';
 
@@ -35,27 +40,32 @@ export const CLIENT_HEADERS_TIMEOUT_MS = 66_000;
 /** Node's own limit, used when an environment sets none. */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 const IDLE_SWEEP_MS = 200;
+/** Whom a refusal is recorded for on a listener shared by routes, before one was chosen. */
+const NO_ROUTE: RouteOwner = { environment: '' };
 
 export interface ListenerOptions {
   logger: Logger;
   tlsWatchIntervalMs: number;
+  /** The ACME HTTP-01 answers now (acme-challenge.ts). */
+  challenges: () => AcmeChallenges;
 }
 
 export interface Listener {
-  environment: string;
   /** The address as asked, `host:port` (port may be 0). */
   readonly requested: string;
   /** What a running server cannot change: its scheme and header limit (see shapeOf). */
   readonly shape: string;
-  route: EnvironmentRoute;
-  /** Null until the first apply() that opened the listener commits its table. */
-  table: RoutingTable | null;
-  edge: Edge;
+  /** The routes it serves, as last applied. */
+  routes: EnvironmentRoute[];
+  /** Null until the first apply() that opened the listener commits its tables. */
+  served: ListenerRoutes | null;
+  /** Compiled edges by route key, kept across applies (rate limiter buckets live in them). */
+  edges: Map<string, Edge>;
   readonly server: Server | HttpsServer;
-  tls: { files: TlsFiles; watch: TlsWatch } | null;
+  tls: { certificates: ListenerCertificates; watches: TlsWatch[] } | null;
   redirect: RedirectListener | null;
   readonly upgraded: Set<Duplex>;
-  /** Requests that arrived between listen() and the first table; commitTable serves them. */
+  /** Requests that arrived between listen() and the first tables; commitRoutes serves them. */
   readonly waiting: Array<() => void>;
   closing: Promise<void> | null;
 }
@@ -66,23 +76,27 @@ export function shapeOf(route: EnvironmentRoute): string {
   return `${edge?.tls ? 'https' : 'http'} ${edge?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES}`;
 }
 
-/** The certificate and key a new listener for `route` will serve; throws a ListenError naming the file. */
-export function loadListenerTls(route: EnvironmentRoute): TlsMaterial | undefined {
-  const files = route.edge?.tls;
-  return files ? loadTls(route.environment, route.listen, files) : undefined;
+/** What routes name a listener by in logs and errors: `staging`, or `api/production, web/production`. */
+export function describeRoutes(routes: readonly EnvironmentRoute[]): string {
+  return routes.map(routeKeyOf).join(', ');
 }
 
-/** Opens a listener for `route`, serving HTTPS with `material` (from loadListenerTls) when it has TLS. */
+/** The certificates a new listener for `routes` will serve; throws a ListenError naming the file. */
+export function loadListenerTls(routes: readonly EnvironmentRoute[]): ListenerCertificates | undefined {
+  const first = routes[0];
+  return first?.edge?.tls ? loadCertificates(routes) : undefined;
+}
+
+/** Opens a listener for `routes` (sharing `addr`), serving HTTPS with `certificates` when they have TLS. */
 export async function openListener(
   ctx: ForwardContext,
-  route: EnvironmentRoute,
+  routes: EnvironmentRoute[],
   addr: ListenAddress,
   opts: ListenerOptions,
-  material: TlsMaterial | undefined,
+  certificates: ListenerCertificates | undefined,
 ): Promise<Listener> {
-  const environment = route.environment;
-  const tlsFiles = route.edge?.tls;
-  const maxHeaderBytes = route.edge?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  const first = routes[0] as EnvironmentRoute;
+  const maxHeaderBytes = first.edge?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const common = {
     keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS,
     headersTimeout: CLIENT_HEADERS_TIMEOUT_MS,
@@ -90,16 +104,23 @@ export async function openListener(
     optimizeEmptyRequests: true,
     maxHeaderSize: maxHeaderBytes,
   };
-  const server = material
-    ? createHttpsServer({ ...common, cert: material.cert, key: material.key })
+  const server = certificates
+    ? createHttpsServer({
+        ...common,
+        cert: certificates.fallback.material.cert,
+        key: certificates.fallback.material.key,
+        SNICallback: (servername, done) => {
+          const current = listener.tls?.certificates;
+          done(null, current ? contextForServerName(current, servername) : undefined);
+        },
+      })
     : createServer(common);
   const listener: Listener = {
-    environment,
     requested: formatListenAddress(addr),
-    shape: shapeOf(route),
-    route,
-    table: null,
-    edge: compileEdge(route.edge),
+    shape: shapeOf(first),
+    routes,
+    served: null,
+    edges: compileEdges(routes, new Map()),
     server,
     tls: null,
     redirect: null,
@@ -107,78 +128,104 @@ export async function openListener(
     waiting: [],
     closing: null,
   };
-  const waiting = listener.waiting;
+  const plain = certificates === undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
-    const table = listener.table;
     if (listener.closing) res.shouldKeepAlive = false;
-    if (table) forwardRequest(ctx, table, req, res, expectsContinue);
-    else waiting.push(() => forwardRequest(ctx, listener.table as RoutingTable, req, res, expectsContinue));
+    const served = listener.served;
+    if (served === null) {
+      listener.waiting.push(() => onRequest(req, res, expectsContinue));
+      return;
+    }
+    if (plain && answerAcmeChallenge(opts.challenges(), req, res)) return;
+    const chosen = chooseRoute(served, req);
+    if ('pools' in chosen) forwardRequest(ctx, chosen, req, res, expectsContinue);
+    else refuseRequest(ctx.sink, NO_ROUTE, req, res, chosen, performance.now(), Date.now());
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
   // Answering `Expect: 100-continue` ourselves lets a refused body (413, 429) never be sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
-    answerClientError(ctx.sink, listener.environment, err, socket, maxHeaderBytes),
-  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const only = listener.routes.length === 1 ? listener.routes[0] : undefined;
+    answerClientError(ctx.sink, only ?? NO_ROUTE, err, socket, maxHeaderBytes);
+  });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const served = listener.served;
+    if (served === null) {
+      listener.waiting.push(() => onUpgrade(req, socket, head));
+      return;
+    }
+    const chosen = chooseRoute(served, req);
+    if ('pools' in chosen) forwardUpgrade(ctx, chosen, req, socket, head);
+    else refuseUpgrade(ctx.sink, NO_ROUTE, req, socket, chosen);
+  };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     listener.upgraded.add(socket);
     socket.once('close', () => listener.upgraded.delete(socket));
-    const table = listener.table;
-    if (table) forwardUpgrade(ctx, table, req, socket, head);
-    else waiting.push(() => forwardUpgrade(ctx, listener.table as RoutingTable, req, socket, head));
+    onUpgrade(req, socket, head);
   });
-  await listenOn(server, environment, addr);
+  await listenOn(server, first.environment, addr);
   try {
-    await setRedirect(listener, route);
+    await setRedirect(listener, first, opts);
   } catch (err) {
     server.close();
     throw err;
   }
-  if (tlsFiles && material) {
-    listener.tls = { files: tlsFiles, watch: watchTls(listener, tlsFiles, opts) };
-    warnIfExpired(opts.logger, environment, tlsFiles.certFile, material);
+  if (certificates) {
+    listener.tls = { certificates, watches: watchCertificates(listener, certificates, opts) };
+    for (const c of certificates.all) warnIfExpired(opts.logger, c.environment, certName(c), c.material);
   }
   return listener;
 }
 
 /**
- * Brings a reused listener's edge in line with `route`: new certificate files are loaded and a
+ * Brings a reused listener's edges in line with `routes`: changed certificates are loaded and a
  * moved redirect listener opened before anything changes, so a failure leaves the listener as it
  * was (and throws a ListenError).
  */
-export async function updateListener(listener: Listener, route: EnvironmentRoute, opts: ListenerOptions) {
-  const before = listener.edge.settings;
-  const next = route.edge;
-  const files = next?.tls;
-  const filesChanged =
-    files !== undefined &&
-    (files.certFile !== listener.tls?.files.certFile || files.keyFile !== listener.tls?.files.keyFile);
-  const material = filesChanged ? loadTls(route.environment, route.listen, files) : undefined;
-  if ((before?.tls?.redirectHttp ?? '') !== (next?.tls?.redirectHttp ?? ''))
-    await setRedirect(listener, route);
-  if (files && material) {
-    (listener.server as HttpsServer).setSecureContext({ cert: material.cert, key: material.key });
-    listener.tls?.watch.stop();
-    listener.tls = { files, watch: watchTls(listener, files, opts) };
+export async function updateListener(listener: Listener, routes: EnvironmentRoute[], opts: ListenerOptions) {
+  const first = routes[0] as EnvironmentRoute;
+  const before = listener.routes[0]?.edge?.tls?.redirectHttp ?? '';
+  const current = listener.tls?.certificates;
+  const wanted = first.edge?.tls ? certificateSignature(routes) : undefined;
+  const certificates =
+    wanted !== undefined && wanted !== current?.signature ? loadCertificates(routes) : undefined;
+  if (before !== (first.edge?.tls?.redirectHttp ?? '')) await setRedirect(listener, first, opts);
+  if (certificates) {
+    const server = listener.server as HttpsServer;
+    server.setSecureContext({
+      cert: certificates.fallback.material.cert,
+      key: certificates.fallback.material.key,
+    });
+    for (const w of listener.tls?.watches ?? []) w.stop();
+    listener.tls = { certificates, watches: watchCertificates(listener, certificates, opts) };
     opts.logger.info(
-      { environment: route.environment, subject: material.subject },
-      'TLS certificate files changed',
+      { environment: describeRoutes(routes), subjects: certificates.all.map((c) => c.material.subject) },
+      'TLS certificates changed',
     );
   }
-  listener.edge = compileEdge(next, listener.edge);
+  listener.edges = compileEdges(routes, listener.edges);
 }
 
-/** Installs a listener's routing table; the first call also serves requests that waited for it. */
-export function commitTable(listener: Listener, route: EnvironmentRoute, table: RoutingTable): void {
-  listener.route = route;
-  listener.environment = route.environment;
-  listener.table = table;
+/** Installs a listener's routes and their tables; the first call also serves requests that waited. */
+export function commitRoutes(listener: Listener, routes: EnvironmentRoute[], served: ListenerRoutes): void {
+  listener.routes = routes;
+  listener.served = served;
   for (const serve of listener.waiting.splice(0)) serve();
+}
+
+/** The compiled edge of one of the listener's routes. */
+export function edgeOf(listener: Listener, route: EnvironmentRoute): Edge | undefined {
+  return listener.edges.get(routeKeyOf(route));
 }
 
 export function boundAddress(listener: Listener): { host: string; port: number } | undefined {
   const a = listener.server.address();
   return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+}
+
+/** The table a retry should use: the route's table now. */
+export function currentTable(listener: Listener, key: string): RoutingTable | undefined {
+  return listener.served?.byKey.get(key);
 }
 
 /**
@@ -189,7 +236,7 @@ export function boundAddress(listener: Listener): { host: string; port: number }
 export function closeListener(listener: Listener, graceMs: number): Promise<void> {
   listener.closing ??= new Promise<void>((resolve) => {
     const { server } = listener;
-    listener.tls?.watch.stop();
+    for (const w of listener.tls?.watches ?? []) w.stop();
     const redirect = listener.redirect ? closeRedirectListener(listener.redirect) : Promise.resolve();
     const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     const deadline = setTimeout(() => {
@@ -206,32 +253,67 @@ export function closeListener(listener: Listener, graceMs: number): Promise<void
   return listener.closing;
 }
 
+function compileEdges(routes: readonly EnvironmentRoute[], previous: Map<string, Edge>): Map<string, Edge> {
+  const edges = new Map<string, Edge>();
+  for (const route of routes) {
+    const key = routeKeyOf(route);
+    edges.set(key, compileEdge(route.edge, previous.get(key)));
+  }
+  return edges;
+}
+
 /** Opens the route's redirect listener (if any) in place of the current one. */
-async function setRedirect(listener: Listener, route: EnvironmentRoute): Promise<void> {
+async function setRedirect(
+  listener: Listener,
+  route: EnvironmentRoute,
+  opts: ListenerOptions,
+): Promise<void> {
   const wanted = route.edge?.tls?.redirectHttp;
   const old = listener.redirect;
   const addr = wanted ? parseListenAddress(route.environment, wanted) : undefined;
   if (addr && old?.requested === formatListenAddress(addr)) return;
   const httpsPort = () => boundAddress(listener)?.port ?? 443;
-  listener.redirect = addr ? await openRedirectListener(route.environment, addr, httpsPort) : null;
+  listener.redirect = addr
+    ? await openRedirectListener(route.environment, addr, httpsPort, opts.challenges)
+    : null;
   if (old) void closeRedirectListener(old);
 }
 
-function loadTls(environment: string, listen: string, files: TlsFiles): TlsMaterial {
+function loadCertificates(routes: readonly EnvironmentRoute[]): ListenerCertificates {
+  const first = routes[0] as EnvironmentRoute;
   try {
-    return loadTlsMaterial(environment, files);
+    return loadListenerCertificates(routes);
   } catch (err) {
-    if (err instanceof TlsFileError) throw new ListenError(environment, listen, 'TLS_FILES', err.message);
-    throw err;
+    if (err instanceof TlsFileError)
+      throw new ListenError(first.environment, first.listen, 'TLS_FILES', err.message);
+    throw new ListenError(first.environment, first.listen, 'TLS_FILES', (err as Error).message);
   }
 }
 
-function watchTls(listener: Listener, files: TlsFiles, opts: ListenerOptions): TlsWatch {
-  return watchTlsFiles({
-    environment: listener.environment,
-    files,
-    intervalMs: opts.tlsWatchIntervalMs,
-    logger: opts.logger,
-    onLoad: (m) => (listener.server as HttpsServer).setSecureContext({ cert: m.cert, key: m.key }),
-  });
+function certName(c: ServedCertificate): string {
+  return c.files?.certFile ?? `the certificate for ${c.hosts.join(', ')}`;
+}
+
+/** Watches every certificate read from files; a renewed pair replaces its old one in place. */
+function watchCertificates(listener: Listener, certificates: ListenerCertificates, opts: ListenerOptions) {
+  const watches: TlsWatch[] = [];
+  for (const cert of certificates.all) {
+    const files = cert.files;
+    if (!files) continue;
+    watches.push(
+      watchTlsFiles({
+        environment: cert.environment,
+        files,
+        intervalMs: opts.tlsWatchIntervalMs,
+        logger: opts.logger,
+        onLoad: (m) => {
+          renewCertificate(cert, m);
+          if (cert === certificates.fallback) {
+            (listener.server as HttpsServer).setSecureContext({ cert: m.cert, key: m.key });
+          }
+        },
+      }),
+    );
+  }
+  return watches;
 }

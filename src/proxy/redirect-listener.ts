@@ -1,7 +1,9 @@
 // The plain-HTTP listener of a TLS environment (`tls.redirect_http`): every request gets a 308 to
 // the same host, path and query over HTTPS, on the HTTPS listener's port. 308 (not 301) keeps the
-// method and body, so a POST sent to the wrong scheme is not silently turned into a GET.
+// method and body, so a POST sent to the wrong scheme is not silently turned into a GET. ACME
+// HTTP-01 challenges are answered here first (acme-challenge.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AcmeChallenges, answerAcmeChallenge } from './acme-challenge.ts';
 import { formatListenAddress, type ListenAddress } from './listen-address.ts';
 import { listenOn } from './listener-socket.ts';
 
@@ -19,8 +21,11 @@ export async function openRedirectListener(
   environment: string,
   addr: ListenAddress,
   httpsPort: () => number,
+  challenges: () => AcmeChallenges,
 ): Promise<RedirectListener> {
-  const server = createServer({ noDelay: true }, (req, res) => redirectToHttps(req, res, httpsPort()));
+  const server = createServer({ noDelay: true }, (req, res) => {
+    if (!answerAcmeChallenge(challenges(), req, res)) redirectToHttps(req, res, httpsPort());
+  });
   await listenOn(server, environment, addr, 'tls.redirect_http');
   return { requested: formatListenAddress(addr), server };
 }

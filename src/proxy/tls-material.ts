@@ -1,5 +1,5 @@
-// TLS certificate and key of an environment: read and checked with errors that name the file and
-// say what to do, and watched so a renewed pair is picked up without a restart. The files are
+// TLS certificate and key of an environment: read (from files, or given as PEM text) and checked
+// with errors that name the file and say what to do, and watched so a renewed pair is picked up without a restart. The files are
 // polled by stat (fs.watchFile) rather than fs.watch: renewals replace files by rename or swap a
 // symlink (certbot's live/, Kubernetes secret volumes), which path-based polling follows.
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
@@ -36,13 +36,44 @@ export function loadTlsMaterial(environment: string, files: TlsFiles): TlsMateri
   const where = (key: 'cert' | 'key') => `(environments.${environment}.tls.${key} in gantry.yaml)`;
   const cert = readPem(environment, 'certificate', files.certFile, where('cert'));
   const key = readPem(environment, 'key', files.keyFile, where('key'));
+  return checkPair(environment, cert, key, {
+    cert: files.certFile,
+    key: files.keyFile,
+    certWhere: where('cert'),
+    keyWhere: where('key'),
+    mismatch: `the key in ${files.keyFile} does not belong to the certificate in ${files.certFile}`,
+  });
+}
+
+/** Checks a certificate and key given as PEM text (e.g. obtained through ACME) for `hosts`. */
+export function tlsMaterialFromPem(
+  environment: string,
+  pem: { hosts: readonly string[]; cert: string; key: string },
+): TlsMaterial {
+  const name = `the certificate for ${pem.hosts.join(', ') || 'no host'}`;
+  const where = '(given to the data plane as PEM text)';
+  return checkPair(environment, Buffer.from(pem.cert), Buffer.from(pem.key), {
+    cert: name,
+    key: `the key given with ${name}`,
+    certWhere: where,
+    keyWhere: where,
+    mismatch: `the key given with ${name} does not belong to it`,
+  });
+}
+
+function checkPair(
+  environment: string,
+  cert: Buffer,
+  key: Buffer,
+  names: { cert: string; key: string; certWhere: string; keyWhere: string; mismatch: string },
+): TlsMaterial {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
   } catch {
     throw new TlsFileError(
-      files.certFile,
-      `environment ${environment}: ${files.certFile} holds no PEM certificate ("-----BEGIN CERTIFICATE-----") ${where('cert')}`,
+      names.cert,
+      `environment ${environment}: ${names.cert} holds no PEM certificate ("-----BEGIN CERTIFICATE-----") ${names.certWhere}`,
     );
   }
   let privateKey: KeyObject;
@@ -50,22 +81,22 @@ export function loadTlsMaterial(environment: string, files: TlsFiles): TlsMateri
     privateKey = createPrivateKey(key);
   } catch {
     throw new TlsFileError(
-      files.keyFile,
-      `environment ${environment}: ${files.keyFile} holds no usable PEM private key (it must not be passphrase-protected) ${where('key')}`,
+      names.key,
+      `environment ${environment}: ${names.key} holds no usable PEM private key (it must not be passphrase-protected) ${names.keyWhere}`,
     );
   }
   if (!x509.checkPrivateKey(privateKey)) {
     throw new TlsFileError(
-      files.keyFile,
-      `environment ${environment}: the key in ${files.keyFile} does not belong to the certificate in ${files.certFile}: install the matching pair`,
+      names.key,
+      `environment ${environment}: ${names.mismatch}: install the matching pair`,
     );
   }
   try {
     createSecureContext({ cert, key });
   } catch (err) {
     throw new TlsFileError(
-      files.certFile,
-      `environment ${environment}: ${files.certFile} and ${files.keyFile} cannot be used for TLS: ${(err as Error).message}`,
+      names.cert,
+      `environment ${environment}: ${names.cert} and ${names.key} cannot be used for TLS: ${(err as Error).message}`,
     );
   }
   return {

@@ -5,13 +5,16 @@
 // open WebSockets. Any other answer reaches the client as a plain response and the connection
 // closes after it: what the client sent behind the request is never forwarded, neither as tunnel
 // bytes nor as requests of its own (they would have passed the edge unchecked).
-import { type IncomingHttpHeaders, type IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingHttpHeaders, type IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { LINGER_MS } from './edge-refusals.ts';
+import { type EdgeRefusal, LINGER_MS } from './edge-refusals.ts';
 import type { ForwardContext } from './forward-context.ts';
 import { forwardRequest } from './http-forwarder.ts';
+import { recordRequest } from './record-request.ts';
+import type { RouteOwner } from './route-key.ts';
 import type { RoutingTable } from './routing-table.ts';
+import type { MetricsSink } from './types.ts';
 
 export function forwardUpgrade(
   ctx: ForwardContext,
@@ -49,6 +52,33 @@ export function forwardUpgrade(
       openTunnel(client, upstream, switchingProtocolsHead(headers, requestId), head, done);
     },
   });
+}
+
+/** Refuses an Upgrade request no route was chosen for (an unknown host): the answer, then close. */
+export function refuseUpgrade(
+  sink: MetricsSink,
+  owner: RouteOwner,
+  req: IncomingMessage,
+  client: Duplex,
+  refusal: EdgeRefusal,
+): void {
+  const start = performance.now();
+  const at = Date.now();
+  client.on('error', () => client.destroy());
+  const socket = client as Socket & { _httpMessage?: ServerResponse | null };
+  const previous = socket._httpMessage;
+  if (previous && !previous.writableFinished) {
+    previous.once('finish', () => refuseUpgrade(sink, owner, req, client, refusal));
+    return;
+  }
+  const r = refusal.response;
+  client.write(
+    `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${r.body.length}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n`,
+  );
+  client.write(r.body);
+  closeAfterAnswer(socket);
+  recordRequest(sink, owner, undefined, req.method ?? '', r.status, start, at, r.kind);
 }
 
 /**
