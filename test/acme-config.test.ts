@@ -93,11 +93,20 @@ describe('tls.acme', () => {
     expect(errorsOf(extra)).toContain(message);
   });
 
-  it('gives the data plane no certificate files for an ACME environment', () => {
+  it('gives the data plane the certificate ACME obtained, with the redirect listener', () => {
     const env = parse(`    hosts: [shop.example.com]
     tls: { acme: { email: ops@example.com }, redirect_http: 0.0.0.0:80 }
 `).config.environments.production;
     if (!env) throw new Error('production is missing');
+    const pem = { hosts: ['shop.example.com'], cert: 'CERT', key: 'KEY' };
+    const acme = {
+      challenges: () => ({}),
+      certificate: (name: string) => (name === 'production' ? pem : undefined),
+    };
+    expect(edgeSettingsOf(env, '/srv/shop', acme).tls).toEqual({
+      certificates: [pem],
+      redirectHttp: '0.0.0.0:80',
+    });
     expect(edgeSettingsOf(env, '/srv/shop').tls).toBeUndefined();
   });
 });
