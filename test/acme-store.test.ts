@@ -2,7 +2,7 @@
 // replaced on renewal; private keys only as sealed values that open at their own address alone.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accountKeyAddress, certificateKeyAddress, openKey } from '../src/acme/vault.ts';
+import { accountKeyAddress, certificateKeyAddress, keyAddress, openKey } from '../src/acme/vault.ts';
 import { SecretService } from '../src/secrets/index.ts';
 import { useStoreFixture } from './helpers/store.ts';
 
@@ -62,5 +62,36 @@ describe('ACME store', () => {
       openKey(secrets, certificateKeyAddress('shop', 'production'), { ...sealed, keyId: 'another' }),
     ).toBeUndefined();
     expect(openKey(secrets, certificateKeyAddress('shop', 'production'), sealed)).toBe(KEY_PEM);
+  });
+
+  it('re-seals every ACME key under a new master key when it is rotated', async () => {
+    const { store, secrets } = await open();
+    secrets.onKeyRotated((reseal) => store.acme.rekey((owner, key) => reseal(keyAddress(owner), key)));
+    const accountWhere = accountKeyAddress('https://ca/dir', 'ops@example.com');
+    await store.acme.putAccount({
+      directory: 'https://ca/dir',
+      email: 'ops@example.com',
+      accountUrl: 'https://ca/acct/1',
+      key: secrets.seal(accountWhere, KEY_PEM),
+    });
+    const certWhere = certificateKeyAddress('shop', 'production');
+    await store.acme.putCertificate({
+      service: 'shop',
+      environment: 'production',
+      directory: 'https://ca/dir',
+      hosts: ['shop.test'],
+      certPem: 'CERT',
+      key: secrets.seal(certWhere, KEY_PEM),
+      notBefore: '2026-01-01T00:00:00.000Z',
+      notAfter: '2026-04-01T00:00:00.000Z',
+    });
+    const before = secrets.key.id;
+    await secrets.rotateKey();
+    expect(secrets.key.id).not.toBe(before);
+    const account = await store.acme.account('https://ca/dir', 'ops@example.com');
+    const cert = await store.acme.certificate('shop', 'production');
+    expect([account?.key.keyId, cert?.key.keyId]).toEqual([secrets.key.id, secrets.key.id]);
+    expect(account && openKey(secrets, accountWhere, account.key)).toBe(KEY_PEM);
+    expect(cert && openKey(secrets, certWhere, cert.key)).toBe(KEY_PEM);
   });
 });

@@ -12,4 +12,4 @@ export {
 } from './metrics.ts';
 export { DEFAULT_RETRY, type RetryPolicy, renewalDueAt, retryDelay } from './schedule.ts';
 export type * from './types.ts';
-export type { KeySealer } from './vault.ts';
+export { type KeySealer, keyAddress } from './vault.ts';

@@ -11,12 +11,14 @@ import {
   certificateDatapoint,
   certificateMetrics,
   type KeySealer,
+  keyAddress,
 } from '../acme/index.ts';
 import type { ExtraMetricSource } from '../alarms/datapoints.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { GantryError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { ExtraMetric } from '../metrics/prometheus.ts';
+import type { SecretService } from '../secrets/index.ts';
 import type { Store } from '../store/types.ts';
 
 export interface AcmeService {
@@ -39,9 +41,11 @@ export interface AcmeService {
 export function createAcmeService(opts: {
   config: () => LoadedConfig;
   store: Pick<Store, 'acme' | 'events'>;
-  sealer: KeySealer;
+  /** The secrets store: seals the keys, and re-seals them when the master key is rotated. */
+  sealer: KeySealer & Pick<SecretService, 'onKeyRotated'>;
   logger: Logger;
 }): AcmeService {
+  opts.sealer.onKeyRotated((reseal) => opts.store.acme.rekey((owner, key) => reseal(keyAddress(owner), key)));
   const answers = new Map<string, string>();
   let reapply: () => Promise<void> = async () => {};
   let applying: Promise<void> = Promise.resolve();

@@ -21,6 +21,6 @@ export {
 } from './names.ts';
 export { cachedRedactor, type TextRedactor } from './redact.ts';
 export { type ReleaseFinishSource, type RestartDeps, SecretRestarts } from './restart.ts';
-export { type OpenSecretsOptions, SecretService } from './service.ts';
+export { type OpenSecretsOptions, type Resealer, SecretService } from './service.ts';
 export { MIN_MASKED_LINE, spellingsOf } from './spellings.ts';
 export type * from './types.ts';

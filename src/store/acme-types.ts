@@ -34,12 +34,19 @@ export interface AcmeCertificateRecord {
   issuedAt: string;
 }
 
+/** The row a sealed key belongs to. */
+export type AcmeKeyOwner =
+  | { kind: 'account'; directory: string; email: string }
+  | { kind: 'certificate'; service: string; environment: string };
+
 export interface AcmeRepo {
   account(directory: string, email: string): Promise<AcmeAccountRecord | undefined>;
   putAccount(a: Omit<AcmeAccountRecord, 'createdAt'>): Promise<AcmeAccountRecord>;
   certificate(service: string, environment: string): Promise<AcmeCertificateRecord | undefined>;
   /** Replaces the environment's certificate (a renewal) or adds it. */
   putCertificate(c: Omit<AcmeCertificateRecord, 'issuedAt'>): Promise<AcmeCertificateRecord>;
+  /** Replaces every sealed key (of every service) by `reseal`'s, in one transaction; returns how many. */
+  rekey(reseal: (owner: AcmeKeyOwner, key: SealedKey) => SealedKey): Promise<number>;
 }
 
 interface SealedColumns {

@@ -5,6 +5,7 @@ import type {
   AcmeAccountsTable,
   AcmeCertificateRecord,
   AcmeCertificatesTable,
+  AcmeKeyOwner,
   AcmeRepo,
   AcmeTables,
   SealedKey,
@@ -84,6 +85,32 @@ export class KyselyAcmeRepo implements AcmeRepo {
       .onConflict((oc) => oc.columns(['service', 'environment']).doUpdateSet(changed))
       .execute();
     return toCertificate(row);
+  }
+
+  async rekey(reseal: (owner: AcmeKeyOwner, key: SealedKey) => SealedKey): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const accounts = await trx.selectFrom('acme_accounts').selectAll().execute();
+      const certificates = await trx.selectFrom('acme_certificates').selectAll().execute();
+      for (const a of accounts) {
+        const key = reseal({ kind: 'account', directory: a.directory, email: a.email }, sealedKey(a));
+        await trx
+          .updateTable('acme_accounts')
+          .set(sealedColumns(key))
+          .where('directory', '=', a.directory)
+          .where('email', '=', a.email)
+          .execute();
+      }
+      for (const c of certificates) {
+        const owner = { kind: 'certificate' as const, service: c.service, environment: c.environment };
+        await trx
+          .updateTable('acme_certificates')
+          .set(sealedColumns(reseal(owner, sealedKey(c))))
+          .where('service', '=', c.service)
+          .where('environment', '=', c.environment)
+          .execute();
+      }
+      return accounts.length + certificates.length;
+    });
   }
 }
 
