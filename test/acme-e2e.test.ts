@@ -2,6 +2,7 @@
 // its certificate from pebble (which fetches the HTTP-01 answer from Gantry's redirect listener),
 // serves it by SNI with pebble's chain, shows it on /metrics and in the built-in alarms, and after
 // a restart serves the stored certificate without placing a new order.
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
@@ -10,6 +11,13 @@ import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
 import { ApiClient, freePort, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
 import { type PebblePeer, requirePebble, startPebble } from './helpers/pebble.ts';
+import { hasExecutable, requirePeer } from './helpers/peers.ts';
+
+const PROMTOOL = '/usr/bin/promtool';
+const peers =
+  requirePebble() === 'run' &&
+  requirePeer('promtool', hasExecutable(PROMTOOL), `${PROMTOOL} not found (apt-get install prometheus)`) ===
+    'run';
 
 interface Handshake {
   authorized: boolean;
@@ -33,7 +41,7 @@ function handshake(port: number, servername: string, ca: string): Promise<Handsh
   });
 }
 
-describe.skipIf(requirePebble() === 'skip')('automatic HTTPS through ACME (pebble)', () => {
+describe.skipIf(!peers)('automatic HTTPS through ACME (pebble)', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let pebble: PebblePeer;
   let server: GantryServer | undefined;
@@ -91,6 +99,8 @@ describe.skipIf(requirePebble() === 'skip')('automatic HTTPS through ACME (pebbl
     );
     expect(Number(expiry?.[1])).toBeGreaterThan(364 * 86_400);
     expect(metrics).toMatch(/^gantry_acme_failures_total\{environment="production"\} 0$/m);
+    const promtool = spawnSync(PROMTOOL, ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    expect(`${promtool.stdout}${promtool.stderr}`).toBe('');
     const alarms = await api.call<{ alarms: Array<{ alarm: string; environment: string; state: string }> }>(
       'GET',
       '/api/v1/alarms',
