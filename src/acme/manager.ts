@@ -4,15 +4,14 @@
 // retries with a capped, jittered backoff while the old certificate keeps serving. Orders run one at
 // a time, so environments sharing an account never register it twice. Every outcome is logged and
 // recorded as an environment event; statuses() feeds /metrics and the built-in alarms.
-import { X509Certificate } from 'node:crypto';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
-import type { AcmeCertificateRecord } from '../store/acme-types.ts';
 import type { Store } from '../store/types.ts';
 import { trustDirectory } from './directory-trust.ts';
 import { orderCertificate } from './order.ts';
 import { DEFAULT_RETRY, type RetryPolicy, renewalDueAt, retryDelay } from './schedule.ts';
 import { standInCertificate } from './stand-in.ts';
+import { servedCertificate, storedCertificate } from './stored-certificate.ts';
 import type { AcmeTarget, CertificateStatus, ChallengeResponder, ServedCertificate } from './types.ts';
 import { accountKeyAddress, certificateKeyAddress, type KeySealer, openKey } from './vault.ts';
 
@@ -83,7 +82,13 @@ export class AcmeManager {
     }
     for (const target of wanted.values()) {
       if (this.#workers.has(target.environment)) continue;
-      const cert = await this.#stored(target);
+      const cert = await storedCertificate({
+        store: this.#opts.store,
+        sealer: this.#opts.sealer,
+        service: this.#opts.service,
+        target,
+        logger: this.#log,
+      });
       const worker: Worker = {
         target,
         signature: signatureOf(target),
@@ -169,32 +174,22 @@ export class AcmeManager {
       { directory: target.directory },
       renewal ? 'renewing the certificate' : 'ordering a certificate',
     );
+    let cert: ServedCertificate;
     try {
-      if (target.directoryCa !== undefined) trustDirectory(target.directory, target.directoryCa);
-      const stored = await this.#opts.store.acme.account(target.directory, target.email);
-      const accountWhere = accountKeyAddress(target.directory, target.email);
-      const accountKey = stored && openKey(this.#opts.sealer, accountWhere, stored.key);
-      if (stored && accountKey === undefined)
-        log.warn('the stored ACME account key does not open with this master key: registering a new account');
-      const result = await orderCertificate({
-        directory: target.directory,
-        email: target.email,
-        hosts: target.hosts,
-        ...(stored && accountKey !== undefined
-          ? { account: { keyPem: accountKey, url: stored.accountUrl } }
-          : {}),
-        responder: this.#opts.responder,
-        ...(this.#opts.poll ? { pollMinMs: this.#opts.poll.minMs, pollMaxMs: this.#opts.poll.maxMs } : {}),
-      });
-      if (stored?.accountUrl !== result.account.url || accountKey !== result.account.keyPem) {
-        await this.#opts.store.acme.putAccount({
-          directory: target.directory,
-          email: target.email,
-          accountUrl: result.account.url,
-          key: this.#opts.sealer.seal(accountWhere, result.account.keyPem),
-        });
-      }
-      const cert = servedCertificate(target.hosts, result.certPem, result.keyPem);
+      cert = await this.#order(target, log);
+    } catch (err) {
+      await this.#failed(worker, (err as Error).message, log);
+      return;
+    }
+    worker.cert = cert;
+    worker.standIn = undefined;
+    worker.consecutiveFailures = 0;
+    const validUntil = new Date(cert.notAfter).toISOString();
+    const renewAt = new Date(renewalDueAt(cert.notBefore, cert.notAfter)).toISOString();
+    log.info({ validUntil, renewAt }, renewal ? 'certificate renewed' : 'certificate issued');
+    // The certificate is served from memory from here on; a store that cannot keep it only means
+    // that a restart orders again.
+    try {
       await this.#opts.store.acme.putCertificate({
         service: this.#opts.service,
         environment: target.environment,
@@ -203,65 +198,76 @@ export class AcmeManager {
         certPem: cert.cert,
         key: this.#opts.sealer.seal(certificateKeyAddress(this.#opts.service, target.environment), cert.key),
         notBefore: new Date(cert.notBefore).toISOString(),
-        notAfter: new Date(cert.notAfter).toISOString(),
+        notAfter: validUntil,
       });
-      worker.cert = cert;
-      worker.standIn = undefined;
-      worker.consecutiveFailures = 0;
-      const validUntil = new Date(cert.notAfter).toISOString();
-      const renewAt = new Date(renewalDueAt(cert.notBefore, cert.notAfter)).toISOString();
-      log.info({ validUntil, renewAt }, renewal ? 'certificate renewed' : 'certificate issued');
-      await this.#event(target.environment, renewal ? 'certificate.renewed' : 'certificate.issued', {
-        message: `${renewal ? 'renewed' : 'obtained'} the certificate of ${target.hosts.join(', ')} through ACME, valid until ${validUntil}; renewal from ${renewAt}`,
-        data: { hosts: target.hosts, notAfter: validUntil, renewAt },
-      });
+    } catch (err) {
+      log.error({ err }, 'could not store the new certificate: a restart will order another one');
+    }
+    await this.#event(target.environment, renewal ? 'certificate.renewed' : 'certificate.issued', {
+      message: `${renewal ? 'renewed' : 'obtained'} the certificate of ${target.hosts.join(', ')} through ACME, valid until ${validUntil}; renewal from ${renewAt}`,
+      data: { hosts: target.hosts, notAfter: validUntil, renewAt },
+    });
+    try {
       await this.#opts.onChange?.(target.environment);
     } catch (err) {
-      worker.consecutiveFailures++;
-      worker.failuresTotal++;
-      const delay = retryDelay(
-        worker.consecutiveFailures,
-        this.#opts.retry ?? DEFAULT_RETRY,
-        this.#opts.random,
+      log.error(
+        { err },
+        'could not hand the new certificate to the listeners; it is used with their next update',
       );
-      worker.retryAt = this.#clock.now() + delay;
-      const reason = (err as Error).message;
-      const still = worker.cert
-        ? `still serving the certificate valid until ${new Date(worker.cert.notAfter).toISOString()}`
-        : 'no certificate to serve yet';
-      const retryAt = new Date(worker.retryAt).toISOString();
-      log.warn(
-        { reason, failures: worker.consecutiveFailures, retryAt },
-        `the ACME order failed; ${still}; retrying at ${retryAt}`,
-      );
-      await this.#event(target.environment, 'certificate.failed', {
-        message: `the ACME order for ${target.hosts.join(', ')} failed (${worker.consecutiveFailures} in a row): ${reason}; ${still}; next attempt at ${retryAt}`,
-        data: { hosts: target.hosts, reason, failures: worker.consecutiveFailures, retryAt },
-      });
     }
   }
 
-  /** The stored certificate when it still fits the target and its key opens; else undefined (order anew). */
-  async #stored(target: AcmeTarget): Promise<ServedCertificate | undefined> {
-    const row = await this.#opts.store.acme.certificate(this.#opts.service, target.environment);
-    if (!row || !fits(row, target)) return undefined;
-    const key = openKey(
-      this.#opts.sealer,
-      certificateKeyAddress(this.#opts.service, target.environment),
-      row.key,
-    );
-    if (key === undefined) {
-      this.#log.warn(
-        { environment: target.environment },
-        'the stored certificate key does not open with this master key: ordering a new certificate',
-      );
-      return undefined;
+  /** Places the order with the stored account (registering one when there is none that opens). */
+  async #order(target: AcmeTarget, log: Logger): Promise<ServedCertificate> {
+    if (target.directoryCa !== undefined) trustDirectory(target.directory, target.directoryCa);
+    const stored = await this.#opts.store.acme.account(target.directory, target.email);
+    const accountWhere = accountKeyAddress(target.directory, target.email);
+    const accountKey = stored && openKey(this.#opts.sealer, accountWhere, stored.key);
+    if (stored && accountKey === undefined)
+      log.warn('the stored ACME account key does not open with this master key: registering a new account');
+    const result = await orderCertificate({
+      directory: target.directory,
+      email: target.email,
+      hosts: target.hosts,
+      ...(stored && accountKey !== undefined
+        ? { account: { keyPem: accountKey, url: stored.accountUrl } }
+        : {}),
+      responder: this.#opts.responder,
+      ...(this.#opts.poll ? { pollMinMs: this.#opts.poll.minMs, pollMaxMs: this.#opts.poll.maxMs } : {}),
+    });
+    if (stored?.accountUrl !== result.account.url || accountKey !== result.account.keyPem) {
+      await this.#opts.store.acme.putAccount({
+        directory: target.directory,
+        email: target.email,
+        accountUrl: result.account.url,
+        key: this.#opts.sealer.seal(accountWhere, result.account.keyPem),
+      });
     }
-    this.#log.info(
-      { environment: target.environment, hosts: target.hosts, validUntil: row.notAfter },
-      'using the stored certificate',
+    return servedCertificate(target.hosts, result.certPem, result.keyPem);
+  }
+
+  async #failed(worker: Worker, reason: string, log: Logger): Promise<void> {
+    const { target } = worker;
+    worker.consecutiveFailures++;
+    worker.failuresTotal++;
+    const delay = retryDelay(
+      worker.consecutiveFailures,
+      this.#opts.retry ?? DEFAULT_RETRY,
+      this.#opts.random,
     );
-    return servedCertificate(target.hosts, row.certPem, key);
+    worker.retryAt = this.#clock.now() + delay;
+    const still = worker.cert
+      ? `still serving the certificate valid until ${new Date(worker.cert.notAfter).toISOString()}`
+      : 'no certificate to serve yet';
+    const retryAt = new Date(worker.retryAt).toISOString();
+    log.warn(
+      { reason, failures: worker.consecutiveFailures, retryAt },
+      `the ACME order failed; ${still}; retrying at ${retryAt}`,
+    );
+    await this.#event(target.environment, 'certificate.failed', {
+      message: `the ACME order for ${target.hosts.join(', ')} failed (${worker.consecutiveFailures} in a row): ${reason}; ${still}; next attempt at ${retryAt}`,
+      data: { hosts: target.hosts, reason, failures: worker.consecutiveFailures, retryAt },
+    });
   }
 
   async #event(environment: string, type: string, e: { message: string; data: Record<string, unknown> }) {
@@ -283,20 +289,4 @@ export class AcmeManager {
 
 function signatureOf(t: AcmeTarget): string {
   return JSON.stringify([t.directory, t.email, [...t.hosts].sort(), t.directoryCa ?? '']);
-}
-
-function fits(row: AcmeCertificateRecord, target: AcmeTarget): boolean {
-  const hosts = [...target.hosts].sort();
-  return row.directory === target.directory && JSON.stringify(row.hosts) === JSON.stringify(hosts);
-}
-
-function servedCertificate(hosts: string[], certPem: string, keyPem: string): ServedCertificate {
-  const x509 = new X509Certificate(certPem);
-  return {
-    hosts,
-    cert: certPem,
-    key: keyPem,
-    notBefore: Date.parse(x509.validFrom),
-    notAfter: Date.parse(x509.validTo),
-  };
 }
