@@ -124,4 +124,43 @@ describe.skipIf(!peers)('automatic HTTPS through ACME (pebble)', () => {
     expect(again.cert.fingerprint256).toBe(issued.cert.fingerprint256);
     expect(await issuedEvents()).toHaveLength(1);
   }, 120_000);
+
+  it('serves a stand-in and counts the failure when the CA cannot reach the challenge', async () => {
+    const redirectPort = await freePort();
+    // The CA checks another port than the one Gantry answers on: as if port 80 were firewalled.
+    pebble = await startPebble({ dir: tmp.dir, httpPort: await freePort() });
+    await writeFile(path.join(tmp.dir, 'pebble-ca.pem'), pebble.directoryCa);
+    const cfg = await writeHelloConfig(tmp.dir, {
+      production: `    hosts: [shop.test]
+    tls:
+      acme: { email: ops@example.com, directory: "${pebble.directoryUrl}", ca_file: pebble-ca.pem }
+      redirect_http: 127.0.0.1:${redirectPort}`,
+    });
+    server = await startServer({
+      config: cfg.file,
+      dataDir: path.join(tmp.dir, 'data'),
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
+    const live = server;
+    const failed = await waitFor(
+      'the failed order',
+      async () =>
+        (await live.store.events.list({ service: 'hello', environment: 'production' })).find(
+          (e) => e.type === 'certificate.failed',
+        ),
+      60_000,
+    );
+    expect(failed.message).toContain('the ACME order for shop.test failed (1 in a row)');
+    expect(failed.message).toContain(
+      'connect: connection refused; no certificate to serve yet; next attempt at',
+    );
+    const api = new ApiClient(live);
+    const metrics = await fetch(`${live.url}/metrics`, { headers: api.headers() }).then((r) => r.text());
+    expect(metrics).toMatch(/^gantry_acme_failures_total\{environment="production"\} 1$/m);
+    expect(metrics).not.toMatch(/^gantry_cert_expiry_seconds/m);
+    const standIn = await handshake(cfg.ports.production, 'shop.test', await pebble.issuerRoot());
+    expect(standIn.authorized).toBe(false);
+    expect(standIn.cert.subjectaltname).toBe('DNS:shop.test');
+  }, 120_000);
 });
