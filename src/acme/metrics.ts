@@ -1,8 +1,8 @@
 // Certificates on /metrics and in alarms: seconds until each served certificate expires, per host,
 // and the failed ACME orders; and the built-in alarms over them, one pair per ACME environment.
 // An alarm fires when a certificate has less than two weeks left (renewal starts with a month left
-// on a 90-day certificate, so two weeks means two weeks of failed retries), or when three orders in
-// a row failed (with the default backoff, about 7 minutes of trying).
+// on a 90-day certificate, so that means over two weeks of failed renewals), or when three orders
+// in a row failed (with the default backoff, within about 3 minutes of the first failure).
 import type { AlarmConfig, GantryConfig } from '../config/types.ts';
 import type { ExtraMetric } from '../metrics/prometheus.ts';
 import type { CertificateStatus } from './types.ts';
