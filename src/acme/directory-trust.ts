@@ -11,7 +11,7 @@ let installed = false;
 export function trustDirectory(directoryUrl: string, caPem: string): void {
   const origin = new URL(directoryUrl).origin;
   agents.get(origin)?.destroy();
-  agents.set(origin, new Agent({ ca: caPem, keepAlive: true }));
+  agents.set(origin, new Agent({ ca: caPem }));
   if (installed) return;
   installed = true;
   acme.axios.interceptors.request.use((request) => {

@@ -236,8 +236,12 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     metrics,
     store,
     series,
+    // log_matches:<name> from the logs, cert_expiry_seconds and acme_failures from ACME.
     extraMetrics: {
-      datapoint: async (q) => (await logs.metrics.datapoint(q)) ?? acme.datapoints.datapoint(q),
+      datapoint: async (q) => {
+        const fromLogs = await logs.metrics.datapoint(q);
+        return fromLogs !== undefined ? fromLogs : acme.datapoints.datapoint(q);
+      },
     },
     logger: logger.child({ component: 'alarms' }),
   });
