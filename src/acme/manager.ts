@@ -71,6 +71,8 @@ export class AcmeManager {
   /** Follows the config: workers for new environments, new orders for changed hosts or directory. */
   async reconcile(): Promise<void> {
     const wanted = new Map(this.#opts.targets().map((t) => [t.environment, t]));
+    // A counter on /metrics does not go back because the environment's settings changed.
+    const failuresTotal = new Map<string, number>();
     for (const [environment, worker] of this.#workers) {
       const target = wanted.get(environment);
       if (target && signatureOf(target) === worker.signature) {
@@ -79,6 +81,7 @@ export class AcmeManager {
       }
       await this.#retire(worker);
       this.#workers.delete(environment);
+      failuresTotal.set(environment, worker.failuresTotal);
     }
     for (const target of wanted.values()) {
       if (this.#workers.has(target.environment)) continue;
@@ -95,7 +98,7 @@ export class AcmeManager {
         cert,
         standIn: cert ? undefined : await standInCertificate(target.hosts),
         consecutiveFailures: 0,
-        failuresTotal: 0,
+        failuresTotal: failuresTotal.get(target.environment) ?? 0,
         retryAt: 0,
         stop: new AbortController(),
         done: Promise.resolve(),
