@@ -1,8 +1,8 @@
 // The ACME manager against Debian's pebble on loopback, with challenges answered by a plain HTTP
 // server of the test (the responder the data plane will be): a certificate issued at start and
 // kept sealed in the store, a restart that serves the stored certificate without a new order, a
-// renewal at two thirds of a short lifetime, and a failed challenge that keeps the old certificate
-// serving, is counted, and is retried until it succeeds.
+// renewal at two thirds of a short lifetime, a failed challenge that keeps the old certificate
+// serving, is counted, and is retried until it succeeds; and changes of the config followed.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
@@ -97,7 +97,12 @@ describe.skipIf(requirePebble() === 'skip')('ACME manager with pebble', () => {
     return { store, secrets };
   }
 
-  function manager(p: PebblePeer, store: Store, secrets: SecretService): AcmeManager {
+  function manager(
+    p: PebblePeer,
+    store: Store,
+    secrets: SecretService,
+    targets: (t: AcmeTarget) => AcmeTarget[] = (t) => [t],
+  ): AcmeManager {
     const target: AcmeTarget = {
       environment: 'production',
       hosts: HOSTS,
@@ -107,7 +112,7 @@ describe.skipIf(requirePebble() === 'skip')('ACME manager with pebble', () => {
     };
     const m = new AcmeManager({
       service: 'shop',
-      targets: () => [target],
+      targets: () => targets(target),
       store,
       sealer: secrets,
       responder,
@@ -201,5 +206,32 @@ describe.skipIf(requirePebble() === 'skip')('ACME manager with pebble', () => {
       (f) => f.name === 'gantry_cert_expiry_seconds',
     );
     expect(expiry?.samples.map((s) => s.labels?.host)).toEqual(HOSTS);
+  });
+
+  it('follows the config: new hosts order a new certificate, a new email keeps it, a removed environment stops', async () => {
+    const p = await start();
+    const { store, secrets } = await open();
+    let change: (t: AcmeTarget) => AcmeTarget[] = (t) => [t];
+    const m = manager(p, store, secrets, (t) => change(t));
+    await m.start();
+    const first = await waitFor('the certificate', () => m.certificate('production'));
+
+    change = (t) => [{ ...t, email: 'dev@example.com' }];
+    await m.reconcile();
+    expect(m.certificate('production')?.cert).toBe(first.cert);
+
+    change = (t) => [{ ...t, hosts: [...HOSTS, 'api.shop.test'] }];
+    await m.reconcile();
+    expect(m.certificate('production')).toBeUndefined();
+    expect(m.served('production')?.hosts).toEqual([...HOSTS, 'api.shop.test']);
+    const second = await waitFor('the certificate of three hosts', () => m.certificate('production'));
+    expect(new X509Certificate(second.cert).subjectAltName).toBe(
+      'DNS:shop.test, DNS:www.shop.test, DNS:api.shop.test',
+    );
+
+    change = () => [];
+    await m.reconcile();
+    expect(m.served('production')).toBeUndefined();
+    expect(m.statuses()).toEqual([]);
   });
 });
