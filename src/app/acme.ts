@@ -49,9 +49,11 @@ export function createAcmeService(opts: {
   const answers = new Map<string, string>();
   let reapply: () => Promise<void> = async () => {};
   let applying: Promise<void> = Promise.resolve();
-  // Serialised, so a slower, older apply never lands after a newer one.
+  let stopped = false;
+  // Serialised, so a slower, older apply never lands after a newer one; none once stopped (an
+  // order still finishing must not reopen the listeners of a server going down).
   const apply = (): Promise<void> => {
-    const next = applying.then(() => reapply());
+    const next = applying.then(() => (stopped ? undefined : reapply()));
     applying = next.catch(() => {});
     return next;
   };
@@ -87,7 +89,10 @@ export function createAcmeService(opts: {
     },
     metrics: () => certificateMetrics(manager.statuses(), Date.now()),
     datapoints: { datapoint: (q) => certificateDatapoint(manager.statuses(), q) },
-    stop: () => manager.stop(),
+    stop() {
+      stopped = true;
+      return manager.stop();
+    },
   };
 }
 
