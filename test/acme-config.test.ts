@@ -1,6 +1,7 @@
 // `tls.acme` and `hosts` in gantry.yaml: defaults, and the refusals that say what to change
 // (ACME needs hosts and a plain listener, excludes certificate files, cannot issue wildcards).
 import { describe, expect, it } from 'vitest';
+import { acmeTargets } from '../src/app/acme.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { LETS_ENCRYPT_DIRECTORY } from '../src/config/schema-tls.ts';
 import { edgeSettingsOf } from '../src/proxy/edge-config.ts';
@@ -108,5 +109,16 @@ describe('tls.acme', () => {
       redirectHttp: '0.0.0.0:80',
     });
     expect(edgeSettingsOf(env, '/srv/shop').tls).toBeUndefined();
+  });
+
+  it('names the CA file that cannot be read, at start and on reload', () => {
+    const loaded = parse(`    hosts: [shop.example.com]
+    tls:
+      acme: { email: ops@example.com, directory: "https://ca.internal/dir", ca_file: missing-ca.pem }
+      redirect_http: 0.0.0.0:80
+`);
+    expect(() => acmeTargets(loaded)).toThrow(
+      '/srv/shop/gantry.yaml: environments.production.tls.acme.ca_file: cannot read /srv/shop/missing-ca.pem (ENOENT)',
+    );
   });
 });
