@@ -3,6 +3,7 @@
 // input side (what the JSON Schema describes) is the text a user writes.
 import { z } from 'zod';
 import { parseHostPort } from './address.ts';
+import { hostNameProblem, normalizeHostName } from './host-names.ts';
 import {
   findSecretReferenceProblem,
   hasSecretReference,
@@ -161,6 +162,17 @@ export function listenAddress() {
   return z
     .string({ error })
     .refine((value) => parseHostPort(value) !== undefined, { error: `${message} (port 0 to 65535)` });
+}
+
+/** A host name or a leading-label wildcard (`*.example.org`), lower-cased, without a final dot. */
+export function hostName() {
+  return z
+    .string({ error: expecting('expected a host name, like api.example.com or *.example.org') })
+    .superRefine((value, ctx) => {
+      const problem = hostNameProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `expected a host name: ${problem}` });
+    })
+    .transform(normalizeHostName);
 }
 
 export function httpPath() {

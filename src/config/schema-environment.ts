@@ -13,6 +13,7 @@ import {
   expecting,
   globs,
   headerMap,
+  hostName,
   intIn,
   keyIssue,
   list,
@@ -26,7 +27,7 @@ import {
 } from './fields.ts';
 import { freezeSchema, scanSchema, windowSchema } from './schema-policy.ts';
 import { strategySchema } from './schema-strategy.ts';
-import { acmeIssues, hostsSchema, tlsSchema } from './schema-tls.ts';
+import { acmeIssues, tlsSchema } from './schema-tls.ts';
 import type { EnvironmentConfig, LimitsConfig, SecurityHeadersConfig } from './types.ts';
 
 // Edge defaults (the proxy applies them when `security_headers` or `limits` is not set).
@@ -201,6 +202,13 @@ const limitsSchema = mapping({
 
 const environmentSchema = mapping({
   listen: listenAddress().meta({ description: "host:port of this environment's proxy listener." }),
+  hosts: list(hostName())
+    .min(1, { error: 'expected at least one host name, like api.example.com' })
+    .optional()
+    .meta({
+      description:
+        'Host names this environment answers (api.example.com, "*.example.org"): environments naming hosts may share a listen address; requests are routed by their Host header.',
+    }),
   instances: intIn(1, 1000).default(DEFAULT_INSTANCES),
   track: trackSchema.optional().meta({ description: 'Git refs that `gantry release --ref` sends here.' }),
   requires: mapping({
@@ -225,9 +233,6 @@ const environmentSchema = mapping({
   windows: list(windowSchema).optional().meta({ description: 'Several deployment windows.' }),
   freezes: list(freezeSchema).default([]).meta({ description: 'Date ranges without releases.' }),
   scan: scanSchema.optional().meta({ description: 'Vulnerability gate on the image or artifact.' }),
-  hosts: hostsSchema.optional().meta({
-    description: 'Host names this environment answers to, like [api.example.com, "*.example.org"].',
-  }),
   tls: tlsSchema.optional().meta({ description: 'Serve this environment over HTTPS.' }),
   rate_limit: rateLimitSchema
     .optional()
@@ -241,7 +246,11 @@ const environmentSchema = mapping({
     if (env.window !== undefined && env.windows !== undefined) {
       ctx.addIssue(keyIssue(['windows'], 'use either `window` (one) or `windows` (a list), not both'));
     }
-    for (const issue of acmeIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
+    env.hosts?.forEach((host, i) => {
+      if (env.hosts?.indexOf(host) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['hosts', i], message: `duplicate host '${host}'` });
+      }
+    });
     env.secrets.forEach((name, i) => {
       if (env.secrets.indexOf(name) !== i) {
         ctx.addIssue({ code: 'custom', path: ['secrets', i], message: `duplicate secret '${name}'` });
@@ -253,10 +262,12 @@ const environmentSchema = mapping({
         });
       }
     });
+    for (const issue of acmeIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
   }, whenFieldsValid)
   .transform(
     (env): Omit<EnvironmentConfig, 'name'> => ({
       listen: env.listen,
+      ...(env.hosts ? { hosts: env.hosts } : {}),
       instances: env.instances,
       track: env.track,
       requires: env.requires,
@@ -266,7 +277,6 @@ const environmentSchema = mapping({
       windows: env.windows ?? (env.window ? [env.window] : []),
       freezes: env.freezes,
       scan: env.scan,
-      ...(env.hosts ? { hosts: env.hosts } : {}),
       tls: env.tls,
       rate_limit: env.rate_limit,
       ...(env.security_headers ? { security_headers: env.security_headers } : {}),

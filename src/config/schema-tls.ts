@@ -1,31 +1,12 @@
-// An environment's `tls:` (a certificate from files, or one obtained through ACME) and its `hosts:`,
-// the names it answers to, which an ACME certificate covers.
-import { keyIssue, list, listenAddress, mapping, text, textMatching, whenFieldsValid } from './fields.ts';
+// An environment's `tls:`: a certificate from files, or one obtained through ACME for the
+// environment's `hosts`, with the rules ACME needs from the rest of the environment.
+import { keyIssue, listenAddress, mapping, text, textMatching, whenFieldsValid } from './fields.ts';
 import type { TlsConfig } from './types.ts';
 
 /** Let's Encrypt's production directory: where certificates come from unless `directory` says otherwise. */
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 
-const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
-const HOST = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
 const EMAIL = /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/;
-
-/** A host name the environment answers to, or a wildcard of one level: api.example.com, *.example.org. */
-export function hostName() {
-  return textMatching(
-    HOST,
-    'expected a lowercase host name like api.example.com, or a wildcard like *.example.org',
-  ).refine((host) => host.length <= 253, { error: 'expected a host name of at most 253 characters' });
-}
-
-export const hostsSchema = list(hostName())
-  .min(1, { error: 'expected at least one host name, like [api.example.com]' })
-  .superRefine((hosts, ctx) => {
-    hosts.forEach((host, i) => {
-      if (hosts.indexOf(host) !== i)
-        ctx.addIssue({ code: 'custom', path: [i], message: `duplicate host '${host}'` });
-    });
-  });
 
 function isHttpsUrl(value: string): boolean {
   return URL.canParse(value) && new URL(value).protocol === 'https:';

@@ -177,6 +177,8 @@ export interface LimitsConfig {
 export interface EnvironmentConfig {
   name: string;
   listen: string; // host:port
+  /** Host names it answers, lower-cased; environments that name hosts may share `listen`. */
+  hosts?: string[];
   instances: number;
   track?: TrackConfig;
   requires?: { passed?: string; error_budget?: number };
@@ -186,8 +188,6 @@ export interface EnvironmentConfig {
   windows: WindowConfig[];
   freezes: FreezeConfig[];
   scan?: ScanPolicy;
-  /** Host names this environment answers to (and an ACME certificate covers). */
-  hosts?: string[];
   tls?: TlsConfig;
   rate_limit?: RateLimitConfig;
   /** Unset: the defaults of schema-environment.ts (DEFAULT_SECURITY_HEADERS). */
