@@ -4,6 +4,9 @@
 import acme from 'acme-client';
 import type { ChallengeResponder } from './types.ts';
 
+/** RFC 5280's upper bound of a CommonName. */
+const MAX_COMMON_NAME = 64;
+
 export interface OrderInput {
   directory: string;
   email: string;
@@ -33,8 +36,10 @@ export async function orderCertificate(input: OrderInput): Promise<OrderResult> 
     ...(input.pollMinMs !== undefined ? { backoffMin: input.pollMinMs } : {}),
     ...(input.pollMaxMs !== undefined ? { backoffMax: input.pollMaxMs } : {}),
   });
+  // The names go in subjectAltName; the first is also the subject's CN when it fits one (64 chars).
+  const first = input.hosts[0] ?? '';
   const [key, csr] = await acme.crypto.createCsr(
-    { commonName: input.hosts[0], altNames: input.hosts },
+    { ...(first.length <= MAX_COMMON_NAME ? { commonName: first } : {}), altNames: input.hosts },
     await acme.crypto.createPrivateEcdsaKey(),
   );
   const certPem = await client.auto({
