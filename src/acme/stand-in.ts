@@ -7,7 +7,8 @@ import acme from 'acme-client';
 import type { ServedCertificate } from './types.ts';
 
 export async function standInCertificate(hosts: string[]): Promise<ServedCertificate> {
-  const host = hosts[0] ?? 'localhost';
+  // Its name is also its CommonName, which holds at most 64 characters.
+  const host = hosts.find((h) => h.length <= 64) ?? 'localhost';
   const authorization = { identifier: { type: 'dns', value: host } } as Parameters<
     typeof acme.crypto.createAlpnCertificate
   >[0];
