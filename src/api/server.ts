@@ -19,6 +19,7 @@ import { MAX_PATH_PARAM_LENGTH } from '../lib/names.ts';
 import { storageFullError } from '../lib/storage-full.ts';
 import type { LogService } from '../logs/index.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
+import type { ExtraMetric } from '../metrics/prometheus.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import type { ControlPlane } from '../rollout/control.ts';
@@ -107,6 +108,8 @@ export interface ApiDeps {
   refusalLimit?: number;
   /** Key of the signed acknowledgement links of escalation pages (routes absent without it). */
   ackLinkKey?: Buffer;
+  /** More of Gantry's own series for /metrics (certificates obtained through ACME). */
+  ownMetrics?: () => ExtraMetric[];
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
@@ -214,6 +217,7 @@ export function buildApi(deps: ApiDeps) {
         ...(await gantryMetrics(deps)),
         ...sloMetrics(await slos.list()),
         ...(await doraMetrics(dora)),
+        ...(deps.ownMetrics?.() ?? []),
       ],
     }),
   });

@@ -33,6 +33,7 @@ import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
 import { createSyntheticsRunner } from '../synthetics/index.ts';
 import { ReleaseTriggers } from '../triggers/index.ts';
+import { acmeTargets, createAcmeService } from './acme.ts';
 import { ackAlertsOfIncident, wireAlerting } from './alerting.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { preparePrivateDataDir } from './data-dir.ts';
@@ -151,10 +152,18 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'metrics' }),
   });
   metrics.start();
+  // Certificates obtained through ACME (tls.acme), and the HTTP-01 answers the listeners give.
+  const acme = createAcmeService({
+    config,
+    store,
+    sealer: secrets,
+    logger: logger.child({ component: 'acme' }),
+  });
   // Each environment's TLS, limits and headers come from the config current at every apply.
   const dataPlane = withEdgeConfig(
     createDataPlane({ sink: metrics, logger: logger.child({ component: 'proxy' }) }),
     config,
+    acme,
   );
   const bus = new ReleaseEventBus();
   const fleet = new Fleet({
@@ -212,6 +221,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   });
   sampler.start();
 
+  // Stored certificates (or stand-ins) before the listeners open; missing ones are ordered once they are.
+  await acme.start(() => dataPlane.apply(fleet.desiredState()));
   // Listeners first (answering 503 until instances are ready), then instances come back.
   await dataPlane.apply(fleet.desiredState());
   await recoverFleet({ config: loaded, store, fleet, engine, logger });
@@ -225,7 +236,13 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     metrics,
     store,
     series,
-    extraMetrics: logs.metrics,
+    // log_matches:<name> from the logs, cert_expiry_seconds and acme_failures from ACME.
+    extraMetrics: {
+      datapoint: async (q) => {
+        const fromLogs = await logs.metrics.datapoint(q);
+        return fromLogs !== undefined ? fromLogs : acme.datapoints.datapoint(q);
+      },
+    },
     logger: logger.child({ component: 'alarms' }),
   });
   const synthetics = createSyntheticsRunner({
@@ -261,11 +278,13 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const unwire = wireAlerting({ alarms, notifier, incidents, releases: engine, store, logger });
   holder.check((next) => checkRules(next.config));
   holder.check(checkEdgeFiles);
+  holder.check((next) => void acmeTargets(next));
   holder.onReload(() => {
     alarms.reload();
     synthetics.reload();
   });
   // Edge settings (TLS files, limits, headers) reach the listeners with this apply.
+  holder.onReload(() => acme.reload());
   holder.onReload(() => dataPlane.apply(fleet.desiredState()));
   await notifier.start();
   await alarms.start();
@@ -304,6 +323,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     auth,
     audit,
     ...(opts.refusalLimit !== undefined ? { refusalLimit: opts.refusalLimit } : {}),
+    ownMetrics: () => acme.metrics(),
   });
   triggers.start(bus);
   await api.listen({ host: listen.host, port: listen.port });
@@ -339,6 +359,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         await synthetics.stop();
         await alarms.stop();
         await engine.close();
+        await acme.stop();
         await fleet.close({ stopInstances: o.stopInstances ?? false });
         await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
         await dataPlane.close();

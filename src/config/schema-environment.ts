@@ -27,6 +27,7 @@ import {
 } from './fields.ts';
 import { freezeSchema, scanSchema, windowSchema } from './schema-policy.ts';
 import { strategySchema } from './schema-strategy.ts';
+import { acmeIssues, tlsSchema } from './schema-tls.ts';
 import type { EnvironmentConfig, LimitsConfig, SecurityHeadersConfig } from './types.ts';
 
 // Edge defaults (the proxy applies them when `security_headers` or `limits` is not set).
@@ -67,18 +68,6 @@ const trackSchema = mapping({
     ctx.addIssue({ code: 'custom', message: 'set `branch`, `tag` or both' });
   }
 }, whenFieldsValid);
-
-const tlsSchema = mapping({
-  cert: text('a certificate file path').meta({
-    description: "PEM certificate (with its chain); relative to gantry.yaml's directory; reloaded on change.",
-  }),
-  key: text('a key file path').meta({
-    description: "PEM private key of the certificate; relative to gantry.yaml's directory.",
-  }),
-  redirect_http: listenAddress()
-    .optional()
-    .meta({ description: 'Also listen here for plain HTTP and redirect it to HTTPS.' }),
-});
 
 /** An IPv4/IPv6 address or a CIDR range of them: 10.0.0.0/8, 192.168.1.10, fd00::/8. */
 export function isAddressOrRange(value: string): boolean {
@@ -273,6 +262,7 @@ const environmentSchema = mapping({
         });
       }
     });
+    for (const issue of acmeIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
   }, whenFieldsValid)
   .transform(
     (env): Omit<EnvironmentConfig, 'name'> => ({

@@ -114,10 +114,21 @@ export interface ScanPolicy {
   allow: Array<{ id: string; until?: string; reason?: string }>;
 }
 
+/** Certificate files (`cert` and `key`), or `acme` to obtain one for the environment's hosts. */
 export interface TlsConfig {
-  cert: string;
-  key: string;
+  cert?: string;
+  key?: string;
+  acme?: AcmeConfig;
   redirect_http?: string;
+}
+
+export interface AcmeConfig {
+  /** Contact of the ACME account. */
+  email: string;
+  /** The CA's directory URL. */
+  directory: string;
+  /** PEM bundle the directory's HTTPS certificate chains to (a private CA), relative to gantry.yaml. */
+  ca_file?: string;
 }
 
 export interface RateLimitConfig {

@@ -9,17 +9,32 @@ import { GantryError } from '../lib/errors.ts';
 import { loadTlsMaterial, TlsFileError } from './tls-material.ts';
 import type { DataPlane, EdgeSettings } from './types.ts';
 
-export function edgeSettingsOf(env: EnvironmentConfig, configDir: string): EdgeSettings {
+/** What automatic HTTPS adds to the edge: HTTP-01 answers, and each ACME environment's certificate. */
+export interface AcmeEdge {
+  challenges(): Record<string, string>;
+  certificate(environment: string): { hosts: string[]; cert: string; key: string } | undefined;
+}
+
+export function edgeSettingsOf(env: EnvironmentConfig, configDir: string, acme?: AcmeEdge): EdgeSettings {
   const tls = env.tls;
   const limits = env.limits ?? DEFAULT_LIMITS;
   const rate = env.rate_limit;
+  const acmeCert = tls?.acme && acme?.certificate(env.name);
   return {
-    ...(tls
+    ...(tls?.cert !== undefined && tls.key !== undefined
       ? {
           tls: {
             certFile: path.resolve(configDir, tls.cert),
             keyFile: path.resolve(configDir, tls.key),
             ...(tls.redirect_http ? { redirectHttp: tls.redirect_http } : {}),
+          },
+        }
+      : {}),
+    ...(acmeCert
+      ? {
+          tls: {
+            certificates: [{ hosts: acmeCert.hosts, cert: acmeCert.cert, key: acmeCert.key }],
+            ...(tls?.redirect_http ? { redirectHttp: tls.redirect_http } : {}),
           },
         }
       : {}),
@@ -59,8 +74,11 @@ export function securityHeaderValues(h: SecurityHeadersConfig, https: boolean): 
   return out;
 }
 
-/** The data plane, with each route's edge taken from the config current at apply time. */
-export function withEdgeConfig(plane: DataPlane, config: () => LoadedConfig): DataPlane {
+/**
+ * The data plane, with each route's edge taken from the config current at apply time, and with
+ * `acme` its HTTP-01 answers and the certificates it obtained.
+ */
+export function withEdgeConfig(plane: DataPlane, config: () => LoadedConfig, acme?: AcmeEdge): DataPlane {
   return {
     apply(desired) {
       const { config: c, dir } = config();
@@ -73,9 +91,13 @@ export function withEdgeConfig(plane: DataPlane, config: () => LoadedConfig): Da
           return {
             ...route,
             ...(hosts ? { hosts } : {}),
-            ...(route.edge ? {} : { edge: edgeSettingsOf(env, dir) }),
+            ...(route.edge ? {} : { edge: edgeSettingsOf(env, dir, acme) }),
           };
         }),
+        // Only then is /.well-known/acme-challenge/ Gantry's: otherwise it reaches the backends.
+        ...(acme && Object.values(c.environments).some((e) => e.tls?.acme)
+          ? { acmeChallenges: acme.challenges() }
+          : {}),
       });
     },
     drain: (ids, timeoutMs) => plane.drain(ids, timeoutMs),

@@ -7,6 +7,12 @@ export {
   DEFAULT_RETRY_AFTER_SECONDS,
   DEFAULT_UPSTREAM_OPTIONS,
 } from './data-plane.ts';
-export { checkEdgeFiles, edgeSettingsOf, securityHeaderValues, withEdgeConfig } from './edge-config.ts';
+export {
+  type AcmeEdge,
+  checkEdgeFiles,
+  edgeSettingsOf,
+  securityHeaderValues,
+  withEdgeConfig,
+} from './edge-config.ts';
 export { ListenError } from './listener-socket.ts';
 export type * from './types.ts';

@@ -4,7 +4,7 @@
 import { GantryError } from '../lib/errors.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
 import type { SecretRecord, Store } from '../store/types.ts';
-import { openValue, type SecretAddress, SecretOpenError, sealValue } from './cipher.ts';
+import { openValue, type Sealed, type SecretAddress, SecretOpenError, sealValue } from './cipher.ts';
 import {
   commitStagedKey,
   discardStagedKey,
@@ -39,6 +39,12 @@ export interface OpenSecretsOptions {
 
 const MAX_RETIRED = 1000;
 
+/** Opens a value sealed under the previous master key and seals it under the new one. */
+export type Resealer = (
+  where: SecretAddress,
+  sealed: Sealed & { keyId: string },
+) => Sealed & { keyId: string };
+
 export class SecretService {
   readonly #store: Store;
   readonly #service: string;
@@ -56,6 +62,7 @@ export class SecretService {
   readonly #retired = new Set<string>();
   #version = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #rotationHooks: Array<(reseal: Resealer) => Promise<number>> = [];
 
   private constructor(opts: OpenSecretsOptions, key: MasterKey) {
     this.#store = opts.store;
@@ -173,6 +180,28 @@ export class SecretService {
   }
 
   /**
+   * Seals a private value of another module (an ACME key) under the master key, bound to `where`
+   * as secrets are to their row: the sealed value opens only with the same address.
+   */
+  seal(where: SecretAddress, value: string): Sealed & { keyId: string } {
+    return { ...sealValue(this.#key.key, where, value), keyId: this.#key.id };
+  }
+
+  /** Opens what seal() sealed; throws SecretOpenError for another key or address, or an altered value. */
+  open(where: SecretAddress, sealed: Sealed & { keyId: string }): string {
+    if (sealed.keyId !== this.#key.id) throw new SecretOpenError(where);
+    return openValue(this.#key.key, where, sealed);
+  }
+
+  /**
+   * Registers values another module sealed with seal() (ACME keys): after every rotation, `fn`
+   * gets a function that re-seals one of them under the new key, and returns how many it re-sealed.
+   */
+  onKeyRotated(fn: (reseal: Resealer) => Promise<number>): void {
+    this.#rotationHooks.push(fn);
+  }
+
+  /**
    * Seals every secret (of every service in the database) under a new master key in one
    * transaction. With a key file, the new key is written beside it first and renamed over it
    * once the database holds the new values; a key from GANTRY_MASTER_KEY must be given.
@@ -217,8 +246,9 @@ export class SecretService {
       if (current.source === 'file') await commitStagedKey(this.#dataDir);
       this.#key = { key, id, source: current.source, file: current.file };
       this.#changed();
+      const others = await this.#resealOthers(current, { key, id });
       this.#log.info(
-        { previousKeyId: current.id, keyId: id, reencrypted: rows.length },
+        { previousKeyId: current.id, keyId: id, reencrypted: rows.length, others },
         'master key rotated',
       );
       return {
@@ -232,6 +262,26 @@ export class SecretService {
             : `set ${MASTER_KEY_ENV} to the new key (id ${id}) before the server restarts: the old key no longer opens the secrets`,
       };
     });
+  }
+
+  /** Runs the rotation hooks; a failure is logged (those values are made anew where they are used). */
+  async #resealOthers(from: MasterKey, to: { key: Buffer; id: string }): Promise<number> {
+    const reseal: Resealer = (where, sealed) => ({
+      ...sealValue(to.key, where, openValue(from.key, where, sealed)),
+      keyId: to.id,
+    });
+    let count = 0;
+    for (const hook of this.#rotationHooks) {
+      try {
+        count += await hook(reseal);
+      } catch (err) {
+        this.#log.error(
+          { err: (err as Error).message },
+          'could not re-encrypt values sealed by another module under the new master key; they will not open after a restart',
+        );
+      }
+    }
+    return count;
   }
 
   #load(rows: SecretRecord[]): void {

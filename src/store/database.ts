@@ -1,6 +1,7 @@
 // The tables as kysely sees them. Column names are snake_case; the repositories map rows to the
 // camelCase records of types.ts. Timestamps are ISO-8601 UTC text with milliseconds.
 import type { Generated } from 'kysely';
+import type { AcmeTables } from './acme-types.ts';
 import type {
   AlarmStateName,
   DeliveryOutcome,
@@ -356,7 +357,7 @@ export interface ScanReportsTable {
   uploaded_at: string;
 }
 
-export interface Database {
+export interface Database extends AcmeTables {
   services: ServicesTable;
   environments: EnvironmentsTable;
   versions: VersionsTable;

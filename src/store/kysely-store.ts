@@ -3,6 +3,7 @@
 import { type Kysely, sql } from 'kysely';
 import { type Clock, systemClock } from '../lib/clock.ts';
 import type { Database } from './database.ts';
+import { KyselyAcmeRepo } from './repos/acme.ts';
 import { KyselyAlarmRepo } from './repos/alarms.ts';
 import { KyselyAuditRepo } from './repos/audit.ts';
 import { KyselyTriggerRepo } from './repos/deliveries.ts';
@@ -50,6 +51,7 @@ export class KyselyStore implements Store {
   readonly audit: KyselyAuditRepo;
   readonly secrets: KyselySecretRepo;
   readonly triggers: KyselyTriggerRepo;
+  readonly acme: KyselyAcmeRepo;
   readonly #db: Kysely<Database>;
   #closing: Promise<void> | undefined;
 
@@ -73,6 +75,7 @@ export class KyselyStore implements Store {
     this.audit = new KyselyAuditRepo(db, now);
     this.secrets = new KyselySecretRepo(db, now);
     this.triggers = new KyselyTriggerRepo(db, now);
+    this.acme = new KyselyAcmeRepo(db, now);
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,6 @@
 // Records and repository interfaces of the store. Callers depend on these only;
 // the SQLite and PostgreSQL dialects implement them.
+import type { AcmeRepo } from './acme-types.ts';
 
 export type ReleaseState =
   | 'pending' // recorded, nothing started yet
@@ -865,6 +866,7 @@ export interface Store {
   triggers: TriggerRepo;
   secrets: SecretRepo;
   scanReports: ScanReportRepo;
+  acme: AcmeRepo;
   /** Cheap round trip used by /readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;
