@@ -72,6 +72,14 @@ export const schemas = {
     .strict(),
   events: z.object({ after: z.coerce.number().int().min(0).default(0) }).strict(),
   status: z.object({ environment: envName.optional() }).strict(),
+  reload: z
+    .object({
+      force: z.boolean().optional().meta({
+        description:
+          'Stop the running instances of services whose file is gone (refused with 409 otherwise).',
+      }),
+    })
+    .strict(),
   upload: z
     .object({
       ref: z.string().max(256).optional(),
@@ -300,11 +308,12 @@ export const routes: RouteDoc[] = [
     path: '/api/v1/config/reload',
     access: 'admin',
     summary:
-      'Re-read gantry.yaml: validated whole first; alarms, synthetics, notify, smtp, incidents, checks apply live; other changes are refused (409) until a restart',
+      'Re-read the service files: validated whole first; alarms, synthetics, notify, smtp, incidents, checks apply live; other changes are refused (409) until a restart; a new file starts its service, a removed one stops it (409 while it has instances, unless force)',
     tag: 'meta',
+    body: schemas.reload,
     responses: {
-      200: '{ reloaded: { file, applied } }',
-      409: 'a change needs a restart',
+      200: '{ reloaded: { file, applied, added?, removed?, services? } }',
+      409: 'a change needs a restart, or a removed service still has instances',
       422: 'the file is not valid',
     },
   },

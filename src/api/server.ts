@@ -78,7 +78,10 @@ export interface ApiDeps {
   /** Push triggers (GitHub webhook) and the lookup of the secret triggers.github.secret names. */
   triggers: ReleaseTriggers;
   secret: SecretLookup;
-  reload: () => Promise<{ file: string; applied: string[] }>;
+  /** Re-reads the service files; `force` stops the instances of services whose file is gone. */
+  reload: (opts: { force?: boolean }) => Promise<{ file: string; applied: string[] }>;
+  /** Every service of the server (GET /api/v1/services); this one alone when absent. */
+  services?: () => Array<{ name: string; environments: string[] }>;
   /** The secrets store and the rolling restart a changed secret starts (routes absent without it). */
   secrets?: SecretRouteDeps;
   /** API tokens and dashboard sessions: every route but the public ones needs one. */
@@ -87,6 +90,8 @@ export interface ApiDeps {
   audit: AuditLog;
   /** Unauthenticated requests refused (401) per client address and minute before 429 (default 30). */
   refusalLimit?: number;
+  /** The refusal budget itself, when several API instances share one (a server with several services). */
+  refusals?: RefusalBudget;
   /** Key of the signed acknowledgement links of escalation pages (routes absent without it). */
   ackLinkKey?: Buffer;
 }
@@ -113,7 +118,7 @@ export function buildApi(deps: ApiDeps) {
     auth: deps.auth,
     accessOf: routeAccess,
     environmentsOf,
-    refusals: new RefusalBudget(deps.refusalLimit),
+    refusals: deps.refusals ?? new RefusalBudget(deps.refusalLimit),
   });
   registerAuditHooks(app, { audit: deps.audit, environmentsOf, logger: deps.logger });
 
@@ -246,9 +251,12 @@ export function buildApi(deps: ApiDeps) {
     return body;
   });
 
-  app.get('/api/v1/services', async () => ({
-    services: [{ name: service(), environments: Object.keys(deps.config().config.environments) }],
-  }));
+  app.get('/api/v1/services', async () => {
+    const services = deps.services?.() ?? [
+      { name: service(), environments: Object.keys(deps.config().config.environments) },
+    ];
+    return { services: await Promise.all(services.map((s) => withCurrentVersions(deps.store, s))) };
+  });
 
   app.get('/api/v1/environments', async () => ({ environments: await environmentViews(viewDeps(deps)) }));
 
@@ -391,7 +399,10 @@ export function buildApi(deps: ApiDeps) {
     return { release };
   });
 
-  app.post('/api/v1/config/reload', async () => ({ reloaded: await deps.reload() }));
+  app.post('/api/v1/config/reload', async (req) => {
+    const b = parse(schemas.reload, req.body);
+    return { reloaded: await deps.reload({ force: b.force ?? false }) };
+  });
 
   app.get('/api/v1/events', async (req) => {
     const q = parse(schemas.events_list, req.query);
@@ -423,6 +434,14 @@ export function buildApi(deps: ApiDeps) {
   });
 
   return app;
+}
+
+/** A service with the version each environment serves now (null before its first release). */
+async function withCurrentVersions(store: Store, s: { name: string; environments: string[] }) {
+  const current: Record<string, string | null> = {};
+  for (const env of s.environments)
+    current[env] = (await store.environments.get(s.name, env))?.currentVersion ?? null;
+  return { ...s, current };
 }
 
 function viewDeps(deps: ApiDeps) {

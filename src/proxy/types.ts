@@ -17,6 +17,8 @@ export interface Pool {
 }
 
 export interface EnvironmentRoute {
+  /** The service of the environment on a server with several; routes and records are keyed by both. */
+  service?: string;
   environment: string;
   /** host:port to listen on. */
   listen: string;
@@ -49,6 +51,8 @@ export interface DesiredState {
 }
 
 export interface RequestRecord {
+  /** The route's service, when it names one. */
+  service?: string;
   environment: string;
   version: string; // '' when no backend was chosen (503)
   instance: string; // '' when no backend was chosen

@@ -484,8 +484,8 @@ export interface SilenceRecord {
 }
 
 export interface OutboxRepo {
-  /** Pending deliveries, oldest first. */
-  pending(limit: number): Promise<DeliveryRecord[]>;
+  /** Pending deliveries (of one service when given), oldest first. */
+  pending(limit: number, service?: string): Promise<DeliveryRecord[]>;
   /** Takes a pending row for `owner` until `until`, unless another worker holds it; true when taken. */
   claim(id: string, owner: string, until: string, now: string): Promise<boolean>;
   /** Frees every claim (a restarted single server: the holders are gone); returns how many. */
@@ -494,7 +494,7 @@ export interface OutboxRepo {
   finish(id: string, attempt: DeliveryAttempt): Promise<boolean>;
   get(id: string): Promise<DeliveryRecord | undefined>;
   /** Newest first. */
-  list(q: { limit?: number; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
+  list(q: { limit?: number; status?: DeliveryStatus; service?: string }): Promise<DeliveryRecord[]>;
 }
 
 export interface AlertLogRepo {

@@ -1,0 +1,75 @@
+// Several services behind one API listener. Each service has its own API instance (buildApi over
+// that service's parts); this picks one per request: `/api/v1/services/S/…` is service S's
+// `/api/v1/…`, the old paths are the only service's on a single-service server, and on a server
+// with several they answer 400 naming the services. What is global (tokens, sessions, the audit
+// log, the dashboard, health, the API document, the reload) is the same whichever instance
+// answers, since every instance shares the auth and audit services: the first service's does.
+import http from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { GantryError } from '../lib/errors.ts';
+
+export interface ServiceApis {
+  /** The API instances by service name, in the order the services were given. */
+  current(): ReadonlyMap<string, FastifyInstance>;
+}
+
+const NESTED = /^\/api\/v1\/services\/([^/?]+)(\/[^?]*)?$/;
+/** API paths that are not a service's: answered the same on every instance. */
+const GLOBAL_API =
+  /^\/api\/v1\/(openapi\.json|schemas?(\/.*)?|services|config\/reload|session|tokens(\/.*)?|audit(\/.*)?|ack\/[^/]+|secrets\/rotate-key)$/;
+/** Paths outside the API that belong to a service: its Prometheus metrics are per service too. */
+const GLOBAL_OTHER = /^\/(?!api\/)/;
+
+/** Which instance answers a path, and the path it sees; or the error to answer with. */
+export function pickService(
+  rawUrl: string,
+  services: readonly string[],
+): { service: string; url: string } | GantryError {
+  const [pathname = '/', query] = splitQuery(rawUrl);
+  const nested = NESTED.exec(pathname);
+  if (nested) {
+    const service = decodeURIComponent(nested[1] as string);
+    if (!services.includes(service)) {
+      return new GantryError('UNKNOWN_SERVICE', `no service ${service} on this server`, {
+        details: { services },
+      });
+    }
+    const rest = nested[2] ?? '';
+    return { service, url: `/api/v1${rest === '/' ? '' : rest}${query}` };
+  }
+  const first = services[0] as string;
+  if (services.length === 1 || GLOBAL_API.test(pathname) || GLOBAL_OTHER.test(pathname)) {
+    return { service: first, url: rawUrl };
+  }
+  return new GantryError(
+    'SERVICE_REQUIRED',
+    `this server runs ${services.length} services (${services.join(', ')}): say which one ${pathname} is about`,
+    {
+      hint: `Use /api/v1/services/SERVICE${pathname.slice('/api/v1'.length)}, or \`gantry --service SERVICE …\` (GANTRY_SERVICE).`,
+      details: { services },
+    },
+  );
+}
+
+function splitQuery(url: string): [string, string] {
+  const i = url.indexOf('?');
+  return i < 0 ? [url, ''] : [url.slice(0, i), url.slice(i)];
+}
+
+/** An HTTP server handing each request to the API instance of its service. */
+export function createServiceDispatcher(apis: ServiceApis): http.Server {
+  const server = http.createServer((req, res) => {
+    const instances = apis.current();
+    const picked = pickService(req.url ?? '/', [...instances.keys()]);
+    if (picked instanceof GantryError) {
+      res.writeHead(picked.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(picked.toJSON()));
+      return;
+    }
+    req.url = picked.url;
+    (instances.get(picked.service) as FastifyInstance).routing(req, res);
+  });
+  // As Fastify's own listener: idle keep-alive connections live 72 s.
+  server.keepAliveTimeout = 72_000;
+  return server;
+}

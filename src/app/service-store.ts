@@ -1,0 +1,43 @@
+// The store as one service of a server with several sees it. Most repositories take the service
+// in every query already; this view narrows the few reads that span the shared tables (pending
+// notifications, firing alert groups, a release or an incident fetched by id) to the service, so
+// one service's loops and API never act on another's rows.
+import type { Store } from '../store/types.ts';
+
+export function serviceStore(store: Store, service: string): Store {
+  const { outbox, alerts } = store.notifications;
+  return withOverrides(store, {
+    notifications: withOverrides(store.notifications, {
+      outbox: withOverrides(outbox, {
+        pending: (limit) => outbox.pending(limit, service),
+        list: (q) => outbox.list({ ...q, service }),
+      }),
+      alerts: withOverrides(alerts, {
+        list: async (q) => (await alerts.list(q)).filter((g) => g.service === service),
+      }),
+    }),
+    releases: withOverrides(store.releases, {
+      get: async (id) => {
+        const r = await store.releases.get(id);
+        return r?.service === service ? r : undefined;
+      },
+    }),
+    incidents: withOverrides(store.incidents, {
+      get: async (id) => {
+        const i = await store.incidents.get(id);
+        return i?.service === service ? i : undefined;
+      },
+    }),
+  });
+}
+
+/** `target` with some members replaced; the others are the target's own, bound to it. */
+function withOverrides<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, key) {
+      if (Object.hasOwn(overrides, key)) return overrides[key as keyof T];
+      const value = Reflect.get(t, key, t) as unknown;
+      return typeof value === 'function' ? value.bind(t) : value;
+    },
+  });
+}

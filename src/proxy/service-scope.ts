@@ -1,0 +1,64 @@
+// One data plane for every service of a server. Each service's fleet applies only its own routes
+// through its scope; the scope tags them with the service, and the union of every scope's latest
+// routes is what reaches the shared data plane (whose apply replaces the whole table). Addresses
+// come back under the service's own environment names.
+import { ApplyError } from './data-plane.ts';
+import type { DataPlane, EnvironmentRoute } from './types.ts';
+
+/** The key of a service's environment in the shared data plane: `service/environment`. */
+export function serviceRouteKey(service: string, environment: string): string {
+  return `${service}/${environment}`;
+}
+
+export interface ServiceScopes {
+  /** The data plane as one service sees it: its routes only, under its environment names. */
+  scope(service: string): DataPlane;
+  /** Drops a service's routes (its listeners close); the other services' stay as they are. */
+  forget(service: string): Promise<void>;
+}
+
+export function createServiceScopes(shared: DataPlane): ServiceScopes {
+  const routes = new Map<string, EnvironmentRoute[]>();
+  const applyUnion = () => shared.apply({ environments: [...routes.values()].flat() });
+
+  return {
+    scope(service) {
+      const own = (key: string) =>
+        key.startsWith(`${service}/`) || (routes.get(service) ?? []).some((r) => r.environment === key);
+      return {
+        async apply(desired) {
+          routes.set(
+            service,
+            desired.environments.map((r) => ({ ...r, service })),
+          );
+          try {
+            await applyUnion();
+          } catch (err) {
+            // Another service's listener failing is that service's business, not this one's.
+            if (!(err instanceof ApplyError)) throw err;
+            const mine = err.failures.filter((f) => own(f.environment));
+            if (mine.length > 0) throw new ApplyError(mine);
+          }
+        },
+        drain: (ids, timeoutMs) => shared.drain(ids, timeoutMs),
+        // Instance ids are unique across services: the shared map answers for each.
+        inFlight: () => shared.inFlight(),
+        addresses() {
+          const all = shared.addresses();
+          const out = new Map<string, { host: string; port: number }>();
+          for (const r of routes.get(service) ?? []) {
+            const a = all.get(serviceRouteKey(service, r.environment)) ?? all.get(r.environment);
+            if (a) out.set(r.environment, a);
+          }
+          return out;
+        },
+        close: async () => {
+          if (routes.delete(service)) await applyUnion();
+        },
+      };
+    },
+    async forget(service) {
+      if (routes.delete(service)) await applyUnion();
+    },
+  };
+}
