@@ -24,7 +24,10 @@ async function serve(opts: CliServerOptions): Promise<void> {
     server = await startServer(opts);
   } catch (err) {
     if (err instanceof ConfigError) {
-      throw new GantryError('CONFIG_INVALID', `${opts.config} is not valid:\n${formatIssues(err.issues)}`);
+      throw new GantryError(
+        'CONFIG_INVALID',
+        `${opts.config.join(', ')} is not valid:\n${formatIssues(err.issues)}`,
+      );
     }
     throw err;
   }

@@ -372,7 +372,7 @@ describe('server', () => {
     expect(r.code).toBe(0);
     expect(calls).toEqual([
       {
-        config: 'x.yaml',
+        config: ['x.yaml'],
         dataDir: '/srv/gantry',
         listen: '127.0.0.1:0',
         initialVersion: 'v1',

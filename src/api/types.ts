@@ -61,6 +61,18 @@ export interface EnvironmentView {
   requires: { passed?: string; error_budget?: number } | null;
 }
 
+/** POST /api/v1/config/reload */
+export interface ConfigReloadResponse {
+  reloaded: {
+    file: string;
+    /** Sections applied (`service:section` on a server with several services). */
+    applied: string[];
+    added?: string[];
+    removed?: string[];
+    services?: Array<{ service: string; file: string; applied: string[] }>;
+  };
+}
+
 /** GET /api/v1/status[?environment=] */
 export interface StatusBody {
   service: string;

@@ -12,7 +12,8 @@ export const DEFAULT_LISTEN = '127.0.0.1:7070';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export interface ServerOptions {
-  config: string;
+  /** Service files, or directories of them (one .yaml/.yml file per service). */
+  config: string[];
   dataDir: string;
   /** host:port of the API and dashboard. */
   listen: string;
@@ -30,7 +31,7 @@ export interface ServerOptions {
 }
 
 interface ParsedServerOptions {
-  config: string;
+  config: string[];
   dataDir?: string;
   listen: string;
   initialVersion?: string;
@@ -44,7 +45,12 @@ export function registerServer(program: Command, ctx: CliContext): Command {
   const cmd = program
     .command('server')
     .description('run the Gantry server: API, dashboard, releases, proxies and the services themselves')
-    .option('--config <file>', 'service description', DEFAULT_CONFIG_FILE)
+    .option(
+      '--config <path>',
+      `a service's file, or a directory with one .yaml file per service; repeat it for several (default: ${DEFAULT_CONFIG_FILE})`,
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option('--data-dir <dir>', `state directory (default: $GANTRY_DATA_DIR or ${DEFAULT_DATA_DIR})`)
     .option('--listen <host:port>', 'address of the API and dashboard', parseListen, DEFAULT_LISTEN)
     .option(
@@ -75,6 +81,8 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       'gantry server --config gantry.yaml',
       'gantry server --config examples/hello/gantry.yaml --data-dir /var/lib/gantry --listen 0.0.0.0:7070',
       'gantry server --initial-version v1 --initial-artifact ./dist',
+      'gantry server --config services/ --listen 0.0.0.0:7070',
+      'gantry server --config api.yaml --config web.yaml',
     ],
     false,
   );
@@ -90,7 +98,7 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       if (!start)
         throw new Error('this build of gantry cannot run the server (no server module is wired in)');
       const serverOpts: ServerOptions = {
-        config: opts.config,
+        config: opts.config.length > 0 ? opts.config : [DEFAULT_CONFIG_FILE],
         dataDir: dataDirFrom(ctx.io.env, opts.dataDir),
         listen: opts.listen,
         json,
