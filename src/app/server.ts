@@ -112,10 +112,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   // One data plane for every service; each request's record goes to its service's metrics.
   const metricsOf = new Map<string, MetricsEngine>();
   const plane = createDataPlane({
-    sink: {
-      record: (r: RequestRecord) =>
-        metricsOf.get(r.service ?? (metricsOf.keys().next().value as string))?.record(r),
-    },
+    sink: { record: (r: RequestRecord) => metricsOf.get(r.service ?? '')?.record(r) },
     logger: logger.child({ component: 'proxy' }),
   });
   const scopes = createServiceScopes(plane);

@@ -20,6 +20,7 @@ import {
   shapeOf,
   updateListener,
 } from './listener.ts';
+import { routeKeyOf } from './route-key.ts';
 import { buildRoutingTable } from './routing-table.ts';
 import { DEFAULT_TLS_WATCH_INTERVAL_MS } from './tls-material.ts';
 import type { Backend, DataPlane, DesiredState, EnvironmentRoute, MetricsSink } from './types.ts';
@@ -87,12 +88,12 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     retryConnectFailures: opts.retryConnectFailures ?? true,
     maxAttempts: MAX_ATTEMPTS,
     retryAfter: String(opts.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS),
-    currentTable: (environment) => listeners.get(environment)?.table ?? undefined,
+    currentTable: (key) => listeners.get(key)?.table ?? undefined,
   };
 
   const retire = (l: Listener) => {
     if (l.closing) return;
-    logger.info({ environment: l.environment, listen: l.requested }, 'proxy listener closing');
+    logger.info({ environment: routeKeyOf(l.route), listen: l.requested }, 'proxy listener closing');
     const p = closeListener(l, closeGraceMs);
     closing.add(p);
     p.then(() => closing.delete(p));
@@ -124,7 +125,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     // Listeners reused or replaced by a plan are never kept as "previous" of a failed one.
     const claimed = new Set(plans.flatMap((p) => [p.reuse, p.replaces]));
     plans.forEach((p, i) => {
-      const env = p.route.environment;
+      const env = routeKeyOf(p.route);
       const r = opened[i] as PromiseSettledResult<Listener>;
       if (r.status === 'fulfilled') {
         next.set(env, r.value);
@@ -147,7 +148,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     const live = new Set(next.values());
     for (const l of listeners.values()) if (!live.has(l)) retire(l);
     listeners.clear();
-    for (const [environment, l] of next) listeners.set(environment, l);
+    for (const [key, l] of next) listeners.set(key, l);
     if (failures.length > 0) throw new ApplyError(failures);
   }
 
@@ -161,9 +162,9 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     inFlight: () => registry.inFlight(),
     addresses() {
       const m = new Map<string, { host: string; port: number }>();
-      for (const [environment, l] of listeners) {
+      for (const [key, l] of listeners) {
         const a = boundAddress(l);
-        if (a) m.set(environment, a);
+        if (a) m.set(key, a);
       }
       return m;
     },
@@ -184,8 +185,9 @@ function planListeners(desired: DesiredState, current: Map<string, Listener>): P
   const plans: Plan[] = [];
   const byAddress = new Map<string, string>();
   for (const route of desired.environments) {
-    if (plans.some((p) => p.route.environment === route.environment)) {
-      throw new Error(`environment ${route.environment} appears twice in the routing table`);
+    const key = routeKeyOf(route);
+    if (plans.some((p) => routeKeyOf(p.route) === key)) {
+      throw new Error(`environment ${key} appears twice in the routing table`);
     }
     const addr = parseListenAddress(route.environment, route.listen);
     for (const b of allBackends(route)) parseBackendUrl(b);
@@ -196,15 +198,15 @@ function planListeners(desired: DesiredState, current: Map<string, Listener>): P
     const other = byAddress.get(requested);
     if (other !== undefined && addr.port !== 0) {
       throw new Error(
-        `environments ${other} and ${route.environment} both listen on ${route.listen}: give each its own port`,
+        `environments ${other} and ${key} both listen on ${route.listen}: give each its own port`,
       );
     }
-    byAddress.set(requested, route.environment);
+    byAddress.set(requested, key);
     plans.push({ route, addr, requested });
   }
   const claimed = new Set<Listener>();
   for (const p of plans) {
-    const own = current.get(p.route.environment);
+    const own = current.get(routeKeyOf(p.route));
     if (own && own.requested === p.requested && !claimed.has(own) && own.shape === shapeOf(p.route)) {
       p.reuse = own;
     }

@@ -10,6 +10,7 @@ import { formatSize } from '../config/units.ts';
 import type { Edge } from './edge.ts';
 import { errorBody, type ProxyErrorResponse, sendProxyError } from './error-responses.ts';
 import { recordRequest } from './record-request.ts';
+import type { RouteOwner } from './route-key.ts';
 import type { MetricsSink } from './types.ts';
 
 /** How long a refused request's remaining body is read and dropped before its connection is cut. */
@@ -70,7 +71,7 @@ export function bodyTooLargeResponse(environment: string, limit: number): ProxyE
 /** Sends a refusal and records it; a body left unread is drained (bounded) so the answer arrives. */
 export function refuseRequest(
   sink: MetricsSink,
-  environment: string,
+  owner: RouteOwner,
   req: IncomingMessage,
   res: ServerResponse,
   refusal: EdgeRefusal,
@@ -87,7 +88,7 @@ export function refuseRequest(
   if (kind === 'malformed_request') res.shouldKeepAlive = false;
   sendProxyError(res, refusal.response, requestId, refusal.retryAfter, headers);
   const r = refusal.response;
-  recordRequest(sink, environment, undefined, req.method ?? '', r.status, start, at, r.kind);
+  recordRequest(sink, owner, undefined, req.method ?? '', r.status, start, at, r.kind);
 }
 
 /**
@@ -112,7 +113,7 @@ export function lingerOnBody(req: IncomingMessage): void {
 /** The raw 431 (or other parse error) answer on a connection Node's parser gave up on. */
 export function answerClientError(
   sink: MetricsSink,
-  environment: string,
+  owner: RouteOwner,
   err: NodeJS.ErrnoException,
   socket: Duplex,
   maxHeaderBytes: number,
@@ -125,13 +126,14 @@ export function answerClientError(
   }
   let answer: string;
   if (err.code === 'HPE_HEADER_OVERFLOW') {
+    const environment = owner.environment;
     const body = errorBody(
       'HEADER_TOO_LARGE',
       `the request line and headers are larger than the ${formatSize(maxHeaderBytes)} ${environment} accepts`,
       `Send fewer or smaller headers (cookies often grow), or raise environments.${environment}.limits.max_header_size in gantry.yaml.`,
     );
     answer = rawResponse(431, 'Request Header Fields Too Large', body);
-    recordRequest(sink, environment, undefined, '', 431, performance.now(), Date.now(), 'header_too_large');
+    recordRequest(sink, owner, undefined, '', 431, performance.now(), Date.now(), 'header_too_large');
   } else {
     // The answers Node itself gives when no one listens for client errors.
     const [status, reason] = OTHER_CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request'];

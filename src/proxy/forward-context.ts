@@ -15,8 +15,8 @@ export interface ForwardContext {
   /** Attempts per request in all, the first included. */
   maxAttempts: number;
   retryAfter: string;
-  /** The environment's table now, for retries (the request's own table may be out of date). */
-  currentTable: (environment: string) => RoutingTable | undefined;
+  /** The route's table now, by route key, for retries (the request's own table may be out of date). */
+  currentTable: (key: string) => RoutingTable | undefined;
 }
 
 /** An Upgrade request (WebSocket…): what to ask the backend for, and what to do once it agrees. */

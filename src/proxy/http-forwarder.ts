@@ -27,13 +27,13 @@ export function forwardRequest(
   const defect = checkRequestHead(req, upgrade !== undefined);
   if (defect) {
     const refusal = { response: malformedResponse(defect) };
-    refuseRequest(ctx.sink, table.environment, req, res, refusal, start, at, edge.headers);
+    refuseRequest(ctx.sink, table, req, res, refusal, start, at, edge.headers);
     return;
   }
   if (edge.limiter !== null || edge.maxBody >= 0) {
     const refusal = checkEdge(edge, table.environment, req, start);
     if (refusal) {
-      refuseRequest(ctx.sink, table.environment, req, res, refusal, start, at, edge.headers);
+      refuseRequest(ctx.sink, table, req, res, refusal, start, at, edge.headers);
       return;
     }
   }
@@ -43,7 +43,7 @@ export function forwardRequest(
   if (!backend) {
     const e = noBackendResponse(table.environment);
     sendProxyError(res, e, head.requestId, ctx.retryAfter, edge.headers);
-    recordRequest(ctx.sink, table.environment, undefined, req.method ?? '', e.status, start, at, e.kind);
+    recordRequest(ctx.sink, table, undefined, req.method ?? '', e.status, start, at, e.kind);
     return;
   }
   const { headers, requestId } = head;

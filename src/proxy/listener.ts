@@ -118,7 +118,7 @@ export async function openListener(
   // Answering `Expect: 100-continue` ourselves lets a refused body (413, 429) never be sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
-    answerClientError(ctx.sink, listener.environment, err, socket, maxHeaderBytes),
+    answerClientError(ctx.sink, listener.route, err, socket, maxHeaderBytes),
   );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     listener.upgraded.add(socket);

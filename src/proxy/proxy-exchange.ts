@@ -266,7 +266,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#tried = tried;
     tried.push(this.#backend as BackendState);
     if (tried.length >= ctx.maxAttempts) return undefined;
-    const table = ctx.currentTable(this.#table.environment) ?? this.#table;
+    const table = ctx.currentTable(this.#table.key) ?? this.#table;
     return chooseRetryBackend(table, tried);
   }
 
@@ -290,16 +290,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   #record(backend: BackendState | undefined, status: number, error: string | undefined): void {
     const { sink } = this.#ctx;
-    recordRequest(
-      sink,
-      this.#table.environment,
-      backend,
-      this.#req.method ?? '',
-      status,
-      this.#start,
-      this.#at,
-      error,
-    );
+    recordRequest(sink, this.#table, backend, this.#req.method ?? '', status, this.#start, this.#at, error);
   }
 
   #log(err: Error, kind: string): void {

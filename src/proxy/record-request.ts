@@ -1,11 +1,12 @@
 // The one place a RequestRecord is built and handed to the sink (exactly once per request).
 import type { BackendState } from './backend-registry.ts';
+import type { RouteOwner } from './route-key.ts';
 import type { MetricsSink, RequestRecord } from './types.ts';
 
 /** `start` is a performance.now() reading taken when the request arrived; `at` is Date.now() then. */
 export function recordRequest(
   sink: MetricsSink,
-  environment: string,
+  owner: RouteOwner,
   backend: BackendState | undefined,
   method: string,
   status: number,
@@ -14,7 +15,7 @@ export function recordRequest(
   error: string | undefined,
 ): void {
   const r: RequestRecord = {
-    environment,
+    environment: owner.environment,
     version: backend ? backend.version : '',
     instance: backend ? backend.id : '',
     method,
@@ -23,6 +24,7 @@ export function recordRequest(
     at,
     error,
   };
+  if (owner.service !== undefined) r.service = owner.service;
   try {
     sink.record(r);
   } catch {

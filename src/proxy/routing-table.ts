@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { BackendState } from './backend-registry.ts';
 import { type Edge, NO_EDGE } from './edge.ts';
+import { routeKey } from './route-key.ts';
 import type { EnvironmentRoute } from './types.ts';
 
 export interface PoolTable {
@@ -15,7 +16,10 @@ export interface PoolTable {
 }
 
 export interface RoutingTable {
+  service?: string;
   environment: string;
+  /** routeKey(service, environment). */
+  key: string;
   /** Only pools that have backends; their weights are rescaled to `totalWeight`. */
   pools: PoolTable[];
   totalWeight: number;
@@ -47,7 +51,9 @@ export function buildRoutingTable(
     pools.push({ version: p.version, upTo, backends, next: 0 });
   }
   return {
+    ...(route.service === undefined ? {} : { service: route.service }),
     environment: route.environment,
+    key: routeKey(route.service, route.environment),
     pools,
     totalWeight: upTo,
     stickyCookie: route.sticky?.cookie,

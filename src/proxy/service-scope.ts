@@ -3,12 +3,8 @@
 // routes is what reaches the shared data plane (whose apply replaces the whole table). Addresses
 // come back under the service's own environment names.
 import { ApplyError } from './data-plane.ts';
+import { routeKey } from './route-key.ts';
 import type { DataPlane, EnvironmentRoute } from './types.ts';
-
-/** The key of a service's environment in the shared data plane: `service/environment`. */
-export function serviceRouteKey(service: string, environment: string): string {
-  return `${service}/${environment}`;
-}
 
 export interface ServiceScopes {
   /** The data plane as one service sees it: its routes only, under its environment names. */
@@ -23,8 +19,9 @@ export function createServiceScopes(shared: DataPlane): ServiceScopes {
 
   return {
     scope(service) {
-      const own = (key: string) =>
-        key.startsWith(`${service}/`) || (routes.get(service) ?? []).some((r) => r.environment === key);
+      // Listen errors name the environment only: those of this service's environments are its own.
+      const own = (environment: string) =>
+        (routes.get(service) ?? []).some((r) => r.environment === environment);
       return {
         async apply(desired) {
           routes.set(
@@ -47,7 +44,7 @@ export function createServiceScopes(shared: DataPlane): ServiceScopes {
           const all = shared.addresses();
           const out = new Map<string, { host: string; port: number }>();
           for (const r of routes.get(service) ?? []) {
-            const a = all.get(serviceRouteKey(service, r.environment)) ?? all.get(r.environment);
+            const a = all.get(routeKey(service, r.environment));
             if (a) out.set(r.environment, a);
           }
           return out;

@@ -17,7 +17,7 @@ export interface Pool {
 }
 
 export interface EnvironmentRoute {
-  /** The service of the environment on a server with several; routes and records are keyed by both. */
+  /** The service the environment belongs to; unset on a single-service server (see route-key.ts). */
   service?: string;
   environment: string;
   /** host:port to listen on. */
@@ -51,7 +51,7 @@ export interface DesiredState {
 }
 
 export interface RequestRecord {
-  /** The route's service, when it names one. */
+  /** Copied from the route; unset when the route names no service. */
   service?: string;
   environment: string;
   version: string; // '' when no backend was chosen (503)
@@ -86,7 +86,7 @@ export interface DataPlane {
   drain(backendIds: string[], timeoutMs: number): Promise<number>;
   /** In-flight requests per backend id. */
   inFlight(): Map<string, number>;
-  /** Listening addresses, by environment (actual ports when 0 was asked). */
+  /** Listening addresses, by route key (route-key.ts; actual ports when 0 was asked). */
   addresses(): Map<string, { host: string; port: number }>;
   close(): Promise<void>;
 }
