@@ -213,7 +213,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   sampler.start();
 
   // Listeners first (answering 503 until instances are ready), then instances come back.
-  await dataPlane.apply(fleet.desiredState());
+  await fleet.routing.apply();
   await recoverFleet({ config: loaded, store, fleet, engine, logger });
 
   // Alarms → notifications and incidents. Links in notifications point at the API's address.
@@ -266,7 +266,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     synthetics.reload();
   });
   // Edge settings (TLS files, limits, headers) reach the listeners with this apply.
-  holder.onReload(() => dataPlane.apply(fleet.desiredState()));
+  holder.onReload(() => fleet.routing.apply());
   await notifier.start();
   await alarms.start();
   synthetics.start();
