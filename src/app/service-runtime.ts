@@ -174,7 +174,7 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
   sampler.start();
 
   // Listeners first (answering 503 until instances are ready), then instances come back.
-  await dataPlane.apply(fleet.desiredState());
+  await fleet.routing.apply();
   await recoverFleet({ config: loaded, store, fleet, engine, logger, othersInstances: opts.othersInstances });
 
   // Alarms → notifications and incidents.
@@ -224,7 +224,7 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
     synthetics.reload();
   });
   // Edge settings (TLS files, limits, headers) reach the listeners with this apply.
-  holder.onReload(() => dataPlane.apply(fleet.desiredState()));
+  holder.onReload(() => fleet.routing.apply());
   await notifier.start();
   await alarms.start();
   synthetics.start();
