@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { GantryError } from '../lib/errors.ts';
+import { mergeExpositions } from './service-metrics.ts';
 
 export interface ServiceApis {
   /** The API instances by service name, in the order the services were given. */
@@ -56,10 +57,38 @@ function splitQuery(url: string): [string, string] {
   return i < 0 ? [url, ''] : [url.slice(0, i), url.slice(i)];
 }
 
+/** Every service's /metrics, asked with the scrape's own headers; the first refusal is the answer. */
+async function answerMetrics(
+  instances: ReadonlyMap<string, FastifyInstance>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const answers = await Promise.all(
+    [...instances].map(async ([service, app]) => ({
+      service,
+      res: await app.inject({ method: 'GET', url: req.url ?? '/metrics', headers: req.headers }),
+    })),
+  );
+  const refused = answers.find((a) => a.res.statusCode !== 200);
+  const first = (refused ?? answers[0])?.res;
+  const headers = { 'content-type': String(first?.headers['content-type'] ?? 'text/plain'), vary: 'Accept' };
+  if (refused) {
+    res.writeHead(refused.res.statusCode, headers).end(refused.res.body);
+    return;
+  }
+  res
+    .writeHead(200, headers)
+    .end(mergeExpositions(answers.map((a) => ({ service: a.service, text: a.res.body }))));
+}
+
 /** An HTTP server handing each request to the API instance of its service. */
 export function createServiceDispatcher(apis: ServiceApis): http.Server {
   const server = http.createServer((req, res) => {
     const instances = apis.current();
+    if (instances.size > 1 && req.method === 'GET' && splitQuery(req.url ?? '/')[0] === '/metrics') {
+      answerMetrics(instances, req, res).catch((err: unknown) => res.destroy(err as Error));
+      return;
+    }
     const picked = pickService(req.url ?? '/', [...instances.keys()]);
     if (picked instanceof GantryError) {
       res.writeHead(picked.status, { 'content-type': 'application/json; charset=utf-8' });
