@@ -159,6 +159,10 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         shared,
         dataPlane: scopes.scope(l.config.service),
         othersInstances: async () => othersInstances(store, l.config.service),
+        keyRotated: async (by) => {
+          for (const other of set.runtimes().values())
+            if (other.secrets !== by) await other.secrets.followKey(by);
+        },
       });
       metricsOf.set(runtime.name, runtime.metrics);
       apis.set(runtime.name, await apiOf(runtime));

@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/log.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createIncidentManager } from '../incidents/index.ts';
 import type { Logger } from '../lib/log.ts';
+import { withOverrides } from '../lib/with-overrides.ts';
 import { captureRuntimeLogs, createLogService } from '../logs/index.ts';
 import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
 import { createInstanceSampler } from '../metrics/instance-sampler.ts';
@@ -56,6 +57,7 @@ export interface ServiceRuntime {
   /** The API's view of this service (the server adds what is global: auth, audit, reload). */
   readonly api: Omit<ApiDeps, 'auth' | 'audit' | 'reload' | 'server' | 'maxArtifactBytes' | 'logger'>;
   readonly control: ControlPlane;
+  readonly secrets: SecretService;
   close(opts: { stopInstances: boolean }): Promise<void>;
 }
 
@@ -66,6 +68,8 @@ export interface ServiceRuntimeOptions {
   dataPlane: DataPlane;
   /** Instances of the other services: never taken for leftovers of this one at recovery. */
   othersInstances: () => Promise<ReadonlySet<string>>;
+  /** This service rotated the master key (and re-sealed every service's secrets with it). */
+  keyRotated: (by: SecretService) => Promise<void>;
 }
 
 /** Environment events (crashes, restarts) older than this are dropped at start. */
@@ -238,6 +242,7 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
     metrics,
     dataPlane,
     control,
+    secrets,
     api: {
       config,
       store,
@@ -257,7 +262,17 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
       triggers,
       // `${secret:NAME}` in triggers.github.secret: the global secret NAME, else the server's variable.
       secret: (n) => secrets.lookup(n),
-      secrets: { secrets, config, restart: (change) => secretRestarts.afterSet(change) },
+      secrets: {
+        secrets: withOverrides(secrets, {
+          rotateKey: async (key?: Buffer) => {
+            const rotation = await secrets.rotateKey(key);
+            await opts.keyRotated(secrets);
+            return rotation;
+          },
+        }),
+        config,
+        restart: (change) => secretRestarts.afterSet(change),
+      },
       ackLinkKey: shared.ackLinkKey,
     },
     async close(o) {

@@ -2,6 +2,7 @@
 // in every query already; this view narrows the few reads that span the shared tables (pending
 // notifications, firing alert groups, a release or an incident fetched by id) to the service, so
 // one service's loops and API never act on another's rows.
+import { withOverrides } from '../lib/with-overrides.ts';
 import type { Store } from '../store/types.ts';
 
 export function serviceStore(store: Store, service: string): Store {
@@ -28,16 +29,5 @@ export function serviceStore(store: Store, service: string): Store {
         return i?.service === service ? i : undefined;
       },
     }),
-  });
-}
-
-/** `target` with some members replaced; the others are the target's own, bound to it. */
-function withOverrides<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, key) {
-      if (Object.hasOwn(overrides, key)) return overrides[key as keyof T];
-      const value = Reflect.get(t, key, t) as unknown;
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
   });
 }
