@@ -147,6 +147,34 @@ describe('several services on one server', () => {
     expect(text).toMatch(/gantry_http_requests_total\{service="web",environment="production",version="w1"/);
   });
 
+  it('each service searches its own logs, and sets its own secrets under the key in force', async () => {
+    const instancesIn = async (service: string) => {
+      const r = await api.call<{ lines: Array<{ instance: string }> }>(
+        'GET',
+        `/api/v1/services/${service}/logs?limit=100`,
+      );
+      return new Set(r.body.lines.map((l) => l.instance.replace(/-[^-]+$/, '')));
+    };
+    expect([
+      ...(await waitFor('api logs', async () => (await instancesIn('api')).size > 0 && instancesIn('api'))),
+    ]).toEqual(['production-a1']);
+    expect([
+      ...(await waitFor('web logs', async () => (await instancesIn('web')).size > 0 && instancesIn('web'))),
+    ]).toEqual(['production-w1']);
+
+    const put = (service: string, name: string) =>
+      api.call('PUT', `/api/v1/services/${service}/environments/production/secrets/${name}`, {
+        value: `${name}-value`,
+      });
+    expect((await put('api', 'API_KEY')).status).toBe(200);
+    // Rotated through the first service (a global path); the other keeps sealing with the new key.
+    expect((await api.call('POST', '/api/v1/secrets/rotate-key', {})).status).toBe(200);
+    expect((await put('web', 'WEB_KEY')).status).toBe(200);
+    const rows = await server.store.secrets.list();
+    expect(rows.map((r) => `${r.service}/${r.name}`).sort()).toEqual(['api/API_KEY', 'web/WEB_KEY']);
+    expect(new Set(rows.map((r) => r.keyId)).size).toBe(1);
+  });
+
   it('a reload adds a service and removes one: refused while it has instances, then forced', async () => {
     await writeFile(path.join(servicesDir, 'admin.yaml'), serviceFile('admin', ports.admin));
     const added = await api.call<{ reloaded: { added?: string[] } }>('POST', '/api/v1/config/reload', {});

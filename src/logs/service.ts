@@ -91,6 +91,7 @@ export function createLogService(opts: LogServiceOptions): LogService {
       const parsed = r.parsed(parseLine(raw));
       metrics.count(c.environment, c.at, raw);
       writer.push({
+        service: opts.config().config.service,
         at: new Date(c.at).toISOString(),
         environment: c.environment,
         version: c.version,
@@ -129,7 +130,7 @@ export function createLogService(opts: LogServiceOptions): LogService {
         level: 'error',
       });
     },
-    search: (q) => opts.store.logs.search(q),
+    search: (q) => opts.store.logs.search({ ...q, service: opts.config().config.service }),
     subscribe: (filter, fn) => tail.subscribe(filter, fn),
     enforceRetention: runRetention,
     stats: () => ({ ...writer.stats, tails: tail.size }),

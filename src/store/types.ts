@@ -581,6 +581,8 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export interface LogRecord {
   /** Increasing in insertion order: the search cursor. */
   id: number;
+  /** '' for lines stored before lines named their service. */
+  service: string;
   at: string; // ISO-8601
   environment: string;
   version: string;
@@ -593,9 +595,11 @@ export interface LogRecord {
   raw: string;
 }
 
-export type NewLogLine = Omit<LogRecord, 'id'>;
+export type NewLogLine = Omit<LogRecord, 'id' | 'service'> & { service?: string };
 
 export interface LogSearchQuery {
+  /** This service's lines, and those stored before lines named a service. */
+  service?: string;
   environment?: string;
   version?: string;
   instance?: string;

@@ -6,7 +6,7 @@ import type { Database, LogLinesTable } from '../database.ts';
 import { searchSqliteLogs } from '../sqlite/log-text-search.ts';
 import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '../types.ts';
 
-/** Rows per INSERT statement: 11 parameters each, well under SQLite's limit of bound variables. */
+/** Rows per INSERT statement: 12 parameters each, well under SQLite's limit of bound variables. */
 const ROWS_PER_INSERT = 500;
 /**
  * How many of the newest lines a substring search reads when the words of a query match nothing
@@ -158,6 +158,7 @@ function isRareLevel(level: LogLevel | undefined): boolean {
  */
 function conditions(q: LogSearchQuery, opts: { levelIndex: boolean }): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
+  if (q.service !== undefined) where.push(sql`l.service in (${q.service}, '')`);
   if (q.environment !== undefined) where.push(sql`l.environment = ${q.environment}`);
   if (q.version !== undefined) where.push(sql`l.version = ${q.version}`);
   if (q.instance !== undefined) where.push(sql`l.instance = ${q.instance}`);
@@ -186,6 +187,7 @@ export function lineBytes(l: Pick<NewLogLine, 'message' | 'raw'>, fields: string
 function toRow(l: NewLogLine) {
   const fields = l.fields === null ? null : JSON.stringify(l.fields);
   return {
+    service: l.service ?? '',
     at: l.at,
     environment: l.environment,
     version: l.version,
@@ -202,6 +204,7 @@ function toRow(l: NewLogLine) {
 function toRecord(row: Selectable<LogLinesTable>): LogRecord {
   return {
     id: Number(row.id),
+    service: row.service,
     at: row.at,
     environment: row.environment,
     version: row.version,
