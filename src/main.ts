@@ -52,7 +52,7 @@ async function serve(opts: CliServerOptions): Promise<void> {
     server.reload().then(
       (r) =>
         process.stderr.write(
-          `SIGHUP: reloaded ${r.file} (applied: ${r.applied.join(', ') || 'nothing changed'})\n`,
+          `SIGHUP: reloaded ${r.file} (applied: ${r.applied.join(', ') || 'nothing changed'}${r.added ? `; started ${r.added.join(', ')}` : ''}${r.removed ? `; stopped ${r.removed.join(', ')}` : ''})\n`,
         ),
       (err: unknown) =>
         process.stderr.write(
