@@ -12,7 +12,11 @@ import { mergeExpositions } from './service-metrics.ts';
 export interface ServiceApis {
   /** The API instances by service name, in the order the services were given. */
   current(): ReadonlyMap<string, FastifyInstance>;
+  /** The service whose alert an acknowledgement link (of a notification) is about, if any. */
+  ackLinkOwner(token: string): Promise<string | undefined>;
 }
+
+const ACK_LINK = /^\/api\/v1\/ack\/([^/]+)$/;
 
 const NESTED = /^\/api\/v1\/services\/([^/?]+)(\/[^?]*)?$/;
 /** API paths that are not a service's: answered the same on every instance. */
@@ -85,8 +89,22 @@ async function answerMetrics(
 export function createServiceDispatcher(apis: ServiceApis): http.Server {
   const server = http.createServer((req, res) => {
     const instances = apis.current();
-    if (instances.size > 1 && req.method === 'GET' && splitQuery(req.url ?? '/')[0] === '/metrics') {
+    const [pathname] = splitQuery(req.url ?? '/');
+    if (instances.size > 1 && req.method === 'GET' && pathname === '/metrics') {
       answerMetrics(instances, req, res).catch((err: unknown) => res.destroy(err as Error));
+      return;
+    }
+    // A link in a notification names no service: the alert it is about does.
+    const ack = instances.size > 1 ? ACK_LINK.exec(pathname) : null;
+    if (ack) {
+      apis.ackLinkOwner(decodeURIComponent(ack[1] as string)).then(
+        (service) =>
+          (instances.get(service ?? '') ?? (instances.values().next().value as FastifyInstance)).routing(
+            req,
+            res,
+          ),
+        (err: unknown) => res.destroy(err as Error),
+      );
       return;
     }
     const picked = pickService(req.url ?? '/', [...instances.keys()]);

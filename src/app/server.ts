@@ -18,7 +18,8 @@ import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
-import { loadAckLinkKey } from '../oncall/ack-link.ts';
+import { groupKeyOf } from '../notify/index.ts';
+import { loadAckLinkKey, verifyAckLink } from '../oncall/ack-link.ts';
 import { createDataPlane } from '../proxy/index.ts';
 import { createServiceScopes } from '../proxy/service-scope.ts';
 import type { DataPlane, RequestRecord } from '../proxy/types.ts';
@@ -186,7 +187,14 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     throw err;
   }
 
-  const http = createServiceDispatcher({ current: () => apis });
+  const http = createServiceDispatcher({
+    current: () => apis,
+    ackLinkOwner: async (token) => {
+      const claims = verifyAckLink(shared.ackLinkKey, token, Date.now());
+      if (typeof claims === 'string') return undefined;
+      return (await store.notifications.alerts.get(groupKeyOf(claims.alarm, claims.environment)))?.service;
+    },
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(listen.port, listen.host, () => {
