@@ -209,6 +209,30 @@ describe('several services on one server', () => {
     );
     expect(audit.body.entries.map((e) => e.outcome.status)).toEqual([200, 409, 200]);
   });
+
+  it("a restart adopts every service's instances: no service takes another's for leftovers", async () => {
+    const before = await api.call<{ instances: Array<{ id: string }> }>(
+      'GET',
+      '/api/v1/services/api/instances',
+    );
+    expect(before.body.instances).toHaveLength(1);
+    await server.close({ stopInstances: false });
+    // admin.yaml sorts first: its recovery runs before api's instance is claimed by api.
+    server = await startServer({
+      config: servicesDir,
+      dataDir: path.join(tmp.dir, 'data'),
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
+    api = new ApiClient(server);
+    expect([...server.services().keys()]).toEqual(['admin', 'api']);
+    const after = await api.call<{ instances: Array<{ id: string }> }>(
+      'GET',
+      '/api/v1/services/api/instances',
+    );
+    expect(after.body.instances.map((m) => m.id)).toEqual(before.body.instances.map((m) => m.id));
+    expect((await hit(ports.api)).version).toBe('a1');
+  });
 });
 
 describe('service files', () => {
