@@ -182,6 +182,19 @@ describe('several services on one server', () => {
     expect(added.body.reloaded.added).toEqual(['admin']);
     expect((await api.call('GET', '/api/v1/services/admin/status')).status).toBe(200);
 
+    // A service that cannot start (its listener's address is api's) is refused; api keeps serving.
+    await writeFile(path.join(servicesDir, 'clash.yaml'), serviceFile('clash', ports.api));
+    const clash = await api.call<{ error: { code: string; message: string } }>(
+      'POST',
+      '/api/v1/config/reload',
+      {},
+    );
+    expect(clash.status).toBe(409);
+    expect(clash.body.error.code).toBe('CONFIG_RELOAD_FAILED');
+    expect(clash.body.error.message).toMatch(/clash\.yaml: service clash could not start/);
+    await rm(path.join(servicesDir, 'clash.yaml'));
+    expect((await hit(ports.api)).version).toBe('a1');
+
     await rm(path.join(servicesDir, 'web.yml'));
     const refused = await api.call<{ error: { code: string; message: string; hint: string } }>(
       'POST',
@@ -207,7 +220,7 @@ describe('several services on one server', () => {
       'GET',
       `/api/v1/audit?action=${encodeURIComponent('POST /api/v1/config/reload')}`,
     );
-    expect(audit.body.entries.map((e) => e.outcome.status)).toEqual([200, 409, 200]);
+    expect(audit.body.entries.map((e) => e.outcome.status)).toEqual([200, 409, 409, 200]);
   });
 
   it("a restart adopts every service's instances: no service takes another's for leftovers", async () => {
