@@ -84,6 +84,9 @@ describe('several services on one server', () => {
     expect(old.body.error.code).toBe('SERVICE_REQUIRED');
     expect(old.body.error.message).toMatch(/api, web/);
     expect(old.body.error.hint).toMatch(/\/api\/v1\/services\/SERVICE\/status/);
+    // Who asks is checked before the services are named.
+    expect((await api.as(undefined).call('GET', '/api/v1/status')).status).toBe(401);
+    expect((await api.as(undefined).call('GET', '/api/v1/services/nope/status')).status).toBe(401);
     const unknown = await api.call<{ error: { code: string } }>('GET', '/api/v1/services/nope/status');
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('UNKNOWN_SERVICE');

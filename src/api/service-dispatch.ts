@@ -85,6 +85,14 @@ async function answerMetrics(
     .end(mergeExpositions(answers.map((a) => ({ service: a.service, text: a.res.body }))));
 }
 
+/** Requests the dispatcher refuses: the first service's instance answers them once authenticated. */
+const refused = new WeakMap<http.IncomingMessage, GantryError>();
+
+/** Why the dispatcher refused this request (an API instance answers it, after authentication). */
+export function dispatchRefusal(req: http.IncomingMessage): GantryError | undefined {
+  return refused.get(req);
+}
+
 /** An HTTP server handing each request to the API instance of its service. */
 export function createServiceDispatcher(apis: ServiceApis): http.Server {
   const server = http.createServer((req, res) => {
@@ -109,8 +117,9 @@ export function createServiceDispatcher(apis: ServiceApis): http.Server {
     }
     const picked = pickService(req.url ?? '/', [...instances.keys()]);
     if (picked instanceof GantryError) {
-      res.writeHead(picked.status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(picked.toJSON()));
+      // Answered by an instance, so that who asks is checked (and counted) before it is told.
+      refused.set(req, picked);
+      (instances.values().next().value as FastifyInstance).routing(req, res);
       return;
     }
     req.url = picked.url;
