@@ -130,7 +130,7 @@ export function createLogService(opts: LogServiceOptions): LogService {
         level: 'error',
       });
     },
-    search: (q) => opts.store.logs.search({ ...q, service: opts.config().config.service }),
+    search: (q) => opts.store.logs.search(q),
     subscribe: (filter, fn) => tail.subscribe(filter, fn),
     enforceRetention: runRetention,
     stats: () => ({ ...writer.stats, tails: tail.size }),

@@ -78,28 +78,34 @@ export class KyselyLogRepo implements LogRepo {
     return rows.map(toRecord);
   }
 
-  async totalBytes(): Promise<number> {
-    const row = await this.#db
+  async totalBytes(service?: string): Promise<number> {
+    let query = this.#db
       .selectFrom('log_lines')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), sql<number>`0`).as('total'))
-      .executeTakeFirstOrThrow();
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), sql<number>`0`).as('total'));
+    if (service !== undefined) query = query.where('service', 'in', [service, '']);
+    const row = await query.executeTakeFirstOrThrow();
     return Number(row.total);
   }
 
-  async pruneBefore(before: string): Promise<{ lines: number; bytes: number }> {
+  async pruneBefore(before: string, service?: string): Promise<{ lines: number; bytes: number }> {
     return this.#db.transaction().execute(async (trx) => {
-      const row = await trx
+      let count = trx
         .selectFrom('log_lines')
         .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('bytes').as('b')])
-        .where('at', '<', before)
-        .executeTakeFirstOrThrow();
+        .where('at', '<', before);
+      let remove = trx.deleteFrom('log_lines').where('at', '<', before);
+      if (service !== undefined) {
+        count = count.where('service', 'in', [service, '']);
+        remove = remove.where('service', 'in', [service, '']);
+      }
+      const row = await count.executeTakeFirstOrThrow();
       if (Number(row.n) === 0) return { lines: 0, bytes: 0 };
-      await trx.deleteFrom('log_lines').where('at', '<', before).execute();
+      await remove.execute();
       return { lines: Number(row.n), bytes: Number(row.b ?? 0) };
     });
   }
 
-  async pruneOldest(bytes: number): Promise<{ lines: number; bytes: number }> {
+  async pruneOldest(bytes: number, service?: string): Promise<{ lines: number; bytes: number }> {
     if (bytes <= 0) return { lines: 0, bytes: 0 };
     return this.#db.transaction().execute(async (trx) => {
       let freed = 0;
@@ -107,6 +113,7 @@ export class KyselyLogRepo implements LogRepo {
       let lastId: number | undefined;
       for (;;) {
         let page = trx.selectFrom('log_lines').select(['id', 'bytes']).orderBy('id').limit(PRUNE_SCAN);
+        if (service !== undefined) page = page.where('service', 'in', [service, '']);
         if (lastId !== undefined) page = page.where('id', '>', lastId);
         const rows = await page.execute();
         for (const r of rows) {
@@ -117,7 +124,11 @@ export class KyselyLogRepo implements LogRepo {
         }
         if (freed >= bytes || rows.length < PRUNE_SCAN) break;
       }
-      if (lastId !== undefined) await trx.deleteFrom('log_lines').where('id', '<=', lastId).execute();
+      if (lastId !== undefined) {
+        let remove = trx.deleteFrom('log_lines').where('id', '<=', lastId);
+        if (service !== undefined) remove = remove.where('service', 'in', [service, '']);
+        await remove.execute();
+      }
       return { lines, bytes: freed };
     });
   }
