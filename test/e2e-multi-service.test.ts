@@ -123,6 +123,11 @@ describe('several services on one server', () => {
       '/api/v1/services/api/versions',
     );
     expect(versions.body.versions.map((v) => v.version)).toEqual(['a1']);
+    const audit = await api.call<{ entries: Array<{ details: { service?: string } }> }>(
+      'GET',
+      `/api/v1/audit?action=${encodeURIComponent('POST /api/v1/releases')}`,
+    );
+    expect(audit.body.entries.map((e) => e.details.service)).toEqual(['web', 'api']);
   });
 
   it('the CLI without --service says which services exist and to pass --service', async () => {

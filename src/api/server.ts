@@ -48,7 +48,7 @@ import { dataDirWritable } from './readiness.ts';
 import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
 import { registerSchemaRoutes } from './schema-routes.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
-import { dispatchRefusal } from './service-dispatch.ts';
+import { dispatchRefusal, namedService } from './service-dispatch.ts';
 import { registerSloRoutes, sloMetrics } from './slo-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
@@ -121,7 +121,12 @@ export function buildApi(deps: ApiDeps) {
     environmentsOf,
     refusals: deps.refusals ?? new RefusalBudget(deps.refusalLimit),
   });
-  registerAuditHooks(app, { audit: deps.audit, environmentsOf, logger: deps.logger });
+  registerAuditHooks(app, {
+    audit: deps.audit,
+    environmentsOf,
+    logger: deps.logger,
+    serviceOf: (req) => namedService(req.raw),
+  });
   // A request the service dispatcher refused (no service named on a server with several), once authenticated.
   app.addHook('onRequest', async (req, reply) => {
     const refusal = dispatchRefusal(req.raw);

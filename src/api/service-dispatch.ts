@@ -93,6 +93,14 @@ export function dispatchRefusal(req: http.IncomingMessage): GantryError | undefi
   return refused.get(req);
 }
 
+/** The service named in the path of requests that named one. */
+const named = new WeakMap<http.IncomingMessage, string>();
+
+/** The service a request named (`/api/v1/services/S/…`); undefined on the old paths. */
+export function namedService(req: http.IncomingMessage): string | undefined {
+  return named.get(req);
+}
+
 /** An HTTP server handing each request to the API instance of its service. */
 export function createServiceDispatcher(apis: ServiceApis): http.Server {
   const server = http.createServer((req, res) => {
@@ -122,6 +130,7 @@ export function createServiceDispatcher(apis: ServiceApis): http.Server {
       (instances.values().next().value as FastifyInstance).routing(req, res);
       return;
     }
+    if (picked.url !== req.url) named.set(req, picked.service);
     req.url = picked.url;
     (instances.get(picked.service) as FastifyInstance).routing(req, res);
   });
