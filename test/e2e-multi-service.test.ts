@@ -130,6 +130,14 @@ describe('several services on one server', () => {
     expect(audit.body.entries.map((e) => e.details.service)).toEqual(['web', 'api']);
   });
 
+  it('validate checks a directory as the server reads it', async () => {
+    const r = await runGantry(['validate', '--config', servicesDir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /is valid: service api, environments production; service web, environments production/,
+    );
+  });
+
   it('the CLI without --service says which services exist and to pass --service', async () => {
     const r = await runGantry(['status'], { env });
     expect(r.code).toBe(2);
