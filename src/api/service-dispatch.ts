@@ -105,6 +105,15 @@ export function namedService(req: http.IncomingMessage): string | undefined {
 export function createServiceDispatcher(apis: ServiceApis): http.Server {
   const server = http.createServer((req, res) => {
     const instances = apis.current();
+    if (instances.size === 0) {
+      // Stopping: every service's API is closed already.
+      const closing = new GantryError('INTERNAL', 'the server is stopping', {
+        hint: 'Try again once it is back.',
+      });
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+      res.end(JSON.stringify(closing.toJSON()));
+      return;
+    }
     const [pathname] = splitQuery(req.url ?? '/');
     if (instances.size > 1 && req.method === 'GET' && pathname === '/metrics') {
       answerMetrics(instances, req, res).catch((err: unknown) => res.destroy(err as Error));

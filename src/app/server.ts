@@ -234,11 +234,11 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
       ),
     close: (o = {}) => {
       closing ??= (async () => {
+        // No new connections; each service's API closes (its event streams end) before its runtime.
         const stopped = new Promise((resolve) => http.close(resolve));
-        for (const api of apis.values()) await api.close();
+        await set.closeAll({ stopInstances: o.stopInstances ?? false });
         http.closeAllConnections();
         await stopped;
-        await set.closeAll({ stopInstances: o.stopInstances ?? false });
         await plane.close();
         await store.close();
       })();

@@ -57,6 +57,7 @@ export const ERRORS = {
     hint: 'Name the service: /api/v1/services/SERVICE/…, or `gantry --service SERVICE`.',
   },
   UNKNOWN_SERVICE: { status: 404, hint: 'GET /api/v1/services lists the services of this server.' },
+  SERVER_STOPPING: { status: 503, hint: 'Try again once the server is back.' },
   SERVICE_HAS_INSTANCES: {
     status: 409,
     hint: 'Reload with `gantry reload --force` (POST /api/v1/config/reload {"force": true}) to stop them.',
