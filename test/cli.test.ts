@@ -372,7 +372,7 @@ describe('server', () => {
     expect(r.code).toBe(0);
     expect(calls).toEqual([
       {
-        config: 'x.yaml',
+        config: ['x.yaml'],
         dataDir: '/srv/gantry',
         listen: '127.0.0.1:0',
         initialVersion: 'v1',
@@ -383,7 +383,7 @@ describe('server', () => {
     ]);
     await run(['server'], { deps, env: { GANTRY_DATA_DIR: '' } });
     expect(calls[1]).toEqual({
-      config: 'gantry.yaml',
+      config: ['gantry.yaml'],
       dataDir: '.gantry',
       listen: '127.0.0.1:7070',
       json: false,

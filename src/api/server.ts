@@ -50,6 +50,7 @@ import { dataDirWritable } from './readiness.ts';
 import { apiDocument, routeAccess, undocumentedRoutes } from './route-table.ts';
 import { registerSchemaRoutes } from './schema-routes.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
+import { dispatchRefusal, namedService } from './service-dispatch.ts';
 import { registerSloRoutes, sloMetrics } from './slo-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type {
@@ -97,7 +98,10 @@ export interface ApiDeps {
   /** Push triggers (GitHub webhook) and the lookup of the secret triggers.github.secret names. */
   triggers: ReleaseTriggers;
   secret: SecretLookup;
-  reload: () => Promise<{ file: string; applied: string[] }>;
+  /** Re-reads the service files; `force` stops the instances of services whose file is gone. */
+  reload: (opts: { force?: boolean }) => Promise<{ file: string; applied: string[] }>;
+  /** Every service of the server (GET /api/v1/services); this one alone when absent. */
+  services?: () => Array<{ name: string; environments: string[] }>;
   /** The secrets store and the rolling restart a changed secret starts (routes absent without it). */
   secrets?: SecretRouteDeps;
   /** API tokens and dashboard sessions: every route but the public ones needs one. */
@@ -106,6 +110,8 @@ export interface ApiDeps {
   audit: AuditLog;
   /** Unauthenticated requests refused (401) per client address and minute before 429 (default 30). */
   refusalLimit?: number;
+  /** The refusal budget itself, when several API instances share one (a server with several services). */
+  refusals?: RefusalBudget;
   /** Key of the signed acknowledgement links of escalation pages (routes absent without it). */
   ackLinkKey?: Buffer;
   /** More of Gantry's own series for /metrics (certificates obtained through ACME). */
@@ -134,9 +140,19 @@ export function buildApi(deps: ApiDeps) {
     auth: deps.auth,
     accessOf: routeAccess,
     environmentsOf,
-    refusals: new RefusalBudget(deps.refusalLimit),
+    refusals: deps.refusals ?? new RefusalBudget(deps.refusalLimit),
   });
-  registerAuditHooks(app, { audit: deps.audit, environmentsOf, logger: deps.logger });
+  registerAuditHooks(app, {
+    audit: deps.audit,
+    environmentsOf,
+    logger: deps.logger,
+    serviceOf: (req) => namedService(req.raw),
+  });
+  // A request the service dispatcher refused (no service named on a server with several), once authenticated.
+  app.addHook('onRequest', async (req, reply) => {
+    const refusal = dispatchRefusal(req.raw);
+    if (refusal) return sendError(reply, refusal, deps.logger);
+  });
 
   app.addContentTypeParser(
     ['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/x-tar'],
@@ -268,12 +284,12 @@ export function buildApi(deps: ApiDeps) {
     return body;
   });
 
-  app.get(
-    '/api/v1/services',
-    async (): Promise<ServiceListResponse> => ({
-      services: [{ name: service(), environments: Object.keys(deps.config().config.environments) }],
-    }),
-  );
+  app.get('/api/v1/services', async (): Promise<ServiceListResponse> => {
+    const services = deps.services?.() ?? [
+      { name: service(), environments: Object.keys(deps.config().config.environments) },
+    ];
+    return { services: await Promise.all(services.map((s) => withCurrentVersions(deps.store, s))) };
+  });
 
   app.get(
     '/api/v1/environments',
@@ -437,10 +453,10 @@ export function buildApi(deps: ApiDeps) {
     },
   );
 
-  app.post(
-    '/api/v1/config/reload',
-    async (): Promise<ConfigReloadResponse> => ({ reloaded: await deps.reload() }),
-  );
+  app.post('/api/v1/config/reload', async (req): Promise<ConfigReloadResponse> => {
+    const b = parse(schemas.reload, req.body);
+    return { reloaded: await deps.reload({ force: b.force ?? false }) };
+  });
 
   app.get('/api/v1/events', async (req): Promise<EnvironmentEventsResponse> => {
     const q = parse(schemas.events_list, req.query);
@@ -475,6 +491,14 @@ export function buildApi(deps: ApiDeps) {
   );
 
   return app;
+}
+
+/** A service with the version each environment serves now (null before its first release). */
+async function withCurrentVersions(store: Store, s: { name: string; environments: string[] }) {
+  const current: Record<string, string | null> = {};
+  for (const env of s.environments)
+    current[env] = (await store.environments.get(s.name, env))?.currentVersion ?? null;
+  return { ...s, current };
 }
 
 function viewDeps(deps: ApiDeps) {

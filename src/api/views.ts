@@ -1,7 +1,8 @@
 // Read models the API returns, assembled from the store (durable state) and the fleet (live state).
 import type { LoadedConfig } from '../config/types.ts';
 import type { DataPlane } from '../proxy/types.ts';
-import type { Fleet, ManagedInstance } from '../rollout/fleet.ts';
+import type { Fleet } from '../rollout/fleet.ts';
+import type { ManagedInstance } from '../rollout/managed-instance.ts';
 import { describeHandle } from '../runtime/index.ts';
 import type { Store, VersionRecord } from '../store/types.ts';
 import type { EnvironmentView, InstanceView, VersionView } from './types.ts';

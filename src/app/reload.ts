@@ -54,7 +54,11 @@ export class ConfigHolder {
 
   async reload(): Promise<ReloadResult> {
     // Off the event loop: a large file would stall the API and the proxies. Throws ConfigError: nothing changes.
-    const next = await loadConfigFileOffThread(this.#current.file);
+    return this.apply(await loadConfigFileOffThread(this.#current.file));
+  }
+
+  /** Throws, changing nothing, when `next` cannot be applied live; else the sections that would change. */
+  verify(next: LoadedConfig): string[] {
     const cold = coldChanges(this.#current.config, next.config);
     if (cold.length > 0) {
       throw new GantryError(
@@ -68,6 +72,12 @@ export class ConfigHolder {
       (k) => !isDeepStrictEqual(this.#current.config[k], next.config[k]),
     );
     applied.push(...changedEdgeKeys(this.#current.config, next.config));
+    return applied;
+  }
+
+  /** Swaps in a config read already (verified again first) and lets every part re-read it. */
+  async apply(next: LoadedConfig): Promise<ReloadResult> {
+    const applied = this.verify(next);
     const previous = this.#current;
     this.#current = next;
     try {

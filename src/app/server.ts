@@ -1,49 +1,46 @@
-// The composition root: builds every part of a Gantry server, wires them, recovers what a
-// previous run left behind, and takes everything down again in the right order.
+// The composition root: builds what every service of a Gantry server shares (store, master key,
+// tokens, audit log, artifacts, the one data plane, the API listener), starts one runtime per
+// service file (service-runtime.ts), recovers what a previous run left behind, and takes
+// everything down again in the right order.
+import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import path from 'node:path';
-import { checkRules, createAlarmEngine, SeriesStore } from '../alarms/index.ts';
+import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.ts';
+import { createServiceDispatcher } from '../api/service-dispatch.ts';
 import { createArtifactStore } from '../artifacts/index.ts';
 import { AuditLog } from '../audit/log.ts';
 import { type BootstrapToken, bootstrapAdminToken } from '../auth/bootstrap.ts';
+import { RefusalBudget } from '../auth/refusal-budget.ts';
 import { AuthService } from '../auth/service.ts';
 import { SYSTEM_ACTOR } from '../auth/types.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
-import { createIncidentManager } from '../incidents/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { captureRuntimeLogs, createLogService } from '../logs/index.ts';
-import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
-import { createInstanceSampler } from '../metrics/instance-sampler.ts';
-import { createNotifier } from '../notify/index.ts';
-import { loadAckLinkKey } from '../oncall/ack-link.ts';
-import { checkEdgeFiles, createDataPlane, withEdgeConfig } from '../proxy/index.ts';
-import type { DataPlane } from '../proxy/types.ts';
-import { ControlPlane } from '../rollout/control.ts';
-import { ReleaseEngine } from '../rollout/engine.ts';
-import { ReleaseEventBus } from '../rollout/events.ts';
-import { Fleet } from '../rollout/fleet.ts';
-import { imageResolverOf } from '../rollout/image-versions.ts';
-import { recoverFleet } from '../rollout/recover.ts';
-import { createDriver } from '../runtime/index.ts';
-import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
-import { createSloReader, sloBudgets } from '../slo/status.ts';
+import type { MetricsEngine } from '../metrics/engine.ts';
+import { groupKeyOf } from '../notify/index.ts';
+import { loadAckLinkKey, verifyAckLink } from '../oncall/ack-link.ts';
+import { createDataPlane } from '../proxy/index.ts';
+import { createServiceScopes } from '../proxy/service-scope.ts';
+import type { DataPlane, RequestRecord } from '../proxy/types.ts';
+import type { ReleaseEngine } from '../rollout/engine.ts';
+import type { Fleet } from '../rollout/fleet.ts';
 import { openStore } from '../store/index.ts';
+import { describeStore, storeOptionsFor } from '../store/location.ts';
 import type { Store } from '../store/types.ts';
-import { createSyntheticsRunner } from '../synthetics/index.ts';
-import { ReleaseTriggers } from '../triggers/index.ts';
-import { acmeTargets, createAcmeService } from './acme.ts';
-import { ackAlertsOfIncident, wireAlerting } from './alerting.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { preparePrivateDataDir } from './data-dir.ts';
-import { ConfigHolder, type ReloadResult } from './reload.ts';
-import { secretValuesCache } from './secret-values.ts';
+import { loadServiceFiles } from './service-files.ts';
+import { formatHost, type ServiceRuntime, type SharedParts, startServiceRuntime } from './service-runtime.ts';
+import { type ServerReloadResult, ServiceSet } from './service-set.ts';
 import { GANTRY_VERSION } from './version.ts';
 
 export interface ServerOptions {
-  config: string;
+  /** Service files, or directories whose .yaml/.yml files are each a service. */
+  config: string | readonly string[];
   dataDir: string;
+  /** A postgresql:// URL; undefined: SQLite, gantry.db in the data directory. */
+  store?: string;
   /** host:port of the API; port 0 picks a free one. */
   listen: string;
   initialVersion?: string;
@@ -59,31 +56,32 @@ export interface GantryServer {
   /** Base URL of the API, e.g. http://127.0.0.1:7070 */
   url: string;
   dataDir: string;
+  /** The first service's config, as loaded at start. */
   config: LoadedConfig;
   store: Store;
+  /** The first service's part of the data plane, fleet, releases and metrics. */
   dataPlane: DataPlane;
   engine: ReleaseEngine;
   fleet: Fleet;
   metrics: MetricsEngine;
   auth: AuthService;
   audit: AuditLog;
+  /** Every service's runtime, by name, in the order of the files. */
+  services(): ReadonlyMap<string, ServiceRuntime>;
   /** The first admin token, when this start created it: print it once (never log it). */
   adminToken?: BootstrapToken;
-  /** Re-reads the config file; applies alarms, notifications and the like, or says what needs a restart. */
-  reload(): Promise<ReloadResult>;
+  /** Re-reads the service files: applies changes, starts added services, stops removed ones. */
+  reload(opts?: { force?: boolean }): Promise<ServerReloadResult>;
   /** Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances. */
   close(opts?: { stopInstances?: boolean }): Promise<void>;
 }
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
-/** Environment events (crashes, restarts) older than this are dropped at start. */
-const EVENT_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const logger = opts.logger ?? createLogger(opts.logLevel ? { level: opts.logLevel } : {});
-  const loaded = await loadConfigFile(opts.config);
-  const holder = new ConfigHolder(loaded);
-  const config = holder.get;
+  const configArgs = typeof opts.config === 'string' ? [opts.config] : [...opts.config];
+  const loaded = await loadServiceFiles(configArgs, loadConfigFile);
   const dataDir = path.resolve(opts.dataDir);
   const tightened = await preparePrivateDataDir(dataDir);
   if (tightened.length > 0) {
@@ -93,23 +91,9 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     );
   }
 
-  const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'gantry.db') });
-  await store.services.upsert(loaded.config.service);
-  for (const name of Object.keys(loaded.config.environments))
-    await store.environments.ensure(loaded.config.service, name);
-  await store.events.prune(new Date(Date.now() - EVENT_RETENTION_MS).toISOString());
-  // The master key and every secret, before anything starts instances or shows their output.
-  const secrets = await SecretService.open({
-    store,
-    service: loaded.config.service,
-    dataDir,
-    database: path.join(dataDir, 'gantry.db'),
-    logger: logger.child({ component: 'secrets' }),
-  }).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
-  const secretValues = secretValuesCache(config, secrets);
+  const storeOptions = storeOptionsFor(opts.store, dataDir);
+  const store = await openStore(storeOptions);
+  const database = describeStore(storeOptions);
 
   // Tokens and the audit log; the first admin token when there is no usable one (README: CLI).
   const auth = new AuthService({ tokens: store.tokens });
@@ -130,245 +114,132 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
 
   const artifacts = createArtifactStore(dataDir);
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
-  const runtime = loaded.config.runtime;
-  const driver = createDriver(
-    runtime.type === 'docker' ? { kind: 'docker', docker: { ...runtime.docker } } : { kind: 'process' },
-    { dataDir, logger: logger.child({ component: 'runtime' }), lookupSecret: (name) => secrets.lookup(name) },
-  );
-  // Every instance's output, from the first line on (adopted instances included).
-  const logs = createLogService({
-    config,
-    store,
-    logger: logger.child({ component: 'logs' }),
-    redact: secretValues,
+  // One data plane for every service; each request's record goes to its service's metrics.
+  const metricsOf = new Map<string, MetricsEngine>();
+  const plane = createDataPlane({
+    sink: { record: (r: RequestRecord) => metricsOf.get(r.service ?? '')?.record(r) },
+    logger: logger.child({ component: 'proxy' }),
   });
-  const stopCapture = captureRuntimeLogs(driver, logs, (err) =>
-    logger.error({ err }, "could not mark a crash's output as errors"),
-  );
-  await logs.start();
-  const metrics = createMetricsEngine({
-    store,
-    service: loaded.config.service,
-    logger: logger.child({ component: 'metrics' }),
-  });
-  metrics.start();
-  // Certificates obtained through ACME (tls.acme), and the HTTP-01 answers the listeners give.
-  const acme = createAcmeService({
-    config,
-    store,
-    sealer: secrets,
-    logger: logger.child({ component: 'acme' }),
-  });
-  // Each environment's TLS, limits and headers come from the config current at every apply.
-  const dataPlane = withEdgeConfig(
-    createDataPlane({ sink: metrics, logger: logger.child({ component: 'proxy' }) }),
-    config,
-    acme,
-  );
-  const bus = new ReleaseEventBus();
-  const fleet = new Fleet({
-    config,
-    driver,
-    dataPlane,
-    store,
-    dataDir,
-    logger: logger.child({ component: 'fleet' }),
-    secrets: { valuesFor: (env) => secrets.valuesFor(env), redact: cachedRedactor(secretValues) },
-  });
-  const engine = new ReleaseEngine({
-    config,
-    store,
-    fleet,
-    bus,
-    metrics,
-    logger: logger.child({ component: 'releases' }),
-  });
-  const slos = createSloReader({ slos: () => config().config.slos, source: metrics, now: () => Date.now() });
-  const control = new ControlPlane({
-    config,
-    store,
-    engine,
-    resolveImage: imageResolverOf(driver),
-    budgets: sloBudgets(slos),
-  });
-  // A secret set for an environment that lists it restarts that environment's instances.
-  const secretRestarts = new SecretRestarts({
-    config,
-    store,
-    releases: engine,
-    bus,
-    logger: logger.child({ component: 'secrets' }),
-  });
-  // GitHub pushes waiting for their version's upload, or for their environment to be free.
-  const triggers = new ReleaseTriggers({
-    config,
-    store,
-    control,
-    audit,
-    logger: logger.child({ component: 'triggers' }),
-  });
-  const sampler = createInstanceSampler({
-    onSample: (s) => metrics.setInstanceSample(s),
-    logger,
-    measure: (id) => fleet.stats(id),
-    list: () =>
-      fleet.list().map((m) => ({
-        instanceId: m.id,
-        environment: m.environment,
-        version: m.version,
-        restarts: m.info.restarts,
-      })),
-  });
-  sampler.start();
+  const scopes = createServiceScopes(plane);
 
-  // Stored certificates (or stand-ins) before the listeners open; missing ones are ordered once they are.
-  await acme.start(() => dataPlane.apply(fleet.desiredState()));
-  // Listeners first (answering 503 until instances are ready), then instances come back.
-  await dataPlane.apply(fleet.desiredState());
-  await recoverFleet({ config: loaded, store, fleet, engine, logger });
-
-  // Alarms → notifications and incidents. Links in notifications point at the API's address.
+  // Links in notifications point at the API's address.
   const listen = await resolveListen(opts.listen);
   const externalUrl = process.env.GANTRY_EXTERNAL_URL ?? `http://${formatHost(listen.host)}:${listen.port}`;
-  const series = new SeriesStore();
-  const alarms = createAlarmEngine({
-    config,
-    metrics,
+  const shared: SharedParts = {
     store,
-    series,
-    // log_matches:<name> from the logs, cert_expiry_seconds and acme_failures from ACME.
-    extraMetrics: {
-      datapoint: async (q) => {
-        const fromLogs = await logs.metrics.datapoint(q);
-        return fromLogs !== undefined ? fromLogs : acme.datapoints.datapoint(q);
-      },
-    },
-    logger: logger.child({ component: 'alarms' }),
-  });
-  const synthetics = createSyntheticsRunner({
-    config,
-    series,
-    logger: logger.child({ component: 'synthetics' }),
-    redact: secretValues,
-    deployed: (env) => fleet.serving(env).length > 0,
-    target: (env) => {
-      const a = dataPlane.addresses().get(env);
-      return (
-        a &&
-        `${config().config.environments[env]?.tls ? 'https' : 'http'}://${formatHost(a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host)}:${a.port}`
-      );
-    },
-  });
-  const ackLinkKey = await loadAckLinkKey(dataDir);
-  const notifier = createNotifier({
-    config,
-    store,
+    dataDir,
+    database,
+    logger,
+    audit,
+    artifacts,
+    ackLinkKey: await loadAckLinkKey(dataDir),
     externalUrl,
-    ackLinkKey,
-    logger: logger.child({ component: 'notify' }),
-    secret: (name) => secrets.lookup(name),
-  });
-  const incidents = createIncidentManager({
-    config,
-    store,
-    externalUrl,
-    logger: logger.child({ component: 'incidents' }),
-    onChange: (e) => ackAlertsOfIncident(notifier, logger, e),
-  });
-  const unwire = wireAlerting({ alarms, notifier, incidents, releases: engine, store, logger });
-  holder.check((next) => checkRules(next.config));
-  holder.check(checkEdgeFiles);
-  holder.check((next) => void acmeTargets(next));
-  holder.onReload(() => {
-    alarms.reload();
-    synthetics.reload();
-  });
-  // Edge settings (TLS files, limits, headers) reach the listeners with this apply.
-  holder.onReload(() => acme.reload());
-  holder.onReload(() => dataPlane.apply(fleet.desiredState()));
-  await notifier.start();
-  await alarms.start();
-  synthetics.start();
+  };
 
   const startedAt = new Date().toISOString();
-  const api = buildApi({
-    config,
-    store,
-    fleet,
-    bus,
-    control,
-    engine,
-    metrics,
-    slos,
-    alarms,
-    synthetics,
-    notifier,
-    incidents,
-    logs,
-    artifacts,
-    dataPlane,
+  const refusals = new RefusalBudget(opts.refusalLimit);
+  const apis = new Map<string, FastifyInstance>();
+  let set: ServiceSet;
+  const apiOf = async (runtime: ServiceRuntime): Promise<FastifyInstance> => {
+    const api = buildApi({
+      ...runtime.api,
+      logger,
+      server: { version: GANTRY_VERSION, startedAt, dataDir },
+      maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+      reload: (o) => set.reload(o),
+      services: () => set.summaries(),
+      auth,
+      audit,
+      refusals,
+    });
+    await api.ready();
+    return api;
+  };
+  set = new ServiceSet({
+    configArgs,
     logger,
-    server: { version: GANTRY_VERSION, startedAt, dataDir },
-    ackLinkKey,
-    reload: () => holder.reload(),
-    maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
-    triggers,
-    // `${secret:NAME}` in triggers.github.secret: the global secret NAME, else the server's variable.
-    secret: (name) => secrets.lookup(name),
-    secrets: {
-      secrets,
-      config,
-      restart: (change) => secretRestarts.afterSet(change),
+    start: async (l) => {
+      const runtime = await startServiceRuntime({
+        loaded: l,
+        shared,
+        dataPlane: scopes.scope(l.config.service),
+        othersInstances: async () => othersInstances(store, l.config.service),
+        keyRotated: async (by) => {
+          for (const other of set.runtimes().values())
+            if (other.secrets !== by) await other.secrets.followKey(by);
+        },
+      });
+      metricsOf.set(runtime.name, runtime.metrics);
+      apis.set(runtime.name, await apiOf(runtime));
+      return runtime;
     },
-    auth,
-    audit,
-    ...(opts.refusalLimit !== undefined ? { refusalLimit: opts.refusalLimit } : {}),
-    ownMetrics: () => acme.metrics(),
+    stop: async (runtime, o) => {
+      const api = apis.get(runtime.name);
+      apis.delete(runtime.name);
+      await api?.close();
+      await runtime.close(o);
+      metricsOf.delete(runtime.name);
+    },
   });
-  triggers.start(bus);
-  await api.listen({ host: listen.host, port: listen.port });
-  const url = `http://${formatHost(listen.host)}:${listen.port}`;
-  logger.info({ url, dataDir, service: loaded.config.service }, 'gantry server ready');
+  try {
+    for (const l of loaded) await set.add(l);
+  } catch (err) {
+    // A service that cannot start (its secrets sealed with another master key, say) stops the start.
+    await set.closeAll({ stopInstances: false });
+    await plane.close();
+    await store.close();
+    throw err;
+  }
 
+  const http = createServiceDispatcher({
+    current: () => apis,
+    ackLinkOwner: async (token) => {
+      const claims = verifyAckLink(shared.ackLinkKey, token, Date.now());
+      if (typeof claims === 'string') return undefined;
+      return (await store.notifications.alerts.get(groupKeyOf(claims.alarm, claims.environment)))?.service;
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(listen.port, listen.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const url = `http://${formatHost(listen.host)}:${port}`;
+  logger.info({ url, dataDir, services: [...apis.keys()] }, 'gantry server ready');
+
+  const first = set.runtimes().values().next().value as ServiceRuntime;
   let closing: Promise<void> | undefined;
   const server: GantryServer = {
     url,
     dataDir,
-    config: loaded,
+    config: loaded[0] as LoadedConfig,
     store,
-    dataPlane,
-    engine,
-    fleet,
-    metrics,
+    dataPlane: first.dataPlane,
+    engine: first.engine,
+    fleet: first.fleet,
+    metrics: first.metrics,
     auth,
     audit,
+    services: () => set.runtimes(),
     ...(adminToken ? { adminToken } : {}),
     // A reload not asked through the API (SIGHUP) is recorded here; the API records its own.
-    reload: () =>
+    reload: (o = {}) =>
       audit.track(
         { actor: SYSTEM_ACTOR, action: 'config.reload' },
-        () => holder.reload(),
+        () => set.reload(o),
         (r) => ({ ...r }),
       ),
     close: (o = {}) => {
       closing ??= (async () => {
-        await api.close();
-        secretRestarts.close();
-        await triggers.stop();
-        unwire();
-        await synthetics.stop();
-        await alarms.stop();
-        await engine.close();
-        await acme.stop();
-        await fleet.close({ stopInstances: o.stopInstances ?? false });
-        await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
-        await dataPlane.close();
-        sampler.stop();
-        await notifier.stop();
-        await incidents.idle();
-        stopCapture();
-        await logs.stop();
-        await metrics.stop();
+        // No new connections; each service's API closes (its event streams end) before its runtime.
+        const stopped = new Promise((resolve) => http.close(resolve));
+        await set.closeAll({ stopInstances: o.stopInstances ?? false });
+        http.closeAllConnections();
+        await stopped;
+        await plane.close();
         await store.close();
       })();
       return closing;
@@ -376,18 +247,25 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   };
 
   if (opts.initialVersion && opts.initialArtifact) {
-    await bootstrapInitialVersion({
-      config: loaded,
-      store,
-      artifacts,
-      control,
-      engine,
-      logger,
-      version: opts.initialVersion,
-      artifactDir: opts.initialArtifact,
-    });
+    for (const runtime of set.runtimes().values()) {
+      await bootstrapInitialVersion({
+        config: runtime.holder.get(),
+        store,
+        artifacts,
+        control: runtime.control,
+        engine: runtime.engine,
+        logger,
+        version: opts.initialVersion,
+        artifactDir: opts.initialArtifact,
+      });
+    }
   }
   return server;
+}
+
+/** Instances the store records for the other services (their runtimes share the runtime's marks). */
+async function othersInstances(store: Store, service: string): Promise<ReadonlySet<string>> {
+  return new Set((await store.instances.list()).filter((r) => r.service !== service).map((r) => r.id));
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {
@@ -405,8 +283,4 @@ async function resolveListen(listen: string): Promise<{ host: string; port: numb
   const free = (probe.address() as net.AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
   return { host, port: free };
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

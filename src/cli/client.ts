@@ -38,6 +38,7 @@ import type {
 import type { SloListResponse } from '../api/slo-routes.ts';
 import type {
   ApiErrorBody,
+  ConfigReloadResponse,
   CreateReleaseRequest,
   InstanceLogsResponse,
   MetricsQueryResponse,
@@ -59,6 +60,8 @@ import { DEFAULT_URL, dataDirFrom } from './io.ts';
 export interface ClientConfig {
   baseUrl: string;
   token: string | undefined;
+  /** The service the requests are about (`/api/v1/services/S/…`); the server's only one when undefined. */
+  service?: string | undefined;
   fetch: typeof fetch;
 }
 
@@ -77,6 +80,7 @@ interface RequestOptions {
 export interface ConnectionFlags {
   url?: string;
   token?: string;
+  service?: string;
 }
 
 /**
@@ -92,8 +96,17 @@ export async function resolveClientConfig(
   return {
     baseUrl: resolveBaseUrl(env, flags),
     token: await findToken(env, dataDir, flags),
+    service: resolveService(env, flags),
     fetch: fetchImpl,
   };
+}
+
+/** --service, else GANTRY_SERVICE; undefined leaves the choice to the server (its only service). */
+function resolveService(env: Record<string, string | undefined>, flags: ConnectionFlags): string | undefined {
+  const service = (flags.service ?? env.GANTRY_SERVICE)?.trim();
+  if (flags.service !== undefined && !service)
+    throw new UsageError('--service is empty', 'Pass the name of a service, or leave --service out.');
+  return service || undefined;
 }
 
 /** The server's address, from --url, GANTRY_URL or the default, without a trailing slash. */
@@ -143,11 +156,15 @@ async function findToken(
 export class GantryClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;
+  readonly #api: string;
   readonly #fetch: typeof fetch;
 
   constructor(config: ClientConfig) {
     this.baseUrl = config.baseUrl;
     this.#token = config.token;
+    this.#api = config.service
+      ? `${config.baseUrl}/api/v1/services/${encodeURIComponent(config.service)}`
+      : `${config.baseUrl}/api/v1`;
     this.#fetch = config.fetch;
   }
 
@@ -434,13 +451,18 @@ export class GantryClient {
     return this.#json('GET', `/environments/${encodeURIComponent(environment)}/policy`);
   }
 
+  /** Re-reads the server's service files; `force` stops the instances of services whose file is gone. */
+  reloadConfig(force: boolean): Promise<ConfigReloadResponse> {
+    return this.#json('POST', '/config/reload', { json: force ? { force } : {} });
+  }
+
   async #json<T>(method: string, route: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.#send(method, route, opts);
     return (await res.json()) as T;
   }
 
   async #send(method: string, route: string, opts: RequestOptions): Promise<Response> {
-    const url = new URL(`${this.baseUrl}/api/v1${route}`);
+    const url = new URL(`${this.#api}${route}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     }

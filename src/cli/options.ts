@@ -25,6 +25,10 @@ export function addConnectionOptions(cmd: Command): Command {
     .option(
       '--token <token>',
       "API token (default: $GANTRY_TOKEN, else the data directory's admin-token); other local users can see it in ps: prefer the variable",
+    )
+    .option(
+      '--service <name>',
+      'the service to act on, on a server with several (default: $GANTRY_SERVICE; optional with one)',
     );
 }
 
@@ -44,6 +48,7 @@ export const CLIENT_ENV_HELP = `
 Environment (--url and --token win over it):
   GANTRY_URL    server address (default http://127.0.0.1:7070)
   GANTRY_TOKEN  API token (default: the admin-token file in the data directory)
+  GANTRY_SERVICE  the service, on a server with several (default: the only one)
 `;
 
 /** Help text that ends every command's --help: examples, then the environment it reads. */

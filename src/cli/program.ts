@@ -15,6 +15,7 @@ import { registerNotifications } from './commands/notifications.ts';
 import { registerOncall } from './commands/oncall.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerRelease } from './commands/release.ts';
+import { registerReload } from './commands/reload.ts';
 import { registerRollback } from './commands/rollback.ts';
 import { registerSecrets } from './commands/secrets.ts';
 import { registerServer } from './commands/server.ts';
@@ -70,7 +71,12 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
   program.hook('preAction', (_program, action) => {
     const url = nearestOption(action, 'url');
     const token = nearestOption(action, 'token');
-    ctx.connection = { ...(url !== undefined ? { url } : {}), ...(token !== undefined ? { token } : {}) };
+    const service = nearestOption(action, 'service');
+    ctx.connection = {
+      ...(url !== undefined ? { url } : {}),
+      ...(token !== undefined ? { token } : {}),
+      ...(service !== undefined ? { service } : {}),
+    };
   });
   for (const register of [
     registerServer,
@@ -96,6 +102,7 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerLogs,
     registerTokens,
     registerAudit,
+    registerReload,
     registerCompletion,
   ]) {
     register(program, ctx);

@@ -52,6 +52,16 @@ export const ERRORS = {
     status: 422,
     hint: 'Check the image reference, that the registry is reachable from the server and, for a private registry, its credentials under runtime.docker.registries.',
   },
+  SERVICE_REQUIRED: {
+    status: 400,
+    hint: 'Name the service: /api/v1/services/SERVICE/…, or `gantry --service SERVICE`.',
+  },
+  UNKNOWN_SERVICE: { status: 404, hint: 'GET /api/v1/services lists the services of this server.' },
+  SERVER_STOPPING: { status: 503, hint: 'Try again once the server is back.' },
+  SERVICE_HAS_INSTANCES: {
+    status: 409,
+    hint: 'Reload with `gantry reload --force` (POST /api/v1/config/reload {"force": true}) to stop them.',
+  },
   CONFIG_RESTART_REQUIRED: {
     status: 409,
     hint: 'Restart `gantry server` to apply changes to service, run, health or environments.',

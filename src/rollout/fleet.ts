@@ -1,18 +1,13 @@
-// The fleet: every instance this server supervises, its probes and its readiness, and the routing
-// table derived from them. Releases tell it which instances should serve an environment; the
-// fleet puts only ready ones in front of traffic and keeps the data plane in step.
+// The fleet: every instance this server supervises, with its probes and its readiness. Releases
+// start, wait for and stop instances here; which of them serve an environment belongs to routing
+// (routing.ts), which the fleet tells whenever an instance's readiness changes.
 import path from 'node:path';
 import type { EnvironmentConfig, LoadedConfig } from '../config/types.ts';
 import { shortId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
 import { cutLine } from '../logs/cut-line.ts';
-import {
-  createInstanceProber,
-  type InstanceProber,
-  type ProbeEvent,
-  type ProbeResult,
-} from '../probes/index.ts';
-import type { DataPlane, DesiredState, Pool } from '../proxy/types.ts';
+import { createInstanceProber, type InstanceProber, type ProbeEvent } from '../probes/index.ts';
+import type { DataPlane } from '../proxy/types.ts';
 import type {
   AdoptRecord,
   Artifact,
@@ -29,28 +24,10 @@ import { pickSecrets } from '../secrets/inject.ts';
 import type { InstanceSecretSource } from '../secrets/types.ts';
 import type { InstanceRecord, Store, VersionRecord } from '../store/types.ts';
 import { digestOf } from './image-versions.ts';
+import { InstanceEvents } from './instance-events.ts';
 import { LAST_OUTPUT_SCAN_LINES, lastOutput } from './last-output.ts';
-
-export interface ManagedInstance {
-  id: string;
-  environment: string;
-  version: string;
-  releaseId: string | null;
-  info: InstanceInfo;
-  prober: InstanceProber | null;
-  ready: boolean;
-  /** Exits seen before the instance first became ready. */
-  exitsBeforeReady: number;
-  everReady: boolean;
-  lastProbe: ProbeResult | null;
-  stopping: boolean;
-}
-
-export interface ServingPool {
-  version: string;
-  weight: number;
-  instanceIds: string[];
-}
+import { type ManagedInstance, persistInstance } from './managed-instance.ts';
+import { Routing, type ServingPool } from './routing.ts';
 
 export type ReadyOutcome = { ok: true } | { ok: false; instanceId: string; reason: string };
 
@@ -61,13 +38,14 @@ export class Fleet {
   readonly #driver: WorkloadDriver;
   readonly #plane: DataPlane;
   readonly #store: Store;
+  readonly #events: InstanceEvents;
   readonly #dataDir: string;
   readonly #log: Logger;
   readonly #secrets: InstanceSecretSource | undefined;
   readonly #instances = new Map<string, ManagedInstance>();
-  readonly #serving = new Map<string, ServingPool[]>();
   readonly #waiters = new Set<() => void>();
-  #applyChain: Promise<void> = Promise.resolve();
+  /** Which instances serve which environment; the fleet tells it when readiness changes. */
+  readonly routing: Routing;
   #unsubscribe: () => void;
 
   constructor(opts: {
@@ -87,6 +65,21 @@ export class Fleet {
     this.#dataDir = opts.dataDir;
     this.#log = opts.logger;
     this.#secrets = opts.secrets;
+    this.#events = new InstanceEvents(opts.store, opts.logger);
+    this.routing = new Routing({
+      config: opts.config,
+      dataPlane: opts.dataPlane,
+      instance: (id) => {
+        const m = this.#instances.get(id);
+        return (
+          m && {
+            backend: { id: m.id, version: m.version, url: `http://${m.info.host}:${m.info.port}` },
+            routable: m.ready && !m.stopping,
+          }
+        );
+      },
+      logger: opts.logger,
+    });
     this.#unsubscribe = this.#driver.subscribe((e) => this.#onRuntimeEvent(e));
   }
 
@@ -99,7 +92,7 @@ export class Fleet {
   }
 
   serving(environment: string): ServingPool[] {
-    return this.#serving.get(environment) ?? [];
+    return this.routing.serving(environment);
   }
 
   /** Recent output of an instance, secret values masked. */
@@ -272,9 +265,8 @@ export class Fleet {
   }
 
   /** Sets which instances serve an environment; only the ready ones receive traffic. */
-  async setServing(environment: string, pools: ServingPool[]): Promise<void> {
-    this.#serving.set(environment, pools);
-    await this.#apply();
+  setServing(environment: string, pools: ServingPool[]): Promise<void> {
+    return this.routing.setServing(environment, pools);
   }
 
   /** Takes instances out of traffic, waits for their in-flight requests, then stops them for good. */
@@ -285,13 +277,7 @@ export class Fleet {
       const m = this.#instances.get(id);
       if (m) m.stopping = true;
     }
-    for (const [env, pools] of this.#serving) {
-      this.#serving.set(
-        env,
-        pools.map((p) => ({ ...p, instanceIds: p.instanceIds.filter((i) => !present.includes(i)) })),
-      );
-    }
-    await this.#apply();
+    await this.routing.withdraw(present);
     if (opts.drain && present.length > 0) {
       const left = await this.#plane.drain(present, config.run.drain_timeout);
       if (left > 0)
@@ -316,40 +302,6 @@ export class Fleet {
     if (opts.stopInstances) {
       await this.stop([...this.#instances.keys()], { drain: true });
     }
-  }
-
-  /** The data plane's desired state: one route per configured environment, ready backends only. */
-  desiredState(): DesiredState {
-    const { config } = this.#cfg();
-    return {
-      environments: Object.values(config.environments).map((env) => {
-        const sticky = env.strategy.type === 'canary' ? env.strategy.canary.sticky : undefined;
-        return {
-          environment: env.name,
-          listen: env.listen,
-          pools: this.#pools(env),
-          ...(sticky ? { sticky } : {}),
-        };
-      }),
-    };
-  }
-
-  #pools(env: EnvironmentConfig): Pool[] {
-    return this.serving(env.name).map((p) => ({
-      version: p.version,
-      weight: p.weight,
-      backends: p.instanceIds
-        .map((id) => this.#instances.get(id))
-        .filter((m): m is ManagedInstance => !!m && m.ready && !m.stopping)
-        .map((m) => ({ id: m.id, version: m.version, url: `http://${m.info.host}:${m.info.port}` })),
-    }));
-  }
-
-  #apply(): Promise<void> {
-    // Serialised so that a slower, older apply never overwrites a newer table.
-    const next = this.#applyChain.then(() => this.#plane.apply(this.desiredState()));
-    this.#applyChain = next.catch((err) => this.#log.error({ err }, 'data plane apply failed'));
-    return next;
   }
 
   #track(info: InstanceInfo, releaseId: string | null): ManagedInstance {
@@ -393,11 +345,11 @@ export class Fleet {
       if (ready) m.everReady = true;
       if (m.ready !== ready) {
         m.ready = ready;
-        void this.#apply();
+        void this.routing.apply();
         // The first ready of a new instance is part of its release; later flips are news.
         if (wasServing) {
           const verb = ready ? 'passes readiness again' : 'fails readiness: out of traffic';
-          this.#record(
+          this.#events.record(
             m,
             ready ? 'instance.ready' : 'instance.unready',
             `instance ${m.id} ${verb} (${e.result.detail})`,
@@ -405,7 +357,7 @@ export class Fleet {
         }
       }
     } else if (e.type === 'liveness_failed') {
-      this.#record(
+      this.#events.record(
         m,
         'instance.restarted',
         `instance ${m.id} failed liveness ${e.failures} times (${e.result.detail}); restarting it`,
@@ -418,7 +370,7 @@ export class Fleet {
         'liveness failed; restarting',
       );
       m.ready = false;
-      void this.#apply();
+      void this.routing.apply();
       this.#driver
         .restart(m.id, `liveness failed ${e.failures} times: ${e.result.detail}`)
         .catch((err: unknown) =>
@@ -439,7 +391,7 @@ export class Fleet {
       m.prober = null;
       if (m.ready) {
         m.ready = false;
-        void this.#apply();
+        void this.routing.apply();
       }
       this.#log.warn(
         { instance: m.id, code: e.exit.code, signal: e.exit.signal, restartInMs: e.restartInMs },
@@ -447,7 +399,7 @@ export class Fleet {
       );
       const how = e.exit.code != null ? `with code ${e.exit.code}` : `by signal ${e.exit.signal}`;
       const next = e.restartInMs != null ? `; restarting in ${e.restartInMs} ms` : '';
-      this.#record(m, 'instance.exited', `instance ${m.id} (${m.version}) exited ${how}${next}`, {
+      this.#events.record(m, 'instance.exited', `instance ${m.id} (${m.version}) exited ${how}${next}`, {
         code: e.exit.code,
         signal: e.exit.signal,
         restartInMs: e.restartInMs,
@@ -461,39 +413,8 @@ export class Fleet {
     this.#notify();
   }
 
-  async #persist(m: ManagedInstance): Promise<void> {
-    if (m.stopping && m.info.status === 'stopped') return;
-    try {
-      await this.#store.instances.upsert({
-        id: m.id,
-        service: m.info.spec.service,
-        environment: m.environment,
-        version: m.version,
-        releaseId: m.releaseId,
-        runtime: this.#driver.kind,
-        state: m.info.status,
-        handle: m.info.handle,
-        port: m.info.port,
-        restarts: m.info.restarts,
-      });
-    } catch (err) {
-      this.#log.error({ err, instance: m.id }, 'could not record instance');
-    }
-  }
-
-  /** A durable event of the environment (crash, restart, readiness), for history and incident timelines. */
-  #record(m: ManagedInstance, type: string, message: string, data?: Record<string, unknown>): void {
-    this.#store.events
-      .append({
-        service: m.info.spec.service,
-        environment: m.environment,
-        instance: m.id,
-        version: m.version,
-        type,
-        message,
-        data: data ?? null,
-      })
-      .catch((err: unknown) => this.#log.error({ err, instance: m.id }, 'could not record event'));
+  #persist(m: ManagedInstance): Promise<void> {
+    return persistInstance(this.#store, this.#driver.kind, m, this.#log);
   }
 
   #describeFailure(m: ManagedInstance, what: string): string {

@@ -12,6 +12,8 @@ export async function recoverFleet(opts: {
   fleet: Fleet;
   engine: ReleaseEngine;
   logger: Logger;
+  /** Instances of the server's other services (asked at the moment of need): never leftovers. */
+  othersInstances?: () => Promise<ReadonlySet<string>>;
 }): Promise<void> {
   const { config, store, fleet, engine, logger } = opts;
   const service = config.config.service;
@@ -24,7 +26,9 @@ export async function recoverFleet(opts: {
   // What no adopted record claims goes: processes or containers of a server that died between
   // launching them and recording them, and instances of versions or environments now gone.
   const claimed = new Set(adopted.map((m) => m.id));
-  const orphans = await fleet.removeOrphans(claimed);
+  const orphans = await fleet.removeOrphans(
+    new Set([...claimed, ...((await opts.othersInstances?.()) ?? [])]),
+  );
   if (orphans.length > 0)
     logger.warn({ instances: orphans }, 'removed leftover instances with no usable record');
   for (const rec of records) if (!claimed.has(rec.id)) await store.instances.remove(rec.id);

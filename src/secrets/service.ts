@@ -284,6 +284,16 @@ export class SecretService {
     return count;
   }
 
+  /**
+   * Takes the master key now in force from `rotated`, which re-sealed every row of the store (on a
+   * server with several services, each with its own SecretService over one key).
+   */
+  followKey(rotated: SecretService): Promise<void> {
+    return this.#serial(async () => {
+      this.#key = rotated.#key;
+    });
+  }
+
   #load(rows: SecretRecord[]): void {
     for (const r of rows) {
       const where = { service: r.service, environment: r.environment, name: r.name };

@@ -485,8 +485,8 @@ export interface SilenceRecord {
 }
 
 export interface OutboxRepo {
-  /** Pending deliveries, oldest first. */
-  pending(limit: number): Promise<DeliveryRecord[]>;
+  /** Pending deliveries (of one service when given), oldest first. */
+  pending(limit: number, service?: string): Promise<DeliveryRecord[]>;
   /** Takes a pending row for `owner` until `until`, unless another worker holds it; true when taken. */
   claim(id: string, owner: string, until: string, now: string): Promise<boolean>;
   /** Frees every claim (a restarted single server: the holders are gone); returns how many. */
@@ -495,7 +495,7 @@ export interface OutboxRepo {
   finish(id: string, attempt: DeliveryAttempt): Promise<boolean>;
   get(id: string): Promise<DeliveryRecord | undefined>;
   /** Newest first. */
-  list(q: { limit?: number; status?: DeliveryStatus }): Promise<DeliveryRecord[]>;
+  list(q: { limit?: number; status?: DeliveryStatus; service?: string }): Promise<DeliveryRecord[]>;
 }
 
 export interface AlertLogRepo {
@@ -582,6 +582,8 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export interface LogRecord {
   /** Increasing in insertion order: the search cursor. */
   id: number;
+  /** '' for lines stored before lines named their service. */
+  service: string;
   at: string; // ISO-8601
   environment: string;
   version: string;
@@ -594,9 +596,11 @@ export interface LogRecord {
   raw: string;
 }
 
-export type NewLogLine = Omit<LogRecord, 'id'>;
+export type NewLogLine = Omit<LogRecord, 'id' | 'service'> & { service?: string };
 
 export interface LogSearchQuery {
+  /** This service's lines, and those stored before lines named a service. */
+  service?: string;
   environment?: string;
   version?: string;
   instance?: string;
@@ -618,12 +622,15 @@ export interface LogRepo {
   append(lines: NewLogLine[]): Promise<number[]>;
   /** Newest first (by id). */
   search(q: LogSearchQuery): Promise<LogRecord[]>;
-  /** What retention counts: the sum of the stored lines' sizes (bytes of their text columns). */
-  totalBytes(): Promise<number>;
+  /**
+   * What retention counts: the sum of the stored lines' sizes (bytes of their text columns). With
+   * a service, this and the prunes count that service's lines and those that name none.
+   */
+  totalBytes(service?: string): Promise<number>;
   /** Deletes lines captured before `before` (ISO-8601). */
-  pruneBefore(before: string): Promise<{ lines: number; bytes: number }>;
+  pruneBefore(before: string, service?: string): Promise<{ lines: number; bytes: number }>;
   /** Deletes the oldest lines until at least `bytes` are freed. */
-  pruneOldest(bytes: number): Promise<{ lines: number; bytes: number }>;
+  pruneOldest(bytes: number, service?: string): Promise<{ lines: number; bytes: number }>;
   /**
    * Gives `level` to the newest `limit` lines of `instance` on `stream` captured at or after
    * `since` (ISO-8601) that have no level; returns how many changed.

@@ -17,6 +17,7 @@ import * as logLevelIndex from './013-log-level-index.ts';
 import * as instanceHandles from './014-instance-handles.ts';
 import * as commitTimes from './015-commit-times.ts';
 import * as acme from './016-acme.ts';
+import * as logServices from './017-log-services.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '014-instance-handles': instanceHandles,
   '015-commit-times': commitTimes,
   '016-acme': acme,
+  '017-log-services': logServices,
 };

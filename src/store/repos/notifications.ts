@@ -29,16 +29,16 @@ export class KyselyOutboxRepo implements OutboxRepo {
     this.#db = db;
   }
 
-  async pending(limit: number): Promise<DeliveryRecord[]> {
-    const rows = await this.#db
+  async pending(limit: number, service?: string): Promise<DeliveryRecord[]> {
+    let query = this.#db
       .selectFrom('notification_outbox')
       .selectAll()
       .where('status', '=', 'pending')
       .orderBy('created_at')
       .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map(toDelivery);
+      .limit(limit);
+    if (service !== undefined) query = query.where('service', '=', service);
+    return (await query.execute()).map(toDelivery);
   }
 
   async claim(id: string, owner: string, until: string, now: string): Promise<boolean> {
@@ -90,7 +90,7 @@ export class KyselyOutboxRepo implements OutboxRepo {
     return row ? toDelivery(row) : undefined;
   }
 
-  async list(q: { limit?: number; status?: DeliveryStatus }): Promise<DeliveryRecord[]> {
+  async list(q: { limit?: number; status?: DeliveryStatus; service?: string }): Promise<DeliveryRecord[]> {
     let query = this.#db
       .selectFrom('notification_outbox')
       .selectAll()
@@ -98,6 +98,7 @@ export class KyselyOutboxRepo implements OutboxRepo {
       .orderBy('id', 'desc')
       .limit(q.limit ?? 100);
     if (q.status !== undefined) query = query.where('status', '=', q.status);
+    if (q.service !== undefined) query = query.where('service', '=', q.service);
     return (await query.execute()).map(toDelivery);
   }
 }
