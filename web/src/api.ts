@@ -2,7 +2,8 @@
 // about a service are asked about the one the page shows (/api/v1/services/SERVICE/… when it names one).
 import type { ApiErrorBody } from '../../src/api/types.ts';
 import { navigate } from './router.ts';
-import { apiPath, currentService } from './service.ts';
+import { currentService } from './service.ts';
+import { apiPath } from './service-paths.ts';
 import { setCurrentUser } from './session.ts';
 
 export class ApiError extends Error {

@@ -4,7 +4,8 @@
 // (aria-current), and after a navigation the focus moves to the new page's heading. On a server
 // with several services, the path's /services/SERVICE prefix says which one the page is about
 // (service.ts): routes match the rest, and the dashboard's links and nav keep the prefix.
-import { canonicalHref, currentService, remember, serviceHref, splitPath } from './service.ts';
+import { canonicalHref, currentService, remember, serviceHref } from './service.ts';
+import { splitPath } from './service-paths.ts';
 
 export type Cleanup = () => void;
 export type Page = (

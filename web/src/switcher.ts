@@ -6,12 +6,12 @@ import { h } from './dom.ts';
 import { navigate, onRender } from './router.ts';
 import {
   currentService,
+  hrefOn,
   multiService,
   onServicesChange,
   type ServiceSummary,
   services,
   setServices,
-  switchHref,
 } from './service.ts';
 
 /** Asks the server which services it runs (GET /api/v1/services). */
@@ -27,9 +27,7 @@ export function mountServiceSwitcher(el: HTMLElement): void {
     id: 'service-switch',
     'data-keeps-focus': true,
     onchange: () => {
-      const to = select.value;
-      const { pathname, search } = window.location;
-      navigate(to === ALL ? '/services' : switchHref(pathname, search, to));
+      navigate(select.value === ALL ? '/services' : hrefOn(select.value));
     },
   });
   const sync = () => {
