@@ -58,6 +58,8 @@ async function load(summary: ServiceSummary): Promise<ServiceState> {
   };
 }
 
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /** A link to one of `service`'s pages. */
 const pageLink = (service: string, href: string, ...children: Array<Node | string>) =>
   h('a', { href: serviceHref(href, service), 'data-link': true }, ...children);
@@ -83,7 +85,7 @@ function stateOf(s: ServiceState): Node[] {
       h(
         'span',
         { 'data-alarms': s.firing },
-        pageLink(name, '/alarms', badge(`${s.firing} alarms firing`, s.firing > 0 ? 'bad' : 'good')),
+        pageLink(name, '/alarms', badge(`${count(s.firing, 'alarm')} firing`, s.firing > 0 ? 'bad' : 'good')),
       ),
       h(
         'span',
@@ -91,7 +93,7 @@ function stateOf(s: ServiceState): Node[] {
         pageLink(
           name,
           '/incidents',
-          badge(`${s.incidents} active incidents`, s.incidents > 0 ? 'bad' : 'good'),
+          badge(`${count(s.incidents, 'active incident')}`, s.incidents > 0 ? 'bad' : 'good'),
         ),
       ),
       pageLink(name, '/releases', 'releases'),
