@@ -1,15 +1,25 @@
 // `gantry`: the CLI, wired to the server and the config validator.
 
+import { loadServiceFiles } from './app/service-files.ts';
 import type { ServerOptions as CliServerOptions } from './cli/commands/server.ts';
-import type { ValidateResult } from './cli/commands/validate.ts';
+import type { ValidateResult, ValidateSummary } from './cli/commands/validate.ts';
 import { runCli } from './cli/program.ts';
 import { ConfigError, formatIssues, loadConfigFile } from './config/index.ts';
 import { GantryError } from './lib/errors.ts';
 
-async function validateConfig(file: string): Promise<ValidateResult> {
+async function validateConfig(config: string): Promise<ValidateResult> {
   try {
-    const { config } = await loadConfigFile(file);
-    return { ok: true, summary: { service: config.service, environments: Object.keys(config.environments) } };
+    // A directory is checked as the server reads it: every service file, no service named twice.
+    const loaded = await loadServiceFiles([config], loadConfigFile);
+    const services = loaded.map((l) => ({
+      service: l.config.service,
+      environments: Object.keys(l.config.environments),
+    }));
+    return {
+      ok: true,
+      summary: services[0] as ValidateSummary,
+      ...(services.length > 1 ? { services } : {}),
+    };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, issues: err.issues };
     throw err;
@@ -52,7 +62,7 @@ async function serve(opts: CliServerOptions): Promise<void> {
     server.reload().then(
       (r) =>
         process.stderr.write(
-          `SIGHUP: reloaded ${r.file} (applied: ${r.applied.join(', ') || 'nothing changed'})\n`,
+          `SIGHUP: reloaded ${r.file} (applied: ${r.applied.join(', ') || 'nothing changed'}${r.added ? `; started ${r.added.join(', ')}` : ''}${r.removed ? `; stopped ${r.removed.join(', ')}` : ''})\n`,
         ),
       (err: unknown) =>
         process.stderr.write(

@@ -383,7 +383,7 @@ describe('server', () => {
     ]);
     await run(['server'], { deps, env: { GANTRY_DATA_DIR: '' } });
     expect(calls[1]).toEqual({
-      config: 'gantry.yaml',
+      config: ['gantry.yaml'],
       dataDir: '.gantry',
       listen: '127.0.0.1:7070',
       json: false,

@@ -84,6 +84,9 @@ describe('several services on one server', () => {
     expect(old.body.error.code).toBe('SERVICE_REQUIRED');
     expect(old.body.error.message).toMatch(/api, web/);
     expect(old.body.error.hint).toMatch(/\/api\/v1\/services\/SERVICE\/status/);
+    // Who asks is checked before the services are named.
+    expect((await api.as(undefined).call('GET', '/api/v1/status')).status).toBe(401);
+    expect((await api.as(undefined).call('GET', '/api/v1/services/nope/status')).status).toBe(401);
     const unknown = await api.call<{ error: { code: string } }>('GET', '/api/v1/services/nope/status');
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('UNKNOWN_SERVICE');
@@ -120,6 +123,19 @@ describe('several services on one server', () => {
       '/api/v1/services/api/versions',
     );
     expect(versions.body.versions.map((v) => v.version)).toEqual(['a1']);
+    const audit = await api.call<{ entries: Array<{ details: { service?: string } }> }>(
+      'GET',
+      `/api/v1/audit?action=${encodeURIComponent('POST /api/v1/releases')}`,
+    );
+    expect(audit.body.entries.map((e) => e.details.service)).toEqual(['web', 'api']);
+  });
+
+  it('validate checks a directory as the server reads it', async () => {
+    const r = await runGantry(['validate', '--config', servicesDir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /is valid: service api, environments production; service web, environments production/,
+    );
   });
 
   it('the CLI without --service says which services exist and to pass --service', async () => {
@@ -147,12 +163,53 @@ describe('several services on one server', () => {
     expect(text).toMatch(/gantry_http_requests_total\{service="web",environment="production",version="w1"/);
   });
 
+  it('each service searches its own logs, and sets its own secrets under the key in force', async () => {
+    const instancesIn = async (service: string) => {
+      const r = await api.call<{ lines: Array<{ instance: string }> }>(
+        'GET',
+        `/api/v1/services/${service}/logs?limit=100`,
+      );
+      return new Set(r.body.lines.map((l) => l.instance.replace(/-[^-]+$/, '')));
+    };
+    expect([
+      ...(await waitFor('api logs', async () => (await instancesIn('api')).size > 0 && instancesIn('api'))),
+    ]).toEqual(['production-a1']);
+    expect([
+      ...(await waitFor('web logs', async () => (await instancesIn('web')).size > 0 && instancesIn('web'))),
+    ]).toEqual(['production-w1']);
+
+    const put = (service: string, name: string) =>
+      api.call('PUT', `/api/v1/services/${service}/environments/production/secrets/${name}`, {
+        value: `${name}-value`,
+      });
+    expect((await put('api', 'API_KEY')).status).toBe(200);
+    // Rotated through the first service (a global path); the other keeps sealing with the new key.
+    expect((await api.call('POST', '/api/v1/secrets/rotate-key', {})).status).toBe(200);
+    expect((await put('web', 'WEB_KEY')).status).toBe(200);
+    const rows = await server.store.secrets.list();
+    expect(rows.map((r) => `${r.service}/${r.name}`).sort()).toEqual(['api/API_KEY', 'web/WEB_KEY']);
+    expect(new Set(rows.map((r) => r.keyId)).size).toBe(1);
+  });
+
   it('a reload adds a service and removes one: refused while it has instances, then forced', async () => {
     await writeFile(path.join(servicesDir, 'admin.yaml'), serviceFile('admin', ports.admin));
     const added = await api.call<{ reloaded: { added?: string[] } }>('POST', '/api/v1/config/reload', {});
     expect(added.status).toBe(200);
     expect(added.body.reloaded.added).toEqual(['admin']);
     expect((await api.call('GET', '/api/v1/services/admin/status')).status).toBe(200);
+
+    // A service that cannot start (its listener's address is api's) is refused; api keeps serving.
+    await writeFile(path.join(servicesDir, 'clash.yaml'), serviceFile('clash', ports.api));
+    const clash = await api.call<{ error: { code: string; message: string } }>(
+      'POST',
+      '/api/v1/config/reload',
+      {},
+    );
+    expect(clash.status).toBe(409);
+    expect(clash.body.error.code).toBe('CONFIG_RELOAD_FAILED');
+    expect(clash.body.error.message).toMatch(/clash\.yaml: service clash could not start/);
+    await rm(path.join(servicesDir, 'clash.yaml'));
+    expect((await hit(ports.api)).version).toBe('a1');
 
     await rm(path.join(servicesDir, 'web.yml'));
     const refused = await api.call<{ error: { code: string; message: string; hint: string } }>(
@@ -179,7 +236,31 @@ describe('several services on one server', () => {
       'GET',
       `/api/v1/audit?action=${encodeURIComponent('POST /api/v1/config/reload')}`,
     );
-    expect(audit.body.entries.map((e) => e.outcome.status)).toEqual([200, 409, 200]);
+    expect(audit.body.entries.map((e) => e.outcome.status)).toEqual([200, 409, 409, 200]);
+  });
+
+  it("a restart adopts every service's instances: no service takes another's for leftovers", async () => {
+    const before = await api.call<{ instances: Array<{ id: string }> }>(
+      'GET',
+      '/api/v1/services/api/instances',
+    );
+    expect(before.body.instances).toHaveLength(1);
+    await server.close({ stopInstances: false });
+    // admin.yaml sorts first: its recovery runs before api's instance is claimed by api.
+    server = await startServer({
+      config: servicesDir,
+      dataDir: path.join(tmp.dir, 'data'),
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
+    api = new ApiClient(server);
+    expect([...server.services().keys()]).toEqual(['admin', 'api']);
+    const after = await api.call<{ instances: Array<{ id: string }> }>(
+      'GET',
+      '/api/v1/services/api/instances',
+    );
+    expect(after.body.instances.map((m) => m.id)).toEqual(before.body.instances.map((m) => m.id));
+    expect((await hit(ports.api)).version).toBe('a1');
   });
 });
 

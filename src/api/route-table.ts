@@ -161,7 +161,8 @@ export const routes: RouteDoc[] = [
     method: 'GET',
     path: '/api/v1/services',
     access: 'viewer',
-    summary: 'Services and their environments',
+    summary:
+      "The server's services, each with its environments and the version each serves (`current`); every service's routes also answer under /api/v1/services/{service}/…",
     tag: 'environments',
     responses: { 200: 'list' },
   },

@@ -48,6 +48,7 @@ import { dataDirWritable } from './readiness.ts';
 import { openApiDocument, routeAccess, schemas, undocumentedRoutes } from './route-table.ts';
 import { registerSchemaRoutes } from './schema-routes.ts';
 import { registerSecretRoutes, type SecretRouteDeps } from './secret-routes.ts';
+import { dispatchRefusal, namedService } from './service-dispatch.ts';
 import { registerSloRoutes, sloMetrics } from './slo-routes.ts';
 import { streamReleaseEvents } from './sse.ts';
 import type { HealthBody, StatusBody } from './types.ts';
@@ -120,7 +121,17 @@ export function buildApi(deps: ApiDeps) {
     environmentsOf,
     refusals: deps.refusals ?? new RefusalBudget(deps.refusalLimit),
   });
-  registerAuditHooks(app, { audit: deps.audit, environmentsOf, logger: deps.logger });
+  registerAuditHooks(app, {
+    audit: deps.audit,
+    environmentsOf,
+    logger: deps.logger,
+    serviceOf: (req) => namedService(req.raw),
+  });
+  // A request the service dispatcher refused (no service named on a server with several), once authenticated.
+  app.addHook('onRequest', async (req, reply) => {
+    const refusal = dispatchRefusal(req.raw);
+    if (refusal) return sendError(reply, refusal, deps.logger);
+  });
 
   app.addContentTypeParser(
     ['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/x-tar'],

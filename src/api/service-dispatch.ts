@@ -12,7 +12,11 @@ import { mergeExpositions } from './service-metrics.ts';
 export interface ServiceApis {
   /** The API instances by service name, in the order the services were given. */
   current(): ReadonlyMap<string, FastifyInstance>;
+  /** The service whose alert an acknowledgement link (of a notification) is about, if any. */
+  ackLinkOwner(token: string): Promise<string | undefined>;
 }
+
+const ACK_LINK = /^\/api\/v1\/ack\/([^/]+)$/;
 
 const NESTED = /^\/api\/v1\/services\/([^/?]+)(\/[^?]*)?$/;
 /** API paths that are not a service's: answered the same on every instance. */
@@ -81,20 +85,52 @@ async function answerMetrics(
     .end(mergeExpositions(answers.map((a) => ({ service: a.service, text: a.res.body }))));
 }
 
+/** Requests the dispatcher refuses: the first service's instance answers them once authenticated. */
+const refused = new WeakMap<http.IncomingMessage, GantryError>();
+
+/** Why the dispatcher refused this request (an API instance answers it, after authentication). */
+export function dispatchRefusal(req: http.IncomingMessage): GantryError | undefined {
+  return refused.get(req);
+}
+
+/** The service named in the path of requests that named one. */
+const named = new WeakMap<http.IncomingMessage, string>();
+
+/** The service a request named (`/api/v1/services/S/…`); undefined on the old paths. */
+export function namedService(req: http.IncomingMessage): string | undefined {
+  return named.get(req);
+}
+
 /** An HTTP server handing each request to the API instance of its service. */
 export function createServiceDispatcher(apis: ServiceApis): http.Server {
   const server = http.createServer((req, res) => {
     const instances = apis.current();
-    if (instances.size > 1 && req.method === 'GET' && splitQuery(req.url ?? '/')[0] === '/metrics') {
+    const [pathname] = splitQuery(req.url ?? '/');
+    if (instances.size > 1 && req.method === 'GET' && pathname === '/metrics') {
       answerMetrics(instances, req, res).catch((err: unknown) => res.destroy(err as Error));
+      return;
+    }
+    // A link in a notification names no service: the alert it is about does.
+    const ack = instances.size > 1 ? ACK_LINK.exec(pathname) : null;
+    if (ack) {
+      apis.ackLinkOwner(decodeURIComponent(ack[1] as string)).then(
+        (service) =>
+          (instances.get(service ?? '') ?? (instances.values().next().value as FastifyInstance)).routing(
+            req,
+            res,
+          ),
+        (err: unknown) => res.destroy(err as Error),
+      );
       return;
     }
     const picked = pickService(req.url ?? '/', [...instances.keys()]);
     if (picked instanceof GantryError) {
-      res.writeHead(picked.status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(picked.toJSON()));
+      // Answered by an instance, so that who asks is checked (and counted) before it is told.
+      refused.set(req, picked);
+      (instances.values().next().value as FastifyInstance).routing(req, res);
       return;
     }
+    if (picked.url !== req.url) named.set(req, picked.service);
     req.url = picked.url;
     (instances.get(picked.service) as FastifyInstance).routing(req, res);
   });

@@ -3,12 +3,19 @@ import { environmentViews } from '../api/views.ts';
 import type { GantryServer } from './server.ts';
 
 export async function printBanner(server: GantryServer, json: boolean): Promise<void> {
-  const envs = await environmentViews({
-    config: server.config,
-    store: server.store,
-    fleet: server.fleet,
-    dataPlane: server.dataPlane,
-  });
+  const runtimes = [...server.services().values()];
+  const several = runtimes.length > 1;
+  const envs = [];
+  for (const r of runtimes) {
+    const views = await environmentViews({
+      config: r.holder.get(),
+      store: server.store,
+      fleet: r.fleet,
+      dataPlane: r.dataPlane,
+    });
+    // On a server with several services, an environment is named with its service: api/production.
+    envs.push(...views.map((e) => (several ? { ...e, name: `${r.name}/${e.name}` } : e)));
+  }
   if (json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -24,7 +31,7 @@ export async function printBanner(server: GantryServer, json: boolean): Promise<
   }
   const width = Math.max(...envs.map((e) => e.name.length), 3) + 2;
   const lines = [
-    `Gantry is serving ${server.config.config.service} (${server.config.file})`,
+    `Gantry is serving ${runtimes.map((r) => `${r.name} (${r.holder.get().file})`).join(', ')}`,
     `  ${'api'.padEnd(width)}${server.url}   (try: npx gantry status)`,
     ...envs.map(
       (e) =>

@@ -18,13 +18,15 @@ import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
-import { loadAckLinkKey } from '../oncall/ack-link.ts';
+import { groupKeyOf } from '../notify/index.ts';
+import { loadAckLinkKey, verifyAckLink } from '../oncall/ack-link.ts';
 import { createDataPlane } from '../proxy/index.ts';
 import { createServiceScopes } from '../proxy/service-scope.ts';
 import type { DataPlane, RequestRecord } from '../proxy/types.ts';
 import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { Fleet } from '../rollout/fleet.ts';
 import { openStore } from '../store/index.ts';
+import { describeStore, storeOptionsFor } from '../store/location.ts';
 import type { Store } from '../store/types.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { preparePrivateDataDir } from './data-dir.ts';
@@ -37,6 +39,8 @@ export interface ServerOptions {
   /** Service files, or directories whose .yaml/.yml files are each a service. */
   config: string | readonly string[];
   dataDir: string;
+  /** A postgresql:// URL; undefined: SQLite, gantry.db in the data directory. */
+  store?: string;
   /** host:port of the API; port 0 picks a free one. */
   listen: string;
   initialVersion?: string;
@@ -87,8 +91,9 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     );
   }
 
-  const database = path.join(dataDir, 'gantry.db');
-  const store = await openStore({ kind: 'sqlite', path: database });
+  const storeOptions = storeOptionsFor(opts.store, dataDir);
+  const store = await openStore(storeOptions);
+  const database = describeStore(storeOptions);
 
   // Tokens and the audit log; the first admin token when there is no usable one (README: CLI).
   const auth = new AuthService({ tokens: store.tokens });
@@ -186,7 +191,14 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     throw err;
   }
 
-  const http = createServiceDispatcher({ current: () => apis });
+  const http = createServiceDispatcher({
+    current: () => apis,
+    ackLinkOwner: async (token) => {
+      const claims = verifyAckLink(shared.ackLinkKey, token, Date.now());
+      if (typeof claims === 'string') return undefined;
+      return (await store.notifications.alerts.get(groupKeyOf(claims.alarm, claims.environment)))?.service;
+    },
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(listen.port, listen.host, () => {

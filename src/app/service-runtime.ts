@@ -178,8 +178,28 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
   sampler.start();
 
   // Listeners first (answering 503 until instances are ready), then instances come back.
-  await fleet.routing.apply();
-  await recoverFleet({ config: loaded, store, fleet, engine, logger, othersInstances: opts.othersInstances });
+  try {
+    await fleet.routing.apply();
+    await recoverFleet({
+      config: loaded,
+      store,
+      fleet,
+      engine,
+      logger,
+      othersInstances: opts.othersInstances,
+    });
+  } catch (err) {
+    // A listener that cannot open (its port taken, say): what started so far stops again.
+    await engine.close();
+    await fleet.close({ stopInstances: false });
+    await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
+    await dataPlane.close();
+    sampler.stop();
+    stopCapture();
+    await logs.stop();
+    await metrics.stop();
+    throw err;
+  }
 
   // Alarms → notifications and incidents.
   const series = new SeriesStore();

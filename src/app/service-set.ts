@@ -95,7 +95,13 @@ export class ServiceSet {
       this.#o.logger.info({ service: r.name }, 'service removed by a reload');
     }
     for (const l of added) {
-      await this.add(l);
+      await this.add(l).catch((err: unknown) => {
+        throw new GantryError(
+          'CONFIG_RELOAD_FAILED',
+          `${l.file}: service ${l.config.service} could not start (${(err as Error).message}); the other files' changes were applied`,
+          { details: { service: l.config.service } },
+        );
+      });
       this.#o.logger.info({ service: l.config.service, file: l.file }, 'service added by a reload');
     }
     const only = results.length === 1 && next.length === 1 ? results[0] : undefined;

@@ -15,6 +15,8 @@ export interface AuditHookOptions {
   /** Environments the request concerns (see auth/scope.ts). */
   environmentsOf: EnvironmentsOf;
   logger: Logger;
+  /** The service a request named (`/api/v1/services/S/…`), recorded with it; none on the old paths. */
+  serviceOf?: (req: FastifyRequest) => string | undefined;
 }
 
 interface Answer {
@@ -68,7 +70,9 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
       answer.ids.other;
     const query = plainObject(req.query);
     const body = url && !BODY_NOT_RECORDED.test(url) ? plainObject(req.body) : {};
+    const service = opts.serviceOf?.(req);
     const details: Record<string, unknown> = {
+      ...(service !== undefined ? { service } : {}),
       ...(Object.keys(params).length > 0 ? { params } : {}),
       ...(Object.keys(query).length > 0 ? { query } : {}),
       ...(Object.keys(body).length > 0 ? { body } : {}),

@@ -91,6 +91,7 @@ export function createLogService(opts: LogServiceOptions): LogService {
       const parsed = r.parsed(parseLine(raw));
       metrics.count(c.environment, c.at, raw);
       writer.push({
+        service: opts.config().config.service,
         at: new Date(c.at).toISOString(),
         environment: c.environment,
         version: c.version,

@@ -61,7 +61,7 @@ export class LogWriter {
       try {
         const ids = await this.#repo.append(batch);
         this.#written += batch.length;
-        this.#onWritten(batch.map((l, i) => ({ ...l, id: ids[i] ?? 0 })));
+        this.#onWritten(batch.map((l, i) => ({ ...l, service: l.service ?? '', id: ids[i] ?? 0 })));
       } catch (err) {
         // The store is unreachable or full: these lines are lost, the next batches are tried anew.
         this.#dropped += batch.length;

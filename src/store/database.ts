@@ -245,6 +245,8 @@ export interface AlarmHistoryTable {
 
 export interface LogLinesTable {
   id: Generated<number>;
+  /** '' for lines stored before lines named their service. */
+  service: Generated<string>;
   at: string;
   environment: string;
   version: string;

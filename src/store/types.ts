@@ -581,6 +581,8 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export interface LogRecord {
   /** Increasing in insertion order: the search cursor. */
   id: number;
+  /** '' for lines stored before lines named their service. */
+  service: string;
   at: string; // ISO-8601
   environment: string;
   version: string;
@@ -593,9 +595,11 @@ export interface LogRecord {
   raw: string;
 }
 
-export type NewLogLine = Omit<LogRecord, 'id'>;
+export type NewLogLine = Omit<LogRecord, 'id' | 'service'> & { service?: string };
 
 export interface LogSearchQuery {
+  /** This service's lines, and those stored before lines named a service. */
+  service?: string;
   environment?: string;
   version?: string;
   instance?: string;
@@ -617,12 +621,15 @@ export interface LogRepo {
   append(lines: NewLogLine[]): Promise<number[]>;
   /** Newest first (by id). */
   search(q: LogSearchQuery): Promise<LogRecord[]>;
-  /** What retention counts: the sum of the stored lines' sizes (bytes of their text columns). */
-  totalBytes(): Promise<number>;
+  /**
+   * What retention counts: the sum of the stored lines' sizes (bytes of their text columns). With
+   * a service, this and the prunes count that service's lines and those that name none.
+   */
+  totalBytes(service?: string): Promise<number>;
   /** Deletes lines captured before `before` (ISO-8601). */
-  pruneBefore(before: string): Promise<{ lines: number; bytes: number }>;
+  pruneBefore(before: string, service?: string): Promise<{ lines: number; bytes: number }>;
   /** Deletes the oldest lines until at least `bytes` are freed. */
-  pruneOldest(bytes: number): Promise<{ lines: number; bytes: number }>;
+  pruneOldest(bytes: number, service?: string): Promise<{ lines: number; bytes: number }>;
   /**
    * Gives `level` to the newest `limit` lines of `instance` on `stream` captured at or after
    * `since` (ISO-8601) that have no level; returns how many changed.

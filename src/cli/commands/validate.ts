@@ -9,8 +9,14 @@ import { DEFAULT_CONFIG_FILE } from './server.ts';
 
 export type { ConfigIssue };
 
+export interface ValidateSummary {
+  service: string;
+  environments: string[];
+}
+
+/** `services`: every service of a directory of service files (when it holds more than one). */
 export type ValidateResult =
-  | { ok: true; summary: { service: string; environments: string[] } }
+  | { ok: true; summary: ValidateSummary; services?: ValidateSummary[] }
   | { ok: false; issues: ConfigIssue[] };
 
 interface ValidateOptions {
@@ -21,7 +27,7 @@ export function registerValidate(program: Command, ctx: CliContext): Command {
   const cmd = program
     .command('validate')
     .description('check a gantry.yaml without a server: every problem with its line, column and key path')
-    .option('--config <file>', 'file to check', DEFAULT_CONFIG_FILE);
+    .option('--config <path>', 'file to check, or a directory of service files', DEFAULT_CONFIG_FILE);
   addJsonOption(cmd);
   addExamples(cmd, ['gantry validate', 'gantry validate --config deploy/gantry.yaml --json'], false);
   return cmd.action((opts: ValidateOptions, command: Command) =>
@@ -39,15 +45,19 @@ export function registerValidate(program: Command, ctx: CliContext): Command {
         writeJson(
           ctx.io.stdout,
           result.ok
-            ? { valid: true, issues: [], summary: result.summary }
+            ? {
+                valid: true,
+                issues: [],
+                summary: result.summary,
+                ...(result.services ? { services: result.services } : {}),
+              }
             : { valid: false, issues: result.issues },
         );
       } else if (result.ok) {
-        const envs = result.summary.environments.join(', ');
-        writeLine(
-          ctx.io.stdout,
-          `${opts.config} is valid: service ${result.summary.service}, environments ${envs}`,
+        const described = (result.services ?? [result.summary]).map(
+          (s) => `service ${s.service}, environments ${s.environments.join(', ')}`,
         );
+        writeLine(ctx.io.stdout, `${opts.config} is valid: ${described.join('; ')}`);
       } else {
         for (const issue of result.issues) writeLine(ctx.io.stderr, formatIssue(issue));
       }

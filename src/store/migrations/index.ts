@@ -16,6 +16,7 @@ import * as triggers from './012-triggers.ts';
 import * as logLevelIndex from './013-log-level-index.ts';
 import * as instanceHandles from './014-instance-handles.ts';
 import * as commitTimes from './015-commit-times.ts';
+import * as logServices from './017-log-services.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '013-log-level-index': logLevelIndex,
   '014-instance-handles': instanceHandles,
   '015-commit-times': commitTimes,
+  '017-log-services': logServices,
 };

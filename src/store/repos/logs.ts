@@ -1,12 +1,15 @@
 // Log lines: batched inserts, searches newest first by id (the cursor), and the deletes retention
 // makes. Filters are plain SQL both dialects run; full-text matching is the dialect's own
-// (SQLite FTS5 in ../sqlite/log-text-search.ts).
+// (SQLite FTS5 in ../sqlite/log-text-search.ts, PostgreSQL's text search in
+// ../postgres/log-text-search.ts).
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Database, LogLinesTable } from '../database.ts';
+import { isPlainSearchText } from '../log-search-terms.ts';
+import { searchPostgresLogs } from '../postgres/log-text-search.ts';
 import { searchSqliteLogs } from '../sqlite/log-text-search.ts';
 import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '../types.ts';
 
-/** Rows per INSERT statement: 11 parameters each, well under SQLite's limit of bound variables. */
+/** Rows per INSERT statement: 12 parameters each, well under SQLite's limit of bound variables. */
 const ROWS_PER_INSERT = 500;
 /**
  * How many of the newest lines a substring search reads when the words of a query match nothing
@@ -44,14 +47,19 @@ export class KyselyLogRepo implements LogRepo {
   async search(q: LogSearchQuery): Promise<LogRecord[]> {
     const fullText = q.q !== undefined && q.q.trim() !== '';
     const levelIndex = !fullText && isRareLevel(q.level);
-    const where = conditions(q, { levelIndex });
+    const where = conditions(q, { levelIndex, sqlite: this.#dialect === 'sqlite' });
     if (q.q !== undefined && fullText) {
-      if (this.#dialect !== 'sqlite') throw new Error('full-text log search needs the SQLite store for now');
-      const rows = await searchSqliteLogs(this.#db, q.q, where, q.limit);
-      if (rows !== undefined && (rows.length > 0 || !isPlainText(q.q))) return rows.map(toRecord);
+      const search = this.#dialect === 'sqlite' ? searchSqliteLogs : searchPostgresLogs;
+      const rows = await search(this.#db, q.q, where, q.limit);
+      if (rows !== undefined && (rows.length > 0 || !isPlainSearchText(q.q))) return rows.map(toRecord);
       // Nothing a full-text index can look up (punctuation only), or its words matched no word:
       // a substring scan of the newest lines instead, case-insensitive like the index.
-      where.push(sql`instr(lower(l.raw), ${q.q.trim().toLowerCase()}) > 0`);
+      const needle = q.q.trim().toLowerCase();
+      where.push(
+        this.#dialect === 'sqlite'
+          ? sql`instr(lower(l.raw), ${needle}) > 0`
+          : sql`strpos(lower(l.raw), ${needle}) > 0`,
+      );
       where.push(sql`l.id > (select coalesce(max(id), 0) from log_lines) - ${SUBSTRING_SCAN_LINES}`);
     }
     // SQLite would rather walk an index in id order than sort, even when the level index would
@@ -70,28 +78,34 @@ export class KyselyLogRepo implements LogRepo {
     return rows.map(toRecord);
   }
 
-  async totalBytes(): Promise<number> {
-    const row = await this.#db
+  async totalBytes(service?: string): Promise<number> {
+    let query = this.#db
       .selectFrom('log_lines')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), sql<number>`0`).as('total'))
-      .executeTakeFirstOrThrow();
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), sql<number>`0`).as('total'));
+    if (service !== undefined) query = query.where('service', 'in', [service, '']);
+    const row = await query.executeTakeFirstOrThrow();
     return Number(row.total);
   }
 
-  async pruneBefore(before: string): Promise<{ lines: number; bytes: number }> {
+  async pruneBefore(before: string, service?: string): Promise<{ lines: number; bytes: number }> {
     return this.#db.transaction().execute(async (trx) => {
-      const row = await trx
+      let count = trx
         .selectFrom('log_lines')
         .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('bytes').as('b')])
-        .where('at', '<', before)
-        .executeTakeFirstOrThrow();
+        .where('at', '<', before);
+      let remove = trx.deleteFrom('log_lines').where('at', '<', before);
+      if (service !== undefined) {
+        count = count.where('service', 'in', [service, '']);
+        remove = remove.where('service', 'in', [service, '']);
+      }
+      const row = await count.executeTakeFirstOrThrow();
       if (Number(row.n) === 0) return { lines: 0, bytes: 0 };
-      await trx.deleteFrom('log_lines').where('at', '<', before).execute();
+      await remove.execute();
       return { lines: Number(row.n), bytes: Number(row.b ?? 0) };
     });
   }
 
-  async pruneOldest(bytes: number): Promise<{ lines: number; bytes: number }> {
+  async pruneOldest(bytes: number, service?: string): Promise<{ lines: number; bytes: number }> {
     if (bytes <= 0) return { lines: 0, bytes: 0 };
     return this.#db.transaction().execute(async (trx) => {
       let freed = 0;
@@ -99,6 +113,7 @@ export class KyselyLogRepo implements LogRepo {
       let lastId: number | undefined;
       for (;;) {
         let page = trx.selectFrom('log_lines').select(['id', 'bytes']).orderBy('id').limit(PRUNE_SCAN);
+        if (service !== undefined) page = page.where('service', 'in', [service, '']);
         if (lastId !== undefined) page = page.where('id', '>', lastId);
         const rows = await page.execute();
         for (const r of rows) {
@@ -109,7 +124,11 @@ export class KyselyLogRepo implements LogRepo {
         }
         if (freed >= bytes || rows.length < PRUNE_SCAN) break;
       }
-      if (lastId !== undefined) await trx.deleteFrom('log_lines').where('id', '<=', lastId).execute();
+      if (lastId !== undefined) {
+        let remove = trx.deleteFrom('log_lines').where('id', '<=', lastId);
+        if (service !== undefined) remove = remove.where('service', 'in', [service, '']);
+        await remove.execute();
+      }
       return { lines, bytes: freed };
     });
   }
@@ -141,30 +160,32 @@ export class KyselyLogRepo implements LogRepo {
   }
 }
 
-/** Text with none of the search syntax (quoted phrases, `word*` prefixes): grep-able as it is. */
-function isPlainText(q: string): boolean {
-  return !q.includes('"') && !/\*(\s|$)/.test(q);
-}
-
 /** Warn and above: few lines, so finding them through the level index beats walking by id. */
 function isRareLevel(level: LogLevel | undefined): boolean {
   return level !== undefined && LEVELS.indexOf(level) >= LEVELS.indexOf('warn');
 }
 
 /**
- * The filters of a query as conditions on alias `l`. Without `levelIndex`, the level is compared as
- * `+l.level`, which keeps SQLite off the level indexes: for common levels, and when the full-text
- * index drives the search, walking newest first and stopping at the limit is faster.
+ * The filters of a query as conditions on alias `l`. On SQLite without `levelIndex`, the level is
+ * compared as `+l.level`, which keeps SQLite off the level indexes: for common levels, and when the
+ * full-text index drives the search, walking newest first and stopping at the limit is faster.
+ * (PostgreSQL's planner weighs the indexes by their statistics and needs no such hint.)
  */
-function conditions(q: LogSearchQuery, opts: { levelIndex: boolean }): RawBuilder<unknown>[] {
+function conditions(
+  q: LogSearchQuery,
+  opts: { levelIndex: boolean; sqlite: boolean },
+): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
+  if (q.service !== undefined) where.push(sql`l.service in (${q.service}, '')`);
   if (q.environment !== undefined) where.push(sql`l.environment = ${q.environment}`);
   if (q.version !== undefined) where.push(sql`l.version = ${q.version}`);
   if (q.instance !== undefined) where.push(sql`l.instance = ${q.instance}`);
   if (q.level !== undefined) {
     const levels = LEVELS.slice(LEVELS.indexOf(q.level));
     where.push(
-      opts.levelIndex ? sql`l.level in (${sql.join(levels)})` : sql`+l.level in (${sql.join(levels)})`,
+      opts.levelIndex || !opts.sqlite
+        ? sql`l.level in (${sql.join(levels)})`
+        : sql`+l.level in (${sql.join(levels)})`,
     );
   }
   if (q.since !== undefined) where.push(sql`l.at >= ${q.since}`);
@@ -186,6 +207,7 @@ export function lineBytes(l: Pick<NewLogLine, 'message' | 'raw'>, fields: string
 function toRow(l: NewLogLine) {
   const fields = l.fields === null ? null : JSON.stringify(l.fields);
   return {
+    service: l.service ?? '',
     at: l.at,
     environment: l.environment,
     version: l.version,
@@ -202,6 +224,7 @@ function toRow(l: NewLogLine) {
 function toRecord(row: Selectable<LogLinesTable>): LogRecord {
   return {
     id: Number(row.id),
+    service: row.service,
     at: row.at,
     environment: row.environment,
     version: row.version,
