@@ -1,15 +1,16 @@
 // The dashboard on a server with several services, in a real browser (chromium via playwright-core)
 // against a real Gantry server running two services (api: production; web: production and
-// staging), each with its own version deployed: the overview of all services lists both, the
-// header's service switcher changes what the overview, environment and releases pages show (and
-// the address, which the back button follows and a later visit remembers), axe finds no WCAG 2
-// A/AA violation with the switcher; a server with one service shows no switcher and its old paths.
+// staging), each with its own version deployed and api's alarm firing: the overview of all
+// services lists both with their counts, the header's service switcher changes what the overview,
+// environment and releases pages show (and the address, which the back button follows and a later
+// visit remembers), axe finds no WCAG 2 A/AA violation with the switcher; a server with one service
+// shows no switcher and keeps its paths.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReleaseRecord } from '../src/api/types.ts';
+import type { ReleaseRecord, StatusBody } from '../src/api/types.ts';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { packDirectory } from '../src/artifacts/index.ts';
 import { silentLogger } from '../src/lib/log.ts';
@@ -22,7 +23,16 @@ import {
   openDashboard,
   startDashboard,
 } from './helpers/browser.ts';
-import { ApiClient, adminToken, freePort, helloBuild, tempDir, writeHelloConfig } from './helpers/gantry.ts';
+import {
+  ApiClient,
+  adminToken,
+  freePort,
+  helloBuild,
+  startPacedLoad,
+  tempDir,
+  waitFor,
+  writeHelloConfig,
+} from './helpers/gantry.ts';
 import { requirePeer } from './helpers/peers.ts';
 
 const mode = requirePeer(
@@ -31,9 +41,16 @@ const mode = requirePeer(
   '/usr/bin/chromium not found (apt-get install -y chromium)',
 );
 
-async function serviceFile(name: string, environments: string[]): Promise<string> {
-  const envs = await Promise.all(
-    environments.map(async (e) => `  ${e}:\n    listen: 127.0.0.1:${await freePort()}\n    instances: 1\n`),
+// The api service's production answers 5xx when told to: its alarm then fires and opens an incident.
+const API_ALARM = `alarms:
+  - { name: api-5xx, environment: production, metric: http_5xx_rate, above: 10%, period: 1s,
+      evaluation_periods: 2, datapoints_to_alarm: 2, severity: P2 }
+incidents: { open_at: P2 }
+`;
+
+function serviceFile(name: string, environments: Record<string, number>, extra = ''): string {
+  const envs = Object.entries(environments).map(
+    ([e, port]) => `  ${e}:\n    listen: 127.0.0.1:${port}\n    instances: 1\n`,
   );
   return `service: ${name}
 run:
@@ -45,7 +62,7 @@ health:
   readiness: { path: /readiness, interval: 100ms, timeout: 1s, failure_threshold: 2 }
   startup_timeout: 20s
 environments:
-${envs.join('')}`;
+${envs.join('')}${extra}`;
 }
 
 /** Uploads `version` of the hello app to `service` and deploys it to `environment`, to the end. */
@@ -80,13 +97,21 @@ describe.skipIf(mode === 'skip')('the dashboard on a server with several service
   let browser: Browser;
   let page: Page;
   let singleContext: BrowserContext;
+  let load: { stop: () => Promise<unknown> } | undefined;
 
   beforeAll(async () => {
     tmp = await tempDir();
     const servicesDir = path.join(tmp.dir, 'services');
     await mkdir(servicesDir);
-    await writeFile(path.join(servicesDir, 'api.yaml'), await serviceFile('api', ['production']));
-    await writeFile(path.join(servicesDir, 'web.yaml'), await serviceFile('web', ['production', 'staging']));
+    const apiPort = await freePort();
+    await writeFile(
+      path.join(servicesDir, 'api.yaml'),
+      serviceFile('api', { production: apiPort }, API_ALARM),
+    );
+    await writeFile(
+      path.join(servicesDir, 'web.yaml'),
+      serviceFile('web', { production: await freePort(), staging: await freePort() }),
+    );
     multi = await startServer({
       config: servicesDir,
       dataDir: path.join(tmp.dir, 'data'),
@@ -98,6 +123,22 @@ describe.skipIf(mode === 'skip')('the dashboard on a server with several service
       deploy(api, 'api', 'production', 'a1', tmp.dir),
       deploy(api, 'web', 'production', 'w1', tmp.dir),
     ]);
+    // api's production fails every request, under load for as long as the test runs.
+    const status = await api.call<StatusBody>('GET', '/api/v1/services/api/status');
+    for (const inst of status.body.environments[0]?.instances ?? [])
+      await fetch(`http://127.0.0.1:${inst.port}/admin/errors?rate=1`, { method: 'POST' });
+    load = startPacedLoad(apiPort, 20);
+    await waitFor(
+      "the incident api's alarm opens",
+      async () => {
+        const r = await api.call<{ incidents: unknown[] }>(
+          'GET',
+          '/api/v1/services/api/incidents?status=active',
+        );
+        return r.body.incidents.length > 0;
+      },
+      60_000,
+    );
     await mkdir(path.join(tmp.dir, 'single'));
     const cfg = await writeHelloConfig(path.join(tmp.dir, 'single'));
     single = await startServer({
@@ -115,6 +156,7 @@ describe.skipIf(mode === 'skip')('the dashboard on a server with several service
   }, 240_000);
 
   afterAll(async () => {
+    await load?.stop();
     await singleContext?.close();
     await browser?.close();
     await dashboard?.close();
@@ -144,10 +186,11 @@ describe.skipIf(mode === 'skip')('the dashboard on a server with several service
     expect(await cell('web', 'production')).toBe('w1');
     expect(await cell('web', 'staging')).toBe('');
     expect(await page.locator('[data-service="api"] [data-env]').count()).toBe(1);
-    expect(await page.locator('[data-service="api"] [data-alarms]').getAttribute('data-alarms')).toBe('0');
-    expect(await page.locator('[data-service="web"] [data-incidents]').getAttribute('data-incidents')).toBe(
-      '0',
-    );
+    // api's alarm fires and its incident is open; web has neither.
+    const count = (service: string, what: string) =>
+      page.locator(`[data-service="${service}"] [data-${what}]`).getAttribute(`data-${what}`);
+    expect([await count('api', 'alarms'), await count('api', 'incidents')]).toEqual(['1', '1']);
+    expect([await count('web', 'alarms'), await count('web', 'incidents')]).toEqual(['0', '0']);
     // The switcher is a labelled select offering the overview of all and each service.
     const switcher = page.getByLabel('Service', { exact: true });
     expect(await switcher.inputValue()).toBe('');
