@@ -268,6 +268,23 @@ describe.skipIf(mode === 'skip')('the dashboard on a server with several service
     expect(pathOf(page)).toBe('/services');
   });
 
+  it('on a phone-sized screen, axe finds no violation on the overview of all nor with the switcher', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await logIn(phone, dashboard.url, adminToken(multi.dataDir));
+      await phone.goto(`${dashboard.url}/services`);
+      await phone.locator('[data-service="web"] tr[data-env="staging"]').waitFor();
+      const all = await axe(phone);
+      expect(all, describeViolations(all)).toEqual([]);
+      await phone.goto(`${dashboard.url}/services/web`);
+      await phone.locator('[data-env="staging"]').waitFor();
+      const one = await axe(phone);
+      expect(one, describeViolations(one)).toEqual([]);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('a page whose address names no service shows the one shown last', async () => {
     await page.goto(`${dashboard.url}/services/web/alarms`);
     await page.locator('main h1', { hasText: 'Alarms' }).waitFor();
