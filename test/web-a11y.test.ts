@@ -6,12 +6,12 @@
 // on its own is a live region. The axe results go to test-artifacts/web-a11y.json.
 
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
+import { axe, describeViolations } from './helpers/axe.ts';
 import { ARTIFACTS_DIR, type Dashboard, hasChromium, logIn, openDashboard } from './helpers/browser.ts';
 import {
   ApiClient,
@@ -30,9 +30,6 @@ const mode = requirePeer(
   '/usr/bin/chromium not found (apt-get install -y chromium)',
 );
 
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
 // A canary that waits at its first step for as long as the test runs: its page shows the weight
 // bar, the steps and the buttons.
 const CANARY = `    strategy:
@@ -47,45 +44,6 @@ const EXTRA = `alarms:
 incidents: { open_at: P2 }
 slos:
   - { name: staging-availability, environment: staging, objective: 99% }`;
-
-interface AxeNode {
-  target: string[];
-  failureSummary?: string;
-}
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: AxeNode[];
-}
-
-/** Runs axe-core in the page on WCAG 2.0 / 2.1 A and AA; returns its violations. */
-async function axe(page: Page): Promise<AxeViolation[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"')))
-    await page.addScriptTag({ path: AXE_PATH });
-  // A string, not a function: the test's tsconfig has no DOM types.
-  return (await page.evaluate(`(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_TAGS)} } });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
-    }));
-  })()`)) as AxeViolation[];
-}
-
-const describeViolations = (vs: AxeViolation[]) =>
-  vs
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}, ${v.nodes.length} node(s)): ${v.help}\n` +
-        v.nodes
-          .slice(0, 5)
-          .map((n) => `    ${n.target.join(' ')}: ${(n.failureSummary ?? '').replace(/\s+/g, ' ')}`)
-          .join('\n'),
-    )
-    .join('\n');
 
 describe.skipIf(mode === 'skip')('dashboard accessibility in a real browser', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -1,6 +1,9 @@
-// The dashboard's only way to the server: the HTTP API under /api/v1 (/api/v1/openapi.json).
+// The dashboard's only way to the server: the HTTP API under /api/v1 (/api/v1/openapi.json). Paths
+// about a service are asked about the one the page shows (/api/v1/services/SERVICE/… when it names one).
 import type { ApiErrorBody } from '../../src/api/types.ts';
 import { navigate } from './router.ts';
+import { currentService } from './service.ts';
+import { apiPath } from './service-paths.ts';
 import { setCurrentUser } from './session.ts';
 
 export class ApiError extends Error {
@@ -13,10 +16,13 @@ export class ApiError extends Error {
   }
 }
 
+/** The URL of an API path about the service the page shows (for EventSource, as for fetch). */
+export const apiUrl = (path: string): string => apiPath(path, currentService());
+
 async function send<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, {
+    res = await fetch(apiUrl(path), {
       method,
       headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -1,4 +1,6 @@
 // A tiny element builder: enough to write pages as plain functions without a framework.
+import { serviceHref } from './service.ts';
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
@@ -43,9 +45,9 @@ export function fill(el: Element, ...children: Array<Child | Child[]>): void {
   same?.focus({ preventScroll: true });
 }
 
-/** A link handled by the dashboard's router (no page load). */
+/** A link handled by the dashboard's router (no page load), to a page of the service shown. */
 export function link(href: string, ...children: Child[]): HTMLAnchorElement {
-  return h('a', { href, 'data-link': true }, ...children);
+  return h('a', { href: serviceHref(href), 'data-link': true }, ...children);
 }
 
 export function badge(text: string, tone: string): HTMLSpanElement {

@@ -11,9 +11,11 @@ import { oncallPage } from './pages/oncall.ts';
 import { overviewPage } from './pages/overview.ts';
 import { releasePage } from './pages/release.ts';
 import { releasesPage } from './pages/releases.ts';
+import { servicesPage } from './pages/services.ts';
 import { slosPage } from './pages/slos.ts';
 import { navigate, Router, setRouter } from './router.ts';
 import { describeUser, loadSession, logOut, onUserChange } from './session.ts';
+import { loadServices, mountServiceSwitcher } from './switcher.ts';
 
 const app = document.getElementById('app');
 if (!app) throw new Error('index.html has no #app element');
@@ -29,8 +31,12 @@ const router = new Router(app)
   .add('/oncall', 'oncall', 'On call', oncallPage)
   .add('/incidents/:id', 'incidents', (p) => `Incident ${p.id}`, incidentPage)
   .add('/logs', 'logs', 'Logs', logsPage)
+  .add('/services', 'services', 'All services', servicesPage)
   .add('/login', 'login', 'Log in', loginPage);
 setRouter(router);
+
+const service = document.getElementById('service');
+if (service) mountServiceSwitcher(service);
 
 // Who is logged in, in the header, with a way out.
 const who = document.getElementById('who');
@@ -63,6 +69,8 @@ if (!actor && window.location.pathname !== '/login') {
   const { pathname, search } = window.location;
   history.replaceState(null, '', `/login?next=${encodeURIComponent(pathname + search)}`);
 }
+// Which services there are decides which API paths the pages use: find out before drawing one.
+if (actor) await loadServices().catch(() => undefined);
 router.start();
 // Pages streaming over SSE make no other request: notice an ended session all the same.
 window.setInterval(() => {

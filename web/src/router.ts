@@ -1,7 +1,12 @@
 // History routing: each page is a function that fills the main element and returns its clean-up
 // (timers, event streams), called when the user navigates away. The router also does what a page
 // load would for assistive technology: the document's title names the page, the nav marks it
-// (aria-current), and after a navigation the focus moves to the new page's heading.
+// (aria-current), and after a navigation the focus moves to the new page's heading. On a server
+// with several services, the path's /services/SERVICE prefix says which one the page is about
+// (service.ts): routes match the rest, and the dashboard's links and nav keep the prefix.
+import { canonicalHref, currentService, remember, serviceHref } from './service.ts';
+import { splitPath } from './service-paths.ts';
+
 export type Cleanup = () => void;
 export type Page = (
   el: HTMLElement,
@@ -53,48 +58,58 @@ export class Router {
     this.#render();
   }
 
+  /** Shows `href`: a page of the service shown now, unless it names one (or is about none). */
   go(href: string, replace = false): void {
-    if (replace) history.replaceState(null, '', href);
-    else history.pushState(null, '', href);
+    const url = serviceHref(href, currentService());
+    if (replace) history.replaceState(null, '', url);
+    else history.pushState(null, '', url);
     this.#render();
   }
 
   #render(): void {
     this.#cleanup?.();
     this.#cleanup = undefined;
+    const canonical = canonicalHref(window.location.pathname, window.location.search);
+    if (canonical) history.replaceState(null, '', canonical);
     const { pathname, search } = window.location;
+    const { service, path } = splitPath(pathname);
+    if (service) remember(service);
     for (const route of this.#routes) {
-      const m = route.pattern.exec(pathname);
+      const m = route.pattern.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};
       route.keys.forEach((k, i) => {
         params[k] = decodeURIComponent(m[i + 1] ?? '');
       });
-      markNav(pathname, route.nav);
+      markNav(path, route.nav);
       document.title = `${typeof route.title === 'string' ? route.title : route.title(params)}${TITLE_SUFFIX}`;
       this.#el.replaceChildren();
       this.#el.dataset.page = route.nav;
       this.#cleanup = route.page(this.#el, params, new URLSearchParams(search));
       this.#focusHeading();
+      for (const fn of renderListeners) fn();
       return;
     }
-    markNav(pathname, '');
+    markNav(path, '');
     document.title = `Not found${TITLE_SUFFIX}`;
     const h1 = document.createElement('h1');
     h1.textContent = `No page at ${pathname}.`;
     this.#el.replaceChildren(h1);
     this.#focusHeading();
+    for (const fn of renderListeners) fn();
   }
 
   /**
    * After a navigation (not the first page load), the focus goes to the page's heading, so that a
    * screen reader reads the new page and the keyboard starts from it, unless the page put it
-   * somewhere in itself already (the login page focuses its token field).
+   * somewhere in itself already (the login page focuses its token field), or the navigation came
+   * from a control that keeps it (the service switcher: its choice is not a change of context).
    */
   #focusHeading(): void {
     const first = !this.#rendered;
     this.#rendered = true;
-    if (first || this.#el.contains(document.activeElement)) return;
+    const active = document.activeElement;
+    if (first || this.#el.contains(active) || active?.closest('[data-keeps-focus]')) return;
     const heading = this.#el.querySelector('h1');
     if (!heading) return;
     heading.tabIndex = -1;
@@ -102,13 +117,22 @@ export class Router {
   }
 }
 
-/** aria-current on the nav: "page" on the link to this very page, "true" on its section's. */
-function markNav(pathname: string, nav: string): void {
-  for (const a of document.querySelectorAll('[data-nav]')) {
-    if (a.getAttribute('data-nav') !== nav) a.removeAttribute('aria-current');
-    else a.setAttribute('aria-current', a.getAttribute('href') === pathname ? 'page' : 'true');
+/**
+ * The nav's links lead to the chosen service's pages; aria-current is "page" on the link to this
+ * very page, "true" on its section's. `path` is the page's path within its service.
+ */
+function markNav(path: string, nav: string): void {
+  for (const a of document.querySelectorAll<HTMLElement>('[data-nav]')) {
+    a.dataset.path ??= a.getAttribute('href') ?? '/';
+    a.setAttribute('href', serviceHref(a.dataset.path));
+    if (a.dataset.nav !== nav) a.removeAttribute('aria-current');
+    else a.setAttribute('aria-current', a.dataset.path === path ? 'page' : 'true');
   }
 }
+
+const renderListeners: Array<() => void> = [];
+/** Calls `fn` after each page is drawn (the header follows the page's service). */
+export const onRender = (fn: () => void) => renderListeners.push(fn);
 
 let current: Router | undefined;
 export const setRouter = (r: Router) => {
@@ -135,4 +159,4 @@ export function every(ms: number, fn: () => Promise<void> | void): Cleanup {
 }
 
 /** Records the page's state in the address bar without rendering the page again. */
-export const setUrl = (href: string) => history.replaceState(null, '', href);
+export const setUrl = (href: string) => history.replaceState(null, '', serviceHref(href, currentService()));

@@ -3,6 +3,7 @@
 import { h } from '../dom.ts';
 import { type Cleanup, navigate } from '../router.ts';
 import { logIn } from '../session.ts';
+import { loadServices } from '../switcher.ts';
 
 export function loginPage(
   el: HTMLElement,
@@ -34,6 +35,8 @@ export function loginPage(
     try {
       await logIn(token.value.trim());
       token.value = '';
+      // On a server with several services, the page to go back to names one (or is the overview of all).
+      await loadServices().catch(() => undefined);
       navigate(next, true);
     } catch (err) {
       out.replaceChildren(

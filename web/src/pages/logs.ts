@@ -1,6 +1,6 @@
 // Logs: full-text search with environment and level filters, and a live tail over SSE.
 import type { StatusBody } from '../../../src/api/types.ts';
-import { ApiError, getJson, qs } from '../api.ts';
+import { ApiError, apiUrl, getJson, qs } from '../api.ts';
 import { errorBox, fill, h } from '../dom.ts';
 import { fmtTime, toneOf } from '../format.ts';
 import { type Cleanup, setUrl } from '../router.ts';
@@ -101,7 +101,7 @@ export function logsPage(el: HTMLElement, _params: Record<string, string>, query
     source?.close();
     source = undefined;
     if (!on) return;
-    source = new EventSource(`/api/v1/logs/stream${qs(params())}`);
+    source = new EventSource(apiUrl(`/api/v1/logs/stream${qs(params())}`));
     source.addEventListener('log', (ev) => {
       out.prepend(lineRow(JSON.parse((ev as MessageEvent<string>).data) as LogLine));
       while (out.childElementCount > MAX_SHOWN) out.lastElementChild?.remove();

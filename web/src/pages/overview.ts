@@ -30,8 +30,6 @@ export function overviewPage(el: HTMLElement): Cleanup {
   return every(REFRESH_MS, async () => {
     try {
       const body = await getJson<StatusBody>('/api/v1/status');
-      const service = document.getElementById('service');
-      if (service) service.textContent = body.service;
       const metrics = await Promise.all(body.environments.map((env) => loadMetrics(env.name)));
       fill(
         grid,

@@ -10,7 +10,7 @@ import type {
   VerdictEventData,
   VerdictSide,
 } from '../../../src/api/types.ts';
-import { getJson, postJson } from '../api.ts';
+import { apiUrl, getJson, postJson } from '../api.ts';
 import { badge, errorBox, fill, h, link, scrollRegion } from '../dom.ts';
 import { fmtAgo, fmtClock, fmtDuration, fmtMs, fmtPercent, fmtTime, toneOf } from '../format.ts';
 import type { Cleanup } from '../router.ts';
@@ -106,7 +106,7 @@ export function releasePage(el: HTMLElement, params: Record<string, string>): Cl
         return;
       }
       const last = events.at(-1)?.seq ?? 0;
-      source = new EventSource(`/api/v1/releases/${encodeURIComponent(id)}/events?after=${last}`);
+      source = new EventSource(apiUrl(`/api/v1/releases/${encodeURIComponent(id)}/events?after=${last}`));
       live.textContent = '● live';
       source.addEventListener('release-event', (ev) => {
         add(JSON.parse((ev as MessageEvent<string>).data) as ReleaseEventRecord);
