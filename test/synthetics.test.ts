@@ -211,4 +211,39 @@ alarms:
     await waitFor(() => (runner.statuses()[0]?.lastResults.length ? true : undefined), 'the first run');
     expect(runner.statuses()[0]?.lastResults[0]?.ok).toBe(true);
   });
+
+  it('an environment naming hosts is checked with its name as Host (unless the check sets one)', async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.host}`);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const cfg = parseConfig(
+      `service: shop
+run: { command: node server.js }
+environments:
+  production: { listen: 127.0.0.1:18080, hosts: [shop.example.com, "*.shop.example.com"] }
+  staging: { listen: 127.0.0.1:18080, hosts: ["*.staging.example.com"] }
+synthetics:
+  - { name: prod, environment: production, every: 1s, http: { path: /a, expect_status: 200 } }
+  - { name: own, environment: production, every: 1s, http: { path: /b, expect_status: 200, headers: { Host: x.shop.example.com } } }
+  - { name: stage, environment: staging, every: 1s, http: { path: /c, expect_status: 200 } }`,
+      `${fixture.dir()}/gantry.yaml`,
+    );
+    const runner = startRunner(cfg, new SeriesStore(), () => url);
+    runner.start();
+    await waitFor(
+      () => (runner.statuses().every((s) => s.lastResults[0]?.ok) ? true : undefined),
+      'three runs',
+    );
+    expect(new Set(seen)).toEqual(
+      new Set(['/a shop.example.com', '/b x.shop.example.com', '/c synthetic.staging.example.com']),
+    );
+  });
 });

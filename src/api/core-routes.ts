@@ -51,6 +51,14 @@ export const schemas = {
     .strict(),
   events: z.object({ after: z.coerce.number().int().min(0).default(0) }).strict(),
   status: z.object({ environment: envName.optional() }).strict(),
+  reload: z
+    .object({
+      force: z.boolean().optional().meta({
+        description:
+          'Stop the running instances of services whose file is gone (refused with 409 otherwise).',
+      }),
+    })
+    .strict(),
   upload: z
     .object({
       ref: z.string().max(256).optional(),
@@ -107,7 +115,15 @@ export const coreResponses = {
     environments: z.array(environmentViewSchema),
   }),
   services: z.object({
-    services: z.array(z.object({ name: z.string(), environments: z.array(z.string()) })),
+    services: z.array(
+      z.object({
+        name: z.string(),
+        environments: z.array(z.string()),
+        current: z.record(z.string(), z.string().nullable()).meta({
+          description: 'The version each environment serves now (null before its first release).',
+        }),
+      }),
+    ),
   }),
   environments: z.object({ environments: z.array(environmentViewSchema) }),
   environment: z.object({ environment: environmentViewSchema }),
@@ -129,7 +145,18 @@ export const coreResponses = {
   releaseEvents: z.object({ events: z.array(releaseEventSchema) }),
   releaseAction: z.object({ release: releaseRecordSchema }),
   environmentEvents: z.object({ events: z.array(environmentEventSchema) }),
-  reload: z.object({ reloaded: z.object({ file: z.string(), applied: z.array(z.string()) }) }),
+  reload: z.object({
+    reloaded: z.object({
+      file: z.string(),
+      /** Sections applied (`service:section` on a server with several services). */
+      applied: z.array(z.string()),
+      added: z.array(z.string()).optional(),
+      removed: z.array(z.string()).optional(),
+      services: z
+        .array(z.object({ service: z.string(), file: z.string(), applied: z.array(z.string()) }))
+        .optional(),
+    }),
+  }),
   instances: z.object({ instances: z.array(instanceViewSchema) }),
   instanceLogs: z.object({
     instance: z.string(),
@@ -185,7 +212,8 @@ export const coreRouteDocs: RouteDoc[] = [
     path: '/api/v1/services',
     operationId: 'listServices',
     access: 'viewer',
-    summary: 'Services and their environments',
+    summary:
+      "The server's services, each with its environments and the version each serves (`current`); every service's routes also answer under /api/v1/services/{service}/…",
     tag: 'environments',
     responses: { 200: json('list', coreResponses.services) },
   },
@@ -347,10 +375,16 @@ export const coreRouteDocs: RouteDoc[] = [
     operationId: 'reloadConfig',
     access: 'admin',
     summary:
-      'Re-read gantry.yaml: validated whole first; alarms, synthetics, notify, smtp, incidents, checks apply live; other changes are refused (409) until a restart',
+      'Re-read the service files: validated whole first; alarms, synthetics, notify, smtp, incidents, checks apply live; other changes are refused (409) until a restart; a new file starts its service, a removed one stops it (409 while it has instances, unless force)',
     tag: 'meta',
-    responses: { 200: json('{ reloaded: { file, applied } }', coreResponses.reload) },
-    errors: { 409: 'a change needs a restart', 422: 'the file is not valid' },
+    body: schemas.reload,
+    responses: {
+      200: json('{ reloaded: { file, applied, added?, removed?, services? } }', coreResponses.reload),
+    },
+    errors: {
+      409: 'a change needs a restart, or a removed service still has instances',
+      422: 'the file is not valid',
+    },
   },
   {
     method: 'GET',

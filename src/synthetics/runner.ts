@@ -85,9 +85,10 @@ export function createSyntheticsRunner(opts: SyntheticsRunnerOptions): Synthetic
     const { def } = s;
     const startedAt = clock.now();
     const base = opts.target(def.environment);
+    const hosts = opts.config().config.environments[def.environment]?.hosts;
     const outcome = base
       ? await runCheck(
-          checkOf(def),
+          withHost(checkOf(def), hosts),
           { url: base },
           {
             signal: s.stop.signal,
@@ -236,6 +237,24 @@ export function createSyntheticsRunner(opts: SyntheticsRunnerOptions): Synthetic
 function checkOf(def: SyntheticConfig): CheckConfig {
   if (def.http) return { name: def.name, http: [def.http], timeout: def.timeout };
   return { name: def.name, command: def.command ?? 'true', timeout: def.timeout };
+}
+
+/**
+ * An environment that names hosts is chosen by the Host header on its (possibly shared) listener:
+ * HTTP checks send its first exact name (or a name under its first wildcard) unless they set Host.
+ */
+export function withHost(check: CheckConfig, hosts: readonly string[] | undefined): CheckConfig {
+  if (!check.http || !hosts || hosts.length === 0) return check;
+  const exact = hosts.find((h) => !h.startsWith('*.'));
+  const host = exact ?? `synthetic.${(hosts[0] as string).slice(2)}`;
+  return {
+    ...check,
+    http: check.http.map((h) =>
+      Object.keys(h.headers ?? {}).some((k) => k.toLowerCase() === 'host')
+        ? h
+        : { ...h, headers: { ...h.headers, host } },
+    ),
+  };
 }
 
 function describeCheck(def: SyntheticConfig): string {
