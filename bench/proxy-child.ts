@@ -19,7 +19,7 @@ await plane.apply({
     },
   ],
 });
-process.stdout.write(`${JSON.stringify({ port: plane.addresses().get('bench')?.port ?? 0 })}\n`);
+process.stdout.write(`${JSON.stringify({ port: (await plane.addresses()).get('bench')?.port ?? 0 })}\n`);
 process.on('SIGTERM', () => {
   plane.close().finally(() => process.exit(0));
 });

@@ -11,6 +11,7 @@ import { AuthService } from '../auth/service.ts';
 import { SYSTEM_ACTOR } from '../auth/types.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
+import { openDataPlaneProcesses } from '../dataplane/index.ts';
 import { createIncidentManager } from '../incidents/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { captureRuntimeLogs, createLogService } from '../logs/index.ts';
@@ -19,7 +20,7 @@ import { createInstanceSampler } from '../metrics/instance-sampler.ts';
 import { createNotifier } from '../notify/index.ts';
 import { loadAckLinkKey } from '../oncall/ack-link.ts';
 import { checkEdgeFiles, createDataPlane, withEdgeConfig } from '../proxy/index.ts';
-import type { DataPlane } from '../proxy/types.ts';
+import type { DataPlane, DesiredState } from '../proxy/types.ts';
 import { ControlPlane } from '../rollout/control.ts';
 import { ReleaseEngine } from '../rollout/engine.ts';
 import { ReleaseEventBus } from '../rollout/events.ts';
@@ -52,6 +53,11 @@ export interface ServerOptions {
   maxArtifactBytes?: number;
   /** Unauthenticated requests refused per client address and minute before 429 (auth/refusal-budget.ts). */
   refusalLimit?: number;
+  /**
+   * Where the proxy listeners run: in this process (the default, which tests use), or in data plane
+   * processes that outlive the server (`gantry server`; `replace` starts new ones that take over).
+   */
+  dataPlane?: { kind: 'in-process' } | { kind: 'process'; workers: number; replace?: boolean };
 }
 
 export interface GantryServer {
@@ -70,8 +76,11 @@ export interface GantryServer {
   adminToken?: BootstrapToken;
   /** Re-reads the config file; applies alarms, notifications and the like, or says what needs a restart. */
   reload(): Promise<ReloadResult>;
-  /** Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances. */
-  close(opts?: { stopInstances?: boolean }): Promise<void>;
+  /**
+   * Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances;
+   * a data plane process keeps serving (for the next server to adopt) with keepDataPlane.
+   */
+  close(opts?: { stopInstances?: boolean; keepDataPlane?: boolean }): Promise<void>;
 }
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
@@ -151,11 +160,9 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'metrics' }),
   });
   metrics.start();
+  const proxy = await openProxy(opts, dataDir, metrics, logger);
   // Each environment's TLS, limits and headers come from the config current at every apply.
-  const dataPlane = withEdgeConfig(
-    createDataPlane({ sink: metrics, logger: logger.child({ component: 'proxy' }) }),
-    config,
-  );
+  const dataPlane = withEdgeConfig(proxy.plane, config);
   const bus = new ReleaseEventBus();
   const fleet = new Fleet({
     config,
@@ -212,9 +219,17 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   });
   sampler.start();
 
-  // Listeners first (answering 503 until instances are ready), then instances come back.
-  await fleet.routing.apply();
-  await recoverFleet({ config: loaded, store, fleet, engine, logger });
+  if (proxy.served) {
+    // A running data plane keeps serving what it serves while the instances are adopted.
+    fleet.routing.seed(proxy.served);
+  } else {
+    // Listeners first (answering 503 until instances are ready), then instances come back.
+    await fleet.routing.apply();
+  }
+  const routed = new Set(
+    proxy.served?.environments.flatMap((r) => r.pools.flatMap((p) => p.backends.map((b) => b.id))) ?? [],
+  );
+  await recoverFleet({ config: loaded, store, fleet, engine, logger, routed });
 
   // Alarms → notifications and incidents. Links in notifications point at the API's address.
   const listen = await resolveListen(opts.listen);
@@ -234,8 +249,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     logger: logger.child({ component: 'synthetics' }),
     redact: secretValues,
     deployed: (env) => fleet.serving(env).length > 0,
-    target: (env) => {
-      const a = dataPlane.addresses().get(env);
+    target: async (env) => {
+      const a = (await dataPlane.addresses()).get(env);
       return (
         a &&
         `${config().config.environments[env]?.tls ? 'https' : 'http'}://${formatHost(a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host)}:${a.port}`
@@ -341,7 +356,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         await engine.close();
         await fleet.close({ stopInstances: o.stopInstances ?? false });
         await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
-        await dataPlane.close();
+        if (o.keepDataPlane) proxy.detach();
+        else await dataPlane.close();
         sampler.stop();
         await notifier.stop();
         await incidents.idle();
@@ -367,6 +383,29 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     });
   }
   return server;
+}
+
+/** The data plane: in this process, or the processes that outlive it (adopted when running). */
+async function openProxy(
+  opts: ServerOptions,
+  dataDir: string,
+  metrics: MetricsEngine,
+  logger: Logger,
+): Promise<{ plane: DataPlane; served: DesiredState | null; detach: () => void }> {
+  const mode = opts.dataPlane ?? { kind: 'in-process' };
+  if (mode.kind === 'in-process') {
+    const plane = createDataPlane({ sink: metrics, logger: logger.child({ component: 'proxy' }) });
+    return { plane, served: null, detach: () => void plane.close() };
+  }
+  const { plane, served } = await openDataPlaneProcesses({
+    dataDir,
+    workers: mode.workers,
+    build: GANTRY_VERSION,
+    sink: metrics,
+    logger: logger.child({ component: 'data-plane' }),
+    replace: mode.replace ?? false,
+  });
+  return { plane, served, detach: () => plane.detach() };
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {

@@ -46,6 +46,8 @@ export interface DataPlaneOptions {
   closeGraceMs?: number;
   /** How often TLS certificate and key files are checked for changes (default 2 s). */
   tlsWatchIntervalMs?: number;
+  /** Bind listeners with SO_REUSEPORT, so other data plane processes can share their ports (default false). */
+  reusePort?: boolean;
 }
 
 /** Thrown by apply() when some listeners could not open; every other environment was applied. */
@@ -75,6 +77,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   const listenerOptions: ListenerOptions = {
     logger,
     tlsWatchIntervalMs: opts.tlsWatchIntervalMs ?? DEFAULT_TLS_WATCH_INTERVAL_MS,
+    reusePort: opts.reusePort ?? false,
   };
   const closing = new Set<Promise<void>>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -158,8 +161,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       return run;
     },
     drain: (ids, timeoutMs) => registry.drain(ids, timeoutMs),
-    inFlight: () => registry.inFlight(),
-    addresses() {
+    inFlight: async () => registry.inFlight(),
+    async addresses() {
       const m = new Map<string, { host: string; port: number }>();
       for (const [environment, l] of listeners) {
         const a = boundAddress(l);

@@ -39,6 +39,8 @@ const IDLE_SWEEP_MS = 200;
 export interface ListenerOptions {
   logger: Logger;
   tlsWatchIntervalMs: number;
+  /** Bind with SO_REUSEPORT (the data plane's workers and handover share ports this way). */
+  reusePort: boolean;
 }
 
 export interface Listener {
@@ -127,9 +129,9 @@ export async function openListener(
     if (table) forwardUpgrade(ctx, table, req, socket, head);
     else waiting.push(() => forwardUpgrade(ctx, listener.table as RoutingTable, req, socket, head));
   });
-  await listenOn(server, environment, addr);
+  await listenOn(server, environment, addr, 'listen', opts.reusePort);
   try {
-    await setRedirect(listener, route);
+    await setRedirect(listener, route, opts);
   } catch (err) {
     server.close();
     throw err;
@@ -155,7 +157,7 @@ export async function updateListener(listener: Listener, route: EnvironmentRoute
     (files.certFile !== listener.tls?.files.certFile || files.keyFile !== listener.tls?.files.keyFile);
   const material = filesChanged ? loadTls(route.environment, route.listen, files) : undefined;
   if ((before?.tls?.redirectHttp ?? '') !== (next?.tls?.redirectHttp ?? ''))
-    await setRedirect(listener, route);
+    await setRedirect(listener, route, opts);
   if (files && material) {
     (listener.server as HttpsServer).setSecureContext({ cert: material.cert, key: material.key });
     listener.tls?.watch.stop();
@@ -207,13 +209,19 @@ export function closeListener(listener: Listener, graceMs: number): Promise<void
 }
 
 /** Opens the route's redirect listener (if any) in place of the current one. */
-async function setRedirect(listener: Listener, route: EnvironmentRoute): Promise<void> {
+async function setRedirect(
+  listener: Listener,
+  route: EnvironmentRoute,
+  opts: ListenerOptions,
+): Promise<void> {
   const wanted = route.edge?.tls?.redirectHttp;
   const old = listener.redirect;
   const addr = wanted ? parseListenAddress(route.environment, wanted) : undefined;
   if (addr && old?.requested === formatListenAddress(addr)) return;
   const httpsPort = () => boundAddress(listener)?.port ?? 443;
-  listener.redirect = addr ? await openRedirectListener(route.environment, addr, httpsPort) : null;
+  listener.redirect = addr
+    ? await openRedirectListener(route.environment, addr, httpsPort, opts.reusePort)
+    : null;
   if (old) void closeRedirectListener(old);
 }
 

@@ -19,9 +19,10 @@ export async function openRedirectListener(
   environment: string,
   addr: ListenAddress,
   httpsPort: () => number,
+  reusePort: boolean,
 ): Promise<RedirectListener> {
   const server = createServer({ noDelay: true }, (req, res) => redirectToHttps(req, res, httpsPort()));
-  await listenOn(server, environment, addr, 'tls.redirect_http');
+  await listenOn(server, environment, addr, 'tls.redirect_http', reusePort);
   return { requested: formatListenAddress(addr), server };
 }
 

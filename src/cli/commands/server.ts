@@ -27,6 +27,10 @@ export interface ServerOptions {
   maxArtifactBytes?: number;
   /** Unauthenticated requests refused per address and minute before 429; undefined: $GANTRY_REFUSAL_LIMIT, else 30. */
   refusalLimit?: number;
+  /** Data plane processes sharing each listener's port. */
+  dataPlaneWorkers: number;
+  /** Take over from the server running on this data dir, keeping its traffic flowing. */
+  upgrade: boolean;
 }
 
 interface ParsedServerOptions {
@@ -38,6 +42,8 @@ interface ParsedServerOptions {
   logLevel?: ServerOptions['logLevel'];
   maxArtifactSize?: number;
   refusalLimit?: number;
+  dataPlaneWorkers: number;
+  upgrade?: boolean;
 }
 
 export function registerServer(program: Command, ctx: CliContext): Command {
@@ -67,6 +73,16 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       '--refusal-limit <count>',
       `requests without valid credentials refused per client address and minute before it gets 429 (default: $GANTRY_REFUSAL_LIMIT or ${DEFAULT_REFUSAL_LIMIT})`,
       parseRefusalLimit,
+    )
+    .option(
+      '--data-plane-workers <count>',
+      'proxy processes sharing each listening port, to use more than one core',
+      parseWorkers,
+      1,
+    )
+    .option(
+      '--upgrade',
+      'take over from the server running on this data dir without dropping a request (docs/data-plane.md)',
     );
   addJsonOption(cmd);
   addExamples(
@@ -75,6 +91,7 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       'gantry server --config gantry.yaml',
       'gantry server --config examples/hello/gantry.yaml --data-dir /var/lib/gantry --listen 0.0.0.0:7070',
       'gantry server --initial-version v1 --initial-artifact ./dist',
+      'gantry server --upgrade --data-plane-workers 2',
     ],
     false,
   );
@@ -94,6 +111,8 @@ export function registerServer(program: Command, ctx: CliContext): Command {
         dataDir: dataDirFrom(ctx.io.env, opts.dataDir),
         listen: opts.listen,
         json,
+        dataPlaneWorkers: opts.dataPlaneWorkers,
+        upgrade: opts.upgrade ?? false,
         ...(opts.initialVersion ? { initialVersion: opts.initialVersion } : {}),
         ...(opts.initialArtifact ? { initialArtifact: opts.initialArtifact } : {}),
         ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
@@ -111,6 +130,13 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       return EXIT_OK;
     }),
   );
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 64)
+    throw new InvalidArgumentError('expected a whole number from 1 to 64, like 2.');
+  return n;
 }
 
 function parseRefusalLimit(value: string): number {
