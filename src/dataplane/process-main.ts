@@ -16,6 +16,12 @@ import { FLUSH_INTERVAL_MS, RecordBuffer } from './record-buffer.ts';
 
 /** How often a data plane with no control plane checks that its socket file still exists. */
 const SOCKET_CHECK_INTERVAL_MS = 5_000;
+/**
+ * How long a closing listener keeps idle keep-alive connections, answering each request with
+ * `Connection: close`, before closing those still idle: clients move to the successor between two
+ * requests instead of racing a close.
+ */
+const CLOSE_LINGER_MS = 2_000;
 
 const { values } = parseArgs({
   options: { 'socket-dir': { type: 'string' }, build: { type: 'string', default: 'unknown' } },
@@ -28,7 +34,7 @@ const logger = createLogger({ destination: process.stdout }).child({
   pid: process.pid,
 });
 const records = new RecordBuffer();
-const plane = createDataPlane({ sink: records, logger, reusePort: true });
+const plane = createDataPlane({ sink: records, logger, reusePort: true, closeLingerMs: CLOSE_LINGER_MS });
 const startedAt = new Date().toISOString();
 let desired: DesiredState | null = null;
 let control: net.Socket | null = null;

@@ -44,6 +44,8 @@ export interface DataPlaneOptions {
   upstream?: Partial<UpstreamOptions>;
   /** How long a closing listener waits for running requests before cutting them (default 30 s). */
   closeGraceMs?: number;
+  /** How long a closing listener keeps idle keep-alive connections open first (default 0; see closeListener). */
+  closeLingerMs?: number;
   /** How often TLS certificate and key files are checked for changes (default 2 s). */
   tlsWatchIntervalMs?: number;
   /** Bind listeners with SO_REUSEPORT, so other data plane processes can share their ports (default false). */
@@ -96,7 +98,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   const retire = (l: Listener) => {
     if (l.closing) return;
     logger.info({ environment: l.environment, listen: l.requested }, 'proxy listener closing');
-    const p = closeListener(l, closeGraceMs);
+    const p = closeListener(l, closeGraceMs, opts.closeLingerMs ?? 0);
     closing.add(p);
     p.then(() => closing.delete(p));
   };

@@ -4,6 +4,7 @@
 // invisible to running ones; the table carries the compiled edge (limits, headers) with it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log.ts';
 import { compileEdge, type Edge } from './edge.ts';
@@ -186,27 +187,44 @@ export function boundAddress(listener: Listener): { host: string; port: number }
 /**
  * Stops accepting connections at once (the port is free again right away), lets running requests
  * finish (idle keep-alive connections are closed as they become idle), and cuts whatever is left
- * after `graceMs`.
+ * after `graceMs`. With `lingerMs`, idle keep-alive connections stay open that long first, and
+ * every request on them is answered with `Connection: close`: a client then leaves after a
+ * response instead of racing a close with its next request (a handover to another process on the
+ * same port).
  */
-export function closeListener(listener: Listener, graceMs: number): Promise<void> {
+export function closeListener(listener: Listener, graceMs: number, lingerMs = 0): Promise<void> {
   listener.closing ??= new Promise<void>((resolve) => {
     const { server } = listener;
     listener.tls?.watch.stop();
     const redirect = listener.redirect ? closeRedirectListener(listener.redirect) : Promise.resolve();
-    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    let sweep: NodeJS.Timeout | undefined;
+    const startSweeping = () => {
+      sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+      if (listener.upgraded.size === 0) server.closeIdleConnections();
+    };
+    const linger = lingerMs > 0 ? setTimeout(startSweeping, lingerMs) : undefined;
     const deadline = setTimeout(() => {
       server.closeAllConnections();
       for (const s of listener.upgraded) s.destroy();
     }, graceMs);
-    server.close(() => {
+    const closed = () => {
+      clearTimeout(linger);
       clearInterval(sweep);
       clearTimeout(deadline);
       redirect.then(() => resolve());
-    });
-    if (listener.upgraded.size === 0) server.closeIdleConnections();
+    };
+    if (linger) {
+      // net's close stops accepting without http's closing of idle connections.
+      netServerClose.call(server, closed);
+    } else {
+      server.close(closed);
+      startSweeping();
+    }
   });
   return listener.closing;
 }
+
+const netServerClose = NetServer.prototype.close;
 
 /** Opens the route's redirect listener (if any) in place of the current one. */
 async function setRedirect(
