@@ -1,10 +1,13 @@
 // Proxy benchmark (npm run bench:proxy): throughput and latency direct to an upstream, through
-// Gantry's data plane and through nginx, side by side in one run, against its budgets (the BUDGET_ constants below).
-// Upstream, proxy and load generator each run in their own process; every run is bounded in time.
+// Gantry's data plane processes (1 and 2 workers, as `gantry server` runs them) and through nginx
+// (1 and 2 workers), side by side in one run, against its budgets (the BUDGET_ constants below).
+// Upstream, proxies and load generator each run in their own processes; every run is bounded in time.
 // Usage: node bench/proxy.ts [--seconds N] [--rounds N] [--tool wrk|autocannon] [--json]
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createMemorySink } from '../src/metrics/memory-sink.ts';
 import { type Child, startNodeChild } from './children.ts';
+import { type GantryPlane, startGantryPlane } from './gantry-plane.ts';
 import { CONNECTIONS, hasWrk, type LoadResult, runLoad } from './load.ts';
 import { findNginx, startNginx } from './nginx.ts';
 import { type PacedResult, runPaced } from './paced-client.ts';
@@ -27,8 +30,10 @@ const seconds = Math.min(10, Math.max(1, Number(values.seconds)));
 const rounds = Math.min(5, Math.max(1, Number(values.rounds)));
 const dir = new URL('.', import.meta.url).pathname;
 
+const WORKER_COUNTS = [1, 2] as const;
+
 interface Target {
-  name: 'direct' | 'gantry' | 'nginx';
+  name: 'direct' | `gantry x${number}` | `nginx x${number}`;
   port: number;
   best?: LoadResult;
   runs: LoadResult[];
@@ -42,20 +47,25 @@ async function main(): Promise<void> {
   if (useWrk && !hasWrk())
     throw new Error('wrk is not installed: apt-get install -y wrk, or pass --tool autocannon');
   const nginxBin = findNginx();
-  const started: Child[] = [];
+  const started: Array<Pick<Child, 'stop'>> = [];
   try {
     const upstream = await startNodeChild(`${dir}upstream.ts`, []);
     started.push(upstream);
-    const gantry = await startNodeChild(`${dir}proxy-child.ts`, [`http://127.0.0.1:${upstream.port}`]);
-    started.push(gantry);
-    const nginx = nginxBin ? await startNginx(nginxBin, upstream.port) : undefined;
-    if (nginx) started.push(nginx);
-
-    const targets: Target[] = [
-      { name: 'direct', port: upstream.port, runs: [] },
-      { name: 'gantry', port: gantry.port, runs: [] },
-      ...(nginx ? [{ name: 'nginx' as const, port: nginx.port, runs: [] }] : []),
-    ];
+    const targets: Target[] = [{ name: 'direct', port: upstream.port, runs: [] }];
+    const gantryPlanes: GantryPlane[] = [];
+    for (const workers of WORKER_COUNTS) {
+      const gantry = await startGantryPlane(upstream.port, workers);
+      started.push(gantry);
+      gantryPlanes.push(gantry);
+      targets.push({ name: `gantry x${workers}`, port: gantry.port, runs: [] });
+    }
+    for (const workers of nginxBin ? WORKER_COUNTS : []) {
+      const nginx = await startNginx(nginxBin as string, upstream.port, workers);
+      started.push(nginx);
+      targets.push({ name: `nginx x${workers}`, port: nginx.port, runs: [] });
+    }
+    const gantry = targets[1] as Target;
+    const idleRssMb = await rssMb((await gantryPlanes[0]?.plane.pids())?.[0]);
     for (const t of targets) await runLoad(url(t.port), WARMUP_SECONDS, useWrk);
     // Rounds interleave the targets so a burst of noise from other processes hits them alike.
     for (let r = 0; r < rounds; r++) {
@@ -73,7 +83,7 @@ async function main(): Promise<void> {
     const pacedGantry = calmest(paced.gantry);
     const sinkUs = measureSinkRecord();
 
-    report({ useWrk, nginxBin, targets, pacedDirect, pacedGantry, sinkUs });
+    report({ useWrk, nginxBin, targets, pacedDirect, pacedGantry, sinkUs, idleRssMb });
   } finally {
     for (const c of started.reverse()) await c.stop();
   }
@@ -111,16 +121,21 @@ interface Report {
   pacedDirect: PacedResult;
   pacedGantry: PacedResult;
   sinkUs: number;
+  /** Resident memory of one idle data plane process (before any load). */
+  idleRssMb: number;
 }
 
 function report(r: Report): void {
   const by = (name: Target['name']) => r.targets.find((t) => t.name === name)?.best;
-  const gantry = by('gantry') as LoadResult;
-  const nginx = by('nginx');
-  const ratio = nginx ? gantry.requestsPerSec / nginx.requestsPerSec : undefined;
+  const ratios = WORKER_COUNTS.map((workers) => {
+    const gantry = by(`gantry x${workers}`) as LoadResult;
+    const nginx = by(`nginx x${workers}`);
+    return { workers, ratio: nginx ? gantry.requestsPerSec / nginx.requestsPerSec : undefined };
+  });
+  const direct = by('direct') as LoadResult;
   const addedP99 = r.pacedGantry.p99Ms - r.pacedDirect.p99Ms;
   if (values.json) {
-    const summary = { ratio, addedP99Ms: addedP99, sinkRecordUs: r.sinkUs, ...r };
+    const summary = { ratios, addedP99Ms: addedP99, sinkRecordUs: r.sinkUs, ...r };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
   }
@@ -130,29 +145,28 @@ function report(r: Report): void {
   const lines = [
     `Proxy benchmark: ${tool}, ${seconds} s per run, best of ${rounds} interleaved rounds, loopback`,
     '',
-    `${'target'.padEnd(8)} ${'req/s'.padStart(9)} ${'p50'.padStart(9)} ${'p99'.padStart(9)}  errors  all runs (req/s)`,
+    `${'target'.padEnd(10)} ${'req/s'.padStart(9)} ${'p50'.padStart(9)} ${'p99'.padStart(9)}  errors  all runs (req/s)`,
   ];
   for (const t of r.targets) {
     const b = t.best as LoadResult;
     const all = t.runs.map((x) => Math.round(x.requestsPerSec)).join(', ');
     lines.push(
-      `${t.name.padEnd(8)} ${fmtInt(b.requestsPerSec).padStart(9)} ${ms(b.p50Ms).padStart(9)} ${ms(b.p99Ms).padStart(9)}  ${String(b.errors).padStart(6)}  ${all}`,
+      `${t.name.padEnd(10)} ${fmtInt(b.requestsPerSec).padStart(9)} ${ms(b.p50Ms).padStart(9)} ${ms(b.p99Ms).padStart(9)}  ${String(b.errors).padStart(6)}  ${all}`,
     );
   }
-  if (!nginx) lines.push('nginx    skipped: nginx is not installed (apt-get install -y nginx)');
+  if (!r.nginxBin) lines.push('nginx      skipped: nginx is not installed (apt-get install -y nginx)');
   lines.push('');
-  lines.push(
-    ratio === undefined
-      ? 'Gantry / nginx throughput: n/a (no nginx)'
-      : `Gantry / nginx throughput: ${pct(ratio)}   budget >= ${pct(BUDGET_THROUGHPUT_RATIO)}   ${verdict(ratio >= BUDGET_THROUGHPUT_RATIO)}`,
-  );
-  if (ratio !== undefined) {
+  for (const { workers, ratio } of ratios) {
+    const gantry = by(`gantry x${workers}`) as LoadResult;
     lines.push(
-      `Gantry / direct throughput: ${pct(gantry.requestsPerSec / (by('direct') as LoadResult).requestsPerSec)}`,
+      ratio === undefined
+        ? `Gantry / nginx throughput, ${workers} worker(s): n/a (no nginx)`
+        : `Gantry / nginx throughput, ${workers} worker(s): ${pct(ratio)}   budget >= ${pct(BUDGET_THROUGHPUT_RATIO)}   ${verdict(ratio >= BUDGET_THROUGHPUT_RATIO)}` +
+            `   (Gantry / direct ${pct(gantry.requestsPerSec / direct.requestsPerSec)})`,
     );
   }
   lines.push(
-    `Fixed rate ${FIXED_RATE} req/s for ${seconds} s: p99 direct ${ms(r.pacedDirect.p99Ms)}, through Gantry ${ms(r.pacedGantry.p99Ms)}` +
+    `Fixed rate ${FIXED_RATE} req/s for ${seconds} s: p99 direct ${ms(r.pacedDirect.p99Ms)}, through Gantry x1 ${ms(r.pacedGantry.p99Ms)}` +
       ` (p50 ${ms(r.pacedDirect.p50Ms)} / ${ms(r.pacedGantry.p50Ms)}, lowest p99 of ${rounds} rounds,` +
       ` errors ${r.pacedDirect.errors + r.pacedGantry.errors}, queued ${r.pacedDirect.queued + r.pacedGantry.queued})`,
   );
@@ -162,7 +176,15 @@ function report(r: Report): void {
   lines.push(
     `Recording a request (memory sink): ${r.sinkUs.toFixed(3)} µs   budget <= ${BUDGET_SINK_RECORD_US} µs   ${verdict(r.sinkUs <= BUDGET_SINK_RECORD_US)}`,
   );
+  lines.push(`Idle data plane process: ${r.idleRssMb} MB resident`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** VmRSS of a process in MB (0 when it cannot be read). */
+async function rssMb(pid: number | undefined): Promise<number> {
+  if (!pid) return 0;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');

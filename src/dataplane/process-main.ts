@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../lib/log.ts';
-import { createDataPlane } from '../proxy/index.ts';
+import { createDataPlane } from '../proxy/data-plane.ts';
 import type { DesiredState } from '../proxy/types.ts';
 import { type DataPlaneRequest, type DataPlaneStatus, readMessages, send } from './protocol.ts';
 import { FLUSH_INTERVAL_MS, RecordBuffer } from './record-buffer.ts';

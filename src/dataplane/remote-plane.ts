@@ -62,6 +62,11 @@ export class RemoteDataPlane implements DataPlane {
     return new Map(first ? (await first.status()).addresses : []);
   }
 
+  /** The process ids of the workers. */
+  async pids(): Promise<number[]> {
+    return (await this.#statuses()).map((s) => s.pid);
+  }
+
   /** Stops every worker: listeners close, running requests finish, the processes exit. */
   async close(): Promise<void> {
     if (this.#closed) return;
