@@ -52,6 +52,7 @@ const server = net.createServer((socket) => {
       logger.warn({ buffered: records.size }, 'control plane gone; serving the last desired state');
   });
   socket.on('error', () => {});
+  socket.on('drain', flush);
   readMessages(socket, (m) => {
     const req = m as DataPlaneRequest;
     answer(req).then(
@@ -90,10 +91,11 @@ async function status(): Promise<DataPlaneStatus> {
   };
 }
 
+/** Sends what the buffer holds; a control plane that reads slowly leaves the rest in the (bounded) buffer. */
 function flush(): void {
   const socket = control;
   if (!socket) return;
-  while (records.size > 0) send(socket, records.take());
+  while (records.size > 0 && !socket.writableNeedDrain) send(socket, records.take());
 }
 
 /**
