@@ -115,6 +115,32 @@ describe('the data plane in its own processes', () => {
     );
   });
 
+  it('with no control plane, an instance that crashed leaves the routing table; a restarted server replaces it', async () => {
+    const { server, api } = await startServer();
+    await deployV1(api);
+    const [dead, alive1] =
+      (await api.status()).environments.find((e) => e.name === 'staging')?.instances ?? [];
+    await server.kill9();
+    process.kill(pidOf(dead), 'SIGKILL');
+    await sleep(3_000); // two failed connection checks, a second apart
+    // POSTs are never retried on another backend: each one proves the dead instance is out.
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${ports.staging}/api/items`, {
+        method: 'POST',
+        body: `{"n":${i}}`,
+      });
+      await res.text();
+      expect(res.status).toBe(201);
+    }
+    const restarted = new ApiClient(await server.start());
+    const instances = await waitFor('two ready instances again', async () => {
+      const s = (await restarted.status()).environments.find((e) => e.name === 'staging');
+      return s?.instances.length === 2 && s.instances.every((i) => i.ready) ? s.instances : undefined;
+    });
+    expect(instances.map((i) => i.id)).toContain(alive1?.id);
+    expect(instances.map((i) => i.id)).not.toContain(dead?.id);
+  });
+
   it('an upgrade hands the ports to new data plane processes (2 workers): 0 failed requests, 0 refused connections', async () => {
     const { server: old, api } = await startServer();
     await deployV1(api);

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../lib/log.ts';
 import { createDataPlane } from '../proxy/data-plane.ts';
 import type { DesiredState } from '../proxy/types.ts';
+import { BackendWatch } from './backend-watch.ts';
 import { type DataPlaneRequest, type DataPlaneStatus, readMessages, send } from './protocol.ts';
 import { FLUSH_INTERVAL_MS, RecordBuffer } from './record-buffer.ts';
 
@@ -37,6 +38,12 @@ const records = new RecordBuffer();
 const plane = createDataPlane({ sink: records, logger, reusePort: true, closeLingerMs: CLOSE_LINGER_MS });
 const startedAt = new Date().toISOString();
 let desired: DesiredState | null = null;
+// Backends that stop accepting connections leave the table until they answer again.
+const watch = new BackendWatch(() => {
+  if (!desired || stopping) return;
+  logger.warn({ down: watch.down }, 'a backend stopped or resumed answering connections');
+  plane.apply(watch.routable(desired)).catch((err: unknown) => logger.error({ err }, 'apply failed'));
+});
 let control: net.Socket | null = null;
 let stopping: Promise<void> | null = null;
 
@@ -67,7 +74,8 @@ async function answer(req: DataPlaneRequest): Promise<unknown> {
   switch (req.op) {
     case 'apply':
       desired = req.desired;
-      return plane.apply(req.desired);
+      watch.watch(req.desired);
+      return plane.apply(watch.routable(req.desired));
     case 'drain':
       return plane.drain(req.ids, req.timeoutMs);
     case 'status':
@@ -107,6 +115,7 @@ function stop(): Promise<void> {
     logger.info('data plane stopping');
     clearInterval(flushTimer);
     clearInterval(socketCheck);
+    watch.stop();
     await plane.close();
     flush();
     server.close();
@@ -130,4 +139,5 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 await rm(socketPath, { force: true });
 await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
 await chmod(socketPath, 0o600);
+watch.start();
 logger.info({ socket: socketPath }, 'data plane ready');
