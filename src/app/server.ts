@@ -223,8 +223,12 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     // A running data plane keeps serving what it serves while the instances are adopted.
     fleet.routing.seed(proxy.served);
   } else {
-    // Listeners first (answering 503 until instances are ready), then instances come back.
-    await fleet.routing.apply();
+    // Listeners first (answering 503 until instances are ready), then instances come back. A
+    // data plane process started for nothing (a port in use) must not outlive the failed start.
+    await fleet.routing.apply().catch(async (err: unknown) => {
+      await proxy.plane.close();
+      throw err;
+    });
   }
   const routed = new Set(
     proxy.served?.environments.flatMap((r) => r.pools.flatMap((p) => p.backends.map((b) => b.id))) ?? [],
