@@ -19,7 +19,9 @@ async function validateConfig(file: string): Promise<ValidateResult> {
 async function serve(opts: CliServerOptions): Promise<void> {
   const { startServer } = await import('./app/server.ts');
   const { printBanner } = await import('./app/banner.ts');
-  const { removeServerPid, takeOverFrom, writeServerPid } = await import('./app/server-pid.ts');
+  const { removeServerPid, runningServer, takeOverFrom, writeServerPid } = await import(
+    './app/server-pid.ts'
+  );
   const dataPlane = { kind: 'process' as const, workers: opts.dataPlaneWorkers, replace: opts.upgrade };
   if (opts.upgrade) {
     const previous = await takeOverFrom(opts.dataDir);
@@ -28,6 +30,13 @@ async function serve(opts: CliServerOptions): Promise<void> {
         ? `--upgrade: server ${previous} stepped aside; taking over\n`
         : '--upgrade: no server was running\n',
     );
+  } else {
+    const other = await runningServer(opts.dataDir);
+    if (other !== undefined) {
+      throw new Error(
+        `a Gantry server (pid ${other}) already runs on ${opts.dataDir}: stop it first, or take over from it with \`gantry server --upgrade\``,
+      );
+    }
   }
   let server: Awaited<ReturnType<typeof startServer>>;
   try {

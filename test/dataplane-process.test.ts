@@ -178,12 +178,16 @@ describe('the data plane in its own processes', () => {
     expect(instancesAfter.map(pidOf).sort()).toEqual(instancesBefore.map(pidOf).sort());
   });
 
-  it('Ctrl-C of gantry server stops the data plane and the instances too', async () => {
+  it('Ctrl-C of gantry server stops the data plane and the instances too; a second server is refused', async () => {
     const { server, api } = await startServer();
     await deployV1(api);
     const plane = dataPlanePids(dataDir);
     const instances = (await api.status()).environments.find((e) => e.name === 'staging')?.instances ?? [];
     expect(plane).toHaveLength(1);
+    // A second server on the same data dir is refused unless it takes over (--upgrade).
+    await expect(new ChildServer({ config, dataDir }).start()).rejects.toThrow(
+      /already runs on .*--upgrade/s,
+    );
     const proc = server.proc;
     await new Promise<void>((resolve) => {
       proc?.once('exit', () => resolve());

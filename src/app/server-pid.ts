@@ -18,10 +18,16 @@ export async function removeServerPid(dataDir: string): Promise<void> {
   if (Number(pid) === process.pid) await rm(file, { force: true });
 }
 
+/** The pid of another server running on this data dir, if one is. */
+export async function runningServer(dataDir: string): Promise<number | undefined> {
+  const pid = Number(await readFile(path.join(dataDir, PID_FILE), 'utf8').catch(() => ''));
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) ? pid : undefined;
+}
+
 /** Asks the server running on this data dir to step aside; resolves once it has exited (or none ran). */
 export async function takeOverFrom(dataDir: string): Promise<number | undefined> {
-  const pid = Number(await readFile(path.join(dataDir, PID_FILE), 'utf8').catch(() => ''));
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !alive(pid)) return undefined;
+  const pid = await runningServer(dataDir);
+  if (pid === undefined) return undefined;
   process.kill(pid, 'SIGUSR2');
   const deadline = Date.now() + HANDOVER_TIMEOUT_MS;
   while (alive(pid)) {
