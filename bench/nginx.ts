@@ -1,4 +1,4 @@
-// nginx as the reference proxy: one worker, upstream keepalive 256 (with 64, at 200 connections it
+// nginx as the reference proxy: `workers` worker processes (1 by default), upstream keepalive 256 (with 64, at 200 connections it
 // closes upstream connections after each response and falls to half its speed), config and temp
 // paths in a temp dir, run in the foreground so it is stopped by PID.
 import { execFileSync } from 'node:child_process';
@@ -19,11 +19,15 @@ export function findNginx(): string | undefined {
   return undefined;
 }
 
-export async function startNginx(bin: string, upstreamPort: number): Promise<Child & { dir: string }> {
+export async function startNginx(
+  bin: string,
+  upstreamPort: number,
+  workers = 1,
+): Promise<Child & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'gantry-bench-nginx-'));
   const port = await freePort();
   const conf = `
-worker_processes 1;
+worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }

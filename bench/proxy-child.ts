@@ -39,7 +39,7 @@ if (hosts === 0) {
   );
   await plane.apply({ environments });
 }
-const [address] = plane.addresses().values();
+const [address] = (await plane.addresses()).values();
 process.stdout.write(`${JSON.stringify({ port: address?.port ?? 0 })}\n`);
 process.on('SIGTERM', () => {
   plane.close().finally(() => process.exit(0));

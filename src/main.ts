@@ -29,9 +29,28 @@ async function validateConfig(config: string): Promise<ValidateResult> {
 async function serve(opts: CliServerOptions): Promise<void> {
   const { startServer } = await import('./app/server.ts');
   const { printBanner } = await import('./app/banner.ts');
+  const { removeServerPid, runningServer, takeOverFrom, writeServerPid } = await import(
+    './app/server-pid.ts'
+  );
+  const dataPlane = { kind: 'process' as const, workers: opts.dataPlaneWorkers, replace: opts.upgrade };
+  if (opts.upgrade) {
+    const previous = await takeOverFrom(opts.dataDir);
+    process.stderr.write(
+      previous
+        ? `--upgrade: server ${previous} stepped aside; taking over\n`
+        : '--upgrade: no server was running\n',
+    );
+  } else {
+    const other = await runningServer(opts.dataDir);
+    if (other !== undefined) {
+      throw new Error(
+        `a Gantry server (pid ${other}) already runs on ${opts.dataDir}: stop it first, or take over from it with \`gantry server --upgrade\``,
+      );
+    }
+  }
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer(opts);
+    server = await startServer({ ...opts, dataPlane });
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new GantryError(
@@ -41,22 +60,32 @@ async function serve(opts: CliServerOptions): Promise<void> {
     }
     throw err;
   }
+  await writeServerPid(server.dataDir);
   await printBanner(server, opts.json);
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: string, upgrade: boolean) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`\n${signal}: stopping Gantry and its instances…\n`);
-    server.close({ stopInstances: true }).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`error while stopping: ${String(err)}\n`);
-        process.exit(1);
-      },
+    process.stderr.write(
+      upgrade
+        ? `\n${signal}: stepping aside for a new server; the proxy and the instances keep running…\n`
+        : `\n${signal}: stopping Gantry and its instances…\n`,
     );
+    server
+      .close(upgrade ? { stopInstances: false, keepDataPlane: true } : { stopInstances: true })
+      .then(() => removeServerPid(server.dataDir))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`error while stopping: ${String(err)}\n`);
+          process.exit(1);
+        },
+      );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT', false));
+  process.on('SIGTERM', () => stop('SIGTERM', false));
+  // SIGUSR2 (what `gantry server --upgrade` sends): exit, leaving traffic to the data plane.
+  process.on('SIGUSR2', () => stop('SIGUSR2', true));
   // SIGHUP re-reads gantry.yaml, like most daemons; a refused reload changes nothing.
   process.on('SIGHUP', () => {
     server.reload().then(

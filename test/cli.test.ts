@@ -366,6 +366,9 @@ describe('server', () => {
         'dist',
         '--log-level',
         'debug',
+        '--data-plane-workers',
+        '2',
+        '--upgrade',
       ],
       { deps, env: { GANTRY_DATA_DIR: '/srv/gantry' } },
     );
@@ -379,6 +382,8 @@ describe('server', () => {
         initialArtifact: 'dist',
         logLevel: 'debug',
         json: false,
+        dataPlaneWorkers: 2,
+        upgrade: true,
       },
     ]);
     await run(['server'], { deps, env: { GANTRY_DATA_DIR: '' } });
@@ -387,7 +392,11 @@ describe('server', () => {
       dataDir: '.gantry',
       listen: '127.0.0.1:7070',
       json: false,
+      dataPlaneWorkers: 1,
+      upgrade: false,
     });
+    const bad = await run(['server', '--data-plane-workers', '0'], { deps });
+    expect(bad.code).toBe(2);
   });
 
   it('takes the refusal limit from --refusal-limit, else GANTRY_REFUSAL_LIMIT', async () => {

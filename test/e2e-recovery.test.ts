@@ -68,7 +68,7 @@ describe('SIGKILL and restart', () => {
     const api0 = new ApiClient(server.url);
     const before = (await api0.status()).environments.find((e) => e.name === 'staging')?.instances ?? [];
     const api = await restart();
-    // The proxy died with the server; the instances did not.
+    // The instances (and the data plane) outlived the server.
     for (const i of before) expect(alive(pidOf(i))).toBe(true);
     await expectConsistent(api, 'v1');
     const after = (await api.status()).environments.find((e) => e.name === 'staging')?.instances ?? [];

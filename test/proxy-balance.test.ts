@@ -152,6 +152,6 @@ describe('traffic split', () => {
     expect(lateOld).toEqual([]);
     expect((fresh as TestUpstream).requests).toBeGreaterThan(2000);
     expect(p.sink.records().length).toBe(4000);
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
   });
 });

@@ -75,7 +75,7 @@ describe('failing requests', () => {
       Array.from({ length: 10 }, () => send(port, { path: '/fine', timeoutMs: 5_000 })),
     );
     expect(normal.map((r) => r.status)).toEqual(Array(10).fill(200));
-    await waitFor(() => p.plane.inFlight().size === 0, 'no request in flight', 5_000);
+    await waitFor(async () => (await p.plane.inFlight()).size === 0, 'no request in flight', 5_000);
     const failing = p.sink.records().filter((r) => r.status !== 200 && r.status !== 101);
     expect(failing.length).toBeGreaterThanOrEqual(rounds * 5);
     // Nothing the proxy refused itself is the version's error.

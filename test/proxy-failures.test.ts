@@ -56,7 +56,7 @@ describe('retries', () => {
       expect(JSON.parse(res.body).name).toBe('good');
     }
     expect(p.sink.records().every((r) => r.instance === 'good' && r.status === 200)).toBe(true);
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
   });
 
   it('answers 502 once every backend refused, with one record', async () => {
@@ -77,7 +77,7 @@ describe('retries', () => {
     expect(res.status).toBe(502);
     expect(JSON.parse(res.body).error.code).toBe('BAD_GATEWAY');
     expect(p.sink.records()).toMatchObject([{ status: 502, error: 'upstream_connect' }]);
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
   });
 
   it('does not retry a POST: 502 BAD_GATEWAY without internal addresses', async () => {
@@ -135,7 +135,7 @@ describe('retries', () => {
     expect(breaking.requests + second.requests).toBe(1);
     await waitFor(() => p.sink.records().length === 1, 'a record');
     expect(p.sink.records()[0]).toMatchObject({ status: 200, error: 'upstream_reset' });
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
   });
 
   it('answers 504 GATEWAY_TIMEOUT when the backend does not answer in time', async () => {
@@ -151,7 +151,7 @@ describe('retries', () => {
 describe('drain and in-flight counting', () => {
   it('waits for a slow in-flight request and returns 0', async () => {
     const { p, pending, release } = await heldRequest();
-    expect(p.plane.inFlight().get('old')).toBe(1);
+    expect((await p.plane.inFlight()).get('old')).toBe(1);
     await p.plane.apply({ environments: [route('staging', [pool('v2', 100, [])])] });
     let drained: number | undefined;
     const draining = p.plane.drain(['old'], 20_000).then((n) => {
@@ -163,7 +163,7 @@ describe('drain and in-flight counting', () => {
     await within(draining, 20_000, 'drain');
     expect(drained).toBe(0);
     expect((await pending).status).toBe(200);
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
   });
 
   it('gives up after the timeout and returns how many are still in flight', async () => {
@@ -180,9 +180,9 @@ describe('drain and in-flight counting', () => {
     req.on('error', () => {});
     req.end();
     await waitFor(() => held.length === 1, 'the request to reach the backend');
-    expect(p.plane.inFlight().get('s')).toBe(1);
+    expect((await p.plane.inFlight()).get('s')).toBe(1);
     req.destroy();
-    await waitFor(() => p.plane.inFlight().size === 0, 'in-flight count to drop');
+    await waitFor(async () => (await p.plane.inFlight()).size === 0, 'in-flight count to drop');
     release();
     await waitFor(() => p.sink.records().length === 1, 'a record');
     await new Promise((r) => setTimeout(r, 50));

@@ -145,7 +145,7 @@ describe('TLS termination', () => {
     await expect(apply).rejects.toThrow(
       `environment production: the TLS certificate file ${missing} does not exist: check the path`,
     );
-    expect(p.plane.addresses().has('production')).toBe(false);
+    expect((await p.plane.addresses()).has('production')).toBe(false);
 
     const badKey = p.plane.apply({
       environments: [

@@ -34,7 +34,7 @@ describe('route keys', () => {
         route('production', [pool('v7', 100, [backend('w1', 'v7', web.url)])], { service: 'web' }),
       ],
     });
-    expect([...p.plane.addresses().keys()].sort()).toEqual(['api/production', 'web/production']);
+    expect([...(await p.plane.addresses()).keys()].sort()).toEqual(['api/production', 'web/production']);
     expect(JSON.parse((await send(p.port('web/production'))).body).name).toBe('web');
     expect(JSON.parse((await send(p.port('api/production'))).body).name).toBe('api');
     const records = p.sink.records().map((r) => [r.service, r.environment, r.version]);
@@ -116,7 +116,7 @@ describe('host routing', () => {
     expect(await nameOf('admin.example.org.')).toBe('u2');
     // A wildcard covers names below it, not the name itself.
     expect(await nameOf('example.com')).toBe(404);
-    expect(new Set([...p.plane.addresses().values()].map((a) => a.port))).toEqual(new Set([port]));
+    expect(new Set([...(await p.plane.addresses()).values()].map((a) => a.port))).toEqual(new Set([port]));
   });
 
   it('answers an unknown host with 404 naming it, recorded as an edge refusal of no environment', async () => {
@@ -197,7 +197,7 @@ describe('host routing', () => {
     await expect(p.plane.apply({ environments: [at('a', ['a.*.example.com'])] })).rejects.toThrow(
       'a wildcard may only be a whole first label',
     );
-    expect(p.plane.addresses().size).toBe(0);
+    expect((await p.plane.addresses()).size).toBe(0);
   });
 });
 

@@ -39,10 +39,10 @@ describe('listeners', () => {
     await p.plane.apply({ environments: [route('staging', pools), route('production', pools)] });
     expect(p.port('staging')).toBe(staging);
     expect((await send(p.port('production'))).status).toBe(200);
-    expect([...p.plane.addresses().keys()].sort()).toEqual(['production', 'staging']);
+    expect([...(await p.plane.addresses()).keys()].sort()).toEqual(['production', 'staging']);
 
     await p.plane.apply({ environments: [route('production', pools)] });
-    expect(p.plane.addresses().has('staging')).toBe(false);
+    expect((await p.plane.addresses()).has('staging')).toBe(false);
     expect(await refuses(staging)).toBe(true);
     expect((await send(p.port('production'))).status).toBe(200);
   });
@@ -78,7 +78,7 @@ describe('listeners', () => {
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
     expect((err as Error).message).toContain('EADDRINUSE');
     expect((err as ApplyError).failures.map((f) => f.environment)).toEqual(['production']);
-    expect(p.plane.addresses().has('production')).toBe(false);
+    expect((await p.plane.addresses()).has('production')).toBe(false);
     expect((await send(p.port('staging'))).status).toBe(200);
   });
 
@@ -128,7 +128,7 @@ describe('listeners', () => {
     await p.plane.apply({ environments: [route('prod', pools, { listen })] });
     await p.plane.apply({ environments: [route('production', pools, { listen })] });
     expect(p.port('production')).toBe(port);
-    expect(p.plane.addresses().has('prod')).toBe(false);
+    expect((await p.plane.addresses()).has('prod')).toBe(false);
     expect((await send(port)).status).toBe(200);
   });
 });

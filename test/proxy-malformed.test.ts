@@ -96,7 +96,7 @@ describe('malformed requests', () => {
       expect((await send(port, { timeoutMs: 5_000 })).status).toBe(200);
     }
     expect(up.requests).toBe(20);
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
     const records = p.sink.records();
     expect(records.filter((r) => r.version === 'v1').every((r) => r.status === 200)).toBe(true);
     expect(records.filter((r) => r.error === 'malformed_request')).toHaveLength(count);

@@ -110,7 +110,7 @@ describe('upgrade passthrough', () => {
     await waitFor(() => replies.length === 2, 'two echoes');
     expect(replies).toEqual(['hello', 'world']);
     expect(forwardedFor).toBe('127.0.0.1');
-    expect(p.plane.inFlight().get('i1')).toBe(1);
+    expect((await p.plane.inFlight()).get('i1')).toBe(1);
     expect(await p.plane.drain(['i1'], 50)).toBe(1);
     ws.close();
     expect(await p.plane.drain(['i1'], 20_000)).toBe(0);

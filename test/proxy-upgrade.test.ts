@@ -85,7 +85,7 @@ describe('an Upgrade the backend does not accept', () => {
     expect(headers).toMatchObject({ upgrade: 'websocket', 'x-forwarded-for': '127.0.0.1' });
     expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(p.sink.records()).toMatchObject([{ status: 200, version: 'v1', instance: 'i1', method: 'GET' }]);
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
   });
 
   it('passes a large answer at the pace the client reads it', async () => {
@@ -125,7 +125,7 @@ describe('an Upgrade the backend does not accept', () => {
     expect(res.statuses).toEqual([502]);
     expect(JSON.parse(firstBody(res.text)).error.code).toBe('BAD_GATEWAY');
     expect(p.sink.records()).toMatchObject([{ status: 502, error: 'upstream_connect' }]);
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
   });
 });
 
@@ -155,7 +155,7 @@ describe('an Upgrade the backend accepts (101)', () => {
     expect(forwardedFor).toBe('127.0.0.1');
     socket.write('later');
     await waitFor(() => text.endsWith('later'), 'the echo of later bytes');
-    expect(p.plane.inFlight().get('i1')).toBe(1);
+    expect((await p.plane.inFlight()).get('i1')).toBe(1);
     socket.end();
     expect(await p.plane.drain(['i1'], 10_000)).toBe(0);
     expect(p.sink.records()).toMatchObject([{ status: 101, version: 'v1', instance: 'i1' }]);
@@ -175,7 +175,7 @@ describe('an Upgrade the backend accepts (101)', () => {
     const p = await fx.planeTo(up.url);
     const socket = connect(p.port('staging'), '127.0.0.1', () => socket.write(upgradeHead('/socket')));
     await within(new Promise((r) => socket.once('data', r)), 10_000, 'the 101');
-    expect(p.plane.inFlight().get('i1')).toBe(1);
+    expect((await p.plane.inFlight()).get('i1')).toBe(1);
     socket.end();
     expect(await p.plane.drain(['i1'], 3_000)).toBe(0);
     await waitFor(() => backendGotEnd, 'the proxy to close its connection to the backend', 3_000);

@@ -112,7 +112,7 @@ describe('data plane routing', () => {
     expect(p.sink.counts()).toEqual([
       { environment: 'staging', version: 'v1', statusClass: '2xx', count: 2 },
     ]);
-    expect(p.plane.inFlight().size).toBe(0);
+    expect((await p.plane.inFlight()).size).toBe(0);
   });
 
   it('passes the backend status and body through unchanged', async () => {

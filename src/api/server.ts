@@ -184,7 +184,7 @@ export function buildApi(deps: ApiDeps) {
       (err: Error) => ({ status: 'fail' as const, output: err.message, time }),
     );
     const writable = await dataDirWritable(deps.server.dataDir, time);
-    const listeners = deps.dataPlane.addresses().size;
+    const listeners = (await deps.dataPlane.addresses()).size;
     const plane = {
       status: listeners > 0 ? ('pass' as const) : ('fail' as const),
       output: `${listeners} listener(s)`,

@@ -57,7 +57,7 @@ export async function environmentViews(
 ): Promise<EnvironmentView[]> {
   const { config } = deps.config;
   const active = await deps.store.releases.listActive(config.service);
-  const addresses = deps.dataPlane.addresses();
+  const addresses = await deps.dataPlane.addresses();
   const views: EnvironmentView[] = [];
   for (const env of Object.values(config.environments)) {
     if (only && env.name !== only) continue;

@@ -16,13 +16,14 @@ import { AuthService } from '../auth/service.ts';
 import { SYSTEM_ACTOR } from '../auth/types.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
+import { openDataPlaneProcesses } from '../dataplane/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import { groupKeyOf } from '../notify/index.ts';
 import { loadAckLinkKey, verifyAckLink } from '../oncall/ack-link.ts';
 import { createDataPlane } from '../proxy/index.ts';
 import { createServiceScopes } from '../proxy/service-scope.ts';
-import type { DataPlane, RequestRecord } from '../proxy/types.ts';
+import type { DataPlane, DesiredState, MetricsSink, RequestRecord } from '../proxy/types.ts';
 import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { Fleet } from '../rollout/fleet.ts';
 import { openStore } from '../store/index.ts';
@@ -50,6 +51,11 @@ export interface ServerOptions {
   maxArtifactBytes?: number;
   /** Unauthenticated requests refused per client address and minute before 429 (auth/refusal-budget.ts). */
   refusalLimit?: number;
+  /**
+   * Where the proxy listeners run: in this process (the default, which tests use), or in data plane
+   * processes that outlive the server (`gantry server`; `replace` starts new ones that take over).
+   */
+  dataPlane?: { kind: 'in-process' } | { kind: 'process'; workers: number; replace?: boolean };
 }
 
 export interface GantryServer {
@@ -72,8 +78,11 @@ export interface GantryServer {
   adminToken?: BootstrapToken;
   /** Re-reads the service files: applies changes, starts added services, stops removed ones. */
   reload(opts?: { force?: boolean }): Promise<ServerReloadResult>;
-  /** Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances. */
-  close(opts?: { stopInstances?: boolean }): Promise<void>;
+  /**
+   * Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances;
+   * a data plane process keeps serving (for the next server to adopt) with keepDataPlane.
+   */
+  close(opts?: { stopInstances?: boolean; keepDataPlane?: boolean }): Promise<void>;
 }
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
@@ -116,11 +125,15 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
   // One data plane for every service; each request's record goes to its service's metrics.
   const metricsOf = new Map<string, MetricsEngine>();
-  const plane = createDataPlane({
-    sink: { record: (r: RequestRecord) => metricsOf.get(r.service ?? '')?.record(r) },
-    logger: logger.child({ component: 'proxy' }),
-  });
-  const scopes = createServiceScopes(plane);
+  const proxy = await openProxy(
+    opts,
+    dataDir,
+    { record: (r: RequestRecord) => metricsOf.get(r.service ?? '')?.record(r) },
+    logger,
+  );
+  const plane = proxy.plane;
+  // A running data plane keeps serving what it serves: every service's scope starts from it.
+  const scopes = createServiceScopes(plane, proxy.served);
 
   // Links in notifications point at the API's address.
   const listen = await resolveListen(opts.listen);
@@ -163,6 +176,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         loaded: l,
         shared,
         dataPlane: scopes.scope(l.config.service),
+        served: scopes.served(l.config.service),
         othersInstances: async () => othersInstances(store, l.config.service),
         keyRotated: async (by) => {
           for (const other of set.runtimes().values())
@@ -236,10 +250,12 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
       closing ??= (async () => {
         // No new connections; each service's API closes (its event streams end) before its runtime.
         const stopped = new Promise((resolve) => http.close(resolve));
-        await set.closeAll({ stopInstances: o.stopInstances ?? false });
+        const keepDataPlane = o.keepDataPlane ?? false;
+        await set.closeAll({ stopInstances: o.stopInstances ?? false, keepDataPlane });
         http.closeAllConnections();
         await stopped;
-        await plane.close();
+        if (keepDataPlane) proxy.detach();
+        else await plane.close();
         await store.close();
       })();
       return closing;
@@ -261,6 +277,29 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     }
   }
   return server;
+}
+
+/** The data plane: in this process, or the processes that outlive it (adopted when running). */
+async function openProxy(
+  opts: ServerOptions,
+  dataDir: string,
+  sink: MetricsSink,
+  logger: Logger,
+): Promise<{ plane: DataPlane; served: DesiredState | null; detach: () => void }> {
+  const mode = opts.dataPlane ?? { kind: 'in-process' };
+  if (mode.kind === 'in-process') {
+    const plane = createDataPlane({ sink, logger: logger.child({ component: 'proxy' }) });
+    return { plane, served: null, detach: () => void plane.close() };
+  }
+  const { plane, served } = await openDataPlaneProcesses({
+    dataDir,
+    workers: mode.workers,
+    build: GANTRY_VERSION,
+    sink,
+    logger: logger.child({ component: 'data-plane' }),
+    replace: mode.replace ?? false,
+  });
+  return { plane, served, detach: () => plane.detach() };
 }
 
 /** Instances the store records for the other services (their runtimes share the runtime's marks). */

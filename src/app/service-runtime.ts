@@ -15,7 +15,7 @@ import { createMetricsEngine, type MetricsEngine } from '../metrics/engine.ts';
 import { createInstanceSampler } from '../metrics/instance-sampler.ts';
 import { createNotifier } from '../notify/index.ts';
 import { checkEdgeFiles, withEdgeConfig } from '../proxy/index.ts';
-import type { DataPlane } from '../proxy/types.ts';
+import type { DataPlane, DesiredState } from '../proxy/types.ts';
 import { ControlPlane } from '../rollout/control.ts';
 import { ReleaseEngine } from '../rollout/engine.ts';
 import { ReleaseEventBus } from '../rollout/events.ts';
@@ -59,7 +59,8 @@ export interface ServiceRuntime {
   readonly api: Omit<ApiDeps, 'auth' | 'audit' | 'reload' | 'server' | 'maxArtifactBytes' | 'logger'>;
   readonly control: ControlPlane;
   readonly secrets: SecretService;
-  close(opts: { stopInstances: boolean }): Promise<void>;
+  /** With keepDataPlane, its routes stay in the data plane (an upgrade: the next server adopts them). */
+  close(opts: { stopInstances: boolean; keepDataPlane?: boolean }): Promise<void>;
 }
 
 export interface ServiceRuntimeOptions {
@@ -67,6 +68,8 @@ export interface ServiceRuntimeOptions {
   shared: SharedParts;
   /** This service's part of the shared data plane (service-scope.ts). */
   dataPlane: DataPlane;
+  /** What a running data plane serves for this service (a restarted server adopts it), or null. */
+  served: DesiredState | null;
   /** Instances of the other services: never taken for leftovers of this one at recovery. */
   othersInstances: () => Promise<ReadonlySet<string>>;
   /** This service rotated the master key (and re-sealed every service's secrets with it). */
@@ -187,9 +190,11 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
 
   // Listeners first (answering 503 until instances are ready), then instances come back.
   try {
+    // A running data plane keeps serving what it serves while the instances are adopted.
+    if (opts.served) fleet.routing.seed(opts.served);
     // Stored certificates (or stand-ins) before the listeners open; missing ones are ordered once they are.
     await acme.start(() => fleet.routing.apply());
-    await fleet.routing.apply();
+    if (!opts.served) await fleet.routing.apply();
     await recoverFleet({
       config: loaded,
       store,
@@ -197,6 +202,9 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
       engine,
       logger,
       othersInstances: opts.othersInstances,
+      routed: new Set(
+        opts.served?.environments.flatMap((r) => r.pools.flatMap((p) => p.backends.map((b) => b.id))) ?? [],
+      ),
     });
   } catch (err) {
     // A listener that cannot open (its port taken, say): what started so far stops again.
@@ -234,8 +242,8 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
     logger: logger.child({ component: 'synthetics' }),
     redact: secretValues,
     deployed: (env) => fleet.serving(env).length > 0,
-    target: (env) => {
-      const a = dataPlane.addresses().get(env);
+    target: async (env) => {
+      const a = (await dataPlane.addresses()).get(env);
       return (
         a &&
         `${config().config.environments[env]?.tls ? 'https' : 'http'}://${formatHost(a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host)}:${a.port}`
@@ -325,7 +333,7 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
       await acme.stop();
       await fleet.close({ stopInstances: o.stopInstances });
       await driver.close({ stopInstances: false, graceMs: config().config.run.stop_timeout });
-      await dataPlane.close();
+      if (!o.keepDataPlane) await dataPlane.close();
       sampler.stop();
       await notifier.stop();
       await incidents.idle();

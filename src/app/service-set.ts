@@ -28,7 +28,7 @@ export interface ServiceSetOptions {
   configArgs: readonly string[];
   logger: Logger;
   start(loaded: LoadedConfig): Promise<ServiceRuntime>;
-  stop(runtime: ServiceRuntime, opts: { stopInstances: boolean }): Promise<void>;
+  stop(runtime: ServiceRuntime, opts: { stopInstances: boolean; keepDataPlane?: boolean }): Promise<void>;
 }
 
 export class ServiceSet {
@@ -62,7 +62,7 @@ export class ServiceSet {
     return run;
   }
 
-  async closeAll(opts: { stopInstances: boolean }): Promise<void> {
+  async closeAll(opts: { stopInstances: boolean; keepDataPlane?: boolean }): Promise<void> {
     for (const runtime of [...this.#runtimes.values()].reverse()) {
       this.#runtimes.delete(runtime.name);
       await this.#o.stop(runtime, opts);

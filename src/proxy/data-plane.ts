@@ -52,8 +52,12 @@ export interface DataPlaneOptions {
   upstream?: Partial<UpstreamOptions>;
   /** How long a closing listener waits for running requests before cutting them (default 30 s). */
   closeGraceMs?: number;
+  /** How long a closing listener keeps idle keep-alive connections open first (default 0; see closeListener). */
+  closeLingerMs?: number;
   /** How often TLS certificate and key files are checked for changes (default 2 s). */
   tlsWatchIntervalMs?: number;
+  /** Bind listeners with SO_REUSEPORT, so other data plane processes can share their ports (default false). */
+  reusePort?: boolean;
 }
 
 /** Thrown by apply() when some listeners could not open; every other environment was applied. */
@@ -87,6 +91,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     logger,
     tlsWatchIntervalMs: opts.tlsWatchIntervalMs ?? DEFAULT_TLS_WATCH_INTERVAL_MS,
     challenges: () => challenges,
+    reusePort: opts.reusePort ?? false,
   };
   const closing = new Set<Promise<void>>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -108,7 +113,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   const retire = (l: Listener) => {
     if (l.closing) return;
     logger.info({ environment: describeRoutes(l.routes), listen: l.requested }, 'proxy listener closing');
-    const p = closeListener(l, closeGraceMs);
+    const p = closeListener(l, closeGraceMs, opts.closeLingerMs ?? 0);
     closing.add(p);
     p.then(() => closing.delete(p));
   };
@@ -182,8 +187,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       return run;
     },
     drain: (ids, timeoutMs) => registry.drain(ids, timeoutMs),
-    inFlight: () => registry.inFlight(),
-    addresses() {
+    inFlight: async () => registry.inFlight(),
+    async addresses() {
       const m = new Map<string, { host: string; port: number }>();
       for (const [key, l] of listeners) {
         const a = boundAddress(l);

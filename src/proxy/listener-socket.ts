@@ -16,12 +16,17 @@ export class ListenError extends Error {
   }
 }
 
-/** Listens on `addr`; rejects with a ListenError pointing at `environments.<env>.<key>`. */
+/**
+ * Listens on `addr`; rejects with a ListenError pointing at `environments.<env>.<key>`. With
+ * `reusePort` (SO_REUSEPORT), other sockets that set it may bind the same address: workers share a
+ * port, and a new data plane takes over an old one's without refusing a connection.
+ */
 export function listenOn(
   server: Server,
   environment: string,
   addr: ListenAddress,
   key = 'listen',
+  reusePort = false,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -34,7 +39,7 @@ export function listenOn(
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen({ host: addr.host, port: addr.port });
+    server.listen({ host: addr.host, port: addr.port, reusePort });
   });
 }
 

@@ -6,6 +6,7 @@
 // route's table carries its compiled edge (limits, headers) with it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log.ts';
 import { type AcmeChallenges, answerAcmeChallenge } from './acme-challenge.ts';
@@ -48,6 +49,8 @@ export interface ListenerOptions {
   tlsWatchIntervalMs: number;
   /** The ACME HTTP-01 answers now (acme-challenge.ts). */
   challenges: () => AcmeChallenges;
+  /** Bind with SO_REUSEPORT (the data plane's workers and handover share ports this way). */
+  reusePort: boolean;
 }
 
 export interface Listener {
@@ -163,7 +166,7 @@ export async function openListener(
     socket.once('close', () => listener.upgraded.delete(socket));
     onUpgrade(req, socket, head);
   });
-  await listenOn(server, first.environment, addr);
+  await listenOn(server, first.environment, addr, 'listen', opts.reusePort);
   try {
     await setRedirect(listener, first, opts);
   } catch (err) {
@@ -243,24 +246,39 @@ export function currentTable(listener: Listener, key: string): RoutingTable | un
 /**
  * Stops accepting connections at once (the port is free again right away), lets running requests
  * finish (idle keep-alive connections are closed as they become idle), and cuts whatever is left
- * after `graceMs`.
+ * after `graceMs`. With `lingerMs`, idle keep-alive connections stay open that long first, and
+ * every request on them is answered with `Connection: close`: a client then leaves after a
+ * response instead of racing a close with its next request (a handover to another process on the
+ * same port).
  */
-export function closeListener(listener: Listener, graceMs: number): Promise<void> {
+export function closeListener(listener: Listener, graceMs: number, lingerMs = 0): Promise<void> {
   listener.closing ??= new Promise<void>((resolve) => {
     const { server } = listener;
     for (const w of listener.tls?.watches ?? []) w.stop();
     const redirect = listener.redirect ? closeRedirectListener(listener.redirect) : Promise.resolve();
-    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    let sweep: NodeJS.Timeout | undefined;
+    const startSweeping = () => {
+      sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+      if (listener.upgraded.size === 0) server.closeIdleConnections();
+    };
+    const linger = lingerMs > 0 ? setTimeout(startSweeping, lingerMs) : undefined;
     const deadline = setTimeout(() => {
       server.closeAllConnections();
       for (const s of listener.upgraded) s.destroy();
     }, graceMs);
-    server.close(() => {
+    const closed = () => {
+      clearTimeout(linger);
       clearInterval(sweep);
       clearTimeout(deadline);
       redirect.then(() => resolve());
-    });
-    if (listener.upgraded.size === 0) server.closeIdleConnections();
+    };
+    if (linger) {
+      // net's close stops accepting without http's closing of idle connections.
+      netServerClose.call(server, closed);
+    } else {
+      server.close(closed);
+      startSweeping();
+    }
   });
   return listener.closing;
 }
@@ -274,6 +292,8 @@ function compileEdges(routes: readonly EnvironmentRoute[], previous: Map<string,
   return edges;
 }
 
+const netServerClose = NetServer.prototype.close;
+
 /** Opens the route's redirect listener (if any) in place of the current one. */
 async function setRedirect(
   listener: Listener,
@@ -286,7 +306,7 @@ async function setRedirect(
   if (addr && old?.requested === formatListenAddress(addr)) return;
   const httpsPort = () => boundAddress(listener)?.port ?? 443;
   listener.redirect = addr
-    ? await openRedirectListener(route.environment, addr, httpsPort, opts.challenges)
+    ? await openRedirectListener(route.environment, addr, httpsPort, opts.challenges, opts.reusePort)
     : null;
   if (old) void closeRedirectListener(old);
 }

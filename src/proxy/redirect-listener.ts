@@ -22,11 +22,12 @@ export async function openRedirectListener(
   addr: ListenAddress,
   httpsPort: () => number,
   challenges: () => AcmeChallenges,
+  reusePort: boolean,
 ): Promise<RedirectListener> {
   const server = createServer({ noDelay: true }, (req, res) => {
     if (!answerAcmeChallenge(challenges(), req, res)) redirectToHttps(req, res, httpsPort());
   });
-  await listenOn(server, environment, addr, 'tls.redirect_http');
+  await listenOn(server, environment, addr, 'tls.redirect_http', reusePort);
   return { requested: formatListenAddress(addr), server };
 }
 

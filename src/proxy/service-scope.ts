@@ -5,18 +5,27 @@
 // (tokens are random: the services' answers never collide).
 import { ApplyError } from './data-plane.ts';
 import { routeKey } from './route-key.ts';
-import type { DataPlane, EnvironmentRoute } from './types.ts';
+import type { DataPlane, DesiredState, EnvironmentRoute } from './types.ts';
 
 export interface ServiceScopes {
   /** The data plane as one service sees it: its routes only, under its environment names. */
   scope(service: string): DataPlane;
   /** Drops a service's routes (its listeners close); the other services' stay as they are. */
   forget(service: string): Promise<void>;
+  /** What the running data plane served for the service when the scopes were made, or null. */
+  served(service: string): DesiredState | null;
 }
 
-export function createServiceScopes(shared: DataPlane): ServiceScopes {
+/**
+ * `served` is what an adopted data plane process serves: each service's routes start from it, so a
+ * service that applies first does not take away the listeners of one that has not applied yet.
+ */
+export function createServiceScopes(shared: DataPlane, served: DesiredState | null = null): ServiceScopes {
   const routes = new Map<string, EnvironmentRoute[]>();
   const challenges = new Map<string, Record<string, string>>();
+  for (const r of served?.environments ?? []) {
+    if (r.service !== undefined) routes.set(r.service, [...(routes.get(r.service) ?? []), r]);
+  }
   const applyUnion = () => {
     const answers = challenges.size > 0 ? Object.assign({}, ...challenges.values()) : undefined;
     return shared.apply({
@@ -54,8 +63,8 @@ export function createServiceScopes(shared: DataPlane): ServiceScopes {
         drain: (ids, timeoutMs) => shared.drain(ids, timeoutMs),
         // Instance ids are unique across services: the shared map answers for each.
         inFlight: () => shared.inFlight(),
-        addresses() {
-          const all = shared.addresses();
+        async addresses() {
+          const all = await shared.addresses();
           const out = new Map<string, { host: string; port: number }>();
           for (const r of routes.get(service) ?? []) {
             const a = all.get(routeKey(service, r.environment));
@@ -70,6 +79,10 @@ export function createServiceScopes(shared: DataPlane): ServiceScopes {
     },
     async forget(service) {
       if (drop(service)) await applyUnion();
+    },
+    served(service) {
+      if (!served) return null;
+      return { environments: served.environments.filter((r) => r.service === service) };
     },
   };
 }

@@ -109,8 +109,8 @@ export interface DataPlane {
   /** Resolves when no request is in flight to any of these backends, or after timeoutMs. Returns how many were still in flight. */
   drain(backendIds: string[], timeoutMs: number): Promise<number>;
   /** In-flight requests per backend id. */
-  inFlight(): Map<string, number>;
+  inFlight(): Promise<Map<string, number>>;
   /** Listening addresses, by route key (route-key.ts; actual ports when 0 was asked). */
-  addresses(): Map<string, { host: string; port: number }>;
+  addresses(): Promise<Map<string, { host: string; port: number }>>;
   close(): Promise<void>;
 }

@@ -153,8 +153,13 @@ export class Fleet {
   /**
    * Takes over the instances a previous server left running; returns those still alive. Records
    * that cannot be adopted (nothing was running yet, version or environment gone) are left out.
+   * Those the running data plane routes to (`routed`) count as ready from the start (a failed
+   * liveness probe or an exit still takes them out), so that adopting them flips no traffic.
    */
-  async adopt(records: InstanceRecord[]): Promise<ManagedInstance[]> {
+  async adopt(
+    records: InstanceRecord[],
+    routed: ReadonlySet<string> = new Set(),
+  ): Promise<ManagedInstance[]> {
     const { config } = this.#cfg();
     const adoptable: AdoptRecord[] = [];
     const releases = new Map<string, string | null>();
@@ -176,6 +181,7 @@ export class Fleet {
     return infos.map((info) => {
       const m = this.#track(info, releases.get(info.id) ?? null);
       m.everReady = true; // it served before; liveness counts from now on
+      m.ready = routed.has(m.id);
       return m;
     });
   }

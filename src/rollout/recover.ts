@@ -14,12 +14,14 @@ export async function recoverFleet(opts: {
   logger: Logger;
   /** Instances of the server's other services (asked at the moment of need): never leftovers. */
   othersInstances?: () => Promise<ReadonlySet<string>>;
+  /** Instances the running data plane routes to (a restarted control plane): they keep serving. */
+  routed?: ReadonlySet<string>;
 }): Promise<void> {
   const { config, store, fleet, engine, logger } = opts;
   const service = config.config.service;
   const records = await store.instances.list({ service });
 
-  const adopted = await fleet.adopt(records);
+  const adopted = await fleet.adopt(records, opts.routed);
   for (const m of adopted) {
     logger.info({ instance: m.id, version: m.version }, 'adopted running instance');
   }

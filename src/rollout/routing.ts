@@ -39,6 +39,23 @@ export class Routing {
     return this.#serving.get(environment) ?? [];
   }
 
+  /**
+   * Starts from what a running data plane already serves (a restarted control plane), without
+   * applying anything: until releases and recovery say otherwise, every environment keeps it.
+   */
+  seed(served: DesiredState): void {
+    for (const route of served.environments) {
+      this.#serving.set(
+        route.environment,
+        route.pools.map((p) => ({
+          version: p.version,
+          weight: p.weight,
+          instanceIds: p.backends.map((b) => b.id),
+        })),
+      );
+    }
+  }
+
   /** Sets which instances serve an environment; only the routable ones receive traffic. */
   setServing(environment: string, pools: ServingPool[]): Promise<void> {
     this.#serving.set(environment, pools);

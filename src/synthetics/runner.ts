@@ -35,7 +35,7 @@ export interface SyntheticStatus {
 export interface SyntheticsRunnerOptions {
   config: () => LoadedConfig;
   /** Base URL of an environment's public (proxy) address, e.g. http://127.0.0.1:8080; undefined when it has none. */
-  target: (environment: string) => string | undefined;
+  target: (environment: string) => Promise<string | undefined> | string | undefined;
   /** Where results go as datapoints (the alarm engine's series store). */
   series: SeriesStore;
   clock?: Clock;
@@ -84,7 +84,7 @@ export function createSyntheticsRunner(opts: SyntheticsRunnerOptions): Synthetic
   const runOnce = async (s: LiveSynthetic): Promise<SyntheticResult> => {
     const { def } = s;
     const startedAt = clock.now();
-    const base = opts.target(def.environment);
+    const base = await opts.target(def.environment);
     const hosts = opts.config().config.environments[def.environment]?.hosts;
     const outcome = base
       ? await runCheck(

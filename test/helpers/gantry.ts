@@ -313,7 +313,8 @@ export class ChildServer {
   /** The admin token, read from `<dataDir>/admin-token` once the server is up. */
   token = '';
 
-  constructor(opts: { config: string; dataDir: string }) {
+  /** `extraArgs`: more options of `gantry server` (e.g. --data-plane-workers 2). */
+  constructor(opts: { config: string; dataDir: string; extraArgs?: string[] }) {
     this.dataDir = opts.dataDir;
     this.args = [
       'server',
@@ -325,6 +326,7 @@ export class ChildServer {
       '127.0.0.1:0',
       '--log-level',
       'info',
+      ...(opts.extraArgs ?? []),
     ];
   }
 

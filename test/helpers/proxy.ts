@@ -98,12 +98,24 @@ export interface TestPlane {
 
 export function startDataPlane(opts: Partial<DataPlaneOptions> = {}): TestPlane {
   const sink = createMemorySink({ capacity: 100_000 });
-  const plane = createDataPlane({ sink, ...opts });
+  const local = createDataPlane({ sink, ...opts });
+  // The listening addresses as of the last apply, so that tests can name a port synchronously.
+  let addresses = new Map<string, { host: string; port: number }>();
+  const plane: DataPlane = {
+    ...local,
+    async apply(desired) {
+      try {
+        await local.apply(desired);
+      } finally {
+        addresses = await local.addresses();
+      }
+    },
+  };
   return {
     plane,
     sink,
     port(environment) {
-      const a = plane.addresses().get(environment);
+      const a = addresses.get(environment);
       if (!a) throw new Error(`no listener for environment ${environment}`);
       return a.port;
     },
@@ -163,9 +175,13 @@ export function send(port: number, opts: SendOptions = {}): Promise<TestResponse
 }
 
 /** Resolves when `check` returns true (polled), rejects after timeoutMs with `what` in the message. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -30,6 +30,10 @@ export interface ServerOptions {
   maxArtifactBytes?: number;
   /** Unauthenticated requests refused per address and minute before 429; undefined: $GANTRY_REFUSAL_LIMIT, else 30. */
   refusalLimit?: number;
+  /** Data plane processes sharing each listener's port. */
+  dataPlaneWorkers: number;
+  /** Take over from the server running on this data dir, keeping its traffic flowing. */
+  upgrade: boolean;
 }
 
 interface ParsedServerOptions {
@@ -42,6 +46,8 @@ interface ParsedServerOptions {
   logLevel?: ServerOptions['logLevel'];
   maxArtifactSize?: number;
   refusalLimit?: number;
+  dataPlaneWorkers: number;
+  upgrade?: boolean;
 }
 
 export function registerServer(program: Command, ctx: CliContext): Command {
@@ -81,6 +87,16 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       '--refusal-limit <count>',
       `requests without valid credentials refused per client address and minute before it gets 429 (default: $GANTRY_REFUSAL_LIMIT or ${DEFAULT_REFUSAL_LIMIT})`,
       parseRefusalLimit,
+    )
+    .option(
+      '--data-plane-workers <count>',
+      'proxy processes sharing each listening port, to use more than one core',
+      parseWorkers,
+      1,
+    )
+    .option(
+      '--upgrade',
+      'take over from the server running on this data dir without dropping a request (docs/data-plane.md)',
     );
   addJsonOption(cmd);
   addExamples(
@@ -92,6 +108,7 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       'gantry server --config services/ --listen 0.0.0.0:7070',
       'gantry server --config api.yaml --config web.yaml',
       'gantry server --store postgresql://gantry@db.internal:5432/gantry',
+      'gantry server --upgrade --data-plane-workers 2',
     ],
     false,
   );
@@ -112,6 +129,8 @@ export function registerServer(program: Command, ctx: CliContext): Command {
         listen: opts.listen,
         json,
         ...storeFrom(opts.store, ctx.io.env.GANTRY_STORE),
+        dataPlaneWorkers: opts.dataPlaneWorkers,
+        upgrade: opts.upgrade ?? false,
         ...(opts.initialVersion ? { initialVersion: opts.initialVersion } : {}),
         ...(opts.initialArtifact ? { initialArtifact: opts.initialArtifact } : {}),
         ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
@@ -151,6 +170,13 @@ function storeFrom(option: string | undefined, env: string | undefined): { store
       'Set it to postgresql://user@host:5432/gantry, or unset it to keep the store in the data directory.',
     );
   return { store: env };
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 64)
+    throw new InvalidArgumentError('expected a whole number from 1 to 64, like 2.');
+  return n;
 }
 
 function parseRefusalLimit(value: string): number {
