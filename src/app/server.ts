@@ -86,6 +86,8 @@ export interface GantryServer {
 }
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
+/** Request records kept for services not started yet (the data plane buffers as many). */
+const EARLY_RECORDS_LIMIT = 100_000;
 
 export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const logger = opts.logger ?? createLogger(opts.logLevel ? { level: opts.logLevel } : {});
@@ -125,12 +127,18 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
   // One data plane for every service; each request's record goes to its service's metrics.
   const metricsOf = new Map<string, MetricsEngine>();
-  const proxy = await openProxy(
-    opts,
-    dataDir,
-    { record: (r: RequestRecord) => metricsOf.get(r.service ?? '')?.record(r) },
-    logger,
-  );
+  // Records an adopted data plane buffered while no server ran arrive before the services start:
+  // they wait for their service's metrics (bounded as the data plane's own buffer is).
+  const early: RequestRecord[] = [];
+  const sink: MetricsSink = {
+    record(r) {
+      const metrics = metricsOf.get(r.service ?? '');
+      if (metrics) metrics.record(r);
+      else if (!servicesStarted && early.length < EARLY_RECORDS_LIMIT) early.push(r);
+    },
+  };
+  let servicesStarted = false;
+  const proxy = await openProxy(opts, dataDir, sink, logger);
   const plane = proxy.plane;
   // A running data plane keeps serving what it serves: every service's scope starts from it.
   const scopes = createServiceScopes(plane, proxy.served);
@@ -184,6 +192,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         },
       });
       metricsOf.set(runtime.name, runtime.metrics);
+      for (const r of early) if (r.service === runtime.name) runtime.metrics.record(r);
       apis.set(runtime.name, await apiOf(runtime));
       return runtime;
     },
@@ -197,6 +206,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   });
   try {
     for (const l of loaded) await set.add(l);
+    servicesStarted = true;
+    early.length = 0;
   } catch (err) {
     // A service that cannot start (its secrets sealed with another master key, say) stops the start.
     await set.closeAll({ stopInstances: false });
