@@ -42,6 +42,9 @@ async function serve(opts: CliServerOptions): Promise<void> {
       },
     );
   };
+  // A leader that lost its lock has begun to close: exit non-zero once it has, so a supervisor
+  // restarts it (it then waits as a standby).
+  void server.leaderLost.then(() => server.close().finally(() => process.exit(1)));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // SIGHUP re-reads gantry.yaml, like most daemons; a refused reload changes nothing.

@@ -36,6 +36,7 @@ import { ReleaseTriggers } from '../triggers/index.ts';
 import { ackAlertsOfIncident, wireAlerting } from './alerting.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { preparePrivateDataDir } from './data-dir.ts';
+import { becomeLeader } from './leader.ts';
 import { ConfigHolder, type ReloadResult } from './reload.ts';
 import { secretValuesCache } from './secret-values.ts';
 import { GANTRY_VERSION } from './version.ts';
@@ -72,6 +73,11 @@ export interface GantryServer {
   reload(): Promise<ReloadResult>;
   /** Graceful stop. Instances keep running (and are adopted at the next start) unless stopInstances. */
   close(opts?: { stopInstances?: boolean }): Promise<void>;
+  /**
+   * Settles if this server loses the leader lock (PostgreSQL): it has then begun to close, leaving
+   * its instances to the server that takes over. Never settles on SQLite.
+   */
+  leaderLost: Promise<Error>;
 }
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
@@ -92,7 +98,18 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     );
   }
 
+  const listen = await resolveListen(opts.listen);
   const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'gantry.db') });
+  // Nothing is written before this server is the leader on its database (leader.ts).
+  const leadership = await becomeLeader({
+    store: { kind: 'sqlite' },
+    listen,
+    version: GANTRY_VERSION,
+    logger,
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   await store.services.upsert(loaded.config.service);
   for (const name of Object.keys(loaded.config.environments))
     await store.environments.ensure(loaded.config.service, name);
@@ -217,7 +234,6 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   await recoverFleet({ config: loaded, store, fleet, engine, logger });
 
   // Alarms → notifications and incidents. Links in notifications point at the API's address.
-  const listen = await resolveListen(opts.listen);
   const externalUrl = process.env.GANTRY_EXTERNAL_URL ?? `http://${formatHost(listen.host)}:${listen.port}`;
   const series = new SeriesStore();
   const alarms = createAlarmEngine({
@@ -323,6 +339,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     auth,
     audit,
     ...(adminToken ? { adminToken } : {}),
+    leaderLost: leadership.lost,
     // A reload not asked through the API (SIGHUP) is recorded here; the API records its own.
     reload: () =>
       audit.track(
@@ -349,10 +366,19 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         await logs.stop();
         await metrics.stop();
         await store.close();
+        await leadership.release();
       })();
       return closing;
     },
   };
+
+  void leadership.lost.then((err) => {
+    logger.fatal(
+      { err },
+      'lost the leader lock: stopping now (instances keep running) so that a standby can take over',
+    );
+    return server.close();
+  });
 
   if (opts.initialVersion && opts.initialArtifact) {
     await bootstrapInitialVersion({

@@ -23,8 +23,9 @@ export async function openPostgresChangeFeed(opts: {
 
   const connect = async (): Promise<pg.Client> => {
     const c = new pg.Client({ connectionString: opts.url, keepAlive: true });
+    let ownPid: number | undefined;
     c.on('notification', (msg) => {
-      if (msg.processId === c.processID) return;
+      if (msg.processId === ownPid) return;
       for (const s of subscribers.get(msg.channel) ?? []) s.onChange(msg.payload ?? '');
     });
     const onDown = (err?: Error) => {
@@ -37,6 +38,7 @@ export async function openPostgresChangeFeed(opts: {
     c.on('error', onDown);
     c.on('end', () => onDown());
     await c.connect();
+    ownPid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
     for (const channel of subscribers.keys()) await c.query(`listen ${quoteIdent(channel)}`);
     return c;
   };
