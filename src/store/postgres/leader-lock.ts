@@ -20,12 +20,15 @@ export const LEADER_LOCK_KEY = BigInt.asIntN(
 export const DEFAULT_POLL_MS = 500;
 /** How often the holder checks that its session is still there: a leader that lost it must stop. */
 export const DEFAULT_HEARTBEAT_MS = 2_000;
+/** A heartbeat unanswered this long means the session is lost (an event-loop stall of a loaded machine is shorter). */
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 /**
  * TCP keepalive on the lock's session, on both ends: a holder whose host vanished without closing
- * the connection is dropped by PostgreSQL after about idle + interval × count = 5 s, not the
- * system default of two hours, and its lock is free then.
+ * the connection is dropped by PostgreSQL after about idle + interval × count = 15 s, not the
+ * system default of two hours, and its lock is free then. The holder itself notices a silent
+ * connection sooner (heartbeat + its timeout = 7 s) and stops before another server can lead.
  */
-const KEEPALIVE = { idleS: 2, intervalS: 1, count: 3 };
+const KEEPALIVE = { idleS: 5, intervalS: 2, count: 5 };
 
 export interface LockHolder {
   /** The application_name of the holder's session: `gantry <host> pid <pid>`. */
@@ -79,7 +82,7 @@ export function createPostgresLeaderLock(opts: {
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE.idleS * 1000,
       // The query of a heartbeat that gets no answer fails instead of hanging.
-      query_timeout: Math.max(heartbeatMs, 1_000),
+      query_timeout: HEARTBEAT_TIMEOUT_MS,
     });
     c.on('error', (err) => loseLock(new Error(`the leader lock's connection failed: ${err.message}`)));
     c.on('end', () => loseLock(new Error("the leader lock's connection to PostgreSQL closed")));
