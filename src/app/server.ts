@@ -30,6 +30,8 @@ import { createDriver } from '../runtime/index.ts';
 import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
 import { createSloReader, sloBudgets } from '../slo/status.ts';
 import { openStore } from '../store/index.ts';
+import { describeStore, storeOptionsFor } from '../store/location.ts';
+import { openPostgresChangeFeed } from '../store/postgres/change-feed.ts';
 import type { Store } from '../store/types.ts';
 import { createSyntheticsRunner } from '../synthetics/index.ts';
 import { ReleaseTriggers } from '../triggers/index.ts';
@@ -44,6 +46,8 @@ import { GANTRY_VERSION } from './version.ts';
 export interface ServerOptions {
   config: string;
   dataDir: string;
+  /** A postgresql:// URL; undefined: SQLite, gantry.db in the data directory. */
+  store?: string;
   /** host:port of the API; port 0 picks a free one. */
   listen: string;
   initialVersion?: string;
@@ -99,10 +103,11 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   }
 
   const listen = await resolveListen(opts.listen);
-  const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'gantry.db') });
+  const storeOptions = storeOptionsFor(opts.store, dataDir);
+  const store = await openStore(storeOptions);
   // Nothing is written before this server is the leader on its database (leader.ts).
   const leadership = await becomeLeader({
-    store: { kind: 'sqlite' },
+    store: storeOptions,
     listen,
     version: GANTRY_VERSION,
     logger,
@@ -114,15 +119,26 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   for (const name of Object.keys(loaded.config.environments))
     await store.environments.ensure(loaded.config.service, name);
   await store.events.prune(new Date(Date.now() - EVENT_RETENTION_MS).toISOString());
-  // The master key and every secret, before anything starts instances or shows their output.
+  // The master key and every secret, before anything starts instances or shows their output;
+  // on PostgreSQL, kept up to date with the changes other servers make (LISTEN/NOTIFY).
+  const changes =
+    storeOptions.kind === 'postgresql'
+      ? await openPostgresChangeFeed({
+          url: storeOptions.url,
+          logger: logger.child({ component: 'secrets' }),
+        })
+      : undefined;
   const secrets = await SecretService.open({
     store,
     service: loaded.config.service,
     dataDir,
-    database: path.join(dataDir, 'gantry.db'),
+    database: describeStore(storeOptions),
     logger: logger.child({ component: 'secrets' }),
+    ...(changes ? { changes } : {}),
   }).catch(async (err: unknown) => {
+    await changes?.close();
     await store.close();
+    await leadership.release();
     throw err;
   });
   const secretValues = secretValuesCache(config, secrets);
@@ -365,6 +381,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         stopCapture();
         await logs.stop();
         await metrics.stop();
+        await changes?.close();
         await store.close();
         await leadership.release();
       })();
