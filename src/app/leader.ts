@@ -38,11 +38,16 @@ export async function becomeLeader(opts: {
       signal: abort.signal,
       onWaiting: (holder) => {
         leader = describeHolder(holder);
-        logger.warn(
-          { leader, api: `${opts.listen.host}:${opts.listen.port}` },
-          'another Gantry server holds the leader lock on this database: waiting as a standby (the API answers 503 until this server takes over)',
+        // Said once the standby answers, so that whoever reads it can ask.
+        standby = startStandbyApi({ ...opts.listen, version: opts.version, leader: () => leader }).then(
+          (api) => {
+            logger.warn(
+              { leader, api: `${opts.listen.host}:${opts.listen.port}` },
+              'another Gantry server holds the leader lock on this database: waiting as a standby (the API answers 503 until this server takes over)',
+            );
+            return api;
+          },
         );
-        standby = startStandbyApi({ ...opts.listen, version: opts.version, leader: () => leader });
         standby.catch((err: unknown) => abort.abort(err));
       },
     });
