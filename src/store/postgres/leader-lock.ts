@@ -23,10 +23,11 @@ export const DEFAULT_HEARTBEAT_MS = 2_000;
 /** A heartbeat unanswered this long means the session is lost (an event-loop stall of a loaded machine is shorter). */
 const HEARTBEAT_TIMEOUT_MS = 5_000;
 /**
- * TCP keepalive on the lock's session, on both ends: a holder whose host vanished without closing
- * the connection is dropped by PostgreSQL after about idle + interval × count = 15 s, not the
- * system default of two hours, and its lock is free then. The holder itself notices a silent
- * connection sooner (heartbeat + its timeout = 7 s) and stops before another server can lead.
+ * TCP keepalive on the lock's session (PostgreSQL's end; on ours Node sets only the idle time): a
+ * holder whose host vanished without closing the connection is dropped by PostgreSQL after about
+ * idle + interval × count = 15 s, not the system default of two hours, and its lock is free then.
+ * The holder itself notices a silent connection sooner (heartbeat + its timeout = 7 s) and stops
+ * before another server can lead.
  */
 const KEEPALIVE = { idleS: 5, intervalS: 2, count: 5 };
 
