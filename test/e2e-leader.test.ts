@@ -3,6 +3,7 @@
 // when the leader is killed with SIGKILL mid-release it takes over within seconds and resolves the
 // release as a restarted server does.
 import os from 'node:os';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HealthBody, ReleaseRecord } from '../src/api/types.ts';
 import {
@@ -24,12 +25,13 @@ describe.skipIf(requirePostgres() === 'skip')('two servers on one PostgreSQL dat
   let leader: ChildServer;
   let standby: ChildServer;
   let stagingPort: number;
+  let store: string;
 
   beforeEach(async () => {
     tmp = await tempDir();
     const cfg = await writeHelloConfig(tmp.dir, { stagingInstances: 2 });
     stagingPort = cfg.ports.staging;
-    const store = await freshPostgresDatabase('gantry_leader');
+    store = await freshPostgresDatabase('gantry_leader');
     const dataDir = `${tmp.dir}/data`;
     leader = new ChildServer({ config: cfg.file, dataDir, store });
     standby = new ChildServer({ config: cfg.file, dataDir, store });
@@ -119,5 +121,26 @@ describe.skipIf(requirePostgres() === 'skip')('two servers on one PostgreSQL dat
       '/api/v1/releases?environment=staging',
     );
     expect(history.body.releases.every((r) => r.finishedAt !== null)).toBe(true);
+  });
+
+  it('a leader whose lock session is ended stops with status 1, and the standby takes over', async () => {
+    const standbyUrl = await standby.startStandby();
+    const exited = new Promise<number | null>((resolve) => leader.proc?.once('exit', resolve));
+    const admin = new pg.Client({ connectionString: store });
+    await admin.connect();
+    try {
+      await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
+        [`gantry ${os.hostname()} pid ${leader.proc?.pid}`],
+      );
+    } finally {
+      await admin.end();
+    }
+    expect(await exited).toBe(1);
+    expect(leader.output).toContain('lost the leader lock: stopping now');
+    expect(await standby.waitReady()).toBe(standbyUrl);
+    const api = new ApiClient(standbyUrl);
+    await waitFor('v1 serving again', async () => (await hit(stagingPort)).version === 'v1');
+    expect((await api.status()).environments.find((e) => e.name === 'staging')?.currentVersion).toBe('v1');
   });
 });
