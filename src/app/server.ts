@@ -394,7 +394,9 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
       { err },
       'lost the leader lock: stopping now (instances keep running) so that a standby can take over',
     );
-    return server.close();
+    return server
+      .close()
+      .catch((closeErr: unknown) => logger.error({ err: closeErr }, 'error while stopping'));
   });
 
   if (opts.initialVersion && opts.initialArtifact) {
