@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 
-/** Both halves of the bigint key, as pg_locks shows them, derived from a name no other program uses. */
+/** The advisory lock's bigint key, derived from a name no other program uses (pg_locks shows it as classid, objid). */
 const LOCK_NAME = 'gantry:leader';
 export const LEADER_LOCK_KEY = BigInt.asIntN(
   64,
