@@ -82,6 +82,9 @@ async function serve(opts: CliServerOptions): Promise<void> {
         },
       );
   };
+  // A leader that lost its lock has begun to close: exit non-zero once it has, so a supervisor
+  // restarts it (it then waits as a standby).
+  void server.leaderLost.then(() => server.close().finally(() => process.exit(1)));
   process.on('SIGINT', () => stop('SIGINT', false));
   process.on('SIGTERM', () => stop('SIGTERM', false));
   // SIGUSR2 (what `gantry server --upgrade` sends): exit, leaving traffic to the data plane.

@@ -18,6 +18,7 @@ import {
   waitFor,
   writeHelloConfig,
 } from './helpers/gantry.ts';
+import { serverStore, serverStoreKinds } from './helpers/server-store.ts';
 
 interface Hook {
   at: number;
@@ -40,7 +41,7 @@ interface Hook {
 
 const HOOK_KEY = 'whsec-test-3f9a';
 
-describe('alarms, notifications and incidents', () => {
+describe.each(serverStoreKinds())('alarms, notifications and incidents (%s store)', (storeKind) => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let server: GantryServer;
   let api: ApiClient;
@@ -107,6 +108,7 @@ incidents: { open_at: P2 }
       dataDir: `${tmp.dir}/data`,
       listen: '127.0.0.1:0',
       logger: silentLogger,
+      ...(await serverStore(storeKind)),
     });
     api = new ApiClient(server);
     for (const [v, knobs] of [

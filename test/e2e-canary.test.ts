@@ -15,6 +15,7 @@ import {
   writeHelloConfig,
 } from './helpers/gantry.ts';
 import { hasExecutable, requirePeer } from './helpers/peers.ts';
+import { serverStore, serverStoreKinds } from './helpers/server-store.ts';
 
 const CANARY = `    strategy:
       canary:
@@ -31,7 +32,7 @@ const CANARY = `    strategy:
           step_deadline: 60s
         sticky: { cookie: gantry-canary }`;
 
-describe('canary releases', () => {
+describe.each(serverStoreKinds())('canary releases (%s store)', (storeKind) => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let server: GantryServer;
   let api: ApiClient;
@@ -46,6 +47,7 @@ describe('canary releases', () => {
       dataDir: `${tmp.dir}/data`,
       listen: '127.0.0.1:0',
       logger: silentLogger,
+      ...(await serverStore(storeKind)),
     });
     api = new ApiClient(server);
     for (const [v, knobs] of [

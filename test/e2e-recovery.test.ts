@@ -13,8 +13,9 @@ import {
   waitFor,
   writeHelloConfig,
 } from './helpers/gantry.ts';
+import { serverStore, serverStoreKinds } from './helpers/server-store.ts';
 
-describe('SIGKILL and restart', () => {
+describe.each(serverStoreKinds())('SIGKILL and restart (%s store)', (storeKind) => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let server: ChildServer;
   let ports: { staging: number; production: number };
@@ -23,7 +24,11 @@ describe('SIGKILL and restart', () => {
     tmp = await tempDir();
     const cfg = await writeHelloConfig(tmp.dir, { stagingInstances: 2 });
     ports = cfg.ports;
-    server = new ChildServer({ config: cfg.file, dataDir: `${tmp.dir}/data` });
+    server = new ChildServer({
+      config: cfg.file,
+      dataDir: `${tmp.dir}/data`,
+      ...(await serverStore(storeKind)),
+    });
     const api = new ApiClient(await server.start());
     expect((await api.upload('v1', await helloBuild(tmp.dir, 'v1'))).status).toBe(201);
     expect((await api.upload('v2', await helloBuild(tmp.dir, 'v2', { startup_delay_ms: 2500 }))).status).toBe(

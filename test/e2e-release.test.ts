@@ -14,8 +14,9 @@ import {
   waitFor,
   writeHelloConfig,
 } from './helpers/gantry.ts';
+import { serverStore, serverStoreKinds } from './helpers/server-store.ts';
 
-describe('rolling releases', () => {
+describe.each(serverStoreKinds())('rolling releases (%s store)', (storeKind) => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let server: GantryServer;
   let api: ApiClient;
@@ -32,6 +33,7 @@ describe('rolling releases', () => {
       dataDir: `${tmp.dir}/data`,
       listen: '127.0.0.1:0',
       logger: silentLogger,
+      ...(await serverStore(storeKind)),
     });
     api = new ApiClient(server);
     for (const [v, knobs] of [

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { masterKeyId, parseMasterKey } from '../src/secrets/index.ts';
 import {
@@ -15,6 +16,7 @@ import {
   waitFor,
   writeHelloConfig,
 } from './helpers/gantry.ts';
+import { serverStore, serverStoreKinds } from './helpers/server-store.ts';
 import { readRaw } from './helpers/store.ts';
 import { runGantryAtTerminal } from './helpers/terminal.ts';
 
@@ -55,9 +57,11 @@ process.on('SIGTERM', () => {
 });
 `;
 
-describe('secrets through a real server', () => {
+describe.each(serverStoreKinds())('secrets through a real server (%s store)', (storeKind) => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let dataDir: string;
+  /** The server's --store: none (gantry.db in the data dir) or a PostgreSQL database's URL. */
+  let store: { store?: string };
   let configFile: string;
   let stagingPort: number;
   let server: ChildServer;
@@ -97,7 +101,7 @@ describe('secrets through a real server', () => {
 
   /** Starts a server with `env` added to its environment (ChildServer passes on this process's). */
   async function launch(env: Record<string, string> = {}): Promise<ChildServer> {
-    const s = new ChildServer({ config: configFile, dataDir });
+    const s = new ChildServer({ config: configFile, dataDir, ...store });
     servers.push(s);
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
@@ -151,6 +155,38 @@ describe('secrets through a real server', () => {
     return dir;
   }
 
+  /** Rows of the server's database, read as another process would (no server needs to run). */
+  async function rawQuery(text: string): Promise<Array<Record<string, unknown>>> {
+    if (!store.store) {
+      return readRaw(path.join(dataDir, 'gantry.db'), (db) => db.prepare(text).all());
+    }
+    const client = new pg.Client({ connectionString: store.store });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Everything the store holds, as bytes or text: SQLite's files, or every row of every table. */
+  async function everythingStored(): Promise<Buffer> {
+    if (!store.store) {
+      const files = (await readdir(dataDir)).filter((f) => f.startsWith('gantry.db'));
+      return Buffer.concat(await Promise.all(files.map((f) => readFile(path.join(dataDir, f)))));
+    }
+    const tables = await rawQuery("select tablename from pg_tables where schemaname = 'public'");
+    const rows = await Promise.all(
+      tables.map((t) => rawQuery(`select row_to_json(t)::text as row from "${String(t.tablename)}" t`)),
+    );
+    return Buffer.from(
+      rows
+        .flat()
+        .map((r) => String(r.row))
+        .join('\n'),
+    );
+  }
+
   async function secretSeen(): Promise<string | null | undefined> {
     const r = await hit(stagingPort);
     return r.status === 200 ? (JSON.parse(r.body) as { secret: string | null }).secret : undefined;
@@ -159,6 +195,7 @@ describe('secrets through a real server', () => {
   beforeAll(async () => {
     tmp = await tempDir('gantry-secrets-');
     dataDir = path.join(tmp.dir, 'data');
+    store = await serverStore(storeKind);
     const cfg = await writeHelloConfig(tmp.dir, {
       stagingInstances: 2,
       startupTimeout: '10s',
@@ -442,10 +479,9 @@ describe('secrets through a real server', () => {
     for (const text of [...seen, serverOutput()]) {
       for (const value of [V1, V2, HOOK_SECRET]) expect(text).not.toContain(value);
     }
-    for (const f of (await readdir(dataDir)).filter((f) => f.startsWith('gantry.db'))) {
-      const bytes = await readFile(path.join(dataDir, f));
-      for (const value of [V1, V2, HOOK_SECRET]) expect(bytes.includes(value)).toBe(false);
-    }
+    const database = await everythingStored();
+    expect(database.length).toBeGreaterThan(10_000);
+    for (const value of [V1, V2, HOOK_SECRET]) expect(database.includes(value)).toBe(false);
   });
 
   it('refuses to start with another master key or a readable key file, saying what to do', async () => {
@@ -456,7 +492,7 @@ describe('secrets through a real server', () => {
     const mismatch = await refusedStart({ GANTRY_MASTER_KEY: wrong });
     expect(mismatch).toContain('exited with 2');
     expect(mismatch).toContain(
-      `the secrets in ${path.join(dataDir, 'gantry.db')} were encrypted with a different master key (key id ${id})`,
+      `the secrets in ${store.store ?? path.join(dataDir, 'gantry.db')} were encrypted with a different master key (key id ${id})`,
     );
     expect(mismatch).toContain(`unset GANTRY_MASTER_KEY: ${keyFile} holds the key with id ${id}`);
 
@@ -474,12 +510,13 @@ describe('secrets through a real server', () => {
   it('rotates the master key under load: new ciphertext, same values, the old key refused', async () => {
     server = await launch();
     api = new ApiClient(server.url);
-    const dbFile = path.join(dataDir, 'gantry.db');
-    const rowOf = () =>
-      readRaw(dbFile, (db) =>
-        db.prepare("select ciphertext, iv, tag, key_id from secrets where name = 'DATABASE_URL'").get(),
-      ) as { ciphertext: string; iv: string; key_id: string };
-    const before = rowOf();
+    const rowOf = async () =>
+      (await rawQuery("select ciphertext, iv, tag, key_id from secrets where name = 'DATABASE_URL'"))[0] as {
+        ciphertext: string;
+        iv: string;
+        key_id: string;
+      };
+    const before = await rowOf();
     const oldKey = (await readFile(path.join(dataDir, 'master.key'), 'utf8')).trim();
 
     // Adopted instances are back in traffic once their readiness passes again.
@@ -497,7 +534,7 @@ describe('secrets through a real server', () => {
     await sleep(500);
     expect((await load.stop()).filter((s) => s.status !== 200)).toEqual([]);
 
-    const after = rowOf();
+    const after = await rowOf();
     expect(after.key_id).toBe(r.keyId);
     expect(after.ciphertext).not.toBe(before.ciphertext);
     expect(after.iv).not.toBe(before.iv);

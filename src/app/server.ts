@@ -28,9 +28,11 @@ import type { ReleaseEngine } from '../rollout/engine.ts';
 import type { Fleet } from '../rollout/fleet.ts';
 import { openStore } from '../store/index.ts';
 import { describeStore, storeOptionsFor } from '../store/location.ts';
+import { openPostgresChangeFeed } from '../store/postgres/change-feed.ts';
 import type { Store } from '../store/types.ts';
 import { bootstrapInitialVersion } from './bootstrap.ts';
 import { preparePrivateDataDir } from './data-dir.ts';
+import { becomeLeader } from './leader.ts';
 import { loadServiceFiles } from './service-files.ts';
 import { formatHost, type ServiceRuntime, type SharedParts, startServiceRuntime } from './service-runtime.ts';
 import { type ServerReloadResult, ServiceSet } from './service-set.ts';
@@ -83,6 +85,11 @@ export interface GantryServer {
    * a data plane process keeps serving (for the next server to adopt) with keepDataPlane.
    */
   close(opts?: { stopInstances?: boolean; keepDataPlane?: boolean }): Promise<void>;
+  /**
+   * Settles if this server loses the leader lock (PostgreSQL): it has then begun to close, leaving
+   * its instances to the server that takes over. Never settles on SQLite.
+   */
+  leaderLost: Promise<Error>;
 }
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
@@ -102,9 +109,33 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     );
   }
 
+  const listen = await resolveListen(opts.listen);
   const storeOptions = storeOptionsFor(opts.store, dataDir);
   const store = await openStore(storeOptions);
   const database = describeStore(storeOptions);
+  // Nothing is written before this server is the leader on its database (leader.ts).
+  const leadership = await becomeLeader({
+    store: storeOptions,
+    listen,
+    version: GANTRY_VERSION,
+    logger,
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  // On PostgreSQL, secrets are kept up to date with the changes other servers make (LISTEN/NOTIFY).
+  const changes =
+    storeOptions.kind === 'postgresql'
+      ? await openPostgresChangeFeed({
+          url: storeOptions.url,
+          logger: logger.child({ component: 'secrets' }),
+        })
+      : undefined;
+  const closeStore = async () => {
+    await changes?.close();
+    await store.close();
+    await leadership.release();
+  };
 
   // Tokens and the audit log; the first admin token when there is no usable one (README: CLI).
   const auth = new AuthService({ tokens: store.tokens });
@@ -144,7 +175,6 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const scopes = createServiceScopes(plane, proxy.served);
 
   // Links in notifications point at the API's address.
-  const listen = await resolveListen(opts.listen);
   const externalUrl = process.env.GANTRY_EXTERNAL_URL ?? `http://${formatHost(listen.host)}:${listen.port}`;
   const shared: SharedParts = {
     store,
@@ -155,6 +185,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     artifacts,
     ackLinkKey: await loadAckLinkKey(dataDir),
     externalUrl,
+    ...(changes ? { changes } : {}),
   };
 
   const startedAt = new Date().toISOString();
@@ -212,7 +243,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     // A service that cannot start (its secrets sealed with another master key, say) stops the start.
     await set.closeAll({ stopInstances: false });
     await plane.close();
-    await store.close();
+    await closeStore();
     throw err;
   }
 
@@ -250,6 +281,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     audit,
     services: () => set.runtimes(),
     ...(adminToken ? { adminToken } : {}),
+    leaderLost: leadership.lost,
     // A reload not asked through the API (SIGHUP) is recorded here; the API records its own.
     reload: (o = {}) =>
       audit.track(
@@ -267,11 +299,21 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         await stopped;
         if (keepDataPlane) proxy.detach();
         else await plane.close();
-        await store.close();
+        await closeStore();
       })();
       return closing;
     },
   };
+
+  void leadership.lost.then((err) => {
+    logger.fatal(
+      { err },
+      'lost the leader lock: stopping now (instances keep running) so that a standby can take over',
+    );
+    return server
+      .close()
+      .catch((closeErr: unknown) => logger.error({ err: closeErr }, 'error while stopping'));
+  });
 
   if (opts.initialVersion && opts.initialArtifact) {
     for (const runtime of set.runtimes().values()) {

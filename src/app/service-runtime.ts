@@ -25,6 +25,7 @@ import { recoverFleet } from '../rollout/recover.ts';
 import { createDriver } from '../runtime/index.ts';
 import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
 import { createSloReader, sloBudgets } from '../slo/status.ts';
+import type { ChangeFeed } from '../store/change-feed.ts';
 import type { Store } from '../store/types.ts';
 import { createSyntheticsRunner } from '../synthetics/index.ts';
 import { ReleaseTriggers } from '../triggers/index.ts';
@@ -46,6 +47,8 @@ export interface SharedParts {
   ackLinkKey: Buffer;
   /** Base of the links in notifications (the API's address). */
   externalUrl: string;
+  /** Changes other servers on the same database announce (PostgreSQL); none on SQLite. */
+  changes?: ChangeFeed;
 }
 
 export interface ServiceRuntime {
@@ -98,6 +101,7 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
     dataDir,
     database: shared.database,
     logger: logger.child({ component: 'secrets' }),
+    ...(shared.changes ? { changes: shared.changes } : {}),
   });
   const secretValues = secretValuesCache(config, secrets);
 

@@ -162,6 +162,10 @@ export const ERRORS = {
     status: 507,
     hint: "Free space on the disk of the server's data directory (old artifacts, logs: see logs.retention in gantry.yaml), then try again; /readiness fails until there is room.",
   },
+  STANDBY: {
+    status: 503,
+    hint: 'Another Gantry server on the same database is the leader: send requests to it. This one takes over when that server stops.',
+  },
   INTERNAL: { status: 500, hint: "See the server's log." },
 } as const satisfies Record<string, { status: number; hint: string }>;
 

@@ -1,8 +1,10 @@
 // The secrets store: values sealed with the master key in the database, opened once at start into
 // memory (instances start and logs are masked without a round trip), changed one at a time so a key
-// rotation never races a write.
+// rotation never races a write. Servers sharing a PostgreSQL database tell each other of every change
+// (store/change-feed.ts), and each reloads what changed.
 import { GantryError } from '../lib/errors.ts';
 import { type Logger, silentLogger } from '../lib/log.ts';
+import type { ChangeFeed } from '../store/change-feed.ts';
 import type { SecretRecord, Store } from '../store/types.ts';
 import { openValue, type Sealed, type SecretAddress, SecretOpenError, sealValue } from './cipher.ts';
 import {
@@ -35,7 +37,13 @@ export interface OpenSecretsOptions {
   /** Where GANTRY_MASTER_KEY is read (process.env by default). */
   env?: Record<string, string | undefined>;
   logger?: Logger;
+  /** Where changes are announced to other servers on the same database (PostgreSQL only). */
+  changes?: ChangeFeed;
 }
+
+/** The channel of secret changes: the address of the secret that changed, or the new key's id. */
+export const SECRETS_CHANNEL = 'gantry_secrets';
+type SecretChange = { service: string; environment: string; name: string } | { rotatedTo: string };
 
 const MAX_RETIRED = 1000;
 
@@ -51,6 +59,7 @@ export class SecretService {
   readonly #dataDir: string;
   readonly #log: Logger;
   readonly #env: Record<string, string | undefined>;
+  readonly #changes: ChangeFeed | undefined;
   #key: MasterKey;
   /** environment ('*' for global) → name → entry */
   readonly #entries = new Map<string, Map<string, Entry>>();
@@ -70,6 +79,7 @@ export class SecretService {
     this.#dataDir = opts.dataDir;
     this.#log = opts.logger ?? silentLogger;
     this.#env = opts.env ?? process.env;
+    this.#changes = opts.changes;
     this.#key = key;
   }
 
@@ -82,6 +92,10 @@ export class SecretService {
     if (others.length > 0) throw await mismatchError(opts.database, others, key);
     const secrets = new SecretService(opts, key);
     secrets.#load(rows.filter((r) => r.service === opts.service));
+    await opts.changes?.subscribe(SECRETS_CHANNEL, {
+      onChange: (payload) => secrets.#heard(payload),
+      onResync: () => secrets.#heard(undefined),
+    });
     const log = secrets.#log;
     if (key.created) {
       log.warn(
@@ -162,6 +176,7 @@ export class SecretService {
       });
       this.#put(environment, name, { value, updatedAt: secret.updatedAt, updatedBy: by });
       this.#log.info({ environment: environment, secret: name, by, created }, 'secret set');
+      await this.#announce({ ...where });
       return { secret: this.list(environment).find((s) => s.name === name) as SecretMeta, created };
     });
   }
@@ -175,6 +190,7 @@ export class SecretService {
       this.#entries.get(environment)?.delete(name);
       this.#changed();
       if (removed) this.#log.info({ environment, secret: name }, 'secret removed');
+      if (removed) await this.#announce(this.#address(environment, name));
       return removed;
     });
   }
@@ -247,6 +263,7 @@ export class SecretService {
       this.#key = { key, id, source: current.source, file: current.file };
       this.#changed();
       const others = await this.#resealOthers(current, { key, id });
+      await this.#announce({ rotatedTo: id });
       this.#log.info(
         { previousKeyId: current.id, keyId: id, reencrypted: rows.length, others },
         'master key rotated',
@@ -292,6 +309,70 @@ export class SecretService {
     return this.#serial(async () => {
       this.#key = rotated.#key;
     });
+  }
+
+  /** Tells the other servers; a change already made here is not undone when that fails. */
+  async #announce(change: SecretChange): Promise<void> {
+    await this.#changes?.publish(SECRETS_CHANNEL, JSON.stringify(change)).catch((err: unknown) => {
+      this.#log.error(
+        { err },
+        'could not tell the other servers of a secret change: they keep the old value',
+      );
+    });
+  }
+
+  /** Another server changed a secret (or the key), or may have while unheard (undefined): reload it. */
+  #heard(payload: string | undefined): void {
+    let change: SecretChange | undefined;
+    try {
+      change = payload === undefined ? undefined : (JSON.parse(payload) as SecretChange);
+    } catch {
+      this.#log.warn('ignored a secret change announcement that is not JSON');
+      return;
+    }
+    if (change && 'service' in change && change.service !== this.#service) return;
+    this.#serial(async () => {
+      if (change && 'name' in change) await this.#reloadOne(change.environment, change.name);
+      else await this.#reloadAll(change?.rotatedTo);
+    }).catch((err: unknown) => {
+      this.#log.error({ err }, 'could not reload the secrets another server changed');
+    });
+  }
+
+  async #reloadOne(environment: string, name: string): Promise<void> {
+    const row = await this.#store.secrets.get(this.#service, environment, name);
+    if (row) {
+      this.#load([row]);
+    } else {
+      this.#retire(this.#entries.get(environment)?.get(name)?.value);
+      this.#entries.get(environment)?.delete(name);
+      this.#changed();
+    }
+    this.#log.info({ environment, secret: name }, 'secret changed by another server: reloaded');
+  }
+
+  /** Every secret again; after a rotation elsewhere, with the new key (the values themselves did not change). */
+  async #reloadAll(rotatedTo: string | undefined): Promise<void> {
+    const rows = await this.#store.secrets.list();
+    const sealedWith = new Set(rows.map((r) => r.keyId));
+    if (rotatedTo !== undefined || !sealedWith.has(this.#key.id)) {
+      const key = await loadMasterKey({ dataDir: this.#dataDir, env: this.#env, sealedWith });
+      if (rows.length > 0 && !sealedWith.has(key.id)) {
+        this.#log.error(
+          { keyId: key.id, sealedWith: [...sealedWith] },
+          `another server rotated the master key: give this one the new key (${MASTER_KEY_ENV} or its key file) and restart it; until then it keeps the values it had`,
+        );
+        return;
+      }
+      this.#key = key;
+    }
+    const before = [...this.#entries.values()].flatMap((names) => [...names.values()]);
+    this.#entries.clear();
+    this.#load(rows.filter((r) => r.service === this.#service));
+    const now = new Set(this.allValues());
+    for (const e of before) if (e.value !== undefined && !now.has(e.value)) this.#retire(e.value);
+    this.#changed();
+    this.#log.info({ secrets: rows.length }, 'secrets reloaded after changes by another server');
   }
 
   #load(rows: SecretRecord[]): void {

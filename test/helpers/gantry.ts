@@ -312,9 +312,13 @@ export class ChildServer {
   readonly dataDir: string;
   /** The admin token, read from `<dataDir>/admin-token` once the server is up. */
   token = '';
+  #onOutput: () => void = () => {};
 
-  /** `extraArgs`: more options of `gantry server` (e.g. --data-plane-workers 2). */
-  constructor(opts: { config: string; dataDir: string; extraArgs?: string[] }) {
+  /**
+   * `extraArgs`: more options of `gantry server` (e.g. --data-plane-workers 2); `store`: a PostgreSQL
+   * URL for --store (the data dir's SQLite file without it).
+   */
+  constructor(opts: { config: string; dataDir: string; extraArgs?: string[]; store?: string }) {
     this.dataDir = opts.dataDir;
     this.args = [
       'server',
@@ -327,33 +331,84 @@ export class ChildServer {
       '--log-level',
       'info',
       ...(opts.extraArgs ?? []),
+      ...(opts.store ? ['--store', opts.store] : []),
     ];
   }
 
+  /** Starts the server and waits until it is ready (the leader, on a shared database). */
   async start(): Promise<string> {
+    this.#launch();
+    return this.waitReady();
+  }
+
+  /**
+   * Starts a server that finds another one holding the leader lock of its database: resolves with
+   * the URL where it answers as a standby (the same URL once it takes over).
+   */
+  async startStandby(): Promise<string> {
+    this.#launch();
+    const api = await this.#waitOutput(
+      'the server to wait as a standby',
+      /"api":"([^"]+)"[^\n]*waiting as a standby|waiting as a standby[^\n]*"api":"([^"]+)"/,
+    );
+    this.url = `http://${api}`;
+    this.token = adminToken(this.dataDir);
+    knownTokens.set(this.url, this.token);
+    return this.url;
+  }
+
+  /** Waits for the server (started, or a standby that takes over) to say it is ready; its URL. */
+  async waitReady(timeoutMs = 60_000): Promise<string> {
+    this.url = await this.#waitOutput(
+      'the server to be ready',
+      /"url":"(http:\/\/[^"]+)"[^\n]*gantry server ready|gantry server ready[^\n]*"url":"(http:\/\/[^"]+)"/,
+      timeoutMs,
+    );
+    this.token = adminToken(this.dataDir);
+    knownTokens.set(this.url, this.token);
+    return this.url;
+  }
+
+  #launch(): void {
     this.output = '';
     const proc = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, GANTRY_LOG_LEVEL: 'info' },
     });
     this.proc = proc;
-    this.url = await new Promise<string>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        this.output += chunk.toString();
-        const m =
-          /"url":"(http:\/\/[^"]+)"[^\n]*gantry server ready|gantry server ready[^\n]*"url":"(http:\/\/[^"]+)"/.exec(
-            this.output,
-          );
-        if (m) resolve((m[1] ?? m[2]) as string);
+    const onData = (chunk: Buffer) => {
+      this.output += chunk.toString();
+      this.#onOutput();
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+  }
+
+  /** The first group of `pattern` in the output so far or to come. */
+  #waitOutput(what: string, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    const proc = this.proc;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${this.output}`)),
+        timeoutMs,
+      );
+      const onExit = (code: number | null) =>
+        done(new Error(`gantry server exited with ${code}:\n${this.output}`));
+      const done = (err: Error | undefined, value?: string) => {
+        clearTimeout(timer);
+        proc?.off('exit', onExit);
+        this.#onOutput = () => {};
+        if (err) reject(err);
+        else resolve(value as string);
       };
-      proc.stdout?.on('data', onData);
-      proc.stderr?.on('data', onData);
-      proc.once('exit', (code) => reject(new Error(`gantry server exited with ${code}:\n${this.output}`)));
-      setTimeout(() => reject(new Error(`gantry server did not start in 60 s:\n${this.output}`)), 60_000);
+      this.#onOutput = () => {
+        const m = pattern.exec(this.output);
+        if (m) done(undefined, (m[1] ?? m[2]) as string);
+      };
+      proc?.once('exit', onExit);
+      this.#onOutput();
+      if (proc && (proc.exitCode !== null || proc.signalCode !== null)) onExit(proc.exitCode);
     });
-    this.token = adminToken(this.dataDir);
-    knownTokens.set(this.url, this.token);
-    return this.url;
   }
 
   /** Authorization for raw fetch calls to this server. */
