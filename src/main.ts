@@ -40,7 +40,8 @@ async function serve(opts: CliServerOptions): Promise<void> {
         ? `--upgrade: server ${previous} stepped aside; taking over\n`
         : '--upgrade: no server was running\n',
     );
-  } else {
+  } else if (opts.store === undefined) {
+    // On PostgreSQL a second server is a standby by design: the leader lock decides (app/leader.ts).
     const other = await runningServer(opts.dataDir);
     if (other !== undefined) {
       throw new Error(
@@ -84,7 +85,7 @@ async function serve(opts: CliServerOptions): Promise<void> {
   };
   // A leader that lost its lock has begun to close: exit non-zero once it has, so a supervisor
   // restarts it (it then waits as a standby).
-  void server.leaderLost.then(() => server.close().finally(() => process.exit(1)));
+  void server.leaderLost.then(() => server.close({ keepDataPlane: true }).finally(() => process.exit(1)));
   process.on('SIGINT', () => stop('SIGINT', false));
   process.on('SIGTERM', () => stop('SIGTERM', false));
   // SIGUSR2 (what `gantry server --upgrade` sends): exit, leaving traffic to the data plane.

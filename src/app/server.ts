@@ -308,10 +308,11 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   void leadership.lost.then((err) => {
     logger.fatal(
       { err },
-      'lost the leader lock: stopping now (instances keep running) so that a standby can take over',
+      'lost the leader lock: stopping now (instances and the data plane keep running) so that a standby can take over',
     );
+    // Like an upgrade: the proxy keeps serving the last routes until the new leader adopts them.
     return server
-      .close()
+      .close({ keepDataPlane: true })
       .catch((closeErr: unknown) => logger.error({ err: closeErr }, 'error while stopping'));
   });
 
