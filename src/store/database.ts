@@ -1,15 +1,11 @@
 // The tables as kysely sees them. Column names are snake_case; the repositories map rows to the
 // camelCase records of types.ts. Timestamps are ISO-8601 UTC text with milliseconds.
 import type { Generated } from 'kysely';
-import type {
-  AlarmStateName,
-  DeliveryOutcome,
-  InstanceState,
-  LogLevel,
-  ReleaseKind,
-  ReleaseState,
-  TriggerState,
-} from './types.ts';
+import type { AlarmStateName } from './types/alarms.ts';
+import type { InstanceState } from './types/instances.ts';
+import type { LogLevel } from './types/logs.ts';
+import type { ReleaseKind, ReleaseState } from './types/releases.ts';
+import type { DeliveryOutcome, TriggerState } from './types/triggers.ts';
 
 export interface ServicesTable {
   name: string;

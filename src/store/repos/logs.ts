@@ -7,7 +7,7 @@ import type { Database, LogLinesTable } from '../database.ts';
 import { isPlainSearchText } from '../log-search-terms.ts';
 import { searchPostgresLogs } from '../postgres/log-text-search.ts';
 import { searchSqliteLogs } from '../sqlite/log-text-search.ts';
-import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '../types.ts';
+import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '../types/logs.ts';
 
 /** Rows per INSERT statement: 11 parameters each, well under SQLite's limit of bound variables. */
 const ROWS_PER_INSERT = 500;

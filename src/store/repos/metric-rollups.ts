@@ -2,7 +2,7 @@
 // yields to an existing row, then a read-merge-update inside one transaction for that rare case.
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, MetricRollupsTable } from '../database.ts';
-import type { MetricRollupRecord, MetricRollupRepo } from '../types.ts';
+import type { MetricRollupRecord, MetricRollupRepo } from '../types/metric-rollups.ts';
 
 type Merge = (existing: MetricRollupRecord, row: MetricRollupRecord) => MetricRollupRecord;
 
