@@ -19,7 +19,7 @@ import { createNotifier, type NotifierOptions } from '../src/notify/notifier.ts'
 import type { DeliveryOutcome, DeliveryView } from '../src/notify/types.ts';
 import type { DeliveryRecord, Store } from '../src/store/types.ts';
 import { freePort, repoRoot } from './helpers/gantry.ts';
-import { useStoreFixture } from './helpers/store.ts';
+import { sqliteOnly, useStoreFixture } from './helpers/store.ts';
 
 const fixture = useStoreFixture();
 const WAIT_MS = 20_000;
@@ -360,7 +360,10 @@ describe('retries', () => {
 });
 
 describe('restart', () => {
-  it('resumes deliveries of a SIGKILLed notifier: each delivered once, none sent again later', async () => {
+  // On SQLite one server owns the file, so claims found at start are a dead process's and are freed
+  // at once. On PostgreSQL another live server may hold them: they are taken over when their lease
+  // (a minute at least) ends, longer than this test waits.
+  it.skipIf(sqliteOnly)('resumes deliveries of a SIGKILLed notifier: each delivered once, none sent again later', async () => {
     const hook = await receiver();
     hook.answer = () => 'hang';
     const dir = fixture.dir();
@@ -382,8 +385,8 @@ describe('restart', () => {
 import { parseConfig } from ${src('src/config/load.ts')};
 import { createNotifier } from ${src('src/notify/notifier.ts')};
 import { openStore } from ${src('src/store/index.ts')};
-const [db, yamlFile, list] = process.argv.slice(2);
-const store = await openStore({ kind: 'sqlite', path: db });
+const [storeOptions, yamlFile, list] = process.argv.slice(2);
+const store = await openStore(JSON.parse(storeOptions));
 const loaded = parseConfig(readFileSync(yamlFile, 'utf8'), 'gantry.yaml');
 const notifier = createNotifier({ config: () => loaded, store, externalUrl: 'http://gantry.test:7070' });
 await notifier.start();
@@ -392,7 +395,8 @@ process.stdout.write('handled\\n');
 setInterval(() => {}, 60_000);
 `,
     );
-    const child = spawn(process.execPath, [script, db, yamlFile, JSON.stringify(transitions)], {
+    const storeOptions = JSON.stringify(await fixture.storeOptions(db));
+    const child = spawn(process.execPath, [script, storeOptions, yamlFile, JSON.stringify(transitions)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

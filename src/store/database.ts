@@ -255,6 +255,21 @@ export interface LogLinesTable {
   bytes: number;
 }
 
+/** Every column of log_lines, for reads that name them (PostgreSQL's table has its search vector too). */
+export const LOG_LINE_COLUMNS = [
+  'id',
+  'at',
+  'environment',
+  'version',
+  'instance',
+  'stream',
+  'level',
+  'message',
+  'fields',
+  'raw',
+  'bytes',
+] as const satisfies ReadonlyArray<keyof LogLinesTable>;
+
 export interface WebhookDeliveriesTable {
   id: string;
   source: 'github';
