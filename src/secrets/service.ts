@@ -27,7 +27,7 @@ interface Entry {
 }
 
 export interface OpenSecretsOptions {
-  store: Store;
+  store: Pick<Store, 'secrets'>;
   service: string;
   dataDir: string;
   /** The database file, named in errors. */
@@ -40,7 +40,7 @@ export interface OpenSecretsOptions {
 const MAX_RETIRED = 1000;
 
 export class SecretService {
-  readonly #store: Store;
+  readonly #store: Pick<Store, 'secrets'>;
   readonly #service: string;
   readonly #dataDir: string;
   readonly #log: Logger;
