@@ -61,6 +61,20 @@ describe('audit log', () => {
     });
   });
 
+  it('chains entries written at once by two servers on one database without a gap or a fork', async () => {
+    const file = path.join(fixture.dir(), 'gantry.db');
+    const logs = [
+      new AuditLog({ repo: (await fixture.open(file)).audit }),
+      new AuditLog({ repo: (await fixture.open(file)).audit }),
+    ];
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        logs[i % 2]?.record({ actor: SYSTEM_ACTOR, action: 'test.concurrent', details: { i } }),
+      ),
+    );
+    expect(await logs[0]?.verify()).toMatchObject({ ok: true, checked: 60 });
+  });
+
   it('the database refuses UPDATE and DELETE on the audit log', async () => {
     const { file } = await logWith(2);
     await expect(

@@ -23,10 +23,15 @@ class SerialWritePostgresDriver extends PostgresDriver {
     connection: DatabaseConnection,
     settings: TransactionSettings,
   ): Promise<void> {
-    await super.beginTransaction(connection, settings);
-    if (settings.accessMode === 'read only') return;
+    if (settings.accessMode === 'read only') return super.beginTransaction(connection, settings);
+    const begin = settings.isolationLevel
+      ? `start transaction isolation level ${settings.isolationLevel}`
+      : 'begin';
     const [space, key] = WRITE_LOCK_KEY;
-    await connection.executeQuery(CompiledQuery.raw(`select pg_advisory_xact_lock(${space}, ${key})`));
+    // One round trip: a query without parameters goes as one simple query, which may hold two.
+    await connection.executeQuery(
+      CompiledQuery.raw(`${begin}; select pg_advisory_xact_lock(${space}, ${key})`),
+    );
   }
 }
 
