@@ -2,9 +2,10 @@
 // with a driver whose write transactions take one transaction-scoped advisory lock first.
 //
 // Why: the repositories were written for SQLite, where BEGIN IMMEDIATE gives a write transaction the
-// database to itself, so "read the newest row, then insert the next" (the audit chain, event seqs,
-// outbox claims) cannot interleave. Under PostgreSQL's READ COMMITTED two such transactions could.
-// The lock keeps SQLite's guarantee for every server on the database; reads never wait for it.
+// database to itself, so "read the newest row, then insert the next" (the audit chain, a release's
+// event numbers, the one incident in progress) cannot interleave. Under PostgreSQL's READ COMMITTED
+// two such transactions could. The lock keeps SQLite's guarantee for every server on the database;
+// reads never wait for it.
 import {
   CompiledQuery,
   type DatabaseConnection,
