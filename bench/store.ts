@@ -8,7 +8,7 @@
 // PostgreSQL's defaults but synchronous_commit=off, which is what SQLite's WAL with synchronous=NORMAL
 // does: no fsync per commit, nothing lost when a process dies, the last commits at risk only when
 // the machine does. (With synchronous_commit=on every commit waits for a disk flush.)
-// Usage: node bench/store.ts [--lines 1000000] [--releases 300] [--postgres URL] [--json]
+// Usage: node bench/store.ts [--lines 1000000] [--releases 300] [--postgres URL] [--only SECTION] [--json]
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,8 @@ const { values } = parseArgs({
     lines: { type: 'string', default: '1000000' },
     releases: { type: 'string', default: '300' },
     postgres: { type: 'string' },
+    /** Runs only the sections whose title starts with this (e.g. `logs`). */
+    only: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -394,7 +396,7 @@ try {
   if (clusterDir) cluster = await startPostgresCluster(clusterDir, { settings: ['synchronous_commit=off'] });
   const targets = [sqliteTarget(dir), postgresTarget(values.postgres, cluster)];
   const results: Array<{ section: string; figures: Record<Kind, Figure[]> }> = [];
-  for (const section of SECTIONS) {
+  for (const section of SECTIONS.filter((s) => s.title.startsWith(values.only ?? ''))) {
     const figures = {} as Record<Kind, Figure[]>;
     for (const target of targets) figures[target.kind] = await section.run(target);
     results.push({ section: section.title, figures });
