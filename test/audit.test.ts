@@ -1,4 +1,4 @@
-// The audit log on a real SQLite file: append-only (the database refuses UPDATE and DELETE),
+// The audit log on a real database (SQLite file or PostgreSQL): append-only (the database refuses UPDATE and DELETE),
 // hash-chained, and a verification that names the first entry someone tampered with by going
 // around the database's refusal.
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { canonicalJson, sealAuditEntry } from '../src/audit/chain.ts';
 import { REDACTED, sanitizeDetails } from '../src/audit/details.ts';
 import { AuditLog } from '../src/audit/log.ts';
 import { SYSTEM_ACTOR } from '../src/auth/types.ts';
-import { readRaw, useStoreFixture } from './helpers/store.ts';
+import { storeKind, useStoreFixture } from './helpers/store.ts';
 
 const fixture = useStoreFixture();
 
@@ -28,13 +28,15 @@ async function logWith(n: number): Promise<{ audit: AuditLog; file: string }> {
   return { audit, file };
 }
 
-/** Runs `sql` on the file with the append-only triggers dropped, as someone editing it by hand would. */
-function tamper(file: string, sql: string): void {
-  readRaw(file, (db) => {
-    db.exec('drop trigger audit_log_no_update');
-    db.exec('drop trigger audit_log_no_delete');
-    db.exec(sql);
-  });
+/** Runs `sql` with the append-only triggers dropped, as someone editing the database by hand would. */
+async function tamper(file: string, sql: string): Promise<void> {
+  if (storeKind === 'sqlite') {
+    await fixture.query(file, 'drop trigger audit_log_no_update');
+    await fixture.query(file, 'drop trigger audit_log_no_delete');
+  } else {
+    await fixture.query(file, 'drop trigger audit_log_append_only on audit_log');
+  }
+  await fixture.query(file, sql);
 }
 
 describe('audit log', () => {
@@ -59,18 +61,35 @@ describe('audit log', () => {
     });
   });
 
+  it('chains entries written at once by two servers on one database without a gap or a fork', async () => {
+    const file = path.join(fixture.dir(), 'gantry.db');
+    const logs = [
+      new AuditLog({ repo: (await fixture.open(file)).audit }),
+      new AuditLog({ repo: (await fixture.open(file)).audit }),
+    ];
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        logs[i % 2]?.record({ actor: SYSTEM_ACTOR, action: 'test.concurrent', details: { i } }),
+      ),
+    );
+    expect(await logs[0]?.verify()).toMatchObject({ ok: true, checked: 60 });
+  });
+
   it('the database refuses UPDATE and DELETE on the audit log', async () => {
     const { file } = await logWith(2);
-    readRaw(file, (db) => {
-      expect(() => db.exec("update audit_log set action = 'nothing' where seq = 1")).toThrow(/append-only/);
-      expect(() => db.exec('delete from audit_log where seq = 2')).toThrow(/append-only/);
-      expect(db.prepare('select count(*) as n from audit_log').get()).toEqual({ n: 2 });
-    });
+    await expect(
+      fixture.query(file, "update audit_log set action = 'nothing' where seq = 1"),
+    ).rejects.toThrow(/append-only: update refused/);
+    await expect(fixture.query(file, 'delete from audit_log where seq = 2')).rejects.toThrow(
+      /append-only: delete refused/,
+    );
+    const [count] = await fixture.query<{ n: number | string }>(file, 'select count(*) as n from audit_log');
+    expect(Number(count?.n)).toBe(2);
   });
 
   it('names an altered entry', async () => {
     const { audit, file } = await logWith(6);
-    tamper(file, "update audit_log set actor_name = 'someone-else' where seq = 4");
+    await tamper(file, "update audit_log set actor_name = 'someone-else' where seq = 4");
     const r = await audit.verify();
     expect(r.ok).toBe(false);
     expect(r.checked).toBe(3);
@@ -79,15 +98,16 @@ describe('audit log', () => {
 
   it('names the entry after a deleted one', async () => {
     const { audit, file } = await logWith(6);
-    tamper(file, 'delete from audit_log where seq = 3');
+    await tamper(file, 'delete from audit_log where seq = 3');
     expect((await audit.verify()).firstBad).toEqual({ seq: 4, reason: expect.stringMatching(/missing/) });
   });
 
   it('detects an entry whose hash was recomputed after an edit (its successor no longer fits)', async () => {
     const { audit, file } = await logWith(5);
-    const [row] = readRaw(file, (db) => db.prepare('select * from audit_log where seq = 2').all()) as Array<
-      Record<string, string | number | null>
-    >;
+    const [row] = await fixture.query<Record<string, string | number | null>>(
+      file,
+      'select * from audit_log where seq = 2',
+    );
     if (!row) throw new Error('no row 2');
     const forged = {
       seq: Number(row.seq),
@@ -105,7 +125,7 @@ describe('audit log', () => {
       details: String(row.details),
       prevHash: String(row.prev_hash),
     };
-    tamper(
+    await tamper(
       file,
       `update audit_log set actor_name = 'forger', hash = '${sealAuditEntry(forged)}' where seq = 2`,
     );

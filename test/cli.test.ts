@@ -410,7 +410,23 @@ describe('server', () => {
     expect(bad.stderr).toContain('GANTRY_REFUSAL_LIMIT is not a count: lots');
   });
 
+  it('takes the store from --store, else GANTRY_STORE; without either, none (SQLite in the data dir)', async () => {
+    const calls: ServerOptions[] = [];
+    const deps: CliDeps = { startServer: async (o) => void calls.push(o) };
+    const url = 'postgresql://gantry@db.internal:5432/gantry';
+    expect(
+      (await run(['server', '--store', url], { deps, env: { GANTRY_STORE: 'postgres://x/y' } })).code,
+    ).toBe(0);
+    expect((await run(['server'], { deps, env: { GANTRY_STORE: 'postgres://x/y' } })).code).toBe(0);
+    expect((await run(['server'], { deps, env: { GANTRY_STORE: '' } })).code).toBe(0);
+    expect(calls.map((c) => c.store)).toEqual([url, 'postgres://x/y', undefined]);
+    const bad = await run(['server'], { deps, env: { GANTRY_STORE: 'mysql://db/gantry' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('GANTRY_STORE is not a PostgreSQL URL');
+  });
+
   it.each([
+    ['a --store that is no PostgreSQL URL', ['server', '--store', 'gantry.db']],
     ['a bad --listen', ['server', '--listen', 'localhost']],
     ['--initial-version alone', ['server', '--initial-version', 'v1']],
     ['an unknown --log-level', ['server', '--log-level', 'loud']],

@@ -1,27 +1,16 @@
-// The incident repository on SQLite files: one incident in progress per environment even across
-// two stores (two servers) racing, idempotent entries, guarded updates, filters.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+// The incident repository on one database (SQLite file or PostgreSQL): one incident in progress per
+// environment even across two stores (two servers) racing, idempotent entries, guarded updates,
+// filters.
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../src/store/index.ts';
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../src/store/index.ts';
+import { useStoreFixture } from './helpers/store.ts';
 
-let dir: string;
-const opened: Store[] = [];
+const fixture = useStoreFixture();
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'gantry-incidents-'));
-});
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function open(): Promise<Store> {
-  const store = await openStore({ kind: 'sqlite', path: path.join(dir, 'gantry.db') });
-  opened.push(store);
-  return store;
+/** A store on the test's one database: call twice for two servers sharing it. */
+function open(): Promise<Store> {
+  return fixture.open(path.join(fixture.dir(), 'gantry.db'));
 }
 
 const at = '2026-05-05T12:00:00.000Z';

@@ -5,6 +5,7 @@ import { parseLine } from '../src/logs/parse.ts';
 import { createRedactor, REDACTED } from '../src/logs/redact.ts';
 import { parseLogTime } from '../src/logs/time.ts';
 import type { ParsedLine } from '../src/logs/types.ts';
+import { toTsQuery } from '../src/store/postgres/log-text-search.ts';
 import { toFts5Query } from '../src/store/sqlite/log-text-search.ts';
 
 const cases: Array<{ name: string; line: string; want: ParsedLine }> = [
@@ -181,6 +182,23 @@ describe('toFts5Query', () => {
   ];
   for (const [input, want] of table) {
     it(`${JSON.stringify(input)} → ${want}`, () => expect(toFts5Query(input)).toBe(want));
+  }
+});
+
+describe('toTsQuery (PostgreSQL)', () => {
+  const table: Array<[string, string | undefined]> = [
+    ['payment failed', "'payment' & 'failed'"],
+    ['"payment failed" order', "('payment' <-> 'failed') & 'order'"],
+    ['pay*', "'pay':*"],
+    ['GET /api/orders*', "'get' & ('api' <-> 'orders':*)"],
+    ["it's a'b OR !NOT", "('it' <-> 's') & ('a' <-> 'b') & 'or' & 'not'"],
+    ['NEAR(x y)', "('near' <-> 'x') & 'y'"],
+    ['"unterminated phrase', "('unterminated' <-> 'phrase')"],
+    ['!!! ---', undefined],
+    ['', undefined],
+  ];
+  for (const [input, want] of table) {
+    it(`${JSON.stringify(input)} → ${want}`, () => expect(toTsQuery(input)).toBe(want));
   }
 });
 

@@ -1,7 +1,8 @@
-// Minute rollups in a real SQLite store: written when a minute closes, merged when a minute is
+// Minute rollups in a real store (SQLite or PostgreSQL): written when a minute closes, merged when a minute is
 // flushed at stop and continued, read back for ranges memory no longer holds, pruned by retention.
 import { describe, expect, it } from 'vitest';
 import { createMetricsEngine } from '../src/metrics/engine.ts';
+import type { MetricRollupRecord } from '../src/store/index.ts';
 import { manualClock, req } from './helpers/metrics.ts';
 import { useStoreFixture } from './helpers/store.ts';
 
@@ -19,6 +20,37 @@ const rows = (store: Awaited<ReturnType<typeof open>>, from = T0 - MINUTE, to = 
   });
 
 describe('minute rollups', () => {
+  it('merges a row with one stored before and with one of the same batch, and inserts the rest', async () => {
+    const store = await open();
+    const row = (version: string, minute: number, requests: number): MetricRollupRecord => ({
+      service: 'shop',
+      environment: 'production',
+      version,
+      minute: new Date(T0 + minute * MINUTE).toISOString(),
+      requests,
+      c2xx: requests,
+      c3xx: 0,
+      c4xx: 0,
+      c5xx: 0,
+      clientAborts: 0,
+      latencySumMs: requests * 10,
+      sketch: 'opaque',
+    });
+    const sum = (a: MetricRollupRecord, b: MetricRollupRecord) => ({
+      ...a,
+      requests: a.requests + b.requests,
+      c2xx: a.c2xx + b.c2xx,
+      latencySumMs: a.latencySumMs + b.latencySumMs,
+    });
+    await store.metrics.add([row('v1', 0, 1)], sum);
+    await store.metrics.add([row('v1', 0, 2), row('v1', 1, 4), row('v2', 1, 8), row('v1', 1, 16)], sum);
+    expect((await rows(store)).map((r) => [r.version, r.minute, r.requests, r.latencySumMs])).toEqual([
+      ['v1', new Date(T0).toISOString(), 3, 30],
+      ['v1', new Date(T0 + MINUTE).toISOString(), 20, 200],
+      ['v2', new Date(T0 + MINUTE).toISOString(), 8, 80],
+    ]);
+  });
+
   it('writes each closed minute per (environment, version) once its grace has passed', async () => {
     const store = await open();
     const clock = manualClock(T0);

@@ -4,7 +4,7 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AlarmTransition } from '../src/alarms/types.ts';
 import { parseConfig } from '../src/config/load.ts';
 import type { Clock } from '../src/lib/clock.ts';
@@ -205,11 +205,14 @@ describe('firing and resolved', () => {
     expect(alertOf(resolved)).toMatchObject({ status: 'resolved', startsAt: fire.at, endsAt: recover.at });
     expect(alertOf(resolved).fingerprint).toBe(alertOf(firing).fingerprint);
 
-    const log = await notifier.deliveries();
-    expect(log.map((d) => [d.kind, d.status, d.attempts])).toEqual([
-      ['resolved', 'delivered', 1],
-      ['firing', 'delivered', 1],
-    ]);
+    // The receiver has answered; the outcome is written just after (a round trip on PostgreSQL).
+    await vi.waitFor(async () => {
+      const log = await notifier.deliveries();
+      expect(log.map((d) => [d.kind, d.status, d.attempts])).toEqual([
+        ['resolved', 'delivered', 1],
+        ['firing', 'delivered', 1],
+      ]);
+    });
   });
 
   it('treats leaving ALARM for INSUFFICIENT_DATA as resolved, and OK ↔ INSUFFICIENT_DATA as nothing', async () => {

@@ -1,5 +1,5 @@
 // The secrets store on its own: sealing, the master key (variable, key file, modes), the service over
-// a real SQLite file (nothing in clear on disk, a wrong key refused with the key ids, rotation).
+// a real database, SQLite file or PostgreSQL (nothing in clear on disk, a wrong key refused with the key ids, rotation).
 import { randomBytes } from 'node:crypto';
 import { chmod, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import {
 } from '../src/secrets/index.ts';
 import { loadMasterKey, stageKeyFile } from '../src/secrets/master-key.ts';
 import { openStore, type Store } from '../src/store/index.ts';
-import { readRaw, useStoreFixture } from './helpers/store.ts';
+import { useStoreFixture } from './helpers/store.ts';
 
 const fixture = useStoreFixture();
 const VALUE = 'postgres://app:S3cr3t-V4lue-9f2c@db.internal:5432/shop';
@@ -154,7 +154,7 @@ describe('SecretService', () => {
     expect(secrets.valuesFor('production')).toEqual({ DATABASE_URL: `${VALUE}-prod` });
     expect(secrets.lookup('SLACK_WEBHOOK')).toBe('https://hooks.slack.example/T0/B0/xyzzy');
 
-    const rows = readRaw(dbFile, (db) => db.prepare('select * from secrets order by environment').all());
+    const rows = await fixture.query(dbFile, 'select * from secrets order by environment');
     expect(rows).toHaveLength(3);
     expect(Object.keys(rows[0] ?? {}).sort()).toEqual(
       [
@@ -211,11 +211,9 @@ describe('SecretService', () => {
     const secrets = await open(store);
     await secrets.set('staging', 'A_TOKEN', 'first-value', null);
     await secrets.set('staging', 'B_TOKEN', 'second-value', null);
-    readRaw(dbFile, (db) =>
-      db
-        .prepare("update secrets set tag = ? where name = 'A_TOKEN'")
-        .run(Buffer.alloc(16).toString('base64')),
-    );
+    await fixture.query(dbFile, "update secrets set tag = ? where name = 'A_TOKEN'", [
+      Buffer.alloc(16).toString('base64'),
+    ]);
     const reopened = await open(await fixture.open(dbFile));
     expect(reopened.valuesFor('staging')).toEqual({ B_TOKEN: 'second-value' });
     expect(reopened.list('staging')[0]).toMatchObject({ name: 'A_TOKEN', unreadable: true });
@@ -227,12 +225,12 @@ describe('SecretService', () => {
     const secrets = await open(await fixture.open(dbFile));
     await secrets.set('staging', 'DATABASE_URL', VALUE, null);
     await secrets.set('*', 'SMTP_PASSWORD', 'smtp-pass-123', null);
-    const before = readRaw(dbFile, (db) => db.prepare('select * from secrets order by name').all());
+    const before = await fixture.query(dbFile, 'select * from secrets order by name');
     const oldKey = await readFile(path.join(dir, 'master.key'), 'utf8');
 
     const r = await secrets.rotateKey();
     expect(r).toMatchObject({ previousKeyId: masterKeyId(parseMasterKey(oldKey, 'k')), reencrypted: 2 });
-    const after = readRaw(dbFile, (db) => db.prepare('select * from secrets order by name').all());
+    const after = await fixture.query(dbFile, 'select * from secrets order by name');
     for (const [i, row] of after.entries()) {
       expect(row.key_id).toBe(r.keyId);
       expect(row.ciphertext).not.toBe(before[i]?.ciphertext);

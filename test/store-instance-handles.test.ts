@@ -1,22 +1,20 @@
 // Migration 014: instance records written by an older server (pid and start time columns) keep
 // working: their process becomes a process handle the runtime can adopt.
 import path from 'node:path';
-import { Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../src/store/database.ts';
 import { applyMigrations } from '../src/store/migrate.ts';
 import { migrations } from '../src/store/migrations/index.ts';
-import { NodeSqliteDialect } from '../src/store/sqlite/dialect.ts';
 import { useStoreFixture } from './helpers/store.ts';
 
-const { dir, open } = useStoreFixture();
+const { dir, open, database } = useStoreFixture();
 
 const before014 = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '014'));
 
 describe('migration 014: instance handles', () => {
   it('turns pid and start time into a process handle, and a row without pid into no handle', async () => {
     const file = path.join(dir(), 'old.db');
-    const db = new Kysely<Database>({ dialect: new NodeSqliteDialect({ path: file, busyTimeoutMs: 1000 }) });
+    const db = await database(file);
     await applyMigrations(db, before014);
     const row = {
       service: 'shop',

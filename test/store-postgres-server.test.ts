@@ -1,10 +1,10 @@
 // A server whose store is PostgreSQL (`--store`): it starts, migrates the empty database, releases a
-// version and serves it; the CLI refuses a store that is not a PostgreSQL URL before starting.
+// version and serves it.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
-import { ApiClient, helloBuild, hit, runGantry, tempDir, writeHelloConfig } from './helpers/gantry.ts';
+import { ApiClient, helloBuild, hit, tempDir, writeHelloConfig } from './helpers/gantry.ts';
 import { freshPostgresDatabase, requirePostgres } from './helpers/postgres.ts';
 
 describe.skipIf(requirePostgres() === 'skip')('a server on PostgreSQL', () => {
@@ -49,16 +49,5 @@ describe.skipIf(requirePostgres() === 'skip')('a server on PostgreSQL', () => {
     } finally {
       await client.end();
     }
-  });
-});
-
-describe('gantry server --store', () => {
-  it('refuses a store that is not a PostgreSQL URL, from the option or GANTRY_STORE', async () => {
-    const option = await runGantry(['server', '--store', 'mysql://db/gantry']);
-    expect(option.code).not.toBe(0);
-    expect(option.stderr).toMatch(/expected a PostgreSQL URL/);
-    const env = await runGantry(['server'], { env: { GANTRY_STORE: '/var/lib/gantry.db' } });
-    expect(env.code).not.toBe(0);
-    expect(env.stderr).toMatch(/GANTRY_STORE is not a PostgreSQL URL/);
   });
 });

@@ -7,14 +7,14 @@ import { release, useStoreFixture } from './helpers/store.ts';
 
 const CHILD_TIMEOUT_MS = 30_000;
 
-const { dir, open } = useStoreFixture();
+const { dir, open, storeOptions } = useStoreFixture();
 
 describe('across processes', () => {
   it('keeps a committed transition written by a process that was then killed', async () => {
     const file = path.join(dir(), 'data', 'gantry.db');
     const writer = await writeChildScript(
       'writer.ts',
-      `const store = await openStore({ kind: 'sqlite', path: ${JSON.stringify(file)} });
+      `const store = await openStore(${JSON.stringify(await storeOptions(file))});
 await store.releases.create({ id: 'rel_a', service: 'shop', environment: 'production', kind: 'release',
   version: 'v7', previousVersion: null, strategy: 'canary', ref: 'refs/tags/v7', createdBy: 'ci',
   plan: { newInstanceIds: ['i1'], oldInstanceIds: [] } });
@@ -44,7 +44,7 @@ process.kill(process.pid, 'SIGKILL');`,
     await store.releases.create(release('rel_a'));
     const appender = await writeChildScript(
       'appender.ts',
-      `const store = await openStore({ kind: 'sqlite', path: ${JSON.stringify(file)} });
+      `const store = await openStore(${JSON.stringify(await storeOptions(file))});
 process.stdout.write('ready\\n');
 process.stdin.once('data', async () => {
   await Promise.all(Array.from({ length: 150 }, (_, i) =>

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReleaseConflictError } from '../src/store/index.ts';
-import { readRaw, release, useStoreFixture } from './helpers/store.ts';
+import { release, storeKind, useStoreFixture } from './helpers/store.ts';
 
-const { dir, open } = useStoreFixture();
+const { dir, open, query } = useStoreFixture();
 
 describe('releases', () => {
   it('records a release, its transitions and its events in order', async () => {
@@ -93,10 +93,23 @@ describe('releases', () => {
 
     // A real failure at the last statement of the transaction (the event insert) must undo the
     // release update and the environment update before it.
-    readRaw(file, (db) =>
-      db.exec(`create trigger fail_event before insert on release_events when new.message = 'boom'
-               begin select raise(abort, 'injected failure'); end`),
-    );
+    if (storeKind === 'sqlite') {
+      await query(
+        file,
+        `create trigger fail_event before insert on release_events when new.message = 'boom'
+         begin select raise(abort, 'injected failure'); end`,
+      );
+    } else {
+      await query(
+        file,
+        `create function fail_event() returns trigger language plpgsql as $$
+         begin if new.message = 'boom' then raise exception 'injected failure'; end if; return new; end $$`,
+      );
+      await query(
+        file,
+        'create trigger fail_event before insert on release_events for each row execute function fail_event()',
+      );
+    }
     await expect(
       store.releases.transition('rel_b', { state: 'switching', message: 'boom', setCurrentVersion: 'v2' }),
     ).rejects.toThrow(/injected failure/);

@@ -2,7 +2,7 @@
 // environment (same directory, same hosts) and its key opens, so a restart places no new order.
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from '../lib/log.ts';
-import type { AcmeCertificateRecord } from '../store/acme-types.ts';
+import type { AcmeCertificateRecord } from '../store/types/acme.ts';
 import type { Store } from '../store/types.ts';
 import type { AcmeTarget, ServedCertificate } from './types.ts';
 import { certificateKeyAddress, type KeySealer, openKey } from './vault.ts';

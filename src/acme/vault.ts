@@ -2,7 +2,7 @@
 // address bound into each value (the account's directory and email; the certificate's service and
 // environment), so a sealed key copied onto another row does not open.
 import type { Sealed, SecretAddress } from '../secrets/index.ts';
-import type { AcmeKeyOwner, SealedKey } from '../store/acme-types.ts';
+import type { AcmeKeyOwner, SealedKey } from '../store/types/acme.ts';
 
 /** What the secrets store lends: sealing under the current master key (SecretService). */
 export interface KeySealer {

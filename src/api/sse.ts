@@ -9,7 +9,7 @@ const HEARTBEAT_MS = 15_000;
 export async function streamReleaseEvents(
   req: FastifyRequest,
   reply: FastifyReply,
-  deps: { store: Store; bus: ReleaseEventBus },
+  deps: { store: Pick<Store, 'releases'>; bus: ReleaseEventBus },
   release: ReleaseRecord,
   after: number,
 ): Promise<void> {

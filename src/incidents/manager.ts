@@ -24,7 +24,7 @@ import type {
 
 export interface IncidentManagerOptions {
   config: () => LoadedConfig;
-  store: Store;
+  store: Pick<Store, 'events' | 'incidents' | 'releases'>;
   clock?: Pick<Clock, 'now'>;
   logger?: Logger;
   /** Base URL of this Gantry (e.g. http://127.0.0.1:7070), for links to incidents. */

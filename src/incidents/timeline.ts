@@ -37,7 +37,7 @@ export interface AssembledTimeline {
 }
 
 export async function assembleTimeline(
-  store: Store,
+  store: Pick<Store, 'events' | 'releases'>,
   incident: IncidentRecord,
   entries: IncidentEntryRecord[],
   now: number,
@@ -71,7 +71,7 @@ function ownEntry(e: IncidentEntryRecord): TimelineEntry {
 }
 
 async function releasesAround(
-  store: Store,
+  store: Pick<Store, 'events' | 'releases'>,
   incident: IncidentRecord,
   w: TimelineWindow,
 ): Promise<{ entries: TimelineEntry[]; releases: ReleaseRecord[] }> {
@@ -131,7 +131,7 @@ export function releaseEntry(rel: ReleaseRecord, ev: ReleaseEventRecord): Timeli
 }
 
 async function environmentEvents(
-  store: Store,
+  store: Pick<Store, 'events' | 'releases'>,
   incident: IncidentRecord,
   w: TimelineWindow,
 ): Promise<TimelineEntry[]> {

@@ -44,7 +44,7 @@ import { viewDelivery } from './views.ts';
 
 export interface NotifierOptions {
   config: () => LoadedConfig;
-  store: Store;
+  store: Pick<Store, 'dialect' | 'notifications'>;
   clock?: Clock;
   logger?: Logger;
   /** Gantry's base URL, for links back to an alarm. */

@@ -27,11 +27,15 @@ export interface PolicyCheck {
 }
 
 export class PolicyGate {
-  readonly #store: Store;
+  readonly #store: Pick<Store, 'releases' | 'scanReports'>;
   readonly #clock: Pick<Clock, 'now'>;
   readonly #budgets: BudgetSource | undefined;
 
-  constructor(opts: { store: Store; clock?: Pick<Clock, 'now'>; budgets?: BudgetSource }) {
+  constructor(opts: {
+    store: Pick<Store, 'releases' | 'scanReports'>;
+    clock?: Pick<Clock, 'now'>;
+    budgets?: BudgetSource;
+  }) {
     this.#store = opts.store;
     this.#clock = opts.clock ?? systemClock;
     this.#budgets = opts.budgets;

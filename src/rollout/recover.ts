@@ -8,7 +8,7 @@ import type { Fleet } from './fleet.ts';
 
 export async function recoverFleet(opts: {
   config: LoadedConfig;
-  store: Store;
+  store: Pick<Store, 'environments' | 'instances' | 'releases'>;
   fleet: Fleet;
   engine: ReleaseEngine;
   logger: Logger;

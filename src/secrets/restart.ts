@@ -15,7 +15,7 @@ export interface ReleaseFinishSource {
 
 export interface RestartDeps {
   config: () => LoadedConfig;
-  store: Store;
+  store: Pick<Store, 'environments' | 'releases'>;
   releases: RestartStarter;
   bus: ReleaseFinishSource;
   logger: Logger;

@@ -29,7 +29,7 @@ interface Entry {
 }
 
 export interface OpenSecretsOptions {
-  store: Store;
+  store: Pick<Store, 'secrets'>;
   service: string;
   dataDir: string;
   /** The database file, named in errors. */
@@ -54,7 +54,7 @@ export type Resealer = (
 ) => Sealed & { keyId: string };
 
 export class SecretService {
-  readonly #store: Store;
+  readonly #store: Pick<Store, 'secrets'>;
   readonly #service: string;
   readonly #dataDir: string;
   readonly #log: Logger;

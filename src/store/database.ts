@@ -1,16 +1,12 @@
 // The tables as kysely sees them. Column names are snake_case; the repositories map rows to the
 // camelCase records of types.ts. Timestamps are ISO-8601 UTC text with milliseconds.
 import type { Generated } from 'kysely';
-import type { AcmeTables } from './acme-types.ts';
-import type {
-  AlarmStateName,
-  DeliveryOutcome,
-  InstanceState,
-  LogLevel,
-  ReleaseKind,
-  ReleaseState,
-  TriggerState,
-} from './types.ts';
+import type { AcmeTables } from './types/acme.ts';
+import type { AlarmStateName } from './types/alarms.ts';
+import type { InstanceState } from './types/instances.ts';
+import type { LogLevel } from './types/logs.ts';
+import type { ReleaseKind, ReleaseState } from './types/releases.ts';
+import type { DeliveryOutcome, TriggerState } from './types/triggers.ts';
 
 export interface ServicesTable {
   name: string;
@@ -261,6 +257,22 @@ export interface LogLinesTable {
   /** Size counted by retention (bytes of message, fields and raw). */
   bytes: number;
 }
+
+/** Every column of log_lines, for reads that name them (PostgreSQL's table has its search vector too). */
+export const LOG_LINE_COLUMNS = [
+  'id',
+  'service',
+  'at',
+  'environment',
+  'version',
+  'instance',
+  'stream',
+  'level',
+  'message',
+  'fields',
+  'raw',
+  'bytes',
+] as const satisfies ReadonlyArray<keyof LogLinesTable>;
 
 export interface WebhookDeliveriesTable {
   id: string;

@@ -6,7 +6,7 @@ import { KyselyStore } from './kysely-store.ts';
 import { applyMigrations } from './migrate.ts';
 import { openPostgresDatabase } from './postgres/open.ts';
 import { openSqliteDatabase } from './sqlite/open.ts';
-import type { Store } from './types.ts';
+import type { Store } from './types/store.ts';
 
 export * from './types.ts';
 

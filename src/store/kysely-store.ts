@@ -21,17 +21,13 @@ import { KyselyServiceRepo } from './repos/services.ts';
 import { KyselyApiTokenRepo } from './repos/tokens.ts';
 import { KyselyVersionRepo } from './repos/versions.ts';
 import { createTimestamper } from './timestamps.ts';
-import type {
-  EnvironmentEventRepo,
-  EnvironmentRepo,
-  InstanceRepo,
-  MetricRollupRepo,
-  NotificationRepos,
-  ReleaseRepo,
-  ServiceRepo,
-  Store,
-  VersionRepo,
-} from './types.ts';
+import type { EnvironmentRepo, ServiceRepo, VersionRepo } from './types/catalog.ts';
+import type { EnvironmentEventRepo } from './types/environment-events.ts';
+import type { InstanceRepo } from './types/instances.ts';
+import type { MetricRollupRepo } from './types/metric-rollups.ts';
+import type { NotificationRepos } from './types/notifications.ts';
+import type { ReleaseRepo } from './types/releases.ts';
+import type { Store } from './types/store.ts';
 
 export class KyselyStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';

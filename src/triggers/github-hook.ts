@@ -46,7 +46,7 @@ export interface HookResponse {
 
 export interface GithubHookDeps {
   config: () => LoadedConfig;
-  store: Store;
+  store: Pick<Store, 'triggers' | 'versions'>;
   triggers: ReleaseTriggers;
   /** The value of a secret by name, or undefined when it is not set. */
   secret: SecretLookup;

@@ -49,7 +49,7 @@ export interface TriggerAudit {
 export interface ReleaseTriggersDeps {
   config: () => LoadedConfig;
   audit?: TriggerAudit;
-  store: Store;
+  store: Pick<Store, 'releases' | 'triggers' | 'versions'>;
   control: ReleaseStarter;
   logger: Logger;
   clock?: Pick<Clock, 'now'>;

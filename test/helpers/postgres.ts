@@ -46,11 +46,17 @@ export function databaseUrl(cluster: PostgresCluster, database: string): string 
   return `postgresql://${SUPERUSER}@127.0.0.1:${cluster.port}/${database}`;
 }
 
+/** Fast and unsafe (no fsync): a test cluster lives only as long as its tests. */
+const TEST_SETTINGS = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+
 /**
- * Makes a cluster in `dir` (created if missing) and starts it. Fast and unsafe settings (no fsync):
- * the cluster lives only as long as the tests.
+ * Makes a cluster in `dir` (created if missing) and starts it, with `settings` (name=value) on top of
+ * PostgreSQL's defaults: by default the fast, unsafe ones of tests.
  */
-export async function startPostgresCluster(dir: string): Promise<PostgresCluster> {
+export async function startPostgresCluster(
+  dir: string,
+  opts: { settings?: string[] } = {},
+): Promise<PostgresCluster> {
   const data = path.join(dir, 'data');
   const sockets = path.join(dir, 'sockets');
   await mkdir(sockets, { recursive: true });
@@ -75,10 +81,8 @@ export async function startPostgresCluster(dir: string): Promise<PostgresCluster
     `-p ${port}`,
     `-k ${sockets}`,
     '-c listen_addresses=127.0.0.1',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
     '-c max_connections=300',
+    ...(opts.settings ?? TEST_SETTINGS).map((s) => `-c ${s}`),
   ].join(' ');
   await runAsOwner(asRoot, 'pg_ctl', [
     '-D',

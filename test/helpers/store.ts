@@ -9,9 +9,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach } from 'vitest';
-import { type NewRelease, openStore, type Store } from '../../src/store/index.ts';
+import type { Database } from '../../src/store/database.ts';
+import { type NewRelease, openStore, type Store, type StoreOptions } from '../../src/store/index.ts';
+import { openPostgresDatabase } from '../../src/store/postgres/open.ts';
+import { openSqliteDatabase } from '../../src/store/sqlite/open.ts';
 import { freshPostgresDatabase, requirePostgres } from './postgres.ts';
 
 export type StoreKind = 'sqlite' | 'postgresql';
@@ -30,13 +34,17 @@ export interface StoreFixture {
   dir(): string;
   /**
    * Opens a store of the kind under test, closed after the test. SQLite: in memory unless a file is
-   * named. PostgreSQL: a fresh database, or for a named file the database this test opened under
-   * that name before (so a test can open one store twice, as two servers or a restart would).
+   * named. PostgreSQL: a fresh database, or for a named file the database this test named so
+   * before (so a test can open one store twice, as two servers or a restart would).
    */
   open(file?: string): Promise<Store>;
+  /** What `open(file)` opens, for a child process or a raw connection to open it too. */
+  storeOptions(file: string): Promise<StoreOptions>;
+  /** A bare Kysely on the database behind `file` with no migration applied; closed after the test. */
+  database(file: string): Promise<Kysely<Database>>;
   /**
-   * Runs SQL on the database behind `file` (opened through `open` in this test) with a separate raw
-   * connection, as another process would; `?` marks the parameters on both kinds.
+   * Runs SQL on the database behind `file` with a separate raw connection, as another process
+   * would; `?` marks the parameters on both kinds.
    */
   query<T = Record<string, unknown>>(file: string, text: string, params?: unknown[]): Promise<T[]>;
 }
@@ -45,7 +53,7 @@ export interface StoreFixture {
  * opened through `open` and remove the directory. Call at the top level of a test file. */
 export function useStoreFixture(): StoreFixture {
   let dir: string | undefined;
-  const opened: Store[] = [];
+  const closers: Array<() => Promise<void>> = [];
   const databases = new Map<string, Promise<string>>();
 
   beforeEach(async (ctx) => {
@@ -54,19 +62,43 @@ export function useStoreFixture(): StoreFixture {
   });
 
   afterEach(async () => {
-    await Promise.all(opened.splice(0).map((s) => s.close()));
+    await Promise.all(closers.splice(0).map((close) => close()));
     databases.clear();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
+
+  async function storeOptions(file: string): Promise<StoreOptions> {
+    if (storeKind === 'sqlite') return { kind: 'sqlite', path: file };
+    let url = file === ':memory:' ? undefined : databases.get(file);
+    if (url === undefined) {
+      url = freshPostgresDatabase();
+      if (file !== ':memory:') databases.set(file, url);
+    }
+    return { kind: 'postgresql', url: await url };
+  }
 
   return {
     dir() {
       if (dir === undefined) throw new Error('no temporary directory outside a test');
       return dir;
     },
+    storeOptions,
+    async open(file = ':memory:') {
+      const store = await openStore(await storeOptions(file));
+      closers.push(() => store.close());
+      return store;
+    },
+    async database(file) {
+      const opts = await storeOptions(file);
+      const db =
+        opts.kind === 'sqlite' ? await openSqliteDatabase(opts.path) : await openPostgresDatabase(opts.url);
+      closers.push(() => db.destroy());
+      return db;
+    },
     async query<T>(file: string, text: string, params: unknown[] = []): Promise<T[]> {
-      if (storeKind === 'sqlite') {
-        return readRaw(file, (db) => {
+      const opts = await storeOptions(file);
+      if (opts.kind === 'sqlite') {
+        return readRaw(opts.path, (db) => {
           const stmt = db.prepare(text);
           if (stmt.columns().length === 0) {
             stmt.run(...(params as SQLInputValue[]));
@@ -75,9 +107,7 @@ export function useStoreFixture(): StoreFixture {
           return stmt.all(...(params as SQLInputValue[])) as T[];
         });
       }
-      const url = databases.get(file);
-      if (url === undefined) throw new Error(`no database was opened as ${file} in this test`);
-      const client = new pg.Client({ connectionString: await url });
+      const client = new pg.Client({ connectionString: opts.url });
       await client.connect();
       try {
         let n = 0;
@@ -89,21 +119,6 @@ export function useStoreFixture(): StoreFixture {
       } finally {
         await client.end();
       }
-    },
-    async open(file = ':memory:') {
-      let store: Store;
-      if (storeKind === 'sqlite') {
-        store = await openStore({ kind: 'sqlite', path: file });
-      } else {
-        let url = file === ':memory:' ? undefined : databases.get(file);
-        if (url === undefined) {
-          url = freshPostgresDatabase();
-          if (file !== ':memory:') databases.set(file, url);
-        }
-        store = await openStore({ kind: 'postgresql', url: await url });
-      }
-      opened.push(store);
-      return store;
     },
   };
 }

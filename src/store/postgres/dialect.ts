@@ -2,9 +2,10 @@
 // with a driver whose write transactions take one transaction-scoped advisory lock first.
 //
 // Why: the repositories were written for SQLite, where BEGIN IMMEDIATE gives a write transaction the
-// database to itself, so "read the newest row, then insert the next" (the audit chain, event seqs,
-// outbox claims) cannot interleave. Under PostgreSQL's READ COMMITTED two such transactions could.
-// The lock keeps SQLite's guarantee for every server on the database; reads never wait for it.
+// database to itself, so "read the newest row, then insert the next" (the audit chain, a release's
+// event numbers, the one incident in progress) cannot interleave. Under PostgreSQL's READ COMMITTED
+// two such transactions could. The lock keeps SQLite's guarantee for every server on the database;
+// reads never wait for it.
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -23,10 +24,15 @@ class SerialWritePostgresDriver extends PostgresDriver {
     connection: DatabaseConnection,
     settings: TransactionSettings,
   ): Promise<void> {
-    await super.beginTransaction(connection, settings);
-    if (settings.accessMode === 'read only') return;
+    if (settings.accessMode === 'read only') return super.beginTransaction(connection, settings);
+    const begin = settings.isolationLevel
+      ? `start transaction isolation level ${settings.isolationLevel}`
+      : 'begin';
     const [space, key] = WRITE_LOCK_KEY;
-    await connection.executeQuery(CompiledQuery.raw(`select pg_advisory_xact_lock(${space}, ${key})`));
+    // One round trip: a query without parameters goes as one simple query, which may hold two.
+    await connection.executeQuery(
+      CompiledQuery.raw(`${begin}; select pg_advisory_xact_lock(${space}, ${key})`),
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-// ACME accounts and certificates as rows: keys move as sealed columns, never as PEM (see acme-types.ts).
+// ACME accounts and certificates as rows: keys move as sealed columns, never as PEM (see types/acme.ts).
 import type { Kysely, Selectable } from 'kysely';
 import type {
   AcmeAccountRecord,
@@ -9,7 +9,7 @@ import type {
   AcmeRepo,
   AcmeTables,
   SealedKey,
-} from '../acme-types.ts';
+} from '../types/acme.ts';
 import type { Timestamper } from '../timestamps.ts';
 
 export class KyselyAcmeRepo implements AcmeRepo {

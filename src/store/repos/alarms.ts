@@ -3,7 +3,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AlarmHistoryTable, AlarmStatesTable, Database } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { AlarmRepo, AlarmStateRecord, AlarmTransitionRecord } from '../types.ts';
+import type { AlarmRepo, AlarmStateRecord, AlarmTransitionRecord } from '../types/alarms.ts';
 
 interface HistoryDetail {
   datapoints: Array<number | null>;

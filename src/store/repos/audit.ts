@@ -4,7 +4,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditLogTable, Database } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { AuditRecord, AuditRepo, NewAuditEntry } from '../types.ts';
+import type { AuditRecord, AuditRepo, NewAuditEntry } from '../types/audit.ts';
 
 export class KyselyAuditRepo implements AuditRepo {
   readonly #db: Kysely<Database>;

@@ -3,7 +3,12 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, ReleaseTriggersTable, WebhookDeliveriesTable } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { ReleaseTriggerRecord, TriggerRepo, TriggerState, WebhookDeliveryRecord } from '../types.ts';
+import type {
+  ReleaseTriggerRecord,
+  TriggerRepo,
+  TriggerState,
+  WebhookDeliveryRecord,
+} from '../types/triggers.ts';
 
 export class KyselyTriggerRepo implements TriggerRepo {
   readonly #db: Kysely<Database>;

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { newId } from '../../lib/ids.ts';
 import type { Database, EnvironmentEventsTable } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { EnvironmentEventRecord, EnvironmentEventRepo } from '../types.ts';
+import type { EnvironmentEventRecord, EnvironmentEventRepo } from '../types/environment-events.ts';
 
 export class KyselyEnvironmentEventRepo implements EnvironmentEventRepo {
   readonly #db: Kysely<Database>;

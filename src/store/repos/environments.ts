@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, EnvironmentsTable } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { EnvironmentRecord, EnvironmentRepo } from '../types.ts';
+import type { EnvironmentRecord, EnvironmentRepo } from '../types/catalog.ts';
 import { ensureService } from './services.ts';
 
 export class KyselyEnvironmentRepo implements EnvironmentRepo {

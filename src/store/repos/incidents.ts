@@ -8,7 +8,7 @@ import type {
   IncidentRepo,
   IncidentStatus,
   NewIncidentEntry,
-} from '../types.ts';
+} from '../types/incidents.ts';
 
 const ACTIVE: IncidentStatus[] = ['open', 'acknowledged'];
 

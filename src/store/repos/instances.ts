@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, InstancesTable } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { InstanceRecord, InstanceRepo, StoredHandle } from '../types.ts';
+import type { InstanceRecord, InstanceRepo, StoredHandle } from '../types/instances.ts';
 
 export class KyselyInstanceRepo implements InstanceRepo {
   readonly #db: Kysely<Database>;

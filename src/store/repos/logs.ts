@@ -3,11 +3,11 @@
 // (SQLite FTS5 in ../sqlite/log-text-search.ts, PostgreSQL's text search in
 // ../postgres/log-text-search.ts).
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
-import type { Database, LogLinesTable } from '../database.ts';
+import { type Database, LOG_LINE_COLUMNS, type LogLinesTable } from '../database.ts';
 import { isPlainSearchText } from '../log-search-terms.ts';
 import { searchPostgresLogs } from '../postgres/log-text-search.ts';
 import { searchSqliteLogs } from '../sqlite/log-text-search.ts';
-import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '../types.ts';
+import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '../types/logs.ts';
 
 /** Rows per INSERT statement: 12 parameters each, well under SQLite's limit of bound variables. */
 const ROWS_PER_INSERT = 500;
@@ -72,7 +72,8 @@ export class KyselyLogRepo implements LogRepo {
               : 'indexed by log_lines_by_level',
           )
         : sql``;
-    const { rows } = await sql<Selectable<LogLinesTable>>`select l.* from log_lines l ${hint}
+    const columns = sql.join(LOG_LINE_COLUMNS.map((c) => sql.ref(`l.${c}`)));
+    const { rows } = await sql<Selectable<LogLinesTable>>`select ${columns} from log_lines l ${hint}
       ${where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``}
       order by l.id desc limit ${q.limit}`.execute(this.#db);
     return rows.map(toRecord);

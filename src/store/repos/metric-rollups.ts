@@ -1,8 +1,12 @@
-// Per-minute request statistics. Plain SQL that SQLite and PostgreSQL both run: an insert that
-// yields to an existing row, then a read-merge-update inside one transaction for that rare case.
+// Per-minute request statistics. Plain SQL that SQLite and PostgreSQL both run: one insert of many
+// rows that yields to existing ones, then a read-merge-update inside the same transaction for each
+// row that met one (the rare case).
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, MetricRollupsTable } from '../database.ts';
-import type { MetricRollupRecord, MetricRollupRepo } from '../types.ts';
+import type { MetricRollupRecord, MetricRollupRepo } from '../types/metric-rollups.ts';
+
+/** Rows per INSERT: 12 parameters each, well under SQLite's limit of bound variables. */
+const ROWS_PER_INSERT = 500;
 
 type Merge = (existing: MetricRollupRecord, row: MetricRollupRecord) => MetricRollupRecord;
 
@@ -16,7 +20,24 @@ export class KyselyMetricRollupRepo implements MetricRollupRepo {
   async add(rows: MetricRollupRecord[], merge: Merge): Promise<void> {
     if (rows.length === 0) return;
     await this.#db.transaction().execute(async (trx) => {
-      for (const row of rows) await addRow(trx, row, merge);
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+        const inserted = await trx
+          .insertInto('metric_rollups')
+          .values(chunk.map(toRow))
+          .onConflict((oc) => oc.columns(['service', 'environment', 'version', 'minute']).doNothing())
+          .returning(['service', 'environment', 'version', 'minute'])
+          .execute();
+        // Each returned key stands for one row of the chunk; a row whose key is not (or no longer)
+        // among them met an existing row, perhaps one written earlier in this very chunk.
+        const fresh = new Map<string, number>();
+        for (const k of inserted) fresh.set(keyOf(k), (fresh.get(keyOf(k)) ?? 0) + 1);
+        for (const row of chunk) {
+          const left = fresh.get(keyOf(row)) ?? 0;
+          if (left > 0) fresh.set(keyOf(row), left - 1);
+          else await mergeRow(trx, row, merge);
+        }
+      }
     });
   }
 
@@ -46,13 +67,11 @@ export class KyselyMetricRollupRepo implements MetricRollupRepo {
   }
 }
 
-async function addRow(trx: Transaction<Database>, row: MetricRollupRecord, merge: Merge): Promise<void> {
-  const inserted = await trx
-    .insertInto('metric_rollups')
-    .values(toRow(row))
-    .onConflict((oc) => oc.columns(['service', 'environment', 'version', 'minute']).doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return;
+function keyOf(r: Pick<MetricRollupRecord, 'service' | 'environment' | 'version' | 'minute'>): string {
+  return JSON.stringify([r.service, r.environment, r.version, r.minute]);
+}
+
+async function mergeRow(trx: Transaction<Database>, row: MetricRollupRecord, merge: Merge): Promise<void> {
   const existing = await trx
     .selectFrom('metric_rollups')
     .selectAll()

@@ -11,7 +11,7 @@ import type {
   NewDelivery,
   NotificationRepos,
   OutboxRepo,
-} from '../types.ts';
+} from '../types/notifications.ts';
 import { KyselySilenceRepo } from './silences.ts';
 
 export function createNotificationRepos(db: Kysely<Database>): NotificationRepos {

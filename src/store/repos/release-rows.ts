@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { GantryError } from '../../lib/errors.ts';
 import type { Database, ReleaseEventsTable, ReleasesTable } from '../database.ts';
-import type { ReleaseEventRecord, ReleasePlan, ReleaseRecord, ReleaseState } from '../types.ts';
+import type { ReleaseEventRecord, ReleasePlan, ReleaseRecord, ReleaseState } from '../types/releases.ts';
 
 export const TERMINAL_RELEASE_STATES: ReadonlySet<ReleaseState> = new Set([
   'succeeded',

@@ -10,7 +10,7 @@ import {
   type ReleaseRecord,
   type ReleaseRepo,
   type ReleaseState,
-} from '../types.ts';
+} from '../types/releases.ts';
 import { ensureEnvironment } from './environments.ts';
 import {
   insertEvent,

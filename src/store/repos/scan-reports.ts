@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, ScanReportsTable } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { ScanReportRecord, ScanReportRepo } from '../types.ts';
+import type { ScanReportRecord, ScanReportRepo } from '../types/scan-reports.ts';
 
 export class KyselyScanReportRepo implements ScanReportRepo {
   readonly #db: Kysely<Database>;

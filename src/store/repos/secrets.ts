@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, SecretsTable } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { SecretRecord, SecretRepo } from '../types.ts';
+import type { SecretRecord, SecretRepo } from '../types/secrets.ts';
 
 export class KyselySecretRepo implements SecretRepo {
   readonly #db: Kysely<Database>;

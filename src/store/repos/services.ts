@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { ServiceRecord, ServiceRepo } from '../types.ts';
+import type { ServiceRecord, ServiceRepo } from '../types/catalog.ts';
 
 export class KyselyServiceRepo implements ServiceRepo {
   readonly #db: Kysely<Database>;

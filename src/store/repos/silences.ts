@@ -2,7 +2,7 @@
 // so the record stays for the history.
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, SilencesTable } from '../database.ts';
-import type { SilenceMatcher, SilenceRecord, SilenceRepo } from '../types.ts';
+import type { SilenceMatcher, SilenceRecord, SilenceRepo } from '../types/notifications.ts';
 
 export class KyselySilenceRepo implements SilenceRepo {
   readonly #db: Kysely<Database>;

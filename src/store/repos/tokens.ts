@@ -3,7 +3,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiTokensTable, AuthSessionsTable, Database } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { ApiTokenRecord, ApiTokenRepo, AuthSessionRecord } from '../types.ts';
+import type { ApiTokenRecord, ApiTokenRepo, AuthSessionRecord } from '../types/tokens.ts';
 
 export class KyselyApiTokenRepo implements ApiTokenRepo {
   readonly #db: Kysely<Database>;

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { GantryError } from '../../lib/errors.ts';
 import type { Database, VersionsTable } from '../database.ts';
 import type { Timestamper } from '../timestamps.ts';
-import type { VersionRecord, VersionRepo } from '../types.ts';
+import type { VersionRecord, VersionRepo } from '../types/catalog.ts';
 import { ensureService } from './services.ts';
 
 export class KyselyVersionRepo implements VersionRepo {
