@@ -1,5 +1,6 @@
 // ACME accounts and certificates as rows: keys move as sealed columns, never as PEM (see types/acme.ts).
 import type { Kysely, Selectable } from 'kysely';
+import type { Timestamper } from '../timestamps.ts';
 import type {
   AcmeAccountRecord,
   AcmeAccountsTable,
@@ -10,7 +11,6 @@ import type {
   AcmeTables,
   SealedKey,
 } from '../types/acme.ts';
-import type { Timestamper } from '../timestamps.ts';
 
 export class KyselyAcmeRepo implements AcmeRepo {
   readonly #db: Kysely<AcmeTables>;
