@@ -77,7 +77,7 @@ describe('Dockerfile', () => {
       },
     );
     expect(code).toBe(0);
-    expect(seen).toMatchObject({ listen: '0.0.0.0:7070', dataDir: '/data', config: 'gantry.yaml' });
+    expect(seen).toMatchObject({ listen: '0.0.0.0:7070', dataDir: '/data', config: ['gantry.yaml'] });
   });
 
   it('copies from the build context only files that exist, and .dockerignore keeps the rest out', async () => {

@@ -19,7 +19,7 @@ import { createNotifier, type NotifierOptions } from '../src/notify/notifier.ts'
 import type { DeliveryOutcome, DeliveryView } from '../src/notify/types.ts';
 import type { DeliveryRecord, Store } from '../src/store/types.ts';
 import { freePort, repoRoot } from './helpers/gantry.ts';
-import { sqliteOnly, useStoreFixture } from './helpers/store.ts';
+import { describeOnSqlite, useStoreFixture } from './helpers/store.ts';
 
 const fixture = useStoreFixture();
 const WAIT_MS = 20_000;
@@ -359,31 +359,29 @@ describe('retries', () => {
   });
 });
 
-describe('restart', () => {
+describeOnSqlite('restart', () => {
   // On SQLite one server owns the file, so claims found at start are a dead process's and are freed
   // at once. On PostgreSQL another live server may hold them: they are taken over when their lease
   // (a minute at least) ends, longer than this test waits.
-  it.skipIf(sqliteOnly)(
-    'resumes deliveries of a SIGKILLed notifier: each delivered once, none sent again later',
-    async () => {
-      const hook = await receiver();
-      hook.answer = () => 'hang';
-      const dir = fixture.dir();
-      const db = path.join(dir, 'gantry.db');
-      const yamlFile = path.join(dir, 'gantry.yaml');
-      const yaml = configYaml(`http://127.0.0.1:${hook.port}/hook`);
-      await writeFile(yamlFile, yaml);
-      const transitions = [
-        transition('alarm-a', 'OK', 'ALARM'),
-        transition('alarm-b', 'OK', 'ALARM'),
-        transition('alarm-c', 'OK', 'ALARM'),
-        transition('alarm-a', 'ALARM', 'OK'),
-      ];
-      const script = path.join(dir, 'notifier-child.ts');
-      const src = (p: string) => JSON.stringify(pathToFileURL(path.join(repoRoot, p)).href);
-      await writeFile(
-        script,
-        `import { readFileSync } from 'node:fs';
+  it('resumes deliveries of a SIGKILLed notifier: each delivered once, none sent again later', async () => {
+    const hook = await receiver();
+    hook.answer = () => 'hang';
+    const dir = fixture.dir();
+    const db = path.join(dir, 'gantry.db');
+    const yamlFile = path.join(dir, 'gantry.yaml');
+    const yaml = configYaml(`http://127.0.0.1:${hook.port}/hook`);
+    await writeFile(yamlFile, yaml);
+    const transitions = [
+      transition('alarm-a', 'OK', 'ALARM'),
+      transition('alarm-b', 'OK', 'ALARM'),
+      transition('alarm-c', 'OK', 'ALARM'),
+      transition('alarm-a', 'ALARM', 'OK'),
+    ];
+    const script = path.join(dir, 'notifier-child.ts');
+    const src = (p: string) => JSON.stringify(pathToFileURL(path.join(repoRoot, p)).href);
+    await writeFile(
+      script,
+      `import { readFileSync } from 'node:fs';
 import { parseConfig } from ${src('src/config/load.ts')};
 import { createNotifier } from ${src('src/notify/notifier.ts')};
 import { openStore } from ${src('src/store/index.ts')};
@@ -396,57 +394,56 @@ for (const t of JSON.parse(list)) await notifier.handle(t);
 process.stdout.write('handled\\n');
 setInterval(() => {}, 60_000);
 `,
-      );
-      const storeOptions = JSON.stringify(await fixture.storeOptions(db));
-      const child = spawn(process.execPath, [script, storeOptions, yamlFile, JSON.stringify(transitions)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      cleanups.push(async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited;
-      });
-      await waitUntil(`three sends in flight (child stderr: ${stderr})`, () => hook.held() === 3);
-      child.kill('SIGKILL');
+    );
+    const storeOptions = JSON.stringify(await fixture.storeOptions(db));
+    const child = spawn(process.execPath, [script, storeOptions, yamlFile, JSON.stringify(transitions)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
-      expect(hook.delivered()).toEqual([]);
+    });
+    await waitUntil(`three sends in flight (child stderr: ${stderr})`, () => hook.held() === 3);
+    child.kill('SIGKILL');
+    await exited;
+    expect(hook.delivered()).toEqual([]);
 
-      // The killed process's sends never got an answer; the receiver now accepts.
-      await hook.stop();
-      hook.answer = () => ({ status: 200 });
-      await hook.start(hook.port);
-      const store = await fixture.open(db);
-      const loaded = parseConfig(yaml, 'gantry.yaml');
-      const second = notifierOn(store, loaded);
-      await second.start();
-      await waitUntil('all four delivered', () => hook.delivered().length === 4);
-      const ids = [...hook.delivered()].sort();
-      expect(ids).toEqual(
-        [
-          `${transitions[0]?.id}:oncall:0`,
-          `${transitions[1]?.id}:oncall:0`,
-          `${transitions[2]?.id}:oncall:0`,
-          `${transitions[3]?.id}:oncall:0`,
-        ].sort(),
-      );
-      const aOrder = hook.requests.filter(
-        (r) => r.status === 200 && r.body.groupKey === '{}:{alertname="alarm-a", environment="production"}',
-      );
-      expect(aOrder.map((r) => r.body.status)).toEqual(['firing', 'resolved']);
-      const log = await second.deliveries();
-      expect(log.map((d) => [d.status, d.attempts])).toEqual(Array(4).fill(['delivered', 1]));
-      await second.stop();
+    // The killed process's sends never got an answer; the receiver now accepts.
+    await hook.stop();
+    hook.answer = () => ({ status: 200 });
+    await hook.start(hook.port);
+    const store = await fixture.open(db);
+    const loaded = parseConfig(yaml, 'gantry.yaml');
+    const second = notifierOn(store, loaded);
+    await second.start();
+    await waitUntil('all four delivered', () => hook.delivered().length === 4);
+    const ids = [...hook.delivered()].sort();
+    expect(ids).toEqual(
+      [
+        `${transitions[0]?.id}:oncall:0`,
+        `${transitions[1]?.id}:oncall:0`,
+        `${transitions[2]?.id}:oncall:0`,
+        `${transitions[3]?.id}:oncall:0`,
+      ].sort(),
+    );
+    const aOrder = hook.requests.filter(
+      (r) => r.status === 200 && r.body.groupKey === '{}:{alertname="alarm-a", environment="production"}',
+    );
+    expect(aOrder.map((r) => r.body.status)).toEqual(['firing', 'resolved']);
+    const log = await second.deliveries();
+    expect(log.map((d) => [d.status, d.attempts])).toEqual(Array(4).fill(['delivered', 1]));
+    await second.stop();
 
-      const third = notifierOn(store, loaded);
-      await third.start();
-      await new Promise((r) => setTimeout(r, 300));
-      expect(hook.requests.filter((r) => r.status === 200)).toHaveLength(4);
-    },
-  );
+    const third = notifierOn(store, loaded);
+    await third.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hook.requests.filter((r) => r.status === 200)).toHaveLength(4);
+  });
 });
 
 describe('secrets', () => {

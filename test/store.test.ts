@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GantryError } from '../src/lib/errors.ts';
 import { openStore } from '../src/store/index.ts';
 import { migrations } from '../src/store/migrations/index.ts';
-import { readRaw, release, sqliteOnly, useStoreFixture } from './helpers/store.ts';
+import { itOnSqlite, readRaw, release, useStoreFixture } from './helpers/store.ts';
 
 const migrationCount = Object.keys(migrations).length;
 
@@ -26,7 +26,7 @@ describe('schema', () => {
     expect(applied.map((r) => r.name)).toEqual(Object.keys(migrations).sort());
   });
 
-  it.skipIf(sqliteOnly)('keeps an SQLite file in WAL mode', async () => {
+  itOnSqlite('keeps an SQLite file in WAL mode', async () => {
     const file = path.join(dir(), 'gantry.db');
     await (await open(file)).close();
     readRaw(file, (db) => {
@@ -46,7 +46,7 @@ describe('schema', () => {
     expect(Number(count?.n)).toBe(migrationCount + 1);
   });
 
-  it.skipIf(sqliteOnly)('says which database file could not be opened', async () => {
+  itOnSqlite('says which database file could not be opened', async () => {
     const blocker = path.join(dir(), 'not-a-dir');
     await writeFile(blocker, 'x');
     await expect(openStore({ kind: 'sqlite', path: path.join(blocker, 'gantry.db') })).rejects.toThrow(

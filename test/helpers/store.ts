@@ -4,14 +4,14 @@
 // The store contract suite: the same test files run once per store kind (vitest.config.ts has a
 // project per kind, which sets GANTRY_TEST_STORE). On PostgreSQL each store a test opens is a
 // database of the run's shared cluster (helpers/postgres.ts); a test that reads SQLite's file
-// itself runs on SQLite only (`sqliteOnly`).
+// itself runs on SQLite only (`itOnSqlite`).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, describe, it } from 'vitest';
 import type { Database } from '../../src/store/database.ts';
 import { type NewRelease, openStore, type Store, type StoreOptions } from '../../src/store/index.ts';
 import { openPostgresDatabase } from '../../src/store/postgres/open.ts';
@@ -26,8 +26,16 @@ export const storeKind: StoreKind = process.env.GANTRY_TEST_STORE === 'postgresq
 /** PostgreSQL is the kind under test and missing here (locally only; under CI=true that throws). */
 const storeUnavailable = storeKind === 'postgresql' && requirePostgres() === 'skip';
 
-/** True on PostgreSQL: for `it.skipIf(sqliteOnly)` on tests about SQLite's own file or pragmas. */
-export const sqliteOnly = storeKind !== 'sqlite';
+/**
+ * `it`, on SQLite only: tests about SQLite's own file or pragmas, or about what only one server on
+ * a store may assume. On PostgreSQL they are not defined at all (not skipped: they do not apply).
+ */
+export const itOnSqlite: typeof it =
+  storeKind === 'sqlite' ? it : (((..._args: unknown[]) => {}) as unknown as typeof it);
+
+/** `describe`, on SQLite only (a suite of `itOnSqlite` tests alone would be empty on PostgreSQL). */
+export const describeOnSqlite: typeof describe =
+  storeKind === 'sqlite' ? describe : (((..._args: unknown[]) => {}) as unknown as typeof describe);
 
 export interface StoreFixture {
   /** The current test's temporary directory, removed after the test. */
