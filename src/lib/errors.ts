@@ -152,6 +152,15 @@ export const ERRORS = {
     status: 507,
     hint: "Free space on the disk of the server's data directory (old artifacts, logs: see logs.retention in gantry.yaml), then try again; /readiness fails until there is room.",
   },
+  BACKUP_INVALID: {
+    status: 422,
+    hint: 'Use another backup (the scheduled ones are in backups.dir), or make a new one with `gantry backup create`.',
+  },
+  STORE_NOT_EMPTY: {
+    status: 409,
+    hint: 'Restore into an empty data dir or database, or pass --force to replace what is there.',
+  },
+  UNKNOWN_BACKUP: { status: 404, hint: 'Run `gantry backup list` to see the backups the server holds.' },
   INTERNAL: { status: 500, hint: "See the server's log." },
 } as const satisfies Record<string, { status: number; hint: string }>;
 

@@ -1,0 +1,117 @@
+// Loads an opened backup into a store: the schema as it was when the backup was taken (migrations up
+// to the manifest's), every table's rows in one transaction, the row counts compared with the
+// manifest, then the migrations this Gantry has beyond it, and the audit log's hash chain walked
+// from the first entry to the head the manifest names.
+
+import path from 'node:path';
+import { type Kysely, sql } from 'kysely';
+import type { ChainVerification } from '../audit/chain.ts';
+import { AuditLog } from '../audit/log.ts';
+import { systemClock } from '../lib/clock.ts';
+import type { Database } from '../store/database.ts';
+import { applyMigrations } from '../store/migrate.ts';
+import { migrations as knownMigrations } from '../store/migrations/index.ts';
+import { KyselyAuditRepo } from '../store/repos/audit.ts';
+import { createTimestamper } from '../store/timestamps.ts';
+import type { OpenedBackup } from './archive.ts';
+import { badBackup } from './manifest.ts';
+import { readTableFile } from './table-file.ts';
+import { BACKUP_TABLES } from './tables.ts';
+
+/** Bound parameters per INSERT: under SQLite's limit (32,766) and PostgreSQL's (65,535). */
+const MAX_PARAMETERS = 30_000;
+const MAX_BATCH_ROWS = 1000;
+
+export interface RestoreProgress {
+  table: string;
+  rows: number;
+  /** Tables finished so far, of `tables`. */
+  done: number;
+  tables: number;
+}
+
+export interface RestoreReport {
+  /** Rows restored per table (equal to the manifest's counts, or the restore fails). */
+  rows: Record<string, number>;
+  /** Migrations applied after the backup's own schema level (a backup of an older Gantry). */
+  migrated: string[];
+  audit: ChainVerification;
+}
+
+/** Throws BACKUP_INVALID when this Gantry cannot read the backup's schema level. */
+export function checkMigrationLevel(opened: OpenedBackup): void {
+  const names = Object.keys(knownMigrations);
+  const level = opened.manifest.migration;
+  if (!names.includes(level)) {
+    throw badBackup(
+      `the backup's schema is at migration ${level}, which this Gantry (schema up to ${names.at(-1)}) does not know: it was written by a newer Gantry`,
+      `Restore it with Gantry ${opened.manifest.gantryVersion} or newer.`,
+    );
+  }
+}
+
+/** True when no table of the store holds a row (tables not created yet count as empty). */
+export async function storeIsEmpty(db: Kysely<Database>): Promise<boolean> {
+  const existing = new Set((await db.introspection.getTables()).map((t) => t.name));
+  for (const table of BACKUP_TABLES) {
+    if (!existing.has(table)) continue;
+    const row = await sql`select 1 as one from ${sql.table(table)} limit 1`.execute(db);
+    if (row.rows.length > 0) return false;
+  }
+  return true;
+}
+
+/** Restores into an empty store (the caller checked), which the restore migrates itself. */
+export async function restoreInto(
+  db: Kysely<Database>,
+  opened: OpenedBackup,
+  onProgress: (p: RestoreProgress) => void = () => {},
+): Promise<RestoreReport> {
+  checkMigrationLevel(opened);
+  const { manifest } = opened;
+  const upTo = Object.fromEntries(
+    Object.entries(knownMigrations).filter(([name]) => name <= manifest.migration),
+  );
+  await applyMigrations(db, upTo);
+  const rows: Record<string, number> = {};
+  await db.transaction().execute(async (trx) => {
+    for (const [i, table] of manifest.tables.entries()) {
+      let count = 0;
+      const file = path.join(opened.dir, table.file);
+      const batchRows = (columns: number) => Math.min(MAX_BATCH_ROWS, Math.floor(MAX_PARAMETERS / columns));
+      for await (const batch of readTableFile(file, table.name, batchRows)) {
+        await sql`insert into ${sql.table(table.name)} (${sql.join(batch.columns.map((c) => sql.ref(c)))}) values ${sql.join(
+          batch.rows.map((r) => sql`(${sql.join(r)})`),
+        )}`.execute(trx);
+        count += batch.rows.length;
+        onProgress({ table: table.name, rows: count, done: i, tables: manifest.tables.length });
+      }
+      const stored = await sql<{
+        n: number | string;
+      }>`select count(*) as n from ${sql.table(table.name)}`.execute(trx);
+      const n = Number(stored.rows[0]?.n ?? 0);
+      if (count !== table.rows || n !== table.rows) {
+        throw badBackup(
+          `table ${table.name}: the manifest counts ${table.rows} rows, the backup held ${count} and the store now has ${n}`,
+        );
+      }
+      rows[table.name] = n;
+    }
+  });
+  const { applied: migrated } = await applyMigrations(db);
+  const audit = await new AuditLog({
+    repo: new KyselyAuditRepo(db, createTimestamper(systemClock)),
+  }).verify();
+  const head = manifest.auditHead;
+  if (audit.ok && (audit.head?.seq ?? 0) !== (head?.seq ?? 0)) {
+    audit.ok = false;
+    audit.firstBad = {
+      seq: audit.head?.seq ?? 0,
+      reason: `the manifest names entry ${head?.seq ?? 0} as the newest, the restored chain ends at ${audit.head?.seq ?? 0}`,
+    };
+  } else if (audit.ok && head && audit.head?.hash !== head.hash) {
+    audit.ok = false;
+    audit.firstBad = { seq: head.seq, reason: "its hash differs from the manifest's head" };
+  }
+  return { rows, migrated, audit };
+}
