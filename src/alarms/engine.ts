@@ -2,6 +2,7 @@
 // periods closes (plus a small grace), on timers aligned to period boundaries, never by polling.
 // Every transition is written to the store, then published; a restarted engine resumes from the
 // persisted states.
+import { backupAlarmRules } from '../backup/alarm.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { responseTargetRules } from '../incidents/response-targets.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
@@ -73,6 +74,7 @@ export function createAlarmEngine(opts: AlarmEngineOptions): AlarmEngine {
       ...config.alarms,
       ...sloAlarmRules(config.slos ?? []),
       ...responseTargetRules(config),
+      ...backupAlarmRules(config),
     ]) {
       const key = alarmKey(rule);
       const kept = alarms.get(key);

@@ -7,6 +7,7 @@ import { ackLinkRouteDocs } from './ack-link-routes.ts';
 import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
+import { backupRouteDocs } from './backup-routes.ts';
 import { doraRouteDocs } from './dora-routes.ts';
 import { hookRouteDocs } from './hook-routes.ts';
 import { imageRouteDocs } from './image-routes.ts';
@@ -108,6 +109,7 @@ export const routes: RouteDoc[] = [
   ...webRouteDocs,
   ...authRouteDocs,
   ...auditRouteDocs,
+  ...backupRouteDocs,
   ...hookRouteDocs,
   ...schemaRouteDocs,
   ...policyRouteDocs,

@@ -11,6 +11,7 @@ import { registerAuthHooks } from '../auth/hook.ts';
 import { RefusalBudget } from '../auth/refusal-budget.ts';
 import { createEnvironmentResolver } from '../auth/scope.ts';
 import type { AuthService } from '../auth/service.ts';
+import type { BackupService } from '../backup/service.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import type { IncidentManager } from '../incidents/types.ts';
 import { GantryError } from '../lib/errors.ts';
@@ -19,6 +20,7 @@ import { MAX_PATH_PARAM_LENGTH } from '../lib/names.ts';
 import { storageFullError } from '../lib/storage-full.ts';
 import type { LogService } from '../logs/index.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
+import type { ExtraMetric } from '../metrics/prometheus.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { DataPlane } from '../proxy/types.ts';
 import type { ControlPlane } from '../rollout/control.ts';
@@ -33,6 +35,7 @@ import { registerAckLinkRoutes } from './ack-link-routes.ts';
 import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
+import { registerBackupRoutes } from './backup-routes.ts';
 import { readChecksumHeader } from './checksum-header.ts';
 import { doraMetrics, registerDoraRoutes } from './dora-routes.ts';
 import { registerHookRoutes } from './hook-routes.ts';
@@ -89,6 +92,10 @@ export interface ApiDeps {
   refusalLimit?: number;
   /** Key of the signed acknowledgement links of escalation pages (routes absent without it). */
   ackLinkKey?: Buffer;
+  /** Backups of the store (routes absent without it). */
+  backups?: BackupService;
+  /** Scheduled backups' counters for GET /metrics. */
+  backupMetrics?: () => ExtraMetric[];
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
@@ -196,6 +203,7 @@ export function buildApi(deps: ApiDeps) {
         ...(await gantryMetrics(deps)),
         ...sloMetrics(await slos.list()),
         ...(await doraMetrics(dora)),
+        ...(deps.backupMetrics?.() ?? []),
       ],
     }),
   });
@@ -226,6 +234,7 @@ export function buildApi(deps: ApiDeps) {
     environments: () => Object.keys(deps.config().config.environments),
   });
   registerAuditRoutes(app, { audit: deps.audit });
+  if (deps.backups) registerBackupRoutes(app, { backups: deps.backups, logger: deps.logger });
   registerHookRoutes(app, {
     config: deps.config,
     store: deps.store,

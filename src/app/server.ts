@@ -9,6 +9,7 @@ import { AuditLog } from '../audit/log.ts';
 import { type BootstrapToken, bootstrapAdminToken } from '../auth/bootstrap.ts';
 import { AuthService } from '../auth/service.ts';
 import { SYSTEM_ACTOR } from '../auth/types.ts';
+import { BackupScheduler, BackupService, backupDir, openSqliteSnapshot } from '../backup/index.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createIncidentManager } from '../incidents/index.ts';
@@ -219,13 +220,26 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   // Alarms → notifications and incidents. Links in notifications point at the API's address.
   const listen = await resolveListen(opts.listen);
   const externalUrl = process.env.GANTRY_EXTERNAL_URL ?? `http://${formatHost(listen.host)}:${listen.port}`;
+  const backups = new BackupService({
+    dataDir,
+    dir: () => backupDir(config(), dataDir),
+    openSnapshot: () => openSqliteSnapshot(path.join(dataDir, 'gantry.db')),
+    gantryVersion: GANTRY_VERSION,
+  });
+  const backupScheduler = new BackupScheduler({
+    backups,
+    config: () => config().config.backups,
+    logger: logger.child({ component: 'backups' }),
+  });
   const series = new SeriesStore();
   const alarms = createAlarmEngine({
     config,
     metrics,
     store,
     series,
-    extraMetrics: logs.metrics,
+    extraMetrics: {
+      datapoint: (q) => backupScheduler.datapoint(q) ?? logs.metrics.datapoint(q),
+    },
     logger: logger.child({ component: 'alarms' }),
   });
   const synthetics = createSyntheticsRunner({
@@ -270,6 +284,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   await notifier.start();
   await alarms.start();
   synthetics.start();
+  await backupScheduler.start();
 
   const startedAt = new Date().toISOString();
   const api = buildApi({
@@ -304,6 +319,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     auth,
     audit,
     ...(opts.refusalLimit !== undefined ? { refusalLimit: opts.refusalLimit } : {}),
+    backups,
+    backupMetrics: () => backupScheduler.metrics(),
   });
   triggers.start(bus);
   await api.listen({ host: listen.host, port: listen.port });
@@ -337,6 +354,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
         await triggers.stop();
         unwire();
         await synthetics.stop();
+        await backupScheduler.stop();
         await alarms.stop();
         await engine.close();
         await fleet.close({ stopInstances: o.stopInstances ?? false });
