@@ -31,6 +31,7 @@ import { createDriver } from '../runtime/index.ts';
 import { cachedRedactor, SecretRestarts, SecretService } from '../secrets/index.ts';
 import { createSloReader, sloBudgets } from '../slo/status.ts';
 import { openStore } from '../store/index.ts';
+import { describeStore, storeOptionsFor } from '../store/location.ts';
 import type { Store } from '../store/types.ts';
 import { createSyntheticsRunner } from '../synthetics/index.ts';
 import { ReleaseTriggers } from '../triggers/index.ts';
@@ -44,6 +45,8 @@ import { GANTRY_VERSION } from './version.ts';
 export interface ServerOptions {
   config: string;
   dataDir: string;
+  /** A postgresql:// URL; undefined: SQLite, gantry.db in the data directory. */
+  store?: string;
   /** host:port of the API; port 0 picks a free one. */
   listen: string;
   initialVersion?: string;
@@ -93,7 +96,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     );
   }
 
-  const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'gantry.db') });
+  const storeOptions = storeOptionsFor(opts.store, dataDir);
+  const store = await openStore(storeOptions);
   await store.services.upsert(loaded.config.service);
   for (const name of Object.keys(loaded.config.environments))
     await store.environments.ensure(loaded.config.service, name);
@@ -103,7 +107,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     store,
     service: loaded.config.service,
     dataDir,
-    database: path.join(dataDir, 'gantry.db'),
+    database: describeStore(storeOptions),
     logger: logger.child({ component: 'secrets' }),
   }).catch(async (err: unknown) => {
     await store.close();

@@ -14,6 +14,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export interface ServerOptions {
   config: string;
   dataDir: string;
+  /** A postgresql:// URL; undefined: SQLite in the data directory. */
+  store?: string;
   /** host:port of the API and dashboard. */
   listen: string;
   /** Version to release to every environment with no current version, from initialArtifact. */
@@ -32,6 +34,7 @@ export interface ServerOptions {
 interface ParsedServerOptions {
   config: string;
   dataDir?: string;
+  store?: string;
   listen: string;
   initialVersion?: string;
   initialArtifact?: string;
@@ -46,6 +49,11 @@ export function registerServer(program: Command, ctx: CliContext): Command {
     .description('run the Gantry server: API, dashboard, releases, proxies and the services themselves')
     .option('--config <file>', 'service description', DEFAULT_CONFIG_FILE)
     .option('--data-dir <dir>', `state directory (default: $GANTRY_DATA_DIR or ${DEFAULT_DATA_DIR})`)
+    .option(
+      '--store <url>',
+      'PostgreSQL database for the state, postgresql://user@host:5432/db (default: $GANTRY_STORE, else SQLite in the data directory)',
+      parseStoreUrl,
+    )
     .option('--listen <host:port>', 'address of the API and dashboard', parseListen, DEFAULT_LISTEN)
     .option(
       '--initial-version <version>',
@@ -75,6 +83,7 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       'gantry server --config gantry.yaml',
       'gantry server --config examples/hello/gantry.yaml --data-dir /var/lib/gantry --listen 0.0.0.0:7070',
       'gantry server --initial-version v1 --initial-artifact ./dist',
+      'gantry server --store postgresql://gantry@db.internal:5432/gantry',
     ],
     false,
   );
@@ -94,6 +103,7 @@ export function registerServer(program: Command, ctx: CliContext): Command {
         dataDir: dataDirFrom(ctx.io.env, opts.dataDir),
         listen: opts.listen,
         json,
+        ...storeFrom(opts.store, ctx.io.env.GANTRY_STORE),
         ...(opts.initialVersion ? { initialVersion: opts.initialVersion } : {}),
         ...(opts.initialArtifact ? { initialArtifact: opts.initialArtifact } : {}),
         ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
@@ -111,6 +121,28 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       return EXIT_OK;
     }),
   );
+}
+
+/** The store URLs the server accepts (the server checks again; the CLI only says it early). */
+function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\/./.test(value);
+}
+
+function parseStoreUrl(value: string): string {
+  if (!isPostgresUrl(value))
+    throw new InvalidArgumentError('expected a PostgreSQL URL like postgresql://user@host:5432/gantry.');
+  return value;
+}
+
+function storeFrom(option: string | undefined, env: string | undefined): { store?: string } {
+  if (option !== undefined) return { store: option };
+  if (!env) return {};
+  if (!isPostgresUrl(env))
+    throw new UsageError(
+      'GANTRY_STORE is not a PostgreSQL URL',
+      'Set it to postgresql://user@host:5432/gantry, or unset it to keep the store in the data directory.',
+    );
+  return { store: env };
 }
 
 function parseRefusalLimit(value: string): number {

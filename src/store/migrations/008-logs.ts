@@ -1,12 +1,19 @@
 // Captured output of the instances: one row per line, indexed for the time, environment
 // and cursor orders that searches use, plus the dialect's full-text index over message and raw.
-import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, SqliteAdapter, sql } from 'kysely';
+import { createPostgresLogIndex } from '../postgres/log-text-search.ts';
 import { createSqliteLogIndex } from '../sqlite/log-text-search.ts';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const adapter = db.getExecutor().adapter;
   await db.schema
     .createTable('log_lines')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    // SQLite's rowid alias, or PostgreSQL's 64-bit identity: ids keep growing past retention.
+    .addColumn('id', adapter instanceof PostgresAdapter ? 'bigint' : 'integer', (c) =>
+      adapter instanceof PostgresAdapter
+        ? c.primaryKey().generatedByDefaultAsIdentity()
+        : c.primaryKey().autoIncrement(),
+    )
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('environment', 'text', (c) => c.notNull())
     .addColumn('version', 'text', (c) => c.notNull())
@@ -27,6 +34,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('log_lines_by_at').on('log_lines').columns(['at']).execute();
 
-  if (db.getExecutor().adapter instanceof SqliteAdapter) await createSqliteLogIndex(db);
-  else throw new Error('migration 008-logs: only SQLite has a full-text index for logs so far');
+  if (adapter instanceof SqliteAdapter) await createSqliteLogIndex(db);
+  else if (adapter instanceof PostgresAdapter) await createPostgresLogIndex(db);
+  else throw new Error('migration 008-logs: no full-text index for logs on this dialect');
 }

@@ -1,8 +1,11 @@
 // Log lines: batched inserts, searches newest first by id (the cursor), and the deletes retention
 // makes. Filters are plain SQL both dialects run; full-text matching is the dialect's own
-// (SQLite FTS5 in ../sqlite/log-text-search.ts).
+// (SQLite FTS5 in ../sqlite/log-text-search.ts, PostgreSQL's text search in
+// ../postgres/log-text-search.ts).
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Database, LogLinesTable } from '../database.ts';
+import { isPlainSearchText } from '../log-search-terms.ts';
+import { searchPostgresLogs } from '../postgres/log-text-search.ts';
 import { searchSqliteLogs } from '../sqlite/log-text-search.ts';
 import type { LogLevel, LogRecord, LogRepo, LogSearchQuery, NewLogLine } from '../types.ts';
 
@@ -44,14 +47,19 @@ export class KyselyLogRepo implements LogRepo {
   async search(q: LogSearchQuery): Promise<LogRecord[]> {
     const fullText = q.q !== undefined && q.q.trim() !== '';
     const levelIndex = !fullText && isRareLevel(q.level);
-    const where = conditions(q, { levelIndex });
+    const where = conditions(q, { levelIndex, sqlite: this.#dialect === 'sqlite' });
     if (q.q !== undefined && fullText) {
-      if (this.#dialect !== 'sqlite') throw new Error('full-text log search needs the SQLite store for now');
-      const rows = await searchSqliteLogs(this.#db, q.q, where, q.limit);
-      if (rows !== undefined && (rows.length > 0 || !isPlainText(q.q))) return rows.map(toRecord);
+      const search = this.#dialect === 'sqlite' ? searchSqliteLogs : searchPostgresLogs;
+      const rows = await search(this.#db, q.q, where, q.limit);
+      if (rows !== undefined && (rows.length > 0 || !isPlainSearchText(q.q))) return rows.map(toRecord);
       // Nothing a full-text index can look up (punctuation only), or its words matched no word:
       // a substring scan of the newest lines instead, case-insensitive like the index.
-      where.push(sql`instr(lower(l.raw), ${q.q.trim().toLowerCase()}) > 0`);
+      const needle = q.q.trim().toLowerCase();
+      where.push(
+        this.#dialect === 'sqlite'
+          ? sql`instr(lower(l.raw), ${needle}) > 0`
+          : sql`strpos(lower(l.raw), ${needle}) > 0`,
+      );
       where.push(sql`l.id > (select coalesce(max(id), 0) from log_lines) - ${SUBSTRING_SCAN_LINES}`);
     }
     // SQLite would rather walk an index in id order than sort, even when the level index would
@@ -141,22 +149,21 @@ export class KyselyLogRepo implements LogRepo {
   }
 }
 
-/** Text with none of the search syntax (quoted phrases, `word*` prefixes): grep-able as it is. */
-function isPlainText(q: string): boolean {
-  return !q.includes('"') && !/\*(\s|$)/.test(q);
-}
-
 /** Warn and above: few lines, so finding them through the level index beats walking by id. */
 function isRareLevel(level: LogLevel | undefined): boolean {
   return level !== undefined && LEVELS.indexOf(level) >= LEVELS.indexOf('warn');
 }
 
 /**
- * The filters of a query as conditions on alias `l`. Without `levelIndex`, the level is compared as
- * `+l.level`, which keeps SQLite off the level indexes: for common levels, and when the full-text
- * index drives the search, walking newest first and stopping at the limit is faster.
+ * The filters of a query as conditions on alias `l`. On SQLite without `levelIndex`, the level is
+ * compared as `+l.level`, which keeps SQLite off the level indexes: for common levels, and when the
+ * full-text index drives the search, walking newest first and stopping at the limit is faster.
+ * (PostgreSQL's planner weighs the indexes by their statistics and needs no such hint.)
  */
-function conditions(q: LogSearchQuery, opts: { levelIndex: boolean }): RawBuilder<unknown>[] {
+function conditions(
+  q: LogSearchQuery,
+  opts: { levelIndex: boolean; sqlite: boolean },
+): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
   if (q.environment !== undefined) where.push(sql`l.environment = ${q.environment}`);
   if (q.version !== undefined) where.push(sql`l.version = ${q.version}`);
@@ -164,7 +171,9 @@ function conditions(q: LogSearchQuery, opts: { levelIndex: boolean }): RawBuilde
   if (q.level !== undefined) {
     const levels = LEVELS.slice(LEVELS.indexOf(q.level));
     where.push(
-      opts.levelIndex ? sql`l.level in (${sql.join(levels)})` : sql`+l.level in (${sql.join(levels)})`,
+      opts.levelIndex || !opts.sqlite
+        ? sql`l.level in (${sql.join(levels)})`
+        : sql`+l.level in (${sql.join(levels)})`,
     );
   }
   if (q.since !== undefined) where.push(sql`l.at >= ${q.since}`);

@@ -4,6 +4,7 @@
 // A PostgreSQL dialect serves the same LogSearchQuery with a tsvector column and a GIN index.
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Database, LogLinesTable } from '../database.ts';
+import { searchTerms } from '../log-search-terms.ts';
 
 export async function createSqliteLogIndex(db: Kysely<unknown>): Promise<void> {
   await sql`create virtual table log_fts using fts5(
@@ -25,18 +26,7 @@ export async function createSqliteLogIndex(db: Kysely<unknown>): Promise<void> {
  * when nothing searchable (no letter or digit) is left.
  */
 export function toFts5Query(text: string): string | undefined {
-  const parts: string[] = [];
-  for (const m of text.matchAll(/"([^"]*)"?|(\S+)/g)) {
-    const phrase = m[1];
-    const word = m[2];
-    if (phrase !== undefined) {
-      if (hasWordCharacter(phrase)) parts.push(quote(phrase));
-    } else if (word !== undefined) {
-      const prefix = word.length > 1 && word.endsWith('*');
-      const body = prefix ? word.slice(0, -1) : word;
-      if (hasWordCharacter(body)) parts.push(prefix ? `${quote(body)}*` : quote(body));
-    }
-  }
+  const parts = searchTerms(text).map((t) => (t.prefix ? `${quote(t.text)}*` : quote(t.text)));
   return parts.length > 0 ? parts.join(' AND ') : undefined;
 }
 
@@ -63,8 +53,4 @@ export async function searchSqliteLogs(
 
 function quote(s: string): string {
   return `"${s.replaceAll('"', '""')}"`;
-}
-
-function hasWordCharacter(s: string): boolean {
-  return /[\p{L}\p{N}]/u.test(s);
 }
