@@ -9,7 +9,7 @@ import { AuditLog } from '../audit/log.ts';
 import { type BootstrapToken, bootstrapAdminToken } from '../auth/bootstrap.ts';
 import { AuthService } from '../auth/service.ts';
 import { SYSTEM_ACTOR } from '../auth/types.ts';
-import { BackupScheduler, BackupService, backupDir, openSqliteSnapshot } from '../backup/index.ts';
+import { BackupScheduler, BackupService, backupDir, openSnapshot } from '../backup/index.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { createIncidentManager } from '../incidents/index.ts';
@@ -227,7 +227,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   const backups = new BackupService({
     dataDir,
     dir: () => backupDir(config(), dataDir),
-    openSnapshot: () => openSqliteSnapshot(path.join(dataDir, 'gantry.db')),
+    openSnapshot: () => openSnapshot(storeOptions),
     gantryVersion: GANTRY_VERSION,
   });
   const backupScheduler = new BackupScheduler({

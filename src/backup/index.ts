@@ -8,7 +8,7 @@ export { BACKUP_FORMAT_VERSION, type BackupManifest } from './manifest.ts';
 export { type RestoredBackup, restoreToDataDir } from './restore-target.ts';
 export { BackupScheduler } from './schedule.ts';
 export { type BackupFile, BackupService } from './service.ts';
-export { openSqliteSnapshot, type StoreSnapshot } from './snapshot.ts';
+export { openSnapshot, openSqliteSnapshot, type StoreSnapshot } from './snapshot.ts';
 export { type VerifyReport, verifyBackup } from './verify.ts';
 
 /** Where the server writes backups: backups.dir (relative to gantry.yaml), else <data-dir>/backups. */

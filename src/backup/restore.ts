@@ -4,7 +4,7 @@
 // from the first entry to the head the manifest names.
 
 import path from 'node:path';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { ChainVerification } from '../audit/chain.ts';
 import { AuditLog } from '../audit/log.ts';
 import { systemClock } from '../lib/clock.ts';
@@ -98,6 +98,7 @@ export async function restoreInto(
       rows[table.name] = n;
     }
   });
+  if (db.getExecutor().adapter instanceof PostgresAdapter) await resetIdentities(db);
   const { applied: migrated } = await applyMigrations(db);
   const audit = await new AuditLog({
     repo: new KyselyAuditRepo(db, createTimestamper(systemClock)),
@@ -114,4 +115,16 @@ export async function restoreInto(
     audit.firstBad = { seq: head.seq, reason: "its hash differs from the manifest's head" };
   }
   return { rows, migrated, audit };
+}
+
+/** PostgreSQL: identity columns (log_lines.id) continue after the restored rows' largest value. */
+async function resetIdentities(db: Kysely<Database>): Promise<void> {
+  const { rows } = await sql<{ table_name: string; column_name: string }>`select table_name, column_name
+    from information_schema.columns where table_schema = current_schema() and is_identity = 'YES'`.execute(
+    db,
+  );
+  for (const { table_name: table, column_name: column } of rows) {
+    await sql`select setval(pg_get_serial_sequence(${table}, ${column}),
+      coalesce((select max(${sql.ref(column)}) from ${sql.table(table)}), 0) + 1, false)`.execute(db);
+  }
 }

@@ -3,6 +3,8 @@
 // in the backup or both absent. Each dialect opens its own connection for it, never the server's,
 // so a long read does not hold up the server's writes.
 import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import type { StoreOptions } from '../store/index.ts';
 
 export interface StoreSnapshot {
   readonly dialect: 'sqlite' | 'postgres';
@@ -16,6 +18,12 @@ export interface StoreSnapshot {
 /** Rows handed over at a time: large enough to keep the writer busy, small enough to bound memory. */
 export const SNAPSHOT_CHUNK_ROWS = 2000;
 const MIGRATION_TABLE = 'kysely_migration';
+/** PostgreSQL's bigint: read as a number (ids and sizes stay far below 2^53), as SQLite hands them. */
+const INT8_OID = 20;
+
+export function openSnapshot(store: StoreOptions): Promise<StoreSnapshot> {
+  return store.kind === 'sqlite' ? openSqliteSnapshot(store.path) : openPostgresSnapshot(store.url);
+}
 
 /**
  * SQLite: a read transaction on a connection of its own. In WAL mode it sees the database as of
@@ -50,8 +58,60 @@ export async function openSqliteSnapshot(path: string): Promise<StoreSnapshot> {
       if (chunk.length > 0) yield chunk;
     },
     close: async () => {
+      if (!db.isOpen) return;
       if (db.isTransaction) db.exec('rollback');
       db.close();
+    },
+  };
+}
+
+/**
+ * PostgreSQL: a REPEATABLE READ, READ ONLY transaction on a connection of its own: every table is
+ * read as of its first query, and each table is walked with a cursor, a chunk at a time.
+ */
+export async function openPostgresSnapshot(url: string): Promise<StoreSnapshot> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'gantry backup',
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  await client.connect();
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    await client.query(`select name from ${MIGRATION_TABLE} limit 1`);
+  } catch (err) {
+    await client.end();
+    throw err;
+  }
+  let cursors = 0;
+  let closed = false;
+  return {
+    dialect: 'postgres',
+    migrations: async () =>
+      (await client.query<{ name: string }>(`select name from ${MIGRATION_TABLE} order by name`)).rows.map(
+        (r) => r.name,
+      ),
+    async *rows(table) {
+      const cursor = `backup_${++cursors}`;
+      await client.query(`declare ${cursor} no scroll cursor for select * from "${table}"`);
+      try {
+        for (;;) {
+          const { rows } = await client.query(`fetch ${SNAPSHOT_CHUNK_ROWS} from ${cursor}`);
+          if (rows.length === 0) return;
+          yield rows as Array<Record<string, unknown>>;
+        }
+      } finally {
+        await client.query(`close ${cursor}`);
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await client.query('rollback').catch(() => {});
+      await client.end();
     },
   };
 }

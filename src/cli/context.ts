@@ -21,6 +21,7 @@ export interface CliDeps {
     restore: (opts: {
       file: string;
       dataDir: string;
+      store?: string;
       force: boolean;
       onProgress: (p: { table: string; rows: number }) => void;
     }) => Promise<RestoredBackup>;

@@ -14,7 +14,7 @@ import { type ClientOptions, commandGroup } from '../command-group.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { formatBytes, formatDateTime, formatTable } from '../format.ts';
-import { writeJson } from '../io.ts';
+import { dataDirFrom, writeJson } from '../io.ts';
 import { addExamples, addJsonOption } from '../options.ts';
 import { StepProgress } from '../step-progress.ts';
 
@@ -133,28 +133,39 @@ export function registerBackup(program: Command, ctx: CliContext): Command {
   const restore = group
     .command('restore <file>')
     .description(
-      'restore a backup into an empty data dir (stop the server first); --force replaces a store with data',
+      "restore a backup into an empty store (stop the server first): the data dir's SQLite file, or a PostgreSQL database with --store",
     )
     .option(
       '--data-dir <dir>',
-      'the data dir to restore into (its gantry.db, and artifacts/ with --with-artifacts backups)',
+      'the data dir to restore into (its gantry.db; artifacts/ of --with-artifacts backups)',
+    )
+    .option(
+      '--store <url>',
+      "restore into this PostgreSQL database (postgresql://…) instead of the data dir's SQLite file",
     )
     .option('--force', 'replace the store even if it holds data')
     .action((file: string, o: RestoreOptions, command: Command) =>
       run(command, async (json) => {
         const backups = ctx.deps.backups;
         if (!backups) throw new UsageError('this build of gantry cannot restore backups');
-        if (!o.dataDir)
+        if (!o.dataDir && !o.store)
           throw new UsageError(
-            'say where to restore: --data-dir DIR',
+            'say where to restore: --data-dir DIR (SQLite) or --store postgresql://… (PostgreSQL)',
             'e.g. gantry backup restore FILE --data-dir .gantry-restored',
           );
+        if (o.store !== undefined && !/^postgres(ql)?:\/\/./.test(o.store))
+          throw new UsageError(
+            '--store takes a postgresql:// URL',
+            'For SQLite, give the data dir with --data-dir.',
+          );
+        const dataDir = o.dataDir ?? dataDirFrom(ctx.io.env);
         const progress = new StepProgress(ctx.io.stderr, 'restoring');
         let report: RestoredBackup;
         try {
           report = await backups.restore({
             file,
-            dataDir: o.dataDir,
+            dataDir,
+            ...(o.store !== undefined ? { store: o.store } : {}),
             force: Boolean(o.force),
             onProgress: (p) => progress.step(p.table, p.rows),
           });
@@ -163,7 +174,7 @@ export function registerBackup(program: Command, ctx: CliContext): Command {
         }
         if (json)
           writeJson(ctx.io.stdout, { ...summary(report), store: report.store, masterKey: report.masterKey });
-        else print(describeRestored(report, o.dataDir));
+        else print(describeRestored(report, dataDir, o.store !== undefined));
       }),
     );
   addExamples(
@@ -238,7 +249,7 @@ function describeVerified(file: string, r: VerifyReport): string[] {
   ];
 }
 
-function describeRestored(r: RestoredBackup, dataDir: string): string[] {
+function describeRestored(r: RestoredBackup, dataDir: string, postgres: boolean): string[] {
   const rows = Object.values(r.rows).reduce((a, b) => a + b, 0);
   return [
     `restored ${r.file} into ${r.store}: ${rows} rows, audit log intact (${r.audit.checked} entries)${r.migrated.length ? `, schema brought up to date (${r.migrated.join(', ')})` : ''}`,
@@ -250,6 +261,6 @@ function describeRestored(r: RestoredBackup, dataDir: string): string[] {
           `  next: copy the master key file (master key ${r.manifest.masterKeyIds.join(', ')}) to ${dataDir}/master.key (mode 600), or set GANTRY_MASTER_KEY, before starting the server`,
         ]
       : []),
-    `  start it: gantry server --config gantry.yaml --data-dir ${dataDir}`,
+    `  start it: gantry server --config gantry.yaml --data-dir ${dataDir}${postgres ? ` --store ${r.store}` : ''}`,
   ];
 }
