@@ -12,16 +12,12 @@ export const backupsSchema = mapping({
   keep: duration()
     .prefault(formatDuration(DEFAULT_BACKUP_KEEP))
     .meta({ description: 'Backups older than this are deleted (the newest one is always kept).' }),
-  dir: text('a directory')
-    .optional()
-    .meta({
-      description: 'Where backups are written (relative to gantry.yaml); default <data-dir>/backups.',
-    }),
-  with_artifacts: bool()
-    .default(false)
-    .meta({
-      description: 'Include the artifact directories of uploaded versions (images live in their registry).',
-    }),
+  dir: text('a directory').optional().meta({
+    description: 'Where backups are written (relative to gantry.yaml); default <data-dir>/backups.',
+  }),
+  with_artifacts: bool().default(false).meta({
+    description: 'Include the artifact directories of uploaded versions (images live in their registry).',
+  }),
   notify: list(identifier('a notify group name')).default([]).meta({
     description: 'Groups from `notify:` told when the alarm backup_failures fires and resolves.',
   }),
