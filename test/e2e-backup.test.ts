@@ -2,7 +2,8 @@
 // takes one (with artifacts) while the server runs, verifies it offline, is told exactly what is wrong
 // with a damaged copy, restores into an empty data dir (and refuses a non-empty one unless forced);
 // a second server started on the restored data dir has the releases, the audit log and the secrets
-// (once given the master key), and serves the current version after a deploy.
+// (once given the master key), and serves the current version after a deploy. The same on PostgreSQL,
+// restoring into an empty database.
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
   waitFor,
   writeHelloConfig,
 } from './helpers/gantry.ts';
+import { freshPostgresDatabase, requirePostgres } from './helpers/postgres.ts';
 
 const gantry = (args: string[], env: Record<string, string> = {}) =>
   runGantry(args, { env, timeoutMs: 120_000 });
@@ -147,6 +149,70 @@ describe('backups of a running server', () => {
     expect(secrets.body.secrets.map((s) => s.name)).toContain('DB_PASSWORD');
     const done = await api2.waitRelease((await api2.deploy('staging', 'v1')).id);
     expect(done.release.state).toBe('succeeded');
+    expect((await hit(cfg.ports.staging)).version).toBe('v1');
+  });
+});
+
+describe.skipIf(requirePostgres() === 'skip')('backups of a server on PostgreSQL', () => {
+  let tmp: { dir: string; cleanup: () => Promise<void> };
+  let server: GantryServer;
+  let restored: GantryServer | undefined;
+
+  beforeAll(async () => {
+    tmp = await tempDir();
+    const cfg = await writeHelloConfig(tmp.dir, { startupTimeout: '10s' });
+    server = await startServer({
+      config: cfg.file,
+      dataDir: `${tmp.dir}/data`,
+      store: await freshPostgresDatabase('backup'),
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
+  });
+
+  afterAll(async () => {
+    await restored?.close({ stopInstances: true });
+    await server?.close({ stopInstances: true });
+    await tmp?.cleanup();
+  });
+
+  it('backup → verify → damage → verify fails → restore into an empty database → a server on it serves', async () => {
+    const api = new ApiClient(server);
+    expect((await api.upload('v1', await helloBuild(tmp.dir, 'v1'))).status).toBe(201);
+    expect((await api.waitRelease((await api.deploy('staging', 'v1')).id)).release.state).toBe('succeeded');
+    const env = { GANTRY_URL: server.url, GANTRY_DATA_DIR: `${tmp.dir}/data` };
+    const file = path.join(tmp.dir, 'pg.tar');
+    expect((await gantry(['backup', 'create', '--with-artifacts', '--out', file], env)).code).toBe(0);
+    expect((await gantry(['backup', 'verify', file])).code).toBe(0);
+    const bytes = await readFile(file);
+    bytes[bytes.lastIndexOf(Buffer.from('tables/audit_log.ndjson.gz')) + 512 + 12] ^= 0x0f;
+    await writeFile(`${file}.bad`, bytes);
+    const bad = await gantry(['backup', 'verify', `${file}.bad`]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/checksum of tables\/audit_log\.ndjson\.gz does not match/);
+
+    const target = await freshPostgresDatabase('restored');
+    const dataDir = path.join(tmp.dir, 'restored');
+    const r = await gantry(['backup', 'restore', file, '--store', target, '--data-dir', dataDir]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(
+      (await gantry(['backup', 'restore', file, '--store', target, '--data-dir', dataDir])).stderr,
+    ).toMatch(/already holds a Gantry store with data/);
+    await copyFile(path.join(tmp.dir, 'data', 'master.key'), path.join(dataDir, 'master.key'));
+    const cfg = await writeHelloConfig(await tempDirIn(path.join(tmp.dir, 'other')), {
+      startupTimeout: '10s',
+    });
+    restored = await startServer({
+      config: cfg.file,
+      dataDir,
+      store: target,
+      listen: '127.0.0.1:0',
+      logger: silentLogger,
+    });
+    const api2 = new ApiClient(restored.url, api.token);
+    expect((await api2.call<{ ok: boolean }>('GET', '/api/v1/audit/verify')).body.ok).toBe(true);
+    expect((await api2.waitRelease((await api2.deploy('staging', 'v1')).id)).release.state).toBe('succeeded');
     expect((await hit(cfg.ports.staging)).version).toBe('v1');
   });
 });
