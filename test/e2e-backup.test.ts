@@ -29,6 +29,7 @@ describe('backups of a running server', () => {
   let restored: GantryServer | undefined;
   let api: ApiClient;
   let env: Record<string, string>;
+  let ports: { staging: number };
   const file = () => path.join(tmp.dir, 'out', 'gantry.tar');
 
   beforeAll(async () => {
@@ -43,6 +44,7 @@ describe('backups of a running server', () => {
       listen: '127.0.0.1:0',
       logger: silentLogger,
     });
+    ports = cfg.ports;
     api = new ApiClient(server);
     env = { GANTRY_URL: server.url, GANTRY_DATA_DIR: `${tmp.dir}/data` };
     expect((await api.upload('v1', await helloBuild(tmp.dir, 'v1'))).status).toBe(201);
@@ -150,6 +152,9 @@ describe('backups of a running server', () => {
     const done = await api2.waitRelease((await api2.deploy('staging', 'v1')).id);
     expect(done.release.state).toBe('succeeded');
     expect((await hit(cfg.ports.staging)).version).toBe('v1');
+    // The first server's instances were not adopted (nor stopped) by the restored one.
+    expect((await hit(ports.staging)).version).toBe('v1');
+    expect((await api.status()).environments.find((e) => e.name === 'staging')?.readyInstances).toBe(1);
   });
 });
 

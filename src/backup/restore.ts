@@ -1,7 +1,8 @@
 // Loads an opened backup into a store: the schema as it was when the backup was taken (migrations up
 // to the manifest's), every table's rows in one transaction, the row counts compared with the
 // manifest, then the migrations this Gantry has beyond it, and the audit log's hash chain walked
-// from the first entry to the head the manifest names.
+// from the first entry to the head the manifest names. Instances keep their rows but lose their
+// process handles, which belong to the machine the backup was taken on.
 
 import path from 'node:path';
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
@@ -100,6 +101,10 @@ export async function restoreInto(
   });
   if (db.getExecutor().adapter instanceof PostgresAdapter) await resetIdentities(db);
   const { applied: migrated } = await applyMigrations(db);
+  // The processes and containers the backed-up server ran are not the restored server's: without
+  // their handles nothing adopts them (on the same machine, they may still be another server's),
+  // and each environment starts its current version afresh.
+  await db.updateTable('instances').set({ handle: null }).execute();
   const audit = await new AuditLog({
     repo: new KyselyAuditRepo(db, createTimestamper(systemClock)),
   }).verify();
