@@ -74,6 +74,17 @@ describe('backups of a running server', () => {
     expect(metrics).toMatch(/gantry_backup_failures_total 0/);
   });
 
+  it('backups are for admins only', async () => {
+    const created = await api.call<{ secret: string }>('POST', '/api/v1/tokens', {
+      role: 'deployer',
+      name: 'ci',
+    });
+    const deployer = api.as(created.body.secret);
+    expect((await deployer.call('POST', '/api/v1/backups', {})).status).toBe(403);
+    expect((await deployer.call('GET', '/api/v1/backups')).status).toBe(403);
+    expect((await api.call('GET', '/api/v1/backups/..%2Fgantry.db')).status).toBe(404);
+  });
+
   it('backup create --out downloads a consistent backup taken while the server runs', async () => {
     const r = await gantry(['backup', 'create', '--with-artifacts', '--out', file()], env);
     expect(r.stderr).not.toMatch(/error/);
