@@ -58,7 +58,14 @@ describe('scheduled backups', () => {
     await mkdir(backups);
     const old = 'gantry-backup-20200101T000000000Z.tar';
     await writeFile(path.join(backups, old), 'an old backup');
+    // What a crash in the middle of a backup or a verification leaves behind is swept at start.
+    await mkdir(path.join(backups, '.backup-x1'));
+    await mkdir(path.join(backups, 'gantry-verify-x2'));
+    await writeFile(path.join(backups, 'gantry-backup-20260101T000000000Z.tar.partial'), '');
     const s = scheduler(backups, hourly);
+    await s.start();
+    await s.stop();
+    expect((await readdir(backups)).sort()).toEqual([old]);
     const outcome = await s.runOnce();
     expect(outcome).toMatchObject({ ok: true, name: expect.stringMatching(/^gantry-backup-/) });
     expect(await readdir(backups)).toEqual([outcome.name]);

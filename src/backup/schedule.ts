@@ -47,6 +47,7 @@ export class BackupScheduler {
   }
 
   async start(): Promise<void> {
+    await this.#opts.backups.sweepLeftovers();
     const newest = (await this.#opts.backups.list())[0];
     if (newest) {
       this.#lastSuccessAt = Date.parse(newest.createdAt);

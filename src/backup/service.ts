@@ -9,6 +9,9 @@ import type { StoreSnapshot } from './snapshot.ts';
 /** gantry-backup-20261206T231500123Z.tar: UTC time of the snapshot to the millisecond. */
 const BACKUP_NAME = /^gantry-backup-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z\.tar$/;
 
+/** Work files of a backup (create.ts) or a verification (archive.ts, verify.ts) cut off by a crash. */
+const LEFTOVER = /^(\.backup-.+|gantry-restore-.+|gantry-verify-.+|gantry-backup-.+\.tar\.partial)$/;
+
 export interface BackupFile {
   name: string;
   bytes: number;
@@ -82,6 +85,14 @@ export class BackupService {
     if (!timeOfName(name) || !(await this.list()).some((b) => b.name === name))
       throw new GantryError('UNKNOWN_BACKUP', `no backup named ${name} in ${this.dir}`);
     return path.join(this.dir, name);
+  }
+
+  /** Removes what an interrupted backup or verification left in the backups directory. */
+  async sweepLeftovers(): Promise<void> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (LEFTOVER.test(name)) await rm(path.join(this.dir, name), { recursive: true, force: true });
+    }
   }
 
   /** Deletes backups taken before `before` (ms), never the newest; returns their names. */
