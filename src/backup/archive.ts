@@ -21,13 +21,7 @@ const ENTRY = new RegExp(
 );
 
 export async function openBackup(file: string, opts: { tempDir?: string } = {}): Promise<OpenedBackup> {
-  const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
-    throw badBackup(
-      `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`,
-      'Check the path.',
-    );
-  });
-  if (!st.isFile()) throw badBackup(`${file} is not a file`, 'Give the path of a backup archive.');
+  await checkBackupFile(file);
   const dir = await mkdtemp(path.join(opts.tempDir ?? tmpdir(), 'gantry-restore-'));
   try {
     try {
@@ -48,6 +42,17 @@ export async function openBackup(file: string, opts: { tempDir?: string } = {}):
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Throws BACKUP_INVALID unless `file` is a readable regular file. */
+export async function checkBackupFile(file: string): Promise<void> {
+  const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    throw badBackup(
+      `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`,
+      'Check the path.',
+    );
+  });
+  if (!st.isFile()) throw badBackup(`${file} is not a file`, 'Give the path of a backup archive.');
 }
 
 async function checkEntry(dir: string, archive: string, e: { file: string; bytes: number; sha256: string }) {

@@ -13,7 +13,7 @@ import { KEY_FILE, MASTER_KEY_ENV, masterKeyId, parseMasterKey, readKeyFile } fr
 import type { Database } from '../store/database.ts';
 import { openPostgresDatabase, redactUrl } from '../store/postgres/open.ts';
 import { openSqliteDatabase } from '../store/sqlite/open.ts';
-import { type OpenedBackup, openBackup } from './archive.ts';
+import { checkBackupFile, type OpenedBackup, openBackup } from './archive.ts';
 import { ARTIFACTS_FILE, type BackupManifest } from './manifest.ts';
 import { type RestoreProgress, type RestoreReport, restoreInto, storeIsEmpty } from './restore.ts';
 import { auditBroken } from './verify.ts';
@@ -47,6 +47,7 @@ export interface RestoredBackup extends RestoreReport {
 
 export async function restoreToDataDir(opts: RestoreOptions): Promise<RestoredBackup> {
   const dataDir = path.resolve(opts.dataDir);
+  await checkBackupFile(opts.file);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (opts.store !== undefined) return restoreToPostgres({ ...opts, store: opts.store, dataDir });
   const target = path.join(dataDir, STORE_FILE);
