@@ -16,6 +16,9 @@ import { restoreToDataDir } from '../src/backup/restore-target.ts';
 import { openSnapshot } from '../src/backup/snapshot.ts';
 import { verifyBackup } from '../src/backup/verify.ts';
 import { openStore, type Store, type StoreOptions } from '../src/store/index.ts';
+import { applyMigrations } from '../src/store/migrate.ts';
+import { migrations } from '../src/store/migrations/index.ts';
+import { openSqliteDatabase } from '../src/store/sqlite/open.ts';
 import { freshPostgresDatabase, requirePostgres } from './helpers/postgres.ts';
 import { release } from './helpers/store.ts';
 
@@ -236,6 +239,36 @@ describe.each(kinds)('backup of a $kind store', ({ kind, available }) => {
       );
       expect(torn).toEqual([]);
       expect(Number((await query(restored, 'select count(*) as n from releases'))[0]?.n)).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('backup of an older Gantry', () => {
+  it('is restored at its own schema level, then brought up to date by the later migrations', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gantry-backup-old-'));
+    try {
+      const file = path.join(dir, 'old.db');
+      const names = Object.keys(migrations);
+      const older = Object.fromEntries(Object.entries(migrations).slice(0, -1));
+      const db = await openSqliteDatabase(file);
+      await applyMigrations(db, older);
+      await db
+        .insertInto('services')
+        .values({ name: 'shop', created_at: new Date().toISOString() })
+        .execute();
+      await db.destroy();
+      const out = path.join(dir, 'old.tar');
+      const { manifest } = await createBackup({
+        snapshot: await openSnapshot({ kind: 'sqlite', path: file }),
+        file: out,
+        gantryVersion: 'old',
+      });
+      expect(manifest.migration).toBe(names.at(-2));
+      const verified = await verifyBackup(out);
+      expect(verified.migrated).toEqual([names.at(-1)]);
+      expect(verified.rows.services).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -61,13 +61,15 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
     await mkdir(path.join(stage, 'tables'));
     const tables: TableEntry[] = [];
     const seen = { keyIds: new Set<string>(), artifactDirs: [] as string[], auditHead: null as AuditHead };
-    for (const [i, name] of BACKUP_TABLES.entries()) {
+    const existing = new Set(await opts.snapshot.tables());
+    const present = BACKUP_TABLES.filter((t) => existing.has(t));
+    for (const [i, name] of present.entries()) {
       const file = tableFile(name);
       const written = await writeTableFile(
         path.join(stage, file),
         name,
         observe(name, opts.snapshot.rows(name), seen),
-        (rows) => progress({ step: name, rows, done: i, tables: BACKUP_TABLES.length }),
+        (rows) => progress({ step: name, rows, done: i, tables: present.length }),
       );
       tables.push({ name, file, ...written });
     }

@@ -10,6 +10,8 @@ export interface StoreSnapshot {
   readonly dialect: 'sqlite' | 'postgres';
   /** Names of the schema migrations applied, in order. */
   migrations(): Promise<string[]>;
+  /** Names of the tables the store has (a store of an older schema lacks the newer ones). */
+  tables(): Promise<string[]>;
   /** The table's rows in chunks, as column → value objects. */
   rows(table: string): AsyncIterable<Array<Record<string, unknown>>>;
   close(): Promise<void>;
@@ -44,6 +46,11 @@ export async function openSqliteSnapshot(path: string): Promise<StoreSnapshot> {
     migrations: async () =>
       db
         .prepare(`select name from ${MIGRATION_TABLE} order by name`)
+        .all()
+        .map((r) => String(r.name)),
+    tables: async () =>
+      db
+        .prepare("select name from sqlite_master where type = 'table'")
         .all()
         .map((r) => String(r.name)),
     async *rows(table) {
@@ -94,6 +101,12 @@ export async function openPostgresSnapshot(url: string): Promise<StoreSnapshot> 
       (await client.query<{ name: string }>(`select name from ${MIGRATION_TABLE} order by name`)).rows.map(
         (r) => r.name,
       ),
+    tables: async () =>
+      (
+        await client.query<{ table_name: string }>(
+          'select table_name from information_schema.tables where table_schema = current_schema()',
+        )
+      ).rows.map((r) => r.table_name),
     async *rows(table) {
       const cursor = `backup_${++cursors}`;
       await client.query(`declare ${cursor} no scroll cursor for select * from "${table}"`);
