@@ -1,14 +1,15 @@
 // Scheduled backups (`backups:` in gantry.yaml): one every `every`, counted from the newest backup
-// on disk so a restarted server keeps the pace; each verified right after it is written (a backup
-// that does not restore is a failure); older than `keep` pruned. Failures are counted for /metrics
-// and feed the alarm backup_failures (consecutive failures since the last good backup).
+// on disk so a restarted server keeps the pace; each verified right after it is written, in a
+// worker thread (a backup that does not restore is a failure); older than `keep` pruned. Failures
+// are counted for /metrics and feed the alarm backup_failures (consecutive failures since the last
+// good backup).
 import path from 'node:path';
 import type { BackupsConfig } from '../config/types.ts';
 import type { Logger } from '../lib/log.ts';
 import type { ExtraMetric } from '../metrics/prometheus.ts';
 import { BACKUP_METRIC } from './alarm.ts';
 import type { BackupService } from './service.ts';
-import { verifyBackup } from './verify.ts';
+import { verifyBackupOffThread } from './verify-off-thread.ts';
 
 export interface BackupSchedulerOptions {
   backups: BackupService;
@@ -119,7 +120,7 @@ export class BackupScheduler {
     try {
       const created = await this.#opts.backups.create({ withArtifacts: config?.with_artifacts ?? false });
       name = created.name;
-      const verified = await verifyBackup(created.file, { tempDir: path.dirname(created.file) });
+      const verified = await verifyBackupOffThread(created.file, { tempDir: path.dirname(created.file) });
       this.#failuresSinceSuccess = 0;
       this.#lastAttempt = { at: startedAt, ok: true };
       this.#lastSuccessAt = Date.parse(created.manifest.createdAt);
