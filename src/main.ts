@@ -105,4 +105,15 @@ async function serve(opts: CliServerOptions): Promise<void> {
   });
 }
 
-process.exitCode = await runCli(process.argv.slice(2), undefined, { startServer: serve, validateConfig });
+const backups = {
+  verify: async (file: string, onProgress: (p: { table: string; rows: number }) => void) =>
+    (await import('./backup/index.ts')).verifyBackup(file, { onProgress }),
+  restore: async (opts: Parameters<typeof import('./backup/index.ts').restoreToDataDir>[0]) =>
+    (await import('./backup/index.ts')).restoreToDataDir(opts),
+};
+
+process.exitCode = await runCli(process.argv.slice(2), undefined, {
+  startServer: serve,
+  validateConfig,
+  backups,
+});

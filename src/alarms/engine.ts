@@ -3,6 +3,7 @@
 // Every transition is written to the store, then published; a restarted engine resumes from the
 // persisted states.
 import { certificateAlarmRules } from '../acme/metrics.ts';
+import { backupAlarmRules } from '../backup/alarm.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { responseTargetRules } from '../incidents/response-targets.ts';
 import { type Clock, systemClock } from '../lib/clock.ts';
@@ -75,6 +76,7 @@ export function createAlarmEngine(opts: AlarmEngineOptions): AlarmEngine {
       ...sloAlarmRules(config.slos ?? []),
       ...responseTargetRules(config),
       ...certificateAlarmRules(config),
+      ...backupAlarmRules(config),
     ]) {
       const key = alarmKey(rule);
       const kept = alarms.get(key);

@@ -12,6 +12,7 @@ import { ackLinkRouteDocs } from './ack-link-routes.ts';
 import { alarmRouteDocs } from './alarm-routes.ts';
 import { auditRouteDocs } from './audit-routes.ts';
 import { authRouteDocs } from './auth-routes.ts';
+import { backupRouteDocs } from './backup-routes.ts';
 import { coreRouteDocs } from './core-routes.ts';
 import { doraRouteDocs } from './dora-routes.ts';
 import { hookRouteDocs } from './hook-routes.ts';
@@ -39,6 +40,7 @@ export const routes: readonly RouteDoc[] = [
   ...webRouteDocs,
   ...authRouteDocs,
   ...auditRouteDocs,
+  ...backupRouteDocs,
   ...hookRouteDocs,
   ...schemaRouteDocs,
   ...policyRouteDocs,

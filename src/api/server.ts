@@ -11,6 +11,7 @@ import { registerAuthHooks } from '../auth/hook.ts';
 import { RefusalBudget } from '../auth/refusal-budget.ts';
 import { createEnvironmentResolver } from '../auth/scope.ts';
 import type { AuthService } from '../auth/service.ts';
+import type { BackupService } from '../backup/service.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import type { IncidentManager } from '../incidents/types.ts';
 import { GantryError } from '../lib/errors.ts';
@@ -34,6 +35,7 @@ import { registerAckLinkRoutes } from './ack-link-routes.ts';
 import { registerAlarmRoutes } from './alarm-routes.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
+import { registerBackupRoutes } from './backup-routes.ts';
 import { readChecksumHeader } from './checksum-header.ts';
 import { schemas } from './core-routes.ts';
 import { doraMetrics, registerDoraRoutes } from './dora-routes.ts';
@@ -116,6 +118,10 @@ export interface ApiDeps {
   ackLinkKey?: Buffer;
   /** More of Gantry's own series for /metrics (certificates obtained through ACME). */
   ownMetrics?: () => ExtraMetric[];
+  /** Backups of the store (routes absent without it). */
+  backups?: BackupService;
+  /** Scheduled backups' counters for GET /metrics. */
+  backupMetrics?: () => ExtraMetric[];
 }
 
 const parse = <T extends z.ZodType>(schema: T, value: unknown): z.output<T> => schema.parse(value ?? {});
@@ -234,6 +240,7 @@ export function buildApi(deps: ApiDeps) {
         ...sloMetrics(await slos.list()),
         ...(await doraMetrics(dora)),
         ...(deps.ownMetrics?.() ?? []),
+        ...(deps.backupMetrics?.() ?? []),
       ],
     }),
   });
@@ -264,6 +271,7 @@ export function buildApi(deps: ApiDeps) {
     environments: () => Object.keys(deps.config().config.environments),
   });
   registerAuditRoutes(app, { audit: deps.audit });
+  if (deps.backups) registerBackupRoutes(app, { backups: deps.backups, logger: deps.logger });
   registerHookRoutes(app, {
     config: deps.config,
     store: deps.store,

@@ -21,7 +21,7 @@ const ACK_LINK = /^\/api\/v1\/ack\/([^/]+)$/;
 const NESTED = /^\/api\/v1\/services\/([^/?]+)(\/[^?]*)?$/;
 /** API paths that are not a service's: answered the same on every instance. */
 const GLOBAL_API =
-  /^\/api\/v1\/(openapi\.json|schemas?(\/.*)?|services|config\/reload|session|tokens(\/.*)?|audit(\/.*)?|ack\/[^/]+|secrets\/rotate-key)$/;
+  /^\/api\/v1\/(openapi\.json|schemas?(\/.*)?|services|config\/reload|session|tokens(\/.*)?|audit(\/.*)?|ack\/[^/]+|secrets\/rotate-key|backups(\/.*)?)$/;
 /** Paths outside the API that belong to a service: its Prometheus metrics are per service too. */
 const GLOBAL_OTHER = /^\/(?!api\/)/;
 

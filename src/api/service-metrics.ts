@@ -1,10 +1,10 @@
 // GET /metrics of a server with several services: every service's exposition (each answered by
 // its own API instance, authorised as the scrape itself) merged into one, with a `service` label on
-// each series. The families of the process itself (process_*, gantry_build_info) are the same in
-// every service's answer and appear once, without the label.
+// each series. The families of the process itself (process_*, gantry_build_info, the backups of the
+// store) are the same in every service's answer and appear once, without the label.
 import { escapeLabelValue } from '../metrics/prometheus.ts';
 
-const PROCESS_WIDE = /^(process_|gantry_build)/;
+const PROCESS_WIDE = /^(process_|gantry_build|gantry_backup_)/;
 const META = /^# (?:HELP|TYPE|UNIT) (\S+)/;
 const SAMPLE_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 

@@ -21,6 +21,7 @@ const HOT_SECTIONS = [
   'smtp',
   'incidents',
   'triggers',
+  'backups',
 ] as const;
 
 /** Keys of an environment applied live: the data plane takes them with its next apply. */

@@ -14,6 +14,7 @@ import { type BootstrapToken, bootstrapAdminToken } from '../auth/bootstrap.ts';
 import { RefusalBudget } from '../auth/refusal-budget.ts';
 import { AuthService } from '../auth/service.ts';
 import { SYSTEM_ACTOR } from '../auth/types.ts';
+import { BackupScheduler, BackupService, backupDir, openSnapshot } from '../backup/index.ts';
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { openDataPlaneProcesses } from '../dataplane/index.ts';
@@ -156,6 +157,24 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
 
   const artifacts = createArtifactStore(dataDir);
   await artifacts.sweepIncoming(); // uploads cut off by a previous crash
+  // Backups are of the whole store: one schedule for the server, from the first service file with
+  // a `backups` section (set.runtimes() is filled before anything asks).
+  let set: ServiceSet;
+  const backupConfig = (): LoadedConfig => {
+    const configs = [...set.runtimes().values()].map((r) => r.holder.get());
+    return configs.find((c) => c.config.backups) ?? configs[0] ?? (loaded[0] as LoadedConfig);
+  };
+  const backups = new BackupService({
+    dataDir,
+    dir: () => backupDir(backupConfig(), dataDir),
+    openSnapshot: () => openSnapshot(storeOptions),
+    gantryVersion: GANTRY_VERSION,
+  });
+  const backupScheduler = new BackupScheduler({
+    backups,
+    config: () => backupConfig().config.backups,
+    logger: logger.child({ component: 'backups' }),
+  });
   // One data plane for every service; each request's record goes to its service's metrics.
   const metricsOf = new Map<string, MetricsEngine>();
   // Records an adopted data plane buffered while no server ran arrive before the services start:
@@ -185,13 +204,13 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     artifacts,
     ackLinkKey: await loadAckLinkKey(dataDir),
     externalUrl,
+    backupDatapoints: backupScheduler,
     ...(changes ? { changes } : {}),
   };
 
   const startedAt = new Date().toISOString();
   const refusals = new RefusalBudget(opts.refusalLimit);
   const apis = new Map<string, FastifyInstance>();
-  let set: ServiceSet;
   const apiOf = async (runtime: ServiceRuntime): Promise<FastifyInstance> => {
     const api = buildApi({
       ...runtime.api,
@@ -203,6 +222,8 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
       auth,
       audit,
       refusals,
+      backups,
+      backupMetrics: () => backupScheduler.metrics(),
     });
     await api.ready();
     return api;
@@ -239,6 +260,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     for (const l of loaded) await set.add(l);
     servicesStarted = true;
     early.length = 0;
+    await backupScheduler.start();
   } catch (err) {
     // A service that cannot start (its secrets sealed with another master key, say) stops the start.
     await set.closeAll({ stopInstances: false });
@@ -293,6 +315,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
       closing ??= (async () => {
         // No new connections; each service's API closes (its event streams end) before its runtime.
         const stopped = new Promise((resolve) => http.close(resolve));
+        await backupScheduler.stop();
         const keepDataPlane = o.keepDataPlane ?? false;
         await set.closeAll({ stopInstances: o.stopInstances ?? false, keepDataPlane });
         http.closeAllConnections();

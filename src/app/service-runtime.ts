@@ -2,6 +2,8 @@
 // rest, over the parts every service shares (store, master key, audit, artifacts, the data plane).
 // Started at server start or when a reload adds a service file; closed at stop or when a reload
 // removes it.
+
+import type { ExtraMetricSource } from '../alarms/datapoints.ts';
 import { checkRules, createAlarmEngine, SeriesStore } from '../alarms/index.ts';
 import type { ApiDeps } from '../api/server.ts';
 import type { ArtifactStore } from '../artifacts/index.ts';
@@ -49,6 +51,8 @@ export interface SharedParts {
   externalUrl: string;
   /** Changes other servers on the same database announce (PostgreSQL); none on SQLite. */
   changes?: ChangeFeed;
+  /** backup_failures for the built-in alarm of a service whose file has `backups`. */
+  backupDatapoints?: Pick<ExtraMetricSource, 'datapoint'>;
 }
 
 export interface ServiceRuntime {
@@ -231,9 +235,12 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
     metrics,
     store,
     series,
-    // log_matches:<name> from the logs, cert_expiry_seconds and acme_failures from ACME.
+    // backup_failures from the server's backups, log_matches:<name> from the logs,
+    // cert_expiry_seconds and acme_failures from ACME.
     extraMetrics: {
       datapoint: async (q) => {
+        const fromBackups = await shared.backupDatapoints?.datapoint(q);
+        if (fromBackups !== undefined) return fromBackups;
         const fromLogs = await logs.metrics.datapoint(q);
         return fromLogs !== undefined ? fromLogs : acme.datapoints.datapoint(q);
       },

@@ -10,6 +10,7 @@ import type {
   TokenListResponse,
   TokenResponse,
 } from '../api/auth-routes.ts';
+import type { BackupListResponse, BackupStreamLine, CreatedBackupView } from '../api/backup-routes.ts';
 import type { DoraResponse } from '../api/dora-routes.ts';
 import type { RecordImageResponse } from '../api/image-routes.ts';
 import type {
@@ -433,6 +434,49 @@ export class GantryClient {
   /** Admin. Walks the hash chain and names the first entry that does not fit. */
   verifyAudit(): Promise<AuditVerifyResponse> {
     return this.#json('GET', '/audit/verify');
+  }
+
+  /** Admin. Takes a backup on the server; `onLine` gets each progress line, the last one is returned. */
+  async createBackup(
+    body: { withArtifacts: boolean },
+    onLine: (line: BackupStreamLine) => void,
+  ): Promise<CreatedBackupView> {
+    const res = await this.#send('POST', '/backups', {
+      json: body,
+      headers: { accept: 'application/x-ndjson' },
+    });
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of res.body ?? []) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      let nl = text.indexOf('\n');
+      for (; nl >= 0; nl = text.indexOf('\n')) {
+        const line = JSON.parse(text.slice(0, nl)) as BackupStreamLine;
+        text = text.slice(nl + 1);
+        if ('backup' in line) return line.backup;
+        if ('error' in line) throw new ApiError(500, line.error.code, line.error.message, line.error.hint);
+        onLine(line);
+      }
+    }
+    throw new ApiError(
+      res.status,
+      'BAD_RESPONSE',
+      'the server ended the backup stream without saying how it went',
+    );
+  }
+
+  /** Admin. The backups the server holds, newest first. */
+  listBackups(): Promise<BackupListResponse> {
+    return this.#json('GET', '/backups');
+  }
+
+  /** Admin. A backup archive's bytes and their length. */
+  async downloadBackup(name: string): Promise<{ bytes: number; body: AsyncIterable<Uint8Array> }> {
+    const res = await this.#send('GET', `/backups/${encodeURIComponent(name)}`, {
+      headers: { accept: 'application/x-tar' },
+    });
+    if (!res.body) throw new ApiError(res.status, 'BAD_RESPONSE', 'the server sent no backup bytes');
+    return { bytes: Number(res.headers.get('content-length') ?? 0), body: res.body };
   }
 
   /** Attaches a scan report (raw Trivy, Grype or npm audit JSON) to an uploaded version; 422 BAD_SCAN_REPORT. */

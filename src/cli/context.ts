@@ -1,6 +1,7 @@
 // What every command receives: the io, the injected server-side functions, and one way to run an action.
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
+import type { RestoredBackup, VerifyReport } from '../backup/index.ts';
 import { type ConnectionFlags, GantryClient, resolveClientConfig } from './client.ts';
 import type { ServerOptions } from './commands/server.ts';
 import type { ValidateResult } from './commands/validate.ts';
@@ -14,6 +15,17 @@ export interface CliDeps {
   validateConfig?: (file: string) => ValidateResult | Promise<ValidateResult>;
   /** Packs an artifact directory into a .tar.gz stream; defaults to src/artifacts' packDirectory. */
   packDirectory?: (dir: string) => Readable;
+  /** Offline backup checks and restores (src/backup), which read and write stores directly. */
+  backups?: {
+    verify: (file: string, onProgress: (p: { table: string; rows: number }) => void) => Promise<VerifyReport>;
+    restore: (opts: {
+      file: string;
+      dataDir: string;
+      store?: string;
+      force: boolean;
+      onProgress: (p: { table: string; rows: number }) => void;
+    }) => Promise<RestoredBackup>;
+  };
 }
 
 export interface CliContext {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { registerAlarms } from './commands/alarms.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerCompletion } from './commands/completion.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerDora } from './commands/dora.ts';
@@ -103,6 +104,7 @@ export function buildProgram(io?: Partial<CliIo>, deps: CliDeps = {}): Command {
     registerTokens,
     registerAudit,
     registerReload,
+    registerBackup,
     registerCompletion,
   ]) {
     register(program, ctx);

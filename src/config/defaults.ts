@@ -85,3 +85,7 @@ export const DEFAULT_INCIDENT_OPEN_AT = 'P2';
 /** An SLO's window when it names none; also the longest, as long as minute rollups are kept. */
 export const DEFAULT_SLO_WINDOW = 30 * DAY;
 export const MAX_SLO_WINDOW = 30 * DAY;
+
+/** Scheduled backups: hourly, kept 30 days (the users' RPO of one hour and 30-day retention). */
+export const DEFAULT_BACKUP_EVERY = 3600 * 1000;
+export const DEFAULT_BACKUP_KEEP = 30 * DAY;

@@ -280,6 +280,9 @@ export function findReferenceIssues(raw: unknown): PathIssue[] {
   itemsOf(field(raw.incidents, 'notify')).forEach((group, j) => {
     checkName(issues, ['incidents', 'notify', j], group, 'notify group', notifyGroups, 'notify');
   });
+  itemsOf(field(raw.backups, 'notify')).forEach((group, j) => {
+    checkName(issues, ['backups', 'notify', j], group, 'notify group', notifyGroups, 'notify');
+  });
   itemsOf(raw.slos).forEach((slo, i) => {
     itemsOf(field(slo, 'notify')).forEach((group, j) => {
       checkName(issues, ['slos', i, 'notify', j], group, 'notify group', notifyGroups, 'notify');

@@ -4,6 +4,7 @@
 // live in references.ts, which runs on the same input.
 import type { z } from 'zod';
 import { dnsName, mapping } from './fields.ts';
+import { backupsSchema } from './schema-backups.ts';
 import { checksSchema } from './schema-checks.ts';
 import { environmentsSchema } from './schema-environment.ts';
 import { alarmsSchema, logsSchema, syntheticsSchema } from './schema-monitoring.ts';
@@ -30,6 +31,7 @@ export const gantryConfigSchema = mapping({
   incidents: incidentsSchema.prefault({}),
   slos: slosSchema.prefault([]),
   oncall: oncallSchema.prefault({}),
+  backups: backupsSchema.optional(),
 }).meta({
   title: 'gantry.yaml',
   description: 'How Gantry runs, releases and watches one service.',

@@ -310,6 +310,18 @@ export interface GantryConfig {
   };
   slos: SloConfig[];
   oncall: OncallConfig;
+  /** Scheduled backups; absent: none (backups are then taken on demand only). */
+  backups?: BackupsConfig;
+}
+
+export interface BackupsConfig {
+  every: Duration;
+  keep: Duration;
+  /** Relative to the config file's directory; default <data-dir>/backups. */
+  dir?: string;
+  with_artifacts: boolean;
+  /** Notify groups told when backup_failures fires and resolves. */
+  notify: string[];
 }
 
 /** A config as loaded from a file: the parsed value plus where it came from. */

@@ -166,6 +166,15 @@ export const ERRORS = {
     status: 503,
     hint: 'Another Gantry server on the same database is the leader: send requests to it. This one takes over when that server stops.',
   },
+  BACKUP_INVALID: {
+    status: 422,
+    hint: 'Use another backup (the scheduled ones are in backups.dir), or make a new one with `gantry backup create`.',
+  },
+  STORE_NOT_EMPTY: {
+    status: 409,
+    hint: 'Restore into an empty data dir or database, or pass --force to replace what is there.',
+  },
+  UNKNOWN_BACKUP: { status: 404, hint: 'Run `gantry backup list` to see the backups the server holds.' },
   INTERNAL: { status: 500, hint: "See the server's log." },
 } as const satisfies Record<string, { status: number; hint: string }>;
 

@@ -24,7 +24,7 @@ export function prefixedHref(href: string, service: string | undefined): string 
 
 /** API paths about no service: the same whichever service is shown (as the server dispatches). */
 export const GLOBAL_API =
-  /^\/api\/v1\/(openapi\.json|schemas?(\/.*)?|services|config\/reload|session|tokens(\/.*)?|audit(\/.*)?|ack\/[^/]+|secrets\/rotate-key)$/;
+  /^\/api\/v1\/(openapi\.json|schemas?(\/.*)?|services|config\/reload|session|tokens(\/.*)?|audit(\/.*)?|ack\/[^/]+|secrets\/rotate-key|backups(\/.*)?)$/;
 
 /** An API path (with its query) as asked about `service`: /api/v1/services/SERVICE/… when needed. */
 export function apiPath(path: string, service: string | undefined): string {
