@@ -109,7 +109,15 @@ export async function openPostgresSnapshot(url: string): Promise<StoreSnapshot> 
       ).rows.map((r) => r.table_name),
     async *rows(table) {
       const cursor = `backup_${++cursors}`;
-      await client.query(`declare ${cursor} no scroll cursor for select * from "${table}"`);
+      // Generated columns (log_lines.search_vector) are derived, and cannot be inserted at restore.
+      const { rows: stored } = await client.query<{ column_name: string }>(
+        `select column_name from information_schema.columns
+          where table_schema = current_schema() and table_name = $1 and is_generated = 'NEVER'
+          order by ordinal_position`,
+        [table],
+      );
+      const columns = stored.map((c) => `"${c.column_name}"`).join(', ');
+      await client.query(`declare ${cursor} no scroll cursor for select ${columns} from "${table}"`);
       try {
         for (;;) {
           const { rows } = await client.query(`fetch ${SNAPSHOT_CHUNK_ROWS} from ${cursor}`);
