@@ -435,7 +435,11 @@ setInterval(() => {}, 60_000);
       (r) => r.status === 200 && r.body.groupKey === '{}:{alertname="alarm-a", environment="production"}',
     );
     expect(aOrder.map((r) => r.body.status)).toEqual(['firing', 'resolved']);
-    const log = await second.deliveries();
+    // The receiver's answer reaches the outbox a moment after the receiver has it.
+    const log = await waitUntil('four outcomes recorded', async () => {
+      const rows = await second.deliveries();
+      return rows.every((d) => d.status !== 'pending') ? rows : undefined;
+    });
     expect(log.map((d) => [d.status, d.attempts])).toEqual(Array(4).fill(['delivered', 1]));
     await second.stop();
 
