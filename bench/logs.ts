@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/config/index.ts';
-import { captureRuntimeLogs, createLogService, type LogService } from '../src/logs/index.ts';
+import { captureRuntimeLogs, createLogService } from '../src/logs/index.ts';
 import { createProcessDriver } from '../src/runtime/index.ts';
 import { openStore, type Store } from '../src/store/index.ts';
+import { fillLogs } from './log-mix.ts';
 
 const BUDGET_LINES_PER_S = 50_000;
 const BUDGET_SEARCH_MS = 200;
@@ -155,45 +156,6 @@ function startLoadProcess(url: string): { stop(): Promise<number> } {
   };
 }
 
-const WORDS = [
-  'payment',
-  'order',
-  'checkout',
-  'cart',
-  'user',
-  'session',
-  'invoice',
-  'refund',
-  'stock',
-  'email',
-];
-
-async function fill(logs: LogService, n: number): Promise<number> {
-  const start = Date.now() - n; // one line per ms, ending now
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const w = WORDS[i % WORDS.length] as string;
-    const w2 = WORDS[(i * 7 + 3) % WORDS.length] as string;
-    const line =
-      i % 1000 === 0
-        ? `{"level":50,"msg":"payment failed","order":${i},"code":"card_declined"}`
-        : i % 3 === 0
-          ? `{"level":30,"msg":"${w} updated","id":${i},"by":"${w2}"}`
-          : `INFO ${w} ${w2} handled request ${i} in ${i % 97}ms`;
-    logs.ingest({
-      at: start + i,
-      environment: i % 4 === 0 ? 'staging' : 'production',
-      version: i % 2 === 0 ? 'v1' : 'v2',
-      instance: `production-v${(i % 2) + 1}-${i % 3}`,
-      stream: 'stdout',
-      line,
-    });
-    if (i % 50_000 === 0) await logs.flush();
-  }
-  await logs.flush();
-  return n / ((performance.now() - t0) / 1000);
-}
-
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
@@ -204,7 +166,7 @@ async function benchSearch(dir: string) {
   const cfg = config(dir);
   const noSecrets: string[] = [];
   const logs = createLogService({ config: () => cfg, store, redact: () => noSecrets });
-  const fillRate = await fill(logs, totalLines);
+  const fillRate = await fillLogs(logs, totalLines);
   const queries = [
     { q: 'payment failed', limit: 100 },
     { q: '"payment failed"', environment: 'production', limit: 100 },

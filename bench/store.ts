@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { parseConfig } from '../src/config/index.ts';
-import { createLogService, type LogService } from '../src/logs/index.ts';
+import { createLogService } from '../src/logs/index.ts';
 import { mergeRollups } from '../src/metrics/rollup.ts';
 import { createSketch, serializeSketch } from '../src/metrics/sketch.ts';
 import { type MetricRollupRecord, openStore, type Store, type StoreOptions } from '../src/store/index.ts';
@@ -25,6 +25,7 @@ import {
   startPostgresCluster,
   stopPostgresCluster,
 } from '../test/helpers/postgres.ts';
+import { fillLogs } from './log-mix.ts';
 
 const BUDGET_SEARCH_MS = 200;
 
@@ -193,19 +194,6 @@ async function benchRollups(target: Target): Promise<Figure[]> {
 
 // ---- logs ----
 
-const WORDS = [
-  'payment',
-  'order',
-  'checkout',
-  'cart',
-  'user',
-  'session',
-  'invoice',
-  'refund',
-  'stock',
-  'email',
-];
-
 function logConfig() {
   return parseConfig(
     `service: bench
@@ -218,33 +206,6 @@ logs:
 `,
     'gantry.yaml',
   );
-}
-
-/** The mix of bench/logs.ts: pino JSON, plain lines, an error every thousand. */
-async function fillLogs(logs: LogService, n: number): Promise<number> {
-  const start = Date.now() - n;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const w = WORDS[i % WORDS.length] as string;
-    const w2 = WORDS[(i * 7 + 3) % WORDS.length] as string;
-    const line =
-      i % 1000 === 0
-        ? `{"level":50,"msg":"payment failed","order":${i},"code":"card_declined"}`
-        : i % 3 === 0
-          ? `{"level":30,"msg":"${w} updated","id":${i},"by":"${w2}"}`
-          : `INFO ${w} ${w2} handled request ${i} in ${i % 97}ms`;
-    logs.ingest({
-      at: start + i,
-      environment: i % 4 === 0 ? 'staging' : 'production',
-      version: i % 2 === 0 ? 'v1' : 'v2',
-      instance: `production-v${(i % 2) + 1}-${i % 3}`,
-      stream: 'stdout',
-      line,
-    });
-    if (i % 50_000 === 0) await logs.flush();
-  }
-  await logs.flush();
-  return n / ((performance.now() - t0) / 1000);
 }
 
 async function benchLogs(target: Target): Promise<Figure[]> {
