@@ -25,10 +25,17 @@ export async function makeTempDir(): Promise<{ dir: string; cleanup: () => Promi
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** A fresh self-signed P-256 certificate for localhost/127.0.0.1, as PEM buffers (no files). */
-export async function makeCert(dir: string, cn: string): Promise<{ cert: Buffer; key: Buffer }> {
-  const certFile = path.join(dir, `${cn}-${process.hrtime.bigint()}.crt`);
-  const keyFile = `${certFile}.key`;
+/**
+ * Writes a self-signed P-256 certificate (valid 2 days) and its key to `<base>.crt` and
+ * `<base>.key`, with `altNames` as subject alternative names (`DNS:name`, `IP:address`).
+ */
+export async function writeSelfSignedCert(
+  base: string,
+  cn: string,
+  altNames: string[],
+): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = `${base}.crt`;
+  const keyFile = `${base}.key`;
   await run(
     'openssl',
     [
@@ -44,13 +51,23 @@ export async function makeCert(dir: string, cn: string): Promise<{ cert: Buffer;
       '-subj',
       `/CN=${cn}`,
       '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      `subjectAltName=${altNames.join(',')}`,
       '-keyout',
       keyFile,
       '-out',
       certFile,
     ],
     { timeout: 30_000 },
+  );
+  return { certFile, keyFile };
+}
+
+/** A fresh self-signed P-256 certificate for localhost/127.0.0.1, as PEM buffers (no files). */
+export async function makeCert(dir: string, cn: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const { certFile, keyFile } = await writeSelfSignedCert(
+    path.join(dir, `${cn}-${process.hrtime.bigint()}`),
+    cn,
+    ['DNS:localhost', 'IP:127.0.0.1'],
   );
   const pair = { cert: await readFile(certFile), key: await readFile(keyFile) };
   await rm(certFile);

@@ -2,13 +2,11 @@
 // listener's default), PEM certificates given in the desired state, 421 when Host and SNI belong to
 // different routes, and ACME HTTP-01 answers on plain and redirect listeners. Certificates are made
 // by openssl for the names each test needs.
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EnvironmentRoute } from '../src/proxy/types.ts';
 import {
@@ -20,9 +18,8 @@ import {
   type TestUpstream,
   useProxyFixture,
 } from './helpers/proxy.ts';
-import { makeTempDir } from './proxy-hardening-fixtures.ts';
+import { makeTempDir, writeSelfSignedCert } from './proxy-hardening-fixtures.ts';
 
-const run = promisify(execFile);
 const fx = useProxyFixture();
 let tmp: { dir: string; cleanup: () => Promise<void> };
 beforeEach(async () => {
@@ -41,31 +38,10 @@ interface NamedCert {
 
 /** A self-signed P-256 certificate for `names` (DNS subject alternative names), kept as files. */
 async function certFor(...names: string[]): Promise<NamedCert> {
-  const base = path.join(tmp.dir, `${names[0]?.replace('*', 'star')}-${process.hrtime.bigint()}`);
-  const certFile = `${base}.crt`;
-  const keyFile = `${base}.key`;
-  await run(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${names[0]}`,
-      '-addext',
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { timeout: 30_000 },
+  const { certFile, keyFile } = await writeSelfSignedCert(
+    path.join(tmp.dir, `${names[0]?.replace('*', 'star')}-${process.hrtime.bigint()}`),
+    names[0] ?? '',
+    names.map((n) => `DNS:${n}`),
   );
   return { certFile, keyFile, cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
 }
