@@ -2,7 +2,8 @@
 // checked against those PEM certificates instead of Node's bundled roots. The trust applies to
 // requests of the ACME client to that directory's origin only, nowhere else in the process.
 import { Agent } from 'node:https';
-import acme from 'acme-client';
+import type acmeClient from 'acme-client';
+import { requireOnUse } from '../lib/require-on-use.ts';
 
 const agents = new Map<string, Agent>();
 let installed = false;
@@ -14,7 +15,7 @@ export function trustDirectory(directoryUrl: string, caPem: string): void {
   agents.set(origin, new Agent({ ca: caPem }));
   if (installed) return;
   installed = true;
-  acme.axios.interceptors.request.use((request) => {
+  requireOnUse<typeof acmeClient>('acme-client').axios.interceptors.request.use((request) => {
     const agent =
       request.url && URL.canParse(request.url) ? agents.get(new URL(request.url).origin) : undefined;
     if (agent) request.httpsAgent = agent;

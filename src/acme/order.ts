@@ -1,7 +1,8 @@
 // One certificate order through ACME (acme-client): the account (registered on first use, its
 // key made here), a fresh key and CSR for the hosts, HTTP-01 challenges handed to the responder for
 // the data plane to answer, and the issued chain back. Nothing here touches the store.
-import acme from 'acme-client';
+import type acmeClient from 'acme-client';
+import { requireOnUse } from '../lib/require-on-use.ts';
 import type { ChallengeResponder } from './types.ts';
 
 /** RFC 5280's upper bound of a CommonName. */
@@ -28,6 +29,7 @@ export interface OrderResult {
 
 /** Places the order and answers its challenges; rejects with the CA's reason when one fails. */
 export async function orderCertificate(input: OrderInput): Promise<OrderResult> {
+  const acme = requireOnUse<typeof acmeClient>('acme-client');
   const accountKey = input.account?.keyPem ?? (await acme.crypto.createPrivateEcdsaKey()).toString();
   const client = new acme.Client({
     directoryUrl: input.directory,

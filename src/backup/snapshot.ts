@@ -3,7 +3,8 @@
 // in the backup or both absent. Each dialect opens its own connection for it, never the server's,
 // so a long read does not hold up the server's writes.
 import { DatabaseSync } from 'node:sqlite';
-import pg from 'pg';
+import type pgTypes from 'pg';
+import { requireOnUse } from '../lib/require-on-use.ts';
 import type { StoreOptions } from '../store/index.ts';
 
 export interface StoreSnapshot {
@@ -77,6 +78,7 @@ export async function openSqliteSnapshot(path: string): Promise<StoreSnapshot> {
  * read as of its first query, and each table is walked with a cursor, a chunk at a time.
  */
 export async function openPostgresSnapshot(url: string): Promise<StoreSnapshot> {
+  const pg = requireOnUse<typeof pgTypes>('pg');
   const client = new pg.Client({
     connectionString: url,
     application_name: 'gantry backup',

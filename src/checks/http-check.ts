@@ -1,9 +1,9 @@
 // HTTP checks: each request in order, all must pass (status, then latency); the first failure
 // ends the check and names itself. The check's timeout bounds all of its requests together.
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
 import { formatElapsed } from '../analysis/format.ts';
 import type { HttpCheck } from '../config/types.ts';
+import { requestOnce } from '../lib/http-once.ts';
 
 const MAX_BODY_QUOTE = 200;
 const MAX_BODY_BYTES = 4096;
@@ -23,30 +23,19 @@ export async function runHttpChecks(
   const start = performance.now();
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-  // Its own agent and no keep-alive: a check never reuses a socket another request left behind.
-  // Synthetics reach an environment through Gantry's own listener on a loopback address, which its
-  // certificate (issued for the public name) does not cover: the check is of the service, not of TLS.
-  const agent = new Agent({ pipelining: 0, connect: { rejectUnauthorized: false } });
   const passed: string[] = [];
-  try {
-    for (const check of checks) {
-      const outcome = await requestOnce(check, baseUrl, agent, combined, () =>
-        describeAbort(signal, timeoutMs),
-      );
-      if (!outcome.ok) return { ok: false, message: outcome.message, durationMs: elapsed(start) };
-      passed.push(outcome.message);
-    }
-  } finally {
-    await agent.destroy().catch(() => {});
+  for (const check of checks) {
+    const outcome = await checkOnce(check, baseUrl, combined, () => describeAbort(signal, timeoutMs));
+    if (!outcome.ok) return { ok: false, message: outcome.message, durationMs: elapsed(start) };
+    passed.push(outcome.message);
   }
   const message = passed.length > 0 ? passed.join('; ') : 'no HTTP requests to make';
   return { ok: true, message, durationMs: elapsed(start) };
 }
 
-async function requestOnce(
+async function checkOnce(
   check: HttpCheck,
   baseUrl: string,
-  agent: Agent,
   signal: AbortSignal,
   abortReason: () => string,
 ): Promise<{ ok: boolean; message: string }> {
@@ -54,16 +43,19 @@ async function requestOnce(
   const what = `${check.method} ${path}`;
   const start = performance.now();
   try {
-    const res = await request(`${baseUrl.replace(/\/+$/, '')}${path}`, {
+    // A connection per request (nothing reused), and no certificate check: synthetics reach an
+    // environment through Gantry's own listener on a loopback address, which its certificate
+    // (issued for the public name) does not cover; the check is of the service, not of TLS.
+    const res = await requestOnce(`${baseUrl.replace(/\/+$/, '')}${path}`, {
       method: check.method,
       headers: { 'user-agent': 'gantry-check', ...check.headers },
-      dispatcher: agent,
-      reset: true,
       signal,
+      maxBodyBytes: MAX_BODY_BYTES,
+      verifyTls: false,
     });
-    const body = await readSomeBody(res.body);
+    const body = res.body;
     const latency = Math.round(performance.now() - start);
-    const status = res.statusCode;
+    const status = res.status;
     if (status !== check.expect_status) {
       return { ok: false, message: withBody(`${what} → ${status}, expected ${check.expect_status}`, body) };
     }
@@ -78,20 +70,6 @@ async function requestOnce(
     const why = signal.aborted ? abortReason() : describeError(err);
     return { ok: false, message: `${what}: ${why}` };
   }
-}
-
-async function readSomeBody(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= MAX_BODY_BYTES) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
 }
 
 function withBody(head: string, body: string): string {
@@ -113,7 +91,6 @@ function describeError(err: unknown): string {
     case 'ECONNREFUSED':
       return 'connection refused; is the instance listening?';
     case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
       return 'connection reset before a complete response';
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

@@ -27,7 +27,9 @@ export function resolveIo(io: Partial<CliIo> = {}): ResolvedIo {
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
     env: io.env ?? process.env,
-    fetch: io.fetch ?? globalThis.fetch,
+    // Read at the first request: Node loads its fetch (a bundle of undici) only when it is touched,
+    // and `gantry server` never is.
+    fetch: io.fetch ?? ((input, init) => globalThis.fetch(input, init)),
   };
 }
 

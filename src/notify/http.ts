@@ -1,7 +1,8 @@
 // HTTP for the channels that POST (webhook, Slack, PagerDuty), and Alertmanager's Retrier rule for
 // their answers: 2xx delivered; 5xx, 408 and 429 retried (429 after its Retry-After); any other
 // status is final. Network failures and timeouts are retried.
-import { request } from 'undici';
+import type * as undici from 'undici';
+import { requireOnUse } from '../lib/require-on-use.ts';
 import { USER_AGENT } from './defaults.ts';
 import { describeError } from './redact.ts';
 import type { SendResult } from './types.ts';
@@ -22,7 +23,7 @@ export async function postBody(
   headers: Record<string, string>,
   opts: { timeoutMs: number; signal: AbortSignal },
 ): Promise<HttpReply> {
-  const res = await request(url, {
+  const res = await requireOnUse<typeof undici>('undici').request(url, {
     method: 'POST',
     body,
     headers: { 'user-agent': USER_AGENT, ...headers },

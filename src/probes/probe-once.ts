@@ -2,8 +2,8 @@
 // type 'tcp' or absent (gantry.yaml: with no readiness probe, an open port means ready).
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
 import type { ProbeConfig } from '../config/types.ts';
+import { requestOnce } from '../lib/http-once.ts';
 import { readHealthVerdict } from './health-json.ts';
 import type { ProbeResult, ProbeTarget } from './types.ts';
 
@@ -12,14 +12,6 @@ export const DEFAULT_TCP_TIMEOUT_MS = 1000;
 
 const MAX_DETAIL = 300;
 const MAX_BODY_BYTES = 4096;
-
-// A dedicated agent, and `reset: true` on every request: a probe never reuses a socket the
-// instance may be closing, which would turn a healthy instance into a spurious failure.
-let agent: Agent | undefined;
-function probeAgent(): Agent {
-  agent ??= new Agent({ pipelining: 0, connections: 64 });
-  return agent;
-}
 
 export async function probeOnce(
   target: ProbeTarget,
@@ -44,16 +36,17 @@ async function probeHttp(
   const timeout = AbortSignal.timeout(probe.timeout);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {
-    const res = await request(`http://${hostForUrl(target.host)}:${target.port}${path}`, {
+    // A connection per probe: a probe never reuses a socket the instance may be closing, which
+    // would turn a healthy instance into a spurious failure.
+    const res = await requestOnce(`http://${hostForUrl(target.host)}:${target.port}${path}`, {
       method: 'GET',
       headers: { 'user-agent': 'gantry-probe', ...probe.headers },
-      dispatcher: probeAgent(),
-      reset: true,
       signal: combined,
+      maxBodyBytes: MAX_BODY_BYTES,
     });
-    const body = await readSomeBody(res.body);
+    const body = res.body;
     const latencyMs = elapsed(start);
-    const status = res.statusCode;
+    const status = res.status;
     const contentType = headerValue(res.headers['content-type']);
     const verdict = readHealthVerdict(contentType, body);
     const head = `${what} → ${status} in ${Math.round(latencyMs)} ms`;
@@ -107,17 +100,6 @@ function probeTcp(target: ProbeTarget, timeoutMs: number, signal?: AbortSignal):
   });
 }
 
-async function readSomeBody(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= MAX_BODY_BYTES) break;
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
-}
-
 function describeFailure(
   err: unknown,
   ctx: { signal?: AbortSignal; timeout: AbortSignal; timeoutMs: number; target: ProbeTarget },
@@ -133,7 +115,6 @@ function describeSocketError(err: unknown, target: ProbeTarget): string {
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
       return 'connection reset before a complete response';
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':

@@ -1,6 +1,7 @@
 // Backends known to the data plane: their in-flight counts (kept while a request runs, even after
 // the backend left the routing table, so drain() can wait for it) and one undici pool per URL.
-import { Pool as UpstreamPool } from 'undici';
+import type * as undici from 'undici';
+import { requireOnUse } from '../lib/require-on-use.ts';
 import type { Backend } from './types.ts';
 
 export interface UpstreamOptions {
@@ -23,7 +24,7 @@ export interface BackendState {
   inFlight: number;
   /** Present in the current routing table of some environment. */
   active: boolean;
-  upstream: UpstreamPool | null;
+  upstream: undici.Pool | null;
 }
 
 interface DrainWaiter {
@@ -33,7 +34,7 @@ interface DrainWaiter {
 
 export class BackendRegistry {
   readonly #states = new Map<string, BackendState>();
-  readonly #pools = new Map<string, UpstreamPool>();
+  readonly #pools = new Map<string, undici.Pool>();
   readonly #waiters = new Set<DrainWaiter>();
   readonly #options: UpstreamOptions;
 
@@ -85,11 +86,11 @@ export class BackendRegistry {
   }
 
   /** The undici pool of a backend, created on first use. */
-  upstreamOf(s: BackendState): UpstreamPool {
+  upstreamOf(s: BackendState): undici.Pool {
     if (s.upstream && !s.upstream.closed) return s.upstream;
     let pool = this.#pools.get(s.url);
     if (!pool || pool.closed) {
-      pool = new UpstreamPool(s.url, {
+      pool = new (requireOnUse<typeof undici>('undici').Pool)(s.url, {
         connections: this.#options.connections,
         pipelining: 1,
         connectTimeout: this.#options.connectTimeoutMs,

@@ -310,16 +310,24 @@ export class ChildServer {
   output = '';
   readonly args: string[];
   readonly dataDir: string;
+  readonly env: Record<string, string>;
   /** The admin token, read from `<dataDir>/admin-token` once the server is up. */
   token = '';
   #onOutput: () => void = () => {};
 
   /**
    * `extraArgs`: more options of `gantry server` (e.g. --data-plane-workers 2); `store`: a PostgreSQL
-   * URL for --store (the data dir's SQLite file without it).
+   * URL for --store (the data dir's SQLite file without it); `env`: more environment variables.
    */
-  constructor(opts: { config: string; dataDir: string; extraArgs?: string[]; store?: string }) {
+  constructor(opts: {
+    config: string;
+    dataDir: string;
+    extraArgs?: string[];
+    store?: string;
+    env?: Record<string, string>;
+  }) {
     this.dataDir = opts.dataDir;
+    this.env = opts.env ?? {};
     this.args = [
       'server',
       '--config',
@@ -373,7 +381,7 @@ export class ChildServer {
     this.output = '';
     const proc = spawn(process.execPath, [path.join(repoRoot, 'bin/gantry.js'), ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GANTRY_LOG_LEVEL: 'info' },
+      env: { ...process.env, GANTRY_LOG_LEVEL: 'info', ...this.env },
     });
     this.proc = proc;
     const onData = (chunk: Buffer) => {

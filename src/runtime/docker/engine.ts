@@ -2,7 +2,8 @@
 // service), through dockerode. Each failure names what was asked and carries the engine's own
 // message; the request bodies come from requests.ts.
 import { PassThrough, type Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { requireOnUse } from '../../lib/require-on-use.ts';
 import type { EngineAddress, RegistryCredential } from './options.ts';
 import type { CreateRequest } from './requests.ts';
 import { LABELS } from './requests.ts';
@@ -47,7 +48,7 @@ export class Engine {
   readonly #where: string;
 
   constructor(address: EngineAddress, where: string) {
-    this.#docker = new Docker(address);
+    this.#docker = new (requireOnUse<typeof Docker>('dockerode'))(address);
     this.#where = where;
   }
 

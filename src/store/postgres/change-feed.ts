@@ -1,8 +1,9 @@
 // Changes announced between Gantry servers on one PostgreSQL database with LISTEN/NOTIFY, on a
 // connection of its own. A server does not hear its own announcements. Notifications sent while the
 // connection was down are lost, so after a reconnection every subscriber is told to resync.
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../../lib/log.ts';
+import { requireOnUse } from '../../lib/require-on-use.ts';
 import type { ChangeFeed, ChangeSubscriber } from '../change-feed.ts';
 
 /** Between reconnection attempts after the feed's connection is lost. */
@@ -22,7 +23,7 @@ export async function openPostgresChangeFeed(opts: {
   let reconnecting: NodeJS.Timeout | undefined;
 
   const connect = async (): Promise<pg.Client> => {
-    const c = new pg.Client({ connectionString: opts.url, keepAlive: true });
+    const c = new (requireOnUse<typeof pg>('pg').Client)({ connectionString: opts.url, keepAlive: true });
     let ownPid: number | undefined;
     c.on('notification', (msg) => {
       if (msg.processId === ownPid) return;

@@ -4,7 +4,8 @@
 // up), and a waiting server, polling with pg_try_advisory_lock, then takes it.
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
+import { requireOnUse } from '../../lib/require-on-use.ts';
 
 /** The advisory lock's bigint key, derived from a name no other program uses (pg_locks shows it as classid, objid). */
 const LOCK_NAME = 'gantry:leader';
@@ -77,7 +78,7 @@ export function createPostgresLeaderLock(opts: {
   };
 
   const connect = async (): Promise<pg.Client> => {
-    const c = new pg.Client({
+    const c = new (requireOnUse<typeof pg>('pg').Client)({
       connectionString: opts.url,
       application_name: `gantry ${os.hostname()} pid ${process.pid}`,
       keepAlive: true,

@@ -1,7 +1,8 @@
 // Opens a PostgreSQL database (postgresql://user:password@host:port/db) as a Kysely<Database>: a
 // connection pool that is checked once at open, so a wrong URL fails here and not at first use.
 import { Kysely, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { requireOnUse } from '../../lib/require-on-use.ts';
 import type { Database } from '../database.ts';
 import { GantryPostgresDialect } from './dialect.ts';
 
@@ -10,7 +11,7 @@ const POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export async function openPostgresDatabase(url: string): Promise<Kysely<Database>> {
-  const pool = new pg.Pool({
+  const pool = new (requireOnUse<typeof pg>('pg').Pool)({
     connectionString: url,
     max: POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
