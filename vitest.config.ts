@@ -28,6 +28,7 @@ const STORE_CONTRACT_FILES = [
   'test/slo-gate.test.ts',
   'test/store.test.ts',
   'test/store-instance-handles.test.ts',
+  'test/store-alert-groups.test.ts',
   'test/store-processes.test.ts',
   'test/store-releases.test.ts',
   'test/triggers-unit.test.ts',

@@ -410,6 +410,21 @@ describe('server', () => {
     expect(bad.stderr).toContain('GANTRY_REFUSAL_LIMIT is not a count: lots');
   });
 
+  it('takes the artifact entry limit from --max-artifact-entries, else GANTRY_MAX_ARTIFACT_ENTRIES', async () => {
+    const calls: ServerOptions[] = [];
+    const deps: CliDeps = { startServer: async (o) => void calls.push(o) };
+    expect((await run(['server', '--max-artifact-entries', '250000'], { deps })).code).toBe(0);
+    expect((await run(['server'], { deps, env: { GANTRY_MAX_ARTIFACT_ENTRIES: '5000' } })).code).toBe(0);
+    expect((await run(['server'], { deps })).code).toBe(0);
+    expect(calls.map((c) => c.maxArtifactEntries)).toEqual([250000, 5000, undefined]);
+    const bad = await run(['server'], { deps, env: { GANTRY_MAX_ARTIFACT_ENTRIES: 'many' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('GANTRY_MAX_ARTIFACT_ENTRIES is not a count: many');
+    const flag = await run(['server', '--max-artifact-entries', '0'], { deps });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('expected a whole number of at least 1, like 100000');
+  });
+
   it('takes the store from --store, else GANTRY_STORE; without either, none (SQLite in the data dir)', async () => {
     const calls: ServerOptions[] = [];
     const deps: CliDeps = { startServer: async (o) => void calls.push(o) };

@@ -1,12 +1,15 @@
 // Container versions end to end: a real Gantry server (a child process, so it can be
 // SIGKILLed) with `runtime: docker` on real Podman, images pulled from a loopback docker-registry.
 // A rolling release of two images under load, a canary of an image whose every request fails,
-// a missing image, a secret that reaches the container but no label or log, and adoption of the
-// same containers after kill -9 of the server.
+// a missing image, an image that exits at start and one that never gets ready (each fails its
+// release, quoting what the container said or answered, while the old version keeps serving),
+// container CPU and memory in the instance metrics, a secret that reaches the container but no
+// label or log, and adoption of the same containers after kill -9 of the server.
 import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReleaseDetailResponse } from '../src/api/types.ts';
+import type { MetricsQueryResponse, ReleaseDetailResponse } from '../src/api/types.ts';
 import {
   ApiClient,
   ChildServer,
@@ -22,6 +25,19 @@ import { IMAGE_APP_DIR, IMAGE_NODE, PodmanPeer, requirePodman } from './helpers/
 
 const mode = requirePodman();
 const SECRET = `s3cr3t-${process.pid}-${Date.now()}`;
+/** startup_timeout of the test config: how long a version that never gets ready is waited for. */
+const STARTUP_TIMEOUT_S = 10;
+/** The CMD of an image that says why and exits at once, as a misconfigured service does. */
+const CRASH_SCRIPT =
+  "console.log('shop starting'); console.error('FATAL config: DATABASE_URL is not set'); process.exit(3)";
+/** The CMD of an image that listens but whose health check never passes (503 with a reason). */
+const UNREADY_SCRIPT = [
+  "const s = require('node:http').createServer((q, r) => {",
+  "  r.writeHead(503, { 'content-type': 'text/plain' }); r.end('warming up: cache not loaded');",
+  '});',
+  "s.listen(Number(process.env.PORT || 8000), '0.0.0.0', () => console.log('unready listening'));",
+  "process.on('SIGTERM', () => process.exit(0));",
+].join(' ');
 
 describe.skipIf(mode === 'skip')('container versions on real Podman', () => {
   let peer: PodmanPeer;
@@ -33,13 +49,15 @@ describe.skipIf(mode === 'skip')('container versions on real Podman', () => {
 
   beforeAll(async () => {
     peer = await PodmanPeer.start();
-    const cmd = [IMAGE_NODE, `${IMAGE_APP_DIR}/image-service.mjs`];
-    for (const [tag, env] of [
-      ['v1', { APP_VERSION: 'v1' }],
-      ['v2', { APP_VERSION: 'v2' }],
-      ['bad', { APP_VERSION: 'bad', APP_FAIL: '1' }],
+    const service = [IMAGE_NODE, `${IMAGE_APP_DIR}/image-service.mjs`];
+    for (const [tag, env, cmd] of [
+      ['v1', { APP_VERSION: 'v1' }, service],
+      ['v2', { APP_VERSION: 'v2' }, service],
+      ['bad', { APP_VERSION: 'bad', APP_FAIL: '1' }, service],
+      ['crash', {}, [IMAGE_NODE, '-e', CRASH_SCRIPT]],
+      ['unready', {}, [IMAGE_NODE, '-e', UNREADY_SCRIPT]],
     ] as const) {
-      await peer.buildImage({ name: 'shop', tag, env, cmd });
+      await peer.buildImage({ name: 'shop', tag, env, cmd: [...cmd] });
     }
     tmp = await tempDir('gantry-containers-');
     staging = await freePort();
@@ -154,6 +172,85 @@ describe.skipIf(mode === 'skip')('container versions on real Podman', () => {
     expect((await shopContainers()).filter((c) => c.Labels?.['gantry.version'] === 'v404')).toEqual([]);
   });
 
+  it('fails the release of an image that exits at start with its exit code and last output; v2 keeps serving', async () => {
+    const load = startLoad(staging, 4);
+    const done = await release('staging', 'crash');
+    const result = await load.stop();
+    expect(done.release.state).toBe('failed');
+    expect(done.release.reason).toBe('NotReady');
+    const message = done.release.message ?? '';
+    // The container is started again (with backoff) until it has exited 3 times or startup_timeout
+    // has passed (a Podman start takes a second or two, so often the latter); either way the
+    // message gives the exit code the engine reported and the line the container printed.
+    expect(message).toMatch(/^crash never became ready: instance \S+ \(crash\) /);
+    expect(message).toMatch(/last exit: code 3/);
+    expect(message).toMatch(/\d+ exit\(s\) before ready/);
+    expect(message).toMatch(/last output: .*FATAL config: DATABASE_URL is not set/);
+    expect(message).toMatch(/; staging keeps serving v2$/);
+    // Each exit is recorded with the container's last output.
+    const events = await api.call<{ events: Array<{ type: string; data: { lastOutput?: string[] } }> }>(
+      'GET',
+      '/api/v1/events?environment=staging&limit=100',
+    );
+    const exits = events.body.events.filter(
+      (e) =>
+        e.type === 'instance.exited' && e.data.lastOutput?.includes('FATAL config: DATABASE_URL is not set'),
+    );
+    expect(exits.length).toBeGreaterThanOrEqual(2);
+    expect(result.failures).toEqual([]);
+    expect([...result.byVersion.keys()]).toEqual(['v2']);
+    expect((await hit(staging)).version).toBe('v2');
+    expect((await shopContainers()).filter((c) => c.Labels?.['gantry.version'] === 'crash')).toEqual([]);
+  });
+
+  it('fails the release of an image that never gets ready after startup_timeout with the probe result; v2 keeps serving', async () => {
+    const load = startLoad(staging, 4);
+    const done = await release('staging', 'unready');
+    const result = await load.stop();
+    expect(done.release.state).toBe('failed');
+    expect(done.release.reason).toBe('NotReady');
+    const message = done.release.message ?? '';
+    expect(message).toMatch(new RegExp(`\\(unready\\) not ready after ${STARTUP_TIMEOUT_S} s`));
+    expect(message).toMatch(/last probe: GET \/health → 503 in \d+ ms: warming up: cache not loaded/);
+    expect(message).toMatch(/last output: unready listening/);
+    expect(message).toMatch(/; stopped in \S+ \(run\.stop_timeout 3s\); staging keeps serving v2$/);
+    const verifying = done.events.find((e) => e.state === 'verifying');
+    const notReady = done.events.find((e) => e.type === 'instances.not_ready');
+    const waited = Date.parse(notReady?.at ?? '') - Date.parse(verifying?.at ?? '');
+    expect(waited).toBeGreaterThanOrEqual(STARTUP_TIMEOUT_S * 1000 - 50);
+    expect(waited).toBeLessThan(STARTUP_TIMEOUT_S * 1000 + 3000);
+    expect(result.failures).toEqual([]);
+    expect([...result.byVersion.keys()]).toEqual(['v2']);
+    expect((await hit(staging)).version).toBe('v2');
+    expect((await shopContainers()).filter((c) => c.Labels?.['gantry.version'] === 'unready')).toEqual([]);
+  });
+
+  it("reports the containers' CPU and memory as instance_cpu and instance_memory, as for processes", async () => {
+    // The sampler reads the engine's stats every 5 s; CPU needs two readings of the same container.
+    async function latest(metric: string): Promise<{ value: number } | undefined> {
+      const r = await api.call<MetricsQueryResponse>(
+        'GET',
+        `/api/v1/metrics?environment=staging&version=v2&metric=${metric}&from=-1m&step=5s`,
+      );
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const series = r.body.series.find((s) => s.metric === metric && s.version === 'v2');
+      const value = series?.points.filter((p) => p[1] !== null).at(-1)?.[1];
+      return typeof value === 'number' ? { value } : undefined;
+    }
+    const memory = (await waitFor('instance_memory of v2', () => latest('instance_memory'), 30_000)).value;
+    const cpu = (await waitFor('instance_cpu of v2', () => latest('instance_cpu'), 30_000)).value;
+    console.log(
+      `container metrics of staging v2 (2 instances): instance_memory ${(memory / 1e6).toFixed(1)} MB, ` +
+        `instance_cpu ${(cpu * 100).toFixed(2)}% of a core`,
+    );
+    // The sum over v2's two containers: each a node process of some tens of MB.
+    expect(memory).toBeGreaterThan(2 * 5e6);
+    expect(memory).toBeLessThan(2 * 1e9);
+    // Probes every 100-200 ms keep each container a little busy; no more than the machine's cores.
+    expect(cpu).toBeGreaterThan(0);
+    expect(cpu).toBeLessThan(os.availableParallelism());
+  });
+
   it('rolls back a canary of an image whose every request fails, within seconds', async () => {
     expect((await release('production', 'v1')).release.state).toBe('succeeded');
     const load = startPacedLoad(production, 200);
@@ -214,7 +311,7 @@ run:
 health:
   liveness: { path: /health, interval: 200ms, timeout: 1s, failure_threshold: 3 }
   readiness: { path: /health, interval: 100ms, timeout: 1s, failure_threshold: 2 }
-  startup_timeout: 30s
+  startup_timeout: ${STARTUP_TIMEOUT_S}s
 environments:
   staging:
     listen: 127.0.0.1:${staging}

@@ -59,10 +59,10 @@ function notification(
   );
   return {
     kind,
-    groupKey: groupKeyOf(t.alarm, t.environment),
+    groupKey: groupKeyOf(t.alarm, t.environment, t.service),
     receiver: 'oncall',
     status: alert.status,
-    groupLabels: groupLabelsOf(t.alarm, t.environment),
+    groupLabels: groupLabelsOf(t.alarm, t.environment, t.service),
     commonLabels: alert.labels,
     commonAnnotations: alert.annotations,
     externalURL: EXTERNAL,
@@ -198,11 +198,15 @@ describe('webhook', () => {
       ].sort(),
     );
     expect(body.version).toBe('4');
-    expect(body.groupKey).toBe('{}:{alertname="high-5xx", environment="production"}');
+    expect(body.groupKey).toBe('{}:{alertname="high-5xx", environment="production", service="shop-api"}');
     expect(body.truncatedAlerts).toBe(0);
     expect(body.status).toBe('firing');
     expect(body.receiver).toBe('oncall');
-    expect(body.groupLabels).toEqual({ alertname: 'high-5xx', environment: 'production' });
+    expect(body.groupLabels).toEqual({
+      alertname: 'high-5xx',
+      environment: 'production',
+      service: 'shop-api',
+    });
     const labels = {
       alertname: 'high-5xx',
       environment: 'production',

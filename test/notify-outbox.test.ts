@@ -256,6 +256,35 @@ describe('retries', () => {
     expect(outcomes.map((o) => [o.status, o.attempts])).toEqual([['delivered', 4]]);
   });
 
+  it('keeps the alert groups of two services apart when their alarm and environment have the same names', async () => {
+    const hook = await receiver();
+    const store = await fixture.open();
+    const yaml = configYaml(`http://127.0.0.1:${hook.port}/hook`);
+    const shop = notifierOn(store, parseConfig(yaml, 'shop.yaml'));
+    const web = notifierOn(store, parseConfig(yaml.replace('service: shop-api', 'service: web'), 'web.yaml'));
+    await shop.start();
+    await web.start();
+    await shop.handle(transition('high-5xx', 'OK', 'ALARM'));
+    await web.handle({ ...transition('high-5xx', 'OK', 'ALARM'), service: 'web' });
+    await shop.handle(transition('high-5xx', 'ALARM', 'OK'));
+    const groups = await store.notifications.alerts.list();
+    expect(groups.map((g) => [g.service, g.status]).sort()).toEqual([
+      ['shop-api', 'resolved'],
+      ['web', 'firing'],
+    ]);
+    // Each service acknowledges its own firing, not the other's.
+    await expect(shop.ack({ alarm: 'high-5xx', environment: 'production' })).rejects.toThrow(/not firing/);
+    await expect(web.ack({ alarm: 'high-5xx', environment: 'production', by: 'ann' })).resolves.toBeDefined();
+    await waitUntil('three deliveries', async () => hook.delivered().length >= 3);
+    const delivered = hook.requests.filter((r) => r.status === 200);
+    expect(new Set(delivered.map((r) => r.body.groupKey))).toEqual(
+      new Set([
+        '{}:{alertname="high-5xx", environment="production", service="shop-api"}',
+        '{}:{alertname="high-5xx", environment="production", service="web"}',
+      ]),
+    );
+  });
+
   it('keeps trying while nobody listens and delivers once the receiver is back', async () => {
     const port = await freePort();
     const store = await fixture.open();
@@ -432,7 +461,9 @@ setInterval(() => {}, 60_000);
       ].sort(),
     );
     const aOrder = hook.requests.filter(
-      (r) => r.status === 200 && r.body.groupKey === '{}:{alertname="alarm-a", environment="production"}',
+      (r) =>
+        r.status === 200 &&
+        r.body.groupKey === '{}:{alertname="alarm-a", environment="production", service="shop-api"}',
     );
     expect(aOrder.map((r) => r.body.status)).toEqual(['firing', 'resolved']);
     // The receiver's answer reaches the outbox a moment after the receiver has it.

@@ -1,21 +1,33 @@
 // Escalation until acknowledged over a real SQLite store and real webhook receivers on loopback,
 // on an injected clock: the on-call person is paged at once, the second step 15 minutes later when
-// nobody acknowledges, never when someone does, and a restart in between resumes without repeats.
+// nobody acknowledges, never when someone does (the alert, or its incident through the API), each
+// page lands on the incident's timeline, and a restart in between resumes without repeats.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AlarmEngine } from '../src/alarms/index.ts';
 import type { AlarmTransition } from '../src/alarms/types.ts';
 import { registerAckLinkRoutes } from '../src/api/ack-link-routes.ts';
+import {
+  type IncidentActionResponse,
+  type IncidentDetailResponse,
+  registerIncidentRoutes,
+  type TimelineEntry,
+} from '../src/api/incident-routes.ts';
+import { ackAlertsOfIncident, wireAlerting } from '../src/app/alerting.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { describeNotification } from '../src/incidents/alarm-entries.ts';
 import { createIncidentManager } from '../src/incidents/manager.ts';
 import type { Clock } from '../src/lib/clock.ts';
+import { silentLogger } from '../src/lib/log.ts';
 import { MAX_PATH_PARAM_LENGTH } from '../src/lib/names.ts';
+import { groupKeyOf } from '../src/notify/alert.ts';
 import { createNotifier } from '../src/notify/notifier.ts';
 import type { DeliveryOutcome } from '../src/notify/types.ts';
+import type { ReleaseEngine } from '../src/rollout/engine.ts';
 import type { Store } from '../src/store/types.ts';
 import { useStoreFixture } from './helpers/store.ts';
 
@@ -186,6 +198,85 @@ async function settle(n = 3): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 50));
 }
 
+/**
+ * The pieces wired as src/app/service-runtime.ts wires them: alarm transitions go to the notifier
+ * and the incident manager (wireAlerting), delivery outcomes to the incident's timeline, and an
+ * incident's acknowledgement to its alerts (ackAlertsOfIncident); the incident routes of the API
+ * on top. `fire` stands in for the alarm engine.
+ */
+async function wired() {
+  const base = await setup();
+  const { notifier, clock, store, loaded } = base;
+  const incidents = createIncidentManager({
+    config: () => loaded,
+    store,
+    clock,
+    externalUrl: 'http://gantry.test:7070',
+    onChange: (e) => ackAlertsOfIncident(notifier, silentLogger, e),
+  });
+  let listener: ((t: AlarmTransition) => void) | undefined;
+  const alarms: Pick<AlarmEngine, 'subscribe'> = {
+    subscribe: (fn) => {
+      listener = fn;
+      return () => {
+        listener = undefined;
+      };
+    },
+  };
+  // No canary is in flight, so wireAlerting never controls a release.
+  const releases: Pick<ReleaseEngine, 'control'> = {
+    control: () => Promise.reject(new Error('no release to control in this test')),
+  };
+  const unwire = wireAlerting({
+    alarms: alarms as AlarmEngine,
+    notifier,
+    incidents,
+    releases: releases as ReleaseEngine,
+    store,
+    logger: silentLogger,
+  });
+  const app = Fastify();
+  registerIncidentRoutes(app, { incidents, clock });
+  cleanups.push(async () => {
+    await app.close();
+    unwire();
+    await incidents.idle();
+  });
+  /** An alarm transition, as the alarm engine announces it; resolves with the incident it opened. */
+  const fire = async (t: AlarmTransition): Promise<string> => {
+    if (!listener) throw new Error('wireAlerting did not subscribe to the alarms');
+    listener(t);
+    await incidents.idle();
+    const [incident] = await incidents.list({ limit: 1 });
+    expect(incident).toMatchObject({ status: 'open', alarms: [t.alarm] });
+    return incident?.id as string;
+  };
+  return { ...base, incidents, app, fire };
+}
+
+/** The incident's timeline as GET /api/v1/incidents/:id answers it. */
+async function timelineOf(app: FastifyInstance, id: string): Promise<TimelineEntry[]> {
+  const res = await app.inject({ url: `/api/v1/incidents/${encodeURIComponent(id)}` });
+  expect(res.statusCode).toBe(200);
+  return (res.json() as IncidentDetailResponse).timeline;
+}
+
+const escalationEntries = (timeline: TimelineEntry[]) =>
+  timeline.filter((e) => e.type === 'notification' && e.message.startsWith('escalation:'));
+
+/** Waits until the timeline holds n escalation pages (outcomes are recorded after the delivery). */
+async function waitForEscalationEntries(app: FastifyInstance, id: string, n: number) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const entries = escalationEntries(await timelineOf(app, id));
+    if (entries.length >= n) return entries;
+    if (Date.now() > deadline) {
+      throw new Error(`expected ${n} escalation entries on the timeline of ${id}, got ${entries.length}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('escalation until acknowledged', () => {
   it('pages the person on call at once and the second step after 15 minutes without an ack', async () => {
     const { receiver, notifier, clock, outcomes } = await setup();
@@ -303,5 +394,83 @@ describe('escalation until acknowledged', () => {
     await settle();
     expect(receiver.on('/lead')).toHaveLength(0);
     await app.close();
+  });
+
+  it("lands each page on the incident's timeline, as GET /api/v1/incidents/:id answers it", async () => {
+    const { receiver, clock, app, fire } = await wired();
+    const id = await fire(firing());
+    await receiver.waitFor('/ana', 1);
+    const [ana] = await waitForEscalationEntries(app, id, 1);
+    expect(ana).toMatchObject({
+      source: 'incident',
+      type: 'notification',
+      alarm: 'high-5xx',
+      message: 'escalation: called the webhook of Ana (on call in primary)',
+      data: {
+        deliveryId: 'escalate:alt_1:0:oncall:primary:Ana:0',
+        receiver: 'oncall:primary:Ana',
+        channel: 'webhook',
+        status: 'delivered',
+      },
+    });
+
+    clock.advance(15 * MINUTE);
+    await receiver.waitFor('/lead', 1);
+    await waitForEscalationEntries(app, id, 2);
+    const timeline = await timelineOf(app, id);
+    expect(escalationEntries(timeline).map((e) => e.message)).toEqual([
+      'escalation: called the webhook of Ana (on call in primary)',
+      'escalation: called the webhook of escalation step 2',
+    ]);
+    const lead = escalationEntries(timeline)[1];
+    expect(lead?.data).toMatchObject({
+      deliveryId: 'escalate:alt_1:1:escalation:1:0',
+      receiver: 'escalation:1',
+    });
+    expect(Date.parse(String(lead?.at))).toBeGreaterThanOrEqual(Date.parse(firing().at) + 15 * MINUTE);
+    // The alarm's own notify group is on the timeline too, without the escalation prefix.
+    await expect
+      .poll(async () => (await timelineOf(app, id)).map((e) => e.message), { timeout: WAIT_MS })
+      .toContain('called the webhook of team');
+  });
+
+  it('stops escalating when the incident is acknowledged (POST /api/v1/incidents/:id/ack)', async () => {
+    // The same alert, unacknowledged, pages the second step at 15 minutes: "pages the person on
+    // call at once and the second step after 15 minutes without an ack" and the timeline test
+    // above show it on this config and clock. `gantry incidents ack ID` and the dashboard's
+    // Acknowledge button send this request.
+    const { receiver, clock, app, fire, store } = await wired();
+    const id = await fire(firing());
+    await receiver.waitFor('/ana', 1);
+    await waitForEscalationEntries(app, id, 1);
+
+    clock.advance(5 * MINUTE);
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/v1/incidents/${encodeURIComponent(id)}/ack`,
+      payload: { by: 'ana' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect((res.json() as IncidentActionResponse).incident).toMatchObject({
+      status: 'acknowledged',
+      acknowledgedBy: 'ana',
+    });
+
+    clock.advance(10 * MINUTE); // the second step's 15m since the alert began to fire
+    await settle();
+    clock.advance(30 * MINUTE);
+    await settle();
+    expect(receiver.on('/lead')).toHaveLength(0);
+    expect(receiver.on('/ana')).toHaveLength(1);
+    // The incident's acknowledgement reached the notifier: its alert, still firing, is acknowledged.
+    const alert = await store.notifications.alerts.get(groupKeyOf('high-5xx', 'production', 'shop-api'));
+    expect(alert).toMatchObject({ status: 'firing', ackedBy: 'ana' });
+    const timeline = await timelineOf(app, id);
+    expect(escalationEntries(timeline).map((e) => e.message)).toEqual([
+      'escalation: called the webhook of Ana (on call in primary)',
+    ]);
+    expect(timeline).toContainEqual(
+      expect.objectContaining({ source: 'incident', type: 'ack', message: 'acknowledged by ana' }),
+    );
   });
 });

@@ -43,7 +43,10 @@ const EXTRA = `alarms:
       evaluation_periods: 2, datapoints_to_alarm: 2, severity: P2 }
 incidents: { open_at: P2 }
 slos:
-  - { name: staging-availability, environment: staging, objective: 99% }`;
+  - { name: staging-availability, environment: staging, objective: 99% }
+oncall:
+  schedules:
+    - { name: primary, handoff: "mon 09:00", tz: Europe/Paris, people: [{ name: Ana }, { name: Bo }] }`;
 
 describe.skipIf(mode === 'skip')('dashboard accessibility in a real browser', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -189,6 +192,12 @@ describe.skipIf(mode === 'skip')('dashboard accessibility in a real browser', ()
       },
     },
     {
+      name: 'oncall',
+      path: () => '/oncall',
+      title: () => 'On call · Gantry',
+      ready: (p) => p.locator('tr[data-shift="primary"]').first().waitFor(),
+    },
+    {
       name: 'logs',
       path: () => '/logs?environment=production',
       title: () => 'Logs · Gantry',
@@ -321,5 +330,21 @@ describe.skipIf(mode === 'skip')('dashboard accessibility in a real browser', ()
     const lines = page.locator('.log-lines');
     expect(await lines.getAttribute('tabindex')).toBe('0');
     expect(await lines.getAttribute('aria-label')).toBe('Log lines');
+  });
+
+  // Last: it changes the incident the pages above show.
+  it('an open incident is acknowledged from its page, by the signed-in token', async () => {
+    await page.goto(`${dashboard.url}/incidents/${incident}`);
+    const ack = page.locator('button[data-action="ack"]');
+    await ack.waitFor();
+    await ack.click();
+    await page.locator('.page-head + div', { hasText: /acknowledged .* by / }).waitFor();
+    expect(await ack.count()).toBe(0);
+    const res = await fetch(`${server.url}/api/v1/incidents/${incident}`, { headers: api.headers() });
+    const { incident: view } = (await res.json()) as {
+      incident: { status: string; acknowledgedBy: string | null };
+    };
+    expect(view.status).toBe('acknowledged');
+    expect(view.acknowledgedBy).toBeTruthy();
   });
 });

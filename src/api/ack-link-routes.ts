@@ -84,7 +84,9 @@ export function registerAckLinkRoutes(app: FastifyInstance, deps: AckLinkRouteDe
   app.post<{ Params: { token: string } }>('/api/v1/ack/:token', async (req, reply) => {
     try {
       const c = claimsOf(req.params.token);
-      const group = await deps.store.notifications.alerts.get(groupKeyOf(c.alarm, c.environment));
+      const group = await deps.store.notifications.alerts.get(
+        groupKeyOf(c.alarm, c.environment, deps.service()),
+      );
       if (group?.status !== 'firing' || group.episodeId !== c.episode) {
         throw new GantryError(
           'ALERT_NOT_FIRING',

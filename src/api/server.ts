@@ -97,6 +97,8 @@ export interface ApiDeps {
   logger: Logger;
   server: { version: string; startedAt: string; dataDir: string };
   maxArtifactBytes: number;
+  /** Most entries an uploaded artifact may hold; undefined: DEFAULT_MAX_ENTRIES. */
+  maxArtifactEntries?: number;
   /** Push triggers (GitHub webhook) and the lookup of the secret triggers.github.secret names. */
   triggers: ReleaseTriggers;
   secret: SecretLookup;
@@ -337,6 +339,7 @@ export function buildApi(deps: ApiDeps) {
         versions: deps.store.versions,
         artifacts: deps.artifacts,
         maxBytes: deps.maxArtifactBytes,
+        ...(deps.maxArtifactEntries !== undefined ? { maxEntries: deps.maxArtifactEntries } : {}),
         logger: deps.logger,
         versionUploaded: (rec) => deps.triggers.versionUploaded(rec),
       },

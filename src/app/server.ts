@@ -20,7 +20,6 @@ import type { LoadedConfig } from '../config/types.ts';
 import { openDataPlaneProcesses } from '../dataplane/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
-import { groupKeyOf } from '../notify/index.ts';
 import { loadAckLinkKey, verifyAckLink } from '../oncall/ack-link.ts';
 import { createDataPlane } from '../proxy/index.ts';
 import { createServiceScopes } from '../proxy/service-scope.ts';
@@ -52,6 +51,8 @@ export interface ServerOptions {
   logLevel?: string;
   logger?: Logger;
   maxArtifactBytes?: number;
+  /** Most entries an uploaded artifact may hold (files, directories, links); default 100,000. */
+  maxArtifactEntries?: number;
   /** Unauthenticated requests refused per client address and minute before 429 (auth/refusal-budget.ts). */
   refusalLimit?: number;
   /**
@@ -217,6 +218,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
       logger,
       server: { version: GANTRY_VERSION, startedAt, dataDir },
       maxArtifactBytes: opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+      ...(opts.maxArtifactEntries !== undefined ? { maxArtifactEntries: opts.maxArtifactEntries } : {}),
       reload: (o) => set.reload(o),
       services: () => set.summaries(),
       auth,
@@ -274,7 +276,10 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
     ackLinkOwner: async (token) => {
       const claims = verifyAckLink(shared.ackLinkKey, token, Date.now());
       if (typeof claims === 'string') return undefined;
-      return (await store.notifications.alerts.get(groupKeyOf(claims.alarm, claims.environment)))?.service;
+      if (claims.service !== undefined) return claims.service;
+      // A link signed before alert groups were per service: the service whose group it fires.
+      const firing = await store.notifications.alerts.list({ status: 'firing' });
+      return firing.find((g) => g.alarm === claims.alarm && g.environment === claims.environment)?.service;
     },
   });
   await new Promise<void>((resolve, reject) => {

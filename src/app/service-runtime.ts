@@ -217,8 +217,8 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
   } catch (err) {
     // A listener that cannot open (its port taken, say): what started so far stops again.
     await engine.close();
-    await acme.stop();
     await fleet.close({ stopInstances: false });
+    await acme.stop();
     await driver.close({ stopInstances: false, graceMs: loaded.config.run.stop_timeout });
     await dataPlane.close();
     sampler.stop();
@@ -341,8 +341,11 @@ export async function startServiceRuntime(opts: ServiceRuntimeOptions): Promise<
       await synthetics.stop();
       await alarms.stop();
       await engine.close();
-      await acme.stop();
+      // ACME stops after the fleet: while instances drain, the fleet re-applies routes, and those of
+      // an ACME environment need its certificate (without it the route would turn to plain HTTP,
+      // and clash with another service's HTTPS environment on the same address).
       await fleet.close({ stopInstances: o.stopInstances });
+      await acme.stop();
       await driver.close({ stopInstances: false, graceMs: config().config.run.stop_timeout });
       if (!o.keepDataPlane) await dataPlane.close();
       sampler.stop();

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { DEFAULT_MAX_ARTIFACT_ENTRIES } from '../config/defaults.ts';
 import { GantryError } from '../lib/errors.ts';
 import { copyDirectory } from './copy-directory.ts';
 import { EntryGuard } from './entry-guard.ts';
@@ -19,7 +20,7 @@ import { checksumMismatch } from './upload-errors.ts';
 
 /** Unpacked size allowed per uploaded byte (a compressed upload of maxBytes may unpack to 20×). */
 export const UNPACKED_SIZE_FACTOR = 20;
-export const DEFAULT_MAX_ENTRIES = 100_000;
+export const DEFAULT_MAX_ENTRIES = DEFAULT_MAX_ARTIFACT_ENTRIES;
 const INCOMING = '.incoming';
 
 export interface ImportOptions {

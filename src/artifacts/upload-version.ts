@@ -14,6 +14,8 @@ export interface UploadVersionDeps {
   artifacts: ArtifactStore;
   /** Largest upload accepted, in bytes (`gantry server --max-artifact-size`). */
   maxBytes: number;
+  /** Most entries an upload may hold (`gantry server --max-artifact-entries`); default DEFAULT_MAX_ENTRIES. */
+  maxEntries?: number;
   logger: Logger;
   /** Starts the triggers that waited for this version; failures are logged, not thrown. */
   versionUploaded: (v: VersionRecord) => Promise<ReleaseTriggerRecord[]>;
@@ -65,6 +67,7 @@ export async function uploadVersion(
     service,
     version,
     maxBytes: deps.maxBytes,
+    ...(deps.maxEntries !== undefined ? { maxEntries: deps.maxEntries } : {}),
     ...(expectedSha256 !== undefined ? { expectedSha256 } : {}),
   });
   let rec: VersionRecord;

@@ -58,6 +58,12 @@ export const DEFAULT_WEBHOOK_MAX_BODY = 5 * 1024 * 1024;
  * address's further unauthenticated requests get 429 (`gantry server --refusal-limit`).
  */
 export const DEFAULT_REFUSAL_LIMIT = 30;
+
+/**
+ * Most entries (files, directories, links) an uploaded artifact may hold; the upload that streams
+ * one more is refused at that entry (`gantry server --max-artifact-entries`).
+ */
+export const DEFAULT_MAX_ARTIFACT_ENTRIES = 100_000;
 /** GitHub sends nothing larger. */
 export const MAX_WEBHOOK_MAX_BODY = 25 * 1024 * 1024;
 

@@ -1,18 +1,21 @@
 // The first stage: an alarm transition becomes an Alertmanager alert in a group of (alarm,
-// environment). Labels, annotations, group key and fingerprint follow Alertmanager's conventions, so
+// environment, service). Labels, annotations, group key and fingerprint follow Alertmanager's conventions, so
 // receivers written for it work unchanged.
 import type { AlarmTransition } from '../alarms/types.ts';
 import { ZERO_TIME } from './defaults.ts';
 import type { Alert, AlertEvidence, AlertStatus } from './types.ts';
 
-/** The labels a notification is grouped by. */
-export function groupLabelsOf(alarm: string, environment: string): Record<string, string> {
-  return { alertname: alarm, environment };
+/** The labels a notification is grouped by: the service too, as each service has its own alarms. */
+export function groupLabelsOf(alarm: string, environment: string, service: string): Record<string, string> {
+  return { alertname: alarm, environment, service };
 }
 
-/** Alertmanager's group key for the root route: `{}:{alertname="high-5xx", environment="production"}`. */
-export function groupKeyOf(alarm: string, environment: string): string {
-  const labels = Object.entries(groupLabelsOf(alarm, environment))
+/**
+ * Alertmanager's group key for the root route:
+ * `{}:{alertname="high-5xx", environment="production", service="api"}`.
+ */
+export function groupKeyOf(alarm: string, environment: string, service: string): string {
+  const labels = Object.entries(groupLabelsOf(alarm, environment, service))
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(', ');
   return `{}:{${labels}}`;

@@ -36,7 +36,7 @@ export function escalate(ctx: StageContext, alert: Alert, config: GantryConfig, 
       groupKey: g.groupKey,
       receiver: target.receiver,
       status: 'firing',
-      groupLabels: groupLabelsOf(g.alarm, g.environment),
+      groupLabels: groupLabelsOf(g.alarm, g.environment, g.service),
       commonLabels: alert.labels,
       commonAnnotations: annotations,
       externalURL: ctx.externalUrl,
@@ -66,6 +66,7 @@ export function escalate(ctx: StageContext, alert: Alert, config: GantryConfig, 
 function ackUrl(ctx: StageContext, key: Buffer, person: string | undefined): string {
   const g = ctx.group;
   const token = signAckLink(key, {
+    service: g.service,
     alarm: g.alarm,
     environment: g.environment,
     episode: g.episodeId,

@@ -34,7 +34,7 @@ export function applyTransition(
       return { ...prev, alert: { alert, evidence }, receivers: [...t.notify], updatedAt: at };
     }
     return {
-      groupKey: groupKeyOf(t.alarm, t.environment),
+      groupKey: groupKeyOf(t.alarm, t.environment, t.service),
       service: t.service,
       alarm: t.alarm,
       environment: t.environment,

@@ -127,7 +127,7 @@ class PipelineNotifier implements Notifier {
   handle(t: AlarmTransition): Promise<void> {
     return this.#serial(async () => {
       const now = this.#clock.now();
-      const prev = await this.#repos.alerts.get(groupKeyOf(t.alarm, t.environment));
+      const prev = await this.#repos.alerts.get(groupKeyOf(t.alarm, t.environment, t.service));
       const group = applyTransition(prev, t, new Date(now).toISOString(), this.#externalUrl);
       if (!group) return;
       const ctx = await this.#run(group, t.id, now, await this.#silences.current(now), notifyPipeline, true);
@@ -149,7 +149,9 @@ class PipelineNotifier implements Notifier {
   ack(q: AckInput): Promise<AckResult> {
     return this.#serial(async () => {
       const now = this.#clock.now();
-      const group = await this.#repos.alerts.get(groupKeyOf(q.alarm, q.environment));
+      const group = await this.#repos.alerts.get(
+        groupKeyOf(q.alarm, q.environment, this.#o.config().config.service),
+      );
       if (group?.status !== 'firing') {
         throw new GantryError('ALERT_NOT_FIRING', `alarm ${q.alarm} is not firing in ${q.environment}`);
       }

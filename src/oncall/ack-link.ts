@@ -11,6 +11,8 @@ export const ACK_LINK_TTL_MS = 7 * 24 * 3600 * 1000;
 export const ACK_LINK_KEY_FILE = 'ack-link.key';
 
 export interface AckLinkClaims {
+  /** Absent from links signed before alert groups were per service. */
+  service?: string;
   alarm: string;
   environment: string;
   /** The firing (episode) the link acknowledges. */

@@ -1,6 +1,6 @@
 // gantry server: parses its options and hands them to the server (src/app), injected through CliDeps.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_REFUSAL_LIMIT } from '../../config/defaults.ts';
+import { DEFAULT_MAX_ARTIFACT_ENTRIES, DEFAULT_REFUSAL_LIMIT } from '../../config/defaults.ts';
 import { parseSize } from '../../config/units.ts';
 import { type CliContext, perform } from '../context.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, UsageError } from '../errors.ts';
@@ -28,6 +28,8 @@ export interface ServerOptions {
   json: boolean;
   /** Largest artifact upload accepted; undefined: $GANTRY_MAX_ARTIFACT_SIZE, else the server's default. */
   maxArtifactBytes?: number;
+  /** Most entries an uploaded artifact may hold; undefined: $GANTRY_MAX_ARTIFACT_ENTRIES, else 100,000. */
+  maxArtifactEntries?: number;
   /** Unauthenticated requests refused per address and minute before 429; undefined: $GANTRY_REFUSAL_LIMIT, else 30. */
   refusalLimit?: number;
   /** Data plane processes sharing each listener's port. */
@@ -45,6 +47,7 @@ interface ParsedServerOptions {
   initialArtifact?: string;
   logLevel?: ServerOptions['logLevel'];
   maxArtifactSize?: number;
+  maxArtifactEntries?: number;
   refusalLimit?: number;
   dataPlaneWorkers: number;
   upgrade?: boolean;
@@ -82,6 +85,11 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       '--max-artifact-size <size>',
       'largest artifact upload accepted, e.g. 512MB or 2GB (default: $GANTRY_MAX_ARTIFACT_SIZE or 512MB)',
       parseArtifactSize,
+    )
+    .option(
+      '--max-artifact-entries <count>',
+      `most files, directories and links an uploaded artifact may hold (default: $GANTRY_MAX_ARTIFACT_ENTRIES or ${DEFAULT_MAX_ARTIFACT_ENTRIES})`,
+      (v) => parseCount(v, 'like 100000'),
     )
     .option(
       '--refusal-limit <count>',
@@ -137,6 +145,10 @@ export function registerServer(program: Command, ctx: CliContext): Command {
       };
       const maxArtifactBytes = opts.maxArtifactSize ?? envArtifactSize(ctx.io.env.GANTRY_MAX_ARTIFACT_SIZE);
       if (maxArtifactBytes !== undefined) serverOpts.maxArtifactBytes = maxArtifactBytes;
+      const maxArtifactEntries =
+        opts.maxArtifactEntries ??
+        envCount('GANTRY_MAX_ARTIFACT_ENTRIES', ctx.io.env.GANTRY_MAX_ARTIFACT_ENTRIES, 'like 100000');
+      if (maxArtifactEntries !== undefined) serverOpts.maxArtifactEntries = maxArtifactEntries;
       const refusalLimit = opts.refusalLimit ?? envRefusalLimit(ctx.io.env.GANTRY_REFUSAL_LIMIT);
       if (refusalLimit !== undefined) serverOpts.refusalLimit = refusalLimit;
       try {
@@ -179,23 +191,28 @@ function parseWorkers(value: string): number {
   return n;
 }
 
-function parseRefusalLimit(value: string): number {
+function parseCount(value: string, example: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError('expected a whole number of at least 1, like 30.');
+    throw new InvalidArgumentError(`expected a whole number of at least 1, ${example}.`);
   return n;
 }
 
-function envRefusalLimit(value: string | undefined): number | undefined {
+function parseRefusalLimit(value: string): number {
+  return parseCount(value, 'like 30');
+}
+
+function envCount(name: string, value: string | undefined, example: string): number | undefined {
   if (!value) return undefined;
   try {
-    return parseRefusalLimit(value);
+    return parseCount(value, example);
   } catch {
-    throw new UsageError(
-      `GANTRY_REFUSAL_LIMIT is not a count: ${value}`,
-      'Set it to a whole number, like 30.',
-    );
+    throw new UsageError(`${name} is not a count: ${value}`, `Set it to a whole number, ${example}.`);
   }
+}
+
+function envRefusalLimit(value: string | undefined): number | undefined {
+  return envCount('GANTRY_REFUSAL_LIMIT', value, 'like 30');
 }
 
 function parseArtifactSize(value: string): number {

@@ -18,6 +18,7 @@ import * as instanceHandles from './014-instance-handles.ts';
 import * as commitTimes from './015-commit-times.ts';
 import * as acme from './016-acme.ts';
 import * as logServices from './017-log-services.ts';
+import * as alertGroupsByService from './018-alert-groups-by-service.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '015-commit-times': commitTimes,
   '016-acme': acme,
   '017-log-services': logServices,
+  '018-alert-groups-by-service': alertGroupsByService,
 };

@@ -1,6 +1,7 @@
-// Incidents: the list, and one incident with its timeline and post-mortem (Markdown as text).
+// Incidents: the list, and one incident with its timeline and post-mortem (Markdown as text); an
+// open incident can be acknowledged from its page, which stops its escalation as the CLI's ack does.
 import type { IncidentDetail, IncidentView } from '../../../src/incidents/types.ts';
-import { getJson, getText } from '../api.ts';
+import { getJson, getText, postJson } from '../api.ts';
 import { badge, errorBox, fill, h, link, listTable } from '../dom.ts';
 import { fmtAgo, fmtDuration, fmtTime, toneOf } from '../format.ts';
 import { type Cleanup, every } from '../router.ts';
@@ -49,6 +50,7 @@ export function incidentsPage(el: HTMLElement): Cleanup {
 export function incidentPage(el: HTMLElement, params: Record<string, string>): Cleanup {
   const id = params.id ?? '';
   const head = h('div');
+  const message = h('div');
   const timeline = h('div');
   // It scrolls past its height: a keyboard reaches it.
   const postmortem = h(
@@ -64,10 +66,22 @@ export function incidentPage(el: HTMLElement, params: Record<string, string>): C
       h('h1', null, link('/incidents', 'Incidents'), ' / ', h('code', null, id)),
     ),
     head,
+    message,
     h('section', { class: 'card' }, h('h2', null, 'Timeline'), timeline),
     h('section', { class: 'card' }, h('h2', null, 'Post-mortem draft'), postmortem),
   );
-  const stop = every(5000, async () => {
+  const acknowledge = async (button: HTMLButtonElement) => {
+    button.disabled = true;
+    try {
+      await postJson(`/api/v1/incidents/${encodeURIComponent(id)}/ack`);
+      fill(message);
+      await refresh();
+    } catch (err) {
+      button.disabled = false;
+      fill(message, errorBox(err));
+    }
+  };
+  const refresh = async () => {
     try {
       const d = await getJson<IncidentDetail>(`/api/v1/incidents/${encodeURIComponent(id)}`);
       const i = d.incident;
@@ -94,6 +108,21 @@ export function incidentPage(el: HTMLElement, params: Record<string, string>): C
             i.assignee ? ` · assigned to ${i.assignee}` : '',
           ),
           i.resolution ? h('p', null, `Resolution: ${i.resolution}`) : null,
+          i.status === 'open'
+            ? h(
+                'div',
+                { class: 'actions' },
+                h(
+                  'button',
+                  {
+                    'data-action': 'ack',
+                    onclick: (e: Event) => acknowledge(e.currentTarget as HTMLButtonElement),
+                  },
+                  'Acknowledge',
+                ),
+                h('span', { class: 'muted small' }, ' stops paging the next escalation step'),
+              )
+            : null,
         ),
       );
       fill(
@@ -119,6 +148,6 @@ export function incidentPage(el: HTMLElement, params: Record<string, string>): C
     } catch (err) {
       fill(head, errorBox(err));
     }
-  });
-  return stop;
+  };
+  return every(5000, refresh);
 }
