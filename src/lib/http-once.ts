@@ -38,7 +38,10 @@ export function requestOnce(url: string, opts: OnceOptions): Promise<OnceReply> 
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        let finished = false;
         const done = () => {
+          if (finished) return;
+          finished = true;
           res.destroy();
           const body = Buffer.concat(chunks).subarray(0, opts.maxBodyBytes).toString('utf8');
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
@@ -49,10 +52,12 @@ export function requestOnce(url: string, opts: OnceOptions): Promise<OnceReply> 
           if (size >= opts.maxBodyBytes) done();
         });
         res.once('end', done);
-        res.once('error', reject);
+        // Listeners stay for any later error too (a settled promise ignores it): an 'error' with
+        // no listener would end the process.
+        res.on('error', reject);
       },
     );
-    req.once('error', reject);
+    req.on('error', reject);
     req.end();
   });
 }
