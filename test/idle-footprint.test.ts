@@ -3,7 +3,7 @@
 // which the control plane needs only to proxy in its own process or to notify) stay unloaded while
 // it releases, probes over HTTP, runs a synthetic check and its data plane proxies requests.
 // bench/idle-memory.ts reports what that saves.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -78,12 +78,8 @@ describe('an idle server on the defaults', () => {
     expect(serverPackages.has('fastify')).toBe(true); // the report is of the right process
     expect(NOT_AT_IDLE.filter((p) => serverPackages.has(p))).toEqual([]);
     // The data plane loads undici, the proxy's client, once it proxies, and nothing else heavy.
-    const planePid = Number(
-      (await import('node:fs'))
-        .readdirSync(path.join(dataDir, 'dataplane'))
-        .find((f) => f.endsWith('.sock'))
-        ?.slice(0, -'.sock'.length),
-    );
+    const socket = readdirSync(path.join(dataDir, 'dataplane')).find((f) => f.endsWith('.sock'));
+    const planePid = Number(socket?.slice(0, -'.sock'.length));
     const planePackages = await packagesOf(tmp.dir, planePid);
     expect(planePackages.has('undici')).toBe(true);
     expect(['dockerode', 'ssh2', 'acme-client', 'pg', 'fastify'].filter((p) => planePackages.has(p))).toEqual(
