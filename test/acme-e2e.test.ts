@@ -5,12 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type PeerCertificate } from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { silentLogger } from '../src/lib/log.ts';
 import { ApiClient, freePort, tempDir, waitFor, writeHelloConfig } from './helpers/gantry.ts';
-import { type PebblePeer, requirePebble, startPebble } from './helpers/pebble.ts';
+import { handshake, type PebblePeer, requirePebble, startPebble } from './helpers/pebble.ts';
 import { hasExecutable, requirePeer } from './helpers/peers.ts';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -18,28 +17,6 @@ const peers =
   requirePebble() === 'run' &&
   requirePeer('promtool', hasExecutable(PROMTOOL), `${PROMTOOL} not found (apt-get install prometheus)`) ===
     'run';
-
-interface Handshake {
-  authorized: boolean;
-  error: string | undefined;
-  cert: PeerCertificate;
-}
-
-/** A TLS handshake naming `servername`, verified against `ca` only. */
-function handshake(port: number, servername: string, ca: string): Promise<Handshake> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
-      const result = {
-        authorized: socket.authorized,
-        error: socket.authorizationError?.toString(),
-        cert: socket.getPeerCertificate(),
-      };
-      socket.end();
-      resolve(result);
-    });
-    socket.on('error', reject);
-  });
-}
 
 describe.skipIf(!peers)('automatic HTTPS through ACME (pebble)', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -10,14 +10,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { connect, type PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceView } from '../src/api/types.ts';
 import { type GantryServer, startServer } from '../src/app/server.ts';
 import { packDirectory } from '../src/artifacts/index.ts';
 import { silentLogger } from '../src/lib/log.ts';
 import { ApiClient, alive, freePort, helloBuild, pidOf, sleep, tempDir, waitFor } from './helpers/gantry.ts';
-import { type PebblePeer, requirePebble, startPebble } from './helpers/pebble.ts';
+import { type Handshake, handshake, type PebblePeer, requirePebble, startPebble } from './helpers/pebble.ts';
 import { hasExecutable, requirePeer } from './helpers/peers.ts';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -34,28 +33,6 @@ const SERVICES = {
 type ServiceName = keyof typeof SERVICES;
 const NAMES = Object.keys(SERVICES) as ServiceName[];
 const ALL_HOSTS = NAMES.flatMap((n) => SERVICES[n].hosts);
-
-interface Handshake {
-  authorized: boolean;
-  error: string | undefined;
-  cert: PeerCertificate;
-}
-
-/** A TLS handshake naming `servername`, verified against `ca` only. */
-function handshake(port: number, servername: string, ca: string): Promise<Handshake> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
-      const result = {
-        authorized: socket.authorized,
-        error: socket.authorizationError?.toString(),
-        cert: socket.getPeerCertificate(),
-      };
-      socket.end();
-      resolve(result);
-    });
-    socket.on('error', reject);
-  });
-}
 
 /** GET / over HTTPS with SNI `servername` and Host `host`, the chain and name checked against `ca`. */
 function httpsGet(

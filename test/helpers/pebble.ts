@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import path from 'node:path';
+import { connect, type PeerCertificate } from 'node:tls';
 import { promisify } from 'node:util';
 import { freePort } from './gantry.ts';
 import { hasExecutable, type PeerProcess, requirePeer, startPeer } from './peers.ts';
@@ -156,5 +157,27 @@ function getText(url: string, agent: Agent): Promise<string> {
     })
       .on('error', reject)
       .end();
+  });
+}
+
+export interface Handshake {
+  authorized: boolean;
+  error: string | undefined;
+  cert: PeerCertificate;
+}
+
+/** A TLS handshake with 127.0.0.1:`port` naming `servername`, verified against `ca` only. */
+export function handshake(port: number, servername: string, ca: string): Promise<Handshake> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
+      const result = {
+        authorized: socket.authorized,
+        error: socket.authorizationError?.toString(),
+        cert: socket.getPeerCertificate(),
+      };
+      socket.end();
+      resolve(result);
+    });
+    socket.on('error', reject);
   });
 }
