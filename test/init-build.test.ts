@@ -54,7 +54,7 @@ beforeAll(async () => {
   const stage = path.join(tmp, 'stage');
   await mkdir(stage);
   // The real build script, into the staging copy of the package instead of the checkout's dist/.
-  const built = await run('npm', ['run', 'build', '--', '--outDir', path.join(stage, 'dist')], {
+  const built = await run('npm', ['run', 'build', '--', '--dir', path.join(stage, 'dist')], {
     cwd: repoRoot,
   });
   expect(built.code, built.out).toBe(0);
@@ -108,7 +108,10 @@ describe('the package installed from its tarball', () => {
   it('holds dist/ and no TypeScript sources', async () => {
     expect(installedBy).not.toBe('');
     expect(await exists(path.join(installed(), 'dist/main.js'))).toBe(true);
-    expect(await exists(path.join(installed(), 'dist/cli/commands/init.js'))).toBe(true);
+    // The bundle's entries: the data plane process and the worker threads sit beside main.js.
+    for (const entry of ['process-main.js', 'load-worker.js', 'verify-worker.js']) {
+      expect(await exists(path.join(installed(), 'dist', entry)), entry).toBe(true);
+    }
     expect(await exists(path.join(installed(), 'schema/gantry.schema.json'))).toBe(true);
     expect(await exists(path.join(installed(), 'src'))).toBe(false);
   });
@@ -176,6 +179,9 @@ describe('the package installed from its tarball', () => {
       const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
       expect(health.status).toBe(200);
       expect(((await health.json()) as { status: string }).status).toBe('pass');
+      // Ready: the store answers and the data plane process (dist/process-main.js) runs.
+      const ready = await fetch(`${url}/readiness`, { signal: AbortSignal.timeout(10_000) });
+      expect(ready.status, await ready.text()).toBe(200);
       // The schema, for editors, with no token; the same as the package's file.
       const served = await fetch(`${url}/api/v1/schema/gantry.json`, { signal: AbortSignal.timeout(10_000) });
       expect(served.status).toBe(200);

@@ -3,10 +3,10 @@
 // dashboard's own routes (/environments/production, /releases/rel_…) survive a reload.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GantryError } from '../lib/errors.ts';
+import { PACKAGE_ROOT } from '../lib/package-root.ts';
 import { type RouteDoc, text } from './route-doc.ts';
 
 export interface WebRouteOptions {
@@ -15,7 +15,7 @@ export interface WebRouteOptions {
 }
 
 /** Where `npm install` (its `dependencies` script → vite build) puts the dashboard. */
-export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+export const DEFAULT_WEB_DIST = path.join(PACKAGE_ROOT, 'web/dist');
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const NO_CACHE = 'no-cache';

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
+import packageJson from '../../package.json' with { type: 'json' };
 
 /** Gantry's own version, from package.json. */
-export const GANTRY_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export const GANTRY_VERSION: string = packageJson.version;

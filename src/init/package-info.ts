@@ -1,15 +1,12 @@
 // The running Gantry package: its name and version (what CI installs) and where its schema lives.
-// Paths are relative to this file, which sits at the same depth in src/ and in the built dist/.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import packageJson from '../../package.json' with { type: 'json' };
 import { SCHEMA_FILE, SCHEMA_URL_PATH } from '../config/index.ts';
+import { PACKAGE_ROOT } from '../lib/package-root.ts';
 
 export const GANTRY_PACKAGE = packageJson.name;
 export const GANTRY_VERSION = packageJson.version;
-
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** `--schema server`: the running server's copy, at the address the client commands use. */
 export const SCHEMA_FROM_SERVER = 'server';
