@@ -9,7 +9,7 @@
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# 1. Build: every dependency, then the server's JavaScript (dist/) and the dashboard (web/dist/).
+# 1. Build: every dependency, then the server's bundle (dist/) and the dashboard (web/dist/).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY . .
@@ -25,10 +25,13 @@ RUN --mount=type=cache,target=/root/.npm npm install --omit=dev --ignore-scripts
 
 # 3. Runtime: no compiler, no sources, no dev dependencies.
 FROM ${NODE_IMAGE} AS runtime
-# A young generation of 4 MB keeps an idle server near 130 MB instead of 160 MB; a busy one may
-# want more: override with -e NODE_OPTIONS=.
+# The Node flags and malloc setting of `npm start`, for a light idle server (npm run bench:memory):
+# a 1 MB young generation and no Maglev tier (in ENTRYPOINT: NODE_OPTIONS refuses --no-maglev), and
+# malloc giving freed memory back. A busy server may prefer V8's defaults: --entrypoint node, or
+# -e GLIBC_TUNABLES=. The data plane processes choose their own flags (GANTRY_DATA_PLANE_NODE_FLAGS,
+# docs/data-plane.md).
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=4 \
+    GLIBC_TUNABLES=glibc.malloc.trim_threshold=1048576 \
     GANTRY_HEALTHCHECK_URL=http://127.0.0.1:7070/health
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -43,5 +46,5 @@ VOLUME /data
 # The slim image has no curl: Node's fetch asks /health (served without a token).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.GANTRY_HEALTHCHECK_URL).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "dist/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--no-maglev", "dist/main.js"]
 CMD ["server", "--listen", "0.0.0.0:7070", "--data-dir", "/data"]

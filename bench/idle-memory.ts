@@ -1,14 +1,16 @@
 // Idle memory benchmark (npm run bench:memory): the resident memory of `gantry server` and its data
-// plane process as `npm start` runs them (the built JavaScript, --max-semi-space-size=4), with the
-// bundled example service, first idle after start and then idle again after 2,000 proxied requests
-// to each environment. Beside them, in the same run, a bare `node` process as the reference: two
-// Node processes cannot weigh less than two of those. RSS counts the pages of the node binary that
-// both processes share once in each; PSS splits shared pages between the processes that map them,
-// so the PSS sum is what the pair costs the machine. The budget is 150 MB for both.
+// plane processes as `npm start` runs them (the bundle in dist/, with the Node flags and malloc
+// setting of the start script), with the bundled example service, first idle after start and then
+// idle again after 2,000 proxied requests to each environment. Beside them, in the same run, a bare
+// `node` process as the reference: two Node processes cannot weigh less than two of those.
+// Three measures of "together": the sum of the RSS counts the pages of the node binary that the
+// processes share (~50 MB) once in each; "distinct" counts each physical page the processes hold
+// once (from /proc/<pid>/pagemap, readable by root only: else it is left out); PSS splits shared
+// pages between all the processes that map them, this benchmark's own included. Budget: 150 MB.
 // Usage: npm run bench:memory [-- --wait 20] [--json]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,22 @@ import { freePort } from './children.ts';
 const BUDGET_MB = 150;
 const REQUESTS = 2000;
 const root = path.join(import.meta.dirname, '..');
+
+/** The environment and Node flags of `npm start`: `[VAR=value ...] node [flags] dist/main.js …`. */
+async function startCommand(): Promise<{ env: Record<string, string>; flags: string[] }> {
+  const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const m = /&&\s*((?:\w+=\S+\s+)*)node\s+(.*?)\s*dist\/main\.js/.exec(pkg.scripts.start);
+  if (!m) throw new Error(`cannot read the node command of the start script: ${pkg.scripts.start}`);
+  const env = Object.fromEntries(
+    (m[1] ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+  );
+  return { env, flags: (m[2] ?? '').split(/\s+/).filter(Boolean) };
+}
 
 const { values } = parseArgs({
   options: { wait: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } },
@@ -31,18 +49,49 @@ interface Memory {
   fileMb: number;
 }
 
+const mb = (kb: number) => Math.round(kb / 102.4) / 10;
+
 async function memoryOf(pid: number): Promise<Memory> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (text: string, field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  const mb = (n: number) => Math.round(n / 102.4) / 10;
   return {
     rssMb: mb(kb(status, 'VmRSS')),
     pssMb: mb(kb(rollup, 'Pss')),
     anonMb: mb(kb(status, 'RssAnon')),
     fileMb: mb(kb(status, 'RssFile')),
   };
+}
+
+/** The physical pages resident in any of `pids`, each counted once; undefined unless root. */
+async function distinctMb(pids: number[]): Promise<number | undefined> {
+  const PRESENT = 1n << 63n;
+  const FRAME = (1n << 55n) - 1n;
+  const frames = new Set<bigint>();
+  for (const pid of pids) {
+    const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
+    const pagemap = await open(`/proc/${pid}/pagemap`, 'r');
+    try {
+      for (const line of maps.split('\n')) {
+        const m = /^([0-9a-f]+)-([0-9a-f]+)/.exec(line);
+        if (!m || line.endsWith('[vsyscall]')) continue;
+        const first = Number.parseInt(m[1] ?? '0', 16) / 4096;
+        const pages = Number.parseInt(m[2] ?? '0', 16) / 4096 - first;
+        const buf = Buffer.alloc(pages * 8);
+        await pagemap.read(buf, 0, buf.length, first * 8);
+        for (let i = 0; i < pages; i++) {
+          const entry = buf.readBigUInt64LE(i * 8);
+          if (entry & PRESENT) frames.add(entry & FRAME);
+        }
+      }
+    } finally {
+      await pagemap.close();
+    }
+  }
+  // Without CAP_SYS_ADMIN the kernel reports frame 0 for every page.
+  if (frames.size <= 1) return undefined;
+  return mb(frames.size * 4);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,10 +121,11 @@ async function main(): Promise<void> {
   let server: ChildProcess | undefined;
   try {
     const api = await freePort();
+    const start = await startCommand();
     server = spawn(
       process.execPath,
       [
-        '--max-semi-space-size=4',
+        ...start.flags,
         'dist/main.js',
         'server',
         '--config',
@@ -89,44 +139,72 @@ async function main(): Promise<void> {
         '--listen',
         `127.0.0.1:${api}`,
       ],
-      { cwd: root, stdio: 'ignore' },
+      { cwd: root, stdio: 'ignore', env: { ...process.env, ...start.env } },
     );
-    process.stderr.write(`starting the example server; measuring after ${values.wait} s idle…\n`);
+    const startLine = [...Object.entries(start.env).map(([k, v]) => `${k}=${v}`), 'node', ...start.flags];
+    process.stderr.write(
+      `starting the example server (${startLine.join(' ')}); measuring after ${values.wait} s idle…\n`,
+    );
     await sleep(waitMs);
-    const planePid = Number(
-      (await readdir(path.join(dataDir, 'dataplane'))).find((f) => f.endsWith('.sock'))?.slice(0, -5),
-    );
+    const planePids = (await readdir(path.join(dataDir, 'dataplane')))
+      .filter((f) => f.endsWith('.sock'))
+      .map((f) => Number(f.slice(0, -'.sock'.length)));
     const serverPid = server.pid as number;
-    const rows: Array<{ what: string; server: Memory; plane: Memory }> = [];
-    rows.push({
-      what: 'idle after start',
-      server: await memoryOf(serverPid),
-      plane: await memoryOf(planePid),
-    });
+    const measure = async (what: string) => {
+      const planes = await Promise.all(planePids.map(memoryOf));
+      const sum = (k: keyof Memory) => Math.round(planes.reduce((n, m) => n + m[k], 0) * 10) / 10;
+      const plane = {
+        rssMb: sum('rssMb'),
+        pssMb: sum('pssMb'),
+        anonMb: sum('anonMb'),
+        fileMb: sum('fileMb'),
+      };
+      return {
+        what,
+        server: await memoryOf(serverPid),
+        plane,
+        distinctMb: await distinctMb([serverPid, ...planePids]),
+      };
+    };
+    const rows = [await measure('idle after start')];
     process.stderr.write(`${REQUESTS} requests to each environment, then ${values.wait} s idle…\n`);
     await load(8080);
     await load(8081);
     await sleep(waitMs);
-    rows.push({
-      what: 'idle after traffic',
-      server: await memoryOf(serverPid),
-      plane: await memoryOf(planePid),
-    });
+    rows.push(await measure('idle after traffic'));
     const reference = await memoryOf(bare.pid as number);
 
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ budgetMb: BUDGET_MB, reference, rows })}\n`);
+      const out = {
+        budgetMb: BUDGET_MB,
+        start: startLine,
+        dataPlaneProcesses: planePids.length,
+        reference,
+        rows,
+      };
+      process.stdout.write(`${JSON.stringify(out)}\n`);
       return;
     }
-    const col = (n: number) => n.toFixed(1).padStart(7);
-    const line = (what: string, cells: number[]) =>
+    const col = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(1)).padStart(9);
+    const line = (what: string, cells: Array<number | undefined>) =>
       process.stdout.write(`${what.padEnd(20)}${cells.map(col).join('')}\n`);
     process.stdout.write(
-      `\n${'MB'.padEnd(20)}${'server'.padStart(14)}${'data plane'.padStart(14)}${'together'.padStart(14)}\n`,
+      `\n${'MB'.padEnd(20)}${'server'.padStart(18)}${`data plane (${planePids.length})`.padStart(18)}${'together'.padStart(27)}\n`,
     );
-    process.stdout.write(`${''.padEnd(20)}${'    RSS    PSS'.repeat(3)}\n`);
-    for (const { what, server: s, plane: p } of rows) {
-      line(what, [s.rssMb, s.pssMb, p.rssMb, p.pssMb, s.rssMb + p.rssMb, s.pssMb + p.pssMb]);
+    process.stdout.write(
+      `${''.padEnd(20)}${'      RSS      PSS'.repeat(2)}${'      RSS distinct      PSS'}\n`,
+    );
+    for (const { what, server: s, plane: p, distinctMb: d } of rows) {
+      const together = Math.round((s.rssMb + p.rssMb) * 10) / 10;
+      line(what, [
+        s.rssMb,
+        s.pssMb,
+        p.rssMb,
+        p.pssMb,
+        together,
+        d,
+        Math.round((s.pssMb + p.pssMb) * 10) / 10,
+      ]);
     }
     line('bare node (ref.)', [reference.rssMb, reference.pssMb]);
     const last = rows[rows.length - 1];

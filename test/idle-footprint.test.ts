@@ -20,11 +20,16 @@ import {
 const fixture = path.join(import.meta.dirname, 'fixtures/loaded-modules.mjs');
 const NOT_AT_IDLE = ['dockerode', 'ssh2', 'acme-client', 'pg', 'undici'];
 
-/** The npm packages among the CommonJS modules a process of the server reported. */
-async function packagesOf(dir: string, pid: number): Promise<Set<string>> {
+/** The CommonJS modules a process of the server reported. */
+async function modulesOf(dir: string, pid: number): Promise<string[]> {
   const file = path.join(dir, `loaded-${pid}.json`);
   await waitFor(`process ${pid} to report its modules`, async () => existsSync(file), 10_000);
-  const loaded = JSON.parse(readFileSync(file, 'utf8')) as string[];
+  return JSON.parse(readFileSync(file, 'utf8')) as string[];
+}
+
+/** The npm packages among the CommonJS modules a process of the server reported. */
+async function packagesOf(dir: string, pid: number): Promise<Set<string>> {
+  const loaded = await modulesOf(dir, pid);
   const names = loaded.flatMap((f) => {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f);
     return m?.[1] ? [m[1]] : [];
@@ -82,6 +87,12 @@ describe('an idle server on the defaults', () => {
     const planePid = Number(socket?.slice(0, -'.sock'.length));
     const planePackages = await packagesOf(tmp.dir, planePid);
     expect(planePackages.has('undici')).toBe(true);
+    // Only undici's Pool and what it needs: not its index, with fetch, WebSocket and caches.
+    const undiciFiles = (await modulesOf(tmp.dir, planePid)).filter((f) =>
+      f.includes('node_modules/undici/'),
+    );
+    expect(undiciFiles.some((f) => f.endsWith('lib/dispatcher/pool.js'))).toBe(true);
+    expect(undiciFiles.filter((f) => /undici\/(index\.js|lib\/(web|cache|api)\/)/.test(f))).toEqual([]);
     expect(['dockerode', 'ssh2', 'acme-client', 'pg', 'fastify'].filter((p) => planePackages.has(p))).toEqual(
       [],
     );

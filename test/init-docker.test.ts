@@ -2,7 +2,7 @@
 // essential properties are read from the file, its HEALTHCHECK command runs for real against
 // loopback servers, and its ENTRYPOINT/CMD go through the real CLI parser.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,10 @@ import type { ServerOptions } from '../src/cli/commands/server.ts';
 import { runCli } from '../src/cli/program.ts';
 import { only, parseDockerfile, type Stage } from './helpers/dockerfile.ts';
 import { freePort, repoRoot } from './helpers/gantry.ts';
+
+interface Pkg {
+  scripts: { start: string };
+}
 
 let stages: Stage[] = [];
 let runtime: Stage;
@@ -58,7 +62,16 @@ describe('Dockerfile', () => {
   it('exposes 7070, keeps state in /data, and starts the server', () => {
     expect(only(runtime, 'EXPOSE')).toEqual(['7070']);
     expect(only(runtime, 'VOLUME')).toEqual(['/data']);
-    expect(only(runtime, 'ENTRYPOINT').map((e) => JSON.parse(e))).toEqual([['node', 'dist/main.js']]);
+    // With the Node flags `npm start` uses (light when idle; npm run bench:memory).
+    const start = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Pkg).scripts
+      .start;
+    const flags = /\bnode ((?:--\S+ )*)dist\/main\.js/.exec(start)?.[1]?.trim().split(' ') ?? [];
+    expect(flags).toContain('--no-maglev');
+    expect(only(runtime, 'ENTRYPOINT').map((e) => JSON.parse(e))).toEqual([
+      ['node', ...flags, 'dist/main.js'],
+    ]);
+    const tunables = /\b(GLIBC_TUNABLES=\S+)/.exec(start)?.[1];
+    expect(only(runtime, 'ENV').join(' ')).toContain(tunables);
     expect(only(runtime, 'CMD').map((c) => JSON.parse(c))).toEqual([
       ['server', '--listen', '0.0.0.0:7070', '--data-dir', '/data'],
     ]);

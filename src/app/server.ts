@@ -18,6 +18,7 @@ import { BackupScheduler, BackupService, backupDir, openSnapshot } from '../back
 import { loadConfigFile } from '../config/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { openDataPlaneProcesses } from '../dataplane/index.ts';
+import { IdleCompaction } from '../lib/idle-compaction.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import type { MetricsEngine } from '../metrics/engine.ts';
 import { loadAckLinkKey, verifyAckLink } from '../oncall/ack-link.ts';
@@ -181,8 +182,10 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   // Records an adopted data plane buffered while no server ran arrive before the services start:
   // they wait for their service's metrics (bounded as the data plane's own buffer is).
   const early: RequestRecord[] = [];
+  let received = 0;
   const sink: MetricsSink = {
     record(r) {
+      received++;
       const metrics = metricsOf.get(r.service ?? '');
       if (metrics) metrics.record(r);
       else if (!servicesStarted && early.length < EARLY_RECORDS_LIMIT) early.push(r);
@@ -294,6 +297,10 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
   logger.info({ url, dataDir, services: [...apis.keys()] }, 'gantry server ready');
 
   const first = set.runtimes().values().next().value as ServiceRuntime;
+  // The `gantry server` process (the one whose data plane runs apart) gives back the memory a burst
+  // of request records grew once they stop; a server inside another program leaves that to it.
+  const compaction =
+    opts.dataPlane?.kind === 'process' ? new IdleCompaction({ progress: () => received }) : undefined;
   let closing: Promise<void> | undefined;
   const server: GantryServer = {
     url,
@@ -318,6 +325,7 @@ export async function startServer(opts: ServerOptions): Promise<GantryServer> {
       ),
     close: (o = {}) => {
       closing ??= (async () => {
+        compaction?.close();
         // No new connections; each service's API closes (its event streams end) before its runtime.
         const stopped = new Promise((resolve) => http.close(resolve));
         await backupScheduler.stop();

@@ -8,6 +8,7 @@ import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { IdleCompaction } from '../lib/idle-compaction.ts';
 import { createLogger } from '../lib/log.ts';
 import { createDataPlane } from '../proxy/data-plane.ts';
 import type { DesiredState } from '../proxy/types.ts';
@@ -35,6 +36,8 @@ const logger = createLogger({ destination: process.stdout }).child({
   pid: process.pid,
 });
 const records = new RecordBuffer();
+// Quiet after a burst of requests: give the memory the burst grew back to the system.
+new IdleCompaction({ progress: () => records.received });
 const plane = createDataPlane({ sink: records, logger, reusePort: true, closeLingerMs: CLOSE_LINGER_MS });
 const startedAt = new Date().toISOString();
 let desired: DesiredState | null = null;

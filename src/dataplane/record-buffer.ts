@@ -16,12 +16,14 @@ export class RecordBuffer implements MetricsSink {
   readonly #capacity: number;
   #records: RequestRecord[] = [];
   #dropped = 0;
+  #received = 0;
 
   constructor(capacity = RECORD_BUFFER_CAPACITY) {
     this.#capacity = capacity;
   }
 
   record(r: RequestRecord): void {
+    this.#received++;
     if (this.#records.length >= this.#capacity) {
       // Dropping in blocks keeps this O(1) per record on average.
       const cut = Math.max(1, Math.floor(this.#capacity / 100));
@@ -33,6 +35,11 @@ export class RecordBuffer implements MetricsSink {
 
   get size(): number {
     return this.#records.length;
+  }
+
+  /** Every record since the start, taken or not. */
+  get received(): number {
+    return this.#received;
   }
 
   get dropped(): number {

@@ -90,7 +90,8 @@ export class BackendRegistry {
     if (s.upstream && !s.upstream.closed) return s.upstream;
     let pool = this.#pools.get(s.url);
     if (!pool || pool.closed) {
-      pool = new (requireOnUse<typeof undici>('undici').Pool)(s.url, {
+      const Pool = requireOnUse<typeof undici.Pool>('undici/lib/dispatcher/pool.js');
+      pool = new Pool(s.url, {
         connections: this.#options.connections,
         pipelining: 1,
         connectTimeout: this.#options.connectTimeoutMs,
