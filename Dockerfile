@@ -26,7 +26,7 @@ RUN --mount=type=cache,target=/root/.npm npm install --omit=dev --ignore-scripts
 # 3. Runtime: no compiler, no sources, no dev dependencies.
 FROM ${NODE_IMAGE} AS runtime
 # The Node flags and malloc setting of `npm start`, for a light idle server (npm run bench:memory):
-# a 1 MB young generation and no Maglev tier (in ENTRYPOINT: NODE_OPTIONS refuses --no-maglev), and
+# a 4 MB young generation and no Maglev tier (in ENTRYPOINT: NODE_OPTIONS refuses --no-maglev), and
 # malloc giving freed memory back. A busy server may prefer V8's defaults: --entrypoint node, or
 # -e GLIBC_TUNABLES=. The data plane processes choose their own flags (GANTRY_DATA_PLANE_NODE_FLAGS,
 # docs/data-plane.md).
@@ -46,5 +46,5 @@ VOLUME /data
 # The slim image has no curl: Node's fetch asks /health (served without a token).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.GANTRY_HEALTHCHECK_URL).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--no-maglev", "dist/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--no-maglev", "dist/main.js"]
 CMD ["server", "--listen", "0.0.0.0:7070", "--data-dir", "/data"]

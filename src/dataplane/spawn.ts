@@ -13,18 +13,19 @@ export const LOG_FILE = 'dataplane.log';
 const START_TIMEOUT_MS = 15_000;
 
 /**
- * V8 settings of a data plane process, chosen for its idle footprint (npm run bench:memory): a
- * young generation of 4 MB per half instead of 8 (a proxy's garbage dies young, so scavenges stay
- * cheap), and no Maglev tier (the hot paths still reach TurboFan; Maglev's code and compile
- * buffers only cost memory here). `GANTRY_DATA_PLANE_NODE_FLAGS` replaces them (space-separated;
- * empty for V8's defaults), e.g. for a busy proxy that prefers throughput to memory.
+ * V8 settings of a data plane process, chosen for its idle footprint (npm run bench:memory): no
+ * Maglev tier (hot code still reaches TurboFan; Maglev's code and compile buffers stay resident
+ * for ~15 MB after a burst of traffic, at no throughput cost in bench:proxy). A smaller young
+ * generation saved nothing more once the process compacts when quiet (src/lib/idle-compaction.ts).
+ * `GANTRY_DATA_PLANE_NODE_FLAGS` replaces them (space-separated; empty for V8's defaults).
  */
-export const DATA_PLANE_NODE_FLAGS = ['--max-semi-space-size=4', '--no-maglev'];
+export const DATA_PLANE_NODE_FLAGS = ['--no-maglev'];
 
 /**
- * glibc's malloc keeps memory freed by V8's compiler threads in per-thread arenas; one arena that
- * returns its free top to the system keeps an idle data plane ~10 MB lighter after a burst of
- * traffic. Other C libraries ignore the variable; a value already set wins.
+ * glibc's malloc raises its trim threshold each time a large block is freed (V8's compilers free
+ * many), and then keeps what it frees; a fixed threshold of 1 MB hands it back to the system
+ * (npm run bench:memory). One arena (`glibc.malloc.arena_max=1`) would save more but cost 40 % of
+ * the proxy's throughput. Other C libraries ignore the variable; a value already set wins.
  */
 const MALLOC_TUNABLES = 'glibc.malloc.trim_threshold=1048576';
 

@@ -3,7 +3,7 @@
 // reducer does not shrink either back while timers keep the process half awake. A "last resort"
 // collection (the one V8 runs before it gives up on an allocation) compacts the heap, shrinks the
 // young generation to its minimum and returns free pages to the system: an idle data plane that
-// served a burst of requests drops by ~25 MB (npm run bench:memory). It pauses the thread for a
+// served a burst of requests drops by ~15 MB (npm run bench:memory). It pauses the thread for a
 // few milliseconds to a few tens, so it runs only when the process has been quiet for `quietMs`
 // after some activity (and once after start, when the garbage of loading the code is gone).
 import v8 from 'node:v8';
