@@ -15,27 +15,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { npmStartCommand } from '../test/helpers/gantry.ts';
 import { freePort } from './children.ts';
 
 const BUDGET_MB = 150;
 const REQUESTS = 2000;
 const root = path.join(import.meta.dirname, '..');
-
-/** The environment and Node flags of `npm start`: `[VAR=value ...] node [flags] dist/main.js …`. */
-async function startCommand(): Promise<{ env: Record<string, string>; flags: string[] }> {
-  const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const m = /&&\s*((?:\w+=\S+\s+)*)node\s+(.*?)\s*dist\/main\.js/.exec(pkg.scripts.start);
-  if (!m) throw new Error(`cannot read the node command of the start script: ${pkg.scripts.start}`);
-  const env = Object.fromEntries(
-    (m[1] ?? '')
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
-  );
-  return { env, flags: (m[2] ?? '').split(/\s+/).filter(Boolean) };
-}
 
 const { values } = parseArgs({
   options: { wait: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } },
@@ -121,7 +106,7 @@ async function main(): Promise<void> {
   let server: ChildProcess | undefined;
   try {
     const api = await freePort();
-    const start = await startCommand();
+    const start = npmStartCommand();
     server = spawn(
       process.execPath,
       [

@@ -2,7 +2,7 @@
 // essential properties are read from the file, its HEALTHCHECK command runs for real against
 // loopback servers, and its ENTRYPOINT/CMD go through the real CLI parser.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,11 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../src/cli/commands/server.ts';
 import { runCli } from '../src/cli/program.ts';
 import { only, parseDockerfile, type Stage } from './helpers/dockerfile.ts';
-import { freePort, repoRoot } from './helpers/gantry.ts';
-
-interface Pkg {
-  scripts: { start: string };
-}
+import { freePort, npmStartCommand, repoRoot } from './helpers/gantry.ts';
 
 let stages: Stage[] = [];
 let runtime: Stage;
@@ -63,15 +59,13 @@ describe('Dockerfile', () => {
     expect(only(runtime, 'EXPOSE')).toEqual(['7070']);
     expect(only(runtime, 'VOLUME')).toEqual(['/data']);
     // With the Node flags `npm start` uses (light when idle; npm run bench:memory).
-    const start = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Pkg).scripts
-      .start;
-    const flags = /\bnode ((?:--\S+ )*)dist\/main\.js/.exec(start)?.[1]?.trim().split(' ') ?? [];
+    const { env, flags } = npmStartCommand();
     expect(flags).toContain('--no-maglev');
     expect(only(runtime, 'ENTRYPOINT').map((e) => JSON.parse(e))).toEqual([
       ['node', ...flags, 'dist/main.js'],
     ]);
-    const tunables = /\b(GLIBC_TUNABLES=\S+)/.exec(start)?.[1];
-    expect(only(runtime, 'ENV').join(' ')).toContain(tunables);
+    expect(env.GLIBC_TUNABLES).toBeDefined();
+    expect(only(runtime, 'ENV').join(' ')).toContain(`GLIBC_TUNABLES=${env.GLIBC_TUNABLES}`);
     expect(only(runtime, 'CMD').map((c) => JSON.parse(c))).toEqual([
       ['server', '--listen', '0.0.0.0:7070', '--data-dir', '/data'],
     ]);

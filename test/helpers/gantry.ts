@@ -13,6 +13,25 @@ import type { InstanceView, ReleaseDetailResponse, ReleaseRecord, StatusBody } f
 import { packDirectory } from '../../src/artifacts/index.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * How `npm start` runs the server: the variables and Node flags of its node command,
+ * `[VAR=value ...] node [flags] dist/main.js …` (the image and bench:memory run the same).
+ */
+export function npmStartCommand(): { env: Record<string, string>; flags: string[] } {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const m = /&&\s*((?:\w+=\S+\s+)*)node\s+(.*?)\s*dist\/main\.js/.exec(pkg.scripts.start);
+  if (!m) throw new Error(`cannot read the node command of the start script: ${pkg.scripts.start}`);
+  const env = Object.fromEntries(
+    (m[1] ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+  );
+  return { env, flags: (m[2] ?? '').split(/\s+/).filter(Boolean) };
+}
 export const helloApp = path.join(repoRoot, 'examples/hello/app');
 
 export async function freePort(): Promise<number> {
